@@ -1,0 +1,3 @@
+//! electsim
+pub mod protocols;
+pub mod sim;

@@ -1,0 +1,520 @@
+//! Raft leader election (Ongaro & Ousterhout 2014, §5.2 and §5.4.1; dissertation ch. 9).
+//!
+//! Modelled: follower / pre-candidate / candidate / leader; a randomized election timeout
+//! redrawn at every reset; RequestVote with the election restriction (§5.4.1: vote only for
+//! candidates whose log is at least as up-to-date); heartbeats as empty AppendEntries; term
+//! and vote persisted before answering (an fsync latency delays the answer); options
+//! `pre_vote` (§9.6) and `check_quorum` (etcd-io/raft: a leader steps down when it has not
+//! heard from a majority for an election timeout, and followers that heard from a leader
+//! recently ignore disruptive RequestVotes).
+//!
+//! Not modelled: log replication. Each node's log is an initial condition summarised by its
+//! last (term, index); `stale_nodes` start with a shorter log and so cannot win an election
+//! against up-to-date voters, which is what the Raft paper's Figure 16 experiment needs.
+//!
+//! Election timer rules (the same as the `raft-churn` peers): (re)started at boot, on
+//! becoming (pre-)candidate, on granting a vote, on accepting a heartbeat, and when a leader
+//! steps down; *not* when a follower merely adopts a higher term.
+
+use crate::sim::{Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, SimTime, TimerKey};
+
+/// Raft options (scenario table `[raft]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RaftConfig {
+    /// Election timeout range, redrawn uniformly at every reset. Default 150ms..300ms.
+    pub election_timeout_min: SimDuration,
+    pub election_timeout_max: SimDuration,
+    /// Leader heartbeat interval. Default 50ms.
+    pub heartbeat: SimDuration,
+    /// Pre-vote phase before disrupting the cluster with a new term. Default false.
+    pub pre_vote: bool,
+    /// Leader steps down without a majority; followers in a leader lease ignore votes. Default false.
+    pub check_quorum: bool,
+    /// Persist term and vote (turning this off injects a classic bug). Default true.
+    pub persist_vote: bool,
+    /// Nodes that start with a shorter log (cannot win against up-to-date voters). Default none.
+    pub stale_nodes: Vec<NodeId>,
+}
+
+impl Default for RaftConfig {
+    fn default() -> Self {
+        RaftConfig {
+            election_timeout_min: SimDuration::from_millis(150),
+            election_timeout_max: SimDuration::from_millis(300),
+            heartbeat: SimDuration::from_millis(50),
+            pre_vote: false,
+            check_quorum: false,
+            persist_vote: true,
+            stale_nodes: Vec::new(),
+        }
+    }
+}
+
+/// Last log position: (term, index). Compared lexicographically (§5.4.1).
+pub type LogPos = (u64, u64);
+
+/// Initial log of up-to-date nodes, and of stale ones.
+pub const LOG_UP_TO_DATE: LogPos = (1, 10);
+pub const LOG_STALE: LogPos = (1, 5);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RaftMsg {
+    RequestVote { term: u64, last_log: LogPos },
+    VoteResponse { term: u64, granted: bool },
+    /// Pre-vote request for `term` (the term the sender would campaign in).
+    PreVote { term: u64, last_log: LogPos },
+    PreVoteResponse { term: u64, granted: bool },
+    /// An empty AppendEntries (heartbeat).
+    AppendEntries { term: u64 },
+    AppendResponse { term: u64, success: bool },
+}
+
+impl Message for RaftMsg {
+    const KINDS: &'static [&'static str] = &[
+        "RequestVote",
+        "VoteResponse",
+        "PreVote",
+        "PreVoteResponse",
+        "AppendEntries",
+        "AppendResponse",
+    ];
+    fn kind(&self) -> usize {
+        match self {
+            RaftMsg::RequestVote { .. } => 0,
+            RaftMsg::VoteResponse { .. } => 1,
+            RaftMsg::PreVote { .. } => 2,
+            RaftMsg::PreVoteResponse { .. } => 3,
+            RaftMsg::AppendEntries { .. } => 4,
+            RaftMsg::AppendResponse { .. } => 5,
+        }
+    }
+    fn class(&self) -> MsgClass {
+        match self {
+            RaftMsg::AppendEntries { .. } | RaftMsg::AppendResponse { .. } => MsgClass::Heartbeat,
+            _ => MsgClass::Election,
+        }
+    }
+    fn term(&self) -> Option<u64> {
+        Some(match *self {
+            RaftMsg::RequestVote { term, .. }
+            | RaftMsg::VoteResponse { term, .. }
+            | RaftMsg::PreVote { term, .. }
+            | RaftMsg::PreVoteResponse { term, .. }
+            | RaftMsg::AppendEntries { term }
+            | RaftMsg::AppendResponse { term, .. } => term,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RaftTimer {
+    Election,
+    Heartbeat,
+    /// check_quorum: the leader's periodic majority check.
+    CheckQuorum,
+}
+
+impl TimerKey for RaftTimer {
+    fn name(&self) -> &'static str {
+        match self {
+            RaftTimer::Election => "election",
+            RaftTimer::Heartbeat => "heartbeat",
+            RaftTimer::CheckQuorum => "check_quorum",
+        }
+    }
+}
+
+/// Term and vote: what Raft must keep on stable storage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RaftDurable {
+    pub term: u64,
+    pub voted_for: Option<NodeId>,
+}
+
+/// One Raft node.
+#[derive(Clone, Debug)]
+pub struct Raft {
+    id: NodeId,
+    role: Role,
+    term: u64,
+    voted_for: Option<NodeId>,
+    leader: Option<NodeId>,
+    log: LogPos,
+    /// Votes (or pre-votes) received in the current campaign, one flag per node.
+    votes: Vec<bool>,
+    vote_count: u32,
+    /// check_quorum: peers heard from since the last check (leader only).
+    active: Vec<bool>,
+    /// Local time of the last heartbeat accepted from a leader (for leases / pre-vote).
+    last_leader_contact: Option<SimTime>,
+}
+
+type RCtx<'a> = Ctx<'a, RaftConfig>;
+
+impl Raft {
+    pub fn term(&self) -> u64 {
+        self.term
+    }
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    fn reset_election_timer(&self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        let c = ctx.config;
+        out.set_timer(
+            RaftTimer::Election,
+            Delay::Uniform { min: c.election_timeout_min, max: c.election_timeout_max },
+        );
+    }
+
+    fn persist(&self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        if ctx.config.persist_vote {
+            out.persist(RaftDurable { term: self.term, voted_for: self.voted_for });
+        }
+    }
+
+    /// Adopt a higher term and become follower (§5.1). Persisted.
+    fn adopt_term(&mut self, ctx: &RCtx<'_>, term: u64, out: &mut Out<Self>) {
+        let was_leader = self.role == Role::Leader;
+        self.term = term;
+        self.voted_for = None;
+        self.role = Role::Follower;
+        self.leader = None;
+        self.persist(ctx, out);
+        if was_leader {
+            self.stop_leading(ctx, out);
+        }
+    }
+
+    fn stop_leading(&mut self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        out.cancel_timer(RaftTimer::Heartbeat);
+        out.cancel_timer(RaftTimer::CheckQuorum);
+        self.reset_election_timer(ctx, out);
+    }
+
+    /// Within the leader lease: heard from a leader less than the minimum timeout ago.
+    fn in_lease(&self, ctx: &RCtx<'_>) -> bool {
+        self.role == Role::Leader
+            || self.last_leader_contact.is_some_and(|t| {
+                ctx.now.since(t) < ctx.config.election_timeout_min && self.leader.is_some()
+            })
+    }
+
+    fn log_ok(&self, candidate_log: LogPos) -> bool {
+        candidate_log >= self.log
+    }
+
+    fn start_campaign(&mut self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        self.votes = vec![false; ctx.nodes as usize];
+        self.votes[self.id as usize] = true;
+        self.vote_count = 1;
+        self.leader = None;
+        if ctx.config.pre_vote && self.role != Role::PreCandidate {
+            self.role = Role::PreCandidate;
+            self.reset_election_timer(ctx, out);
+            if 2 * self.vote_count > ctx.nodes {
+                return self.become_candidate(ctx, out);
+            }
+            out.broadcast(RaftMsg::PreVote { term: self.term + 1, last_log: self.log });
+            return;
+        }
+        self.become_candidate(ctx, out);
+    }
+
+    fn become_candidate(&mut self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        self.role = Role::Candidate;
+        self.term += 1;
+        self.voted_for = Some(self.id);
+        self.leader = None;
+        self.votes = vec![false; ctx.nodes as usize];
+        self.votes[self.id as usize] = true;
+        self.vote_count = 1;
+        self.persist(ctx, out);
+        self.reset_election_timer(ctx, out);
+        if 2 * self.vote_count > ctx.nodes {
+            return self.become_leader(ctx, out);
+        }
+        out.broadcast(RaftMsg::RequestVote { term: self.term, last_log: self.log });
+    }
+
+    fn become_leader(&mut self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        debug_assert_eq!(self.role, Role::Candidate, "only a candidate becomes leader");
+        self.role = Role::Leader;
+        self.leader = Some(self.id);
+        out.cancel_timer(RaftTimer::Election);
+        out.broadcast(RaftMsg::AppendEntries { term: self.term });
+        out.set_timer(RaftTimer::Heartbeat, Delay::Fixed(ctx.config.heartbeat));
+        if ctx.config.check_quorum {
+            self.active = vec![false; ctx.nodes as usize];
+            out.set_timer(RaftTimer::CheckQuorum, Delay::Fixed(ctx.config.election_timeout_min));
+        }
+    }
+
+    fn record_vote(&mut self, ctx: &RCtx<'_>, from: NodeId) -> bool {
+        if let Some(v) = self.votes.get_mut(from as usize)
+            && !*v
+        {
+            *v = true;
+            self.vote_count += 1;
+        }
+        2 * self.vote_count > ctx.nodes
+    }
+}
+
+impl Protocol for Raft {
+    type Msg = RaftMsg;
+    type Timer = RaftTimer;
+    type Durable = RaftDurable;
+    type Config = RaftConfig;
+
+    fn boot(ctx: &RCtx<'_>, durable: Option<&RaftDurable>, out: &mut Out<Self>) -> Self {
+        let d = durable.copied().unwrap_or_default();
+        let stale = ctx.config.stale_nodes.contains(&ctx.id);
+        let node = Raft {
+            id: ctx.id,
+            role: Role::Follower,
+            // Logs hold entries of term 1, so the current term starts at least there.
+            term: d.term.max(1),
+            voted_for: d.voted_for,
+            leader: None,
+            log: if stale { LOG_STALE } else { LOG_UP_TO_DATE },
+            votes: Vec::new(),
+            vote_count: 0,
+            active: Vec::new(),
+            last_leader_contact: None,
+        };
+        node.reset_election_timer(ctx, out);
+        node
+    }
+
+    fn on_message(&mut self, ctx: &RCtx<'_>, from: NodeId, msg: RaftMsg, out: &mut Out<Self>) {
+        if self.role == Role::Leader
+            && let Some(a) = self.active.get_mut(from as usize)
+        {
+            *a = true;
+        }
+        // Term rule (§5.1), except for pre-vote traffic, which must not disrupt, and
+        // RequestVotes ignored under a leader lease (check_quorum).
+        let msg_term = msg.term().unwrap_or(0);
+        let carries_real_term = match msg {
+            RaftMsg::PreVote { .. } => false,
+            RaftMsg::PreVoteResponse { granted, .. } => !granted,
+            RaftMsg::RequestVote { .. } => !(ctx.config.check_quorum && self.in_lease(ctx)),
+            _ => true,
+        };
+        if carries_real_term && msg_term > self.term {
+            self.adopt_term(ctx, msg_term, out);
+        }
+        match msg {
+            RaftMsg::RequestVote { term, last_log } => {
+                let grant = term == self.term
+                    && self.voted_for.is_none_or(|v| v == from)
+                    && self.log_ok(last_log);
+                if grant {
+                    self.voted_for = Some(from);
+                    self.persist(ctx, out);
+                    self.reset_election_timer(ctx, out);
+                }
+                out.send(from, RaftMsg::VoteResponse { term: self.term, granted: grant });
+            }
+            RaftMsg::VoteResponse { term, granted } => {
+                if self.role == Role::Candidate
+                    && term == self.term
+                    && granted
+                    && self.record_vote(ctx, from)
+                {
+                    self.become_leader(ctx, out);
+                }
+            }
+            RaftMsg::PreVote { term, last_log } => {
+                let grant = term > self.term && self.log_ok(last_log) && !self.in_lease(ctx);
+                out.send(from, RaftMsg::PreVoteResponse { term: if grant { term } else { self.term }, granted: grant });
+            }
+            RaftMsg::PreVoteResponse { term, granted } => {
+                if self.role == Role::PreCandidate
+                    && granted
+                    && term == self.term + 1
+                    && self.record_vote(ctx, from)
+                {
+                    self.become_candidate(ctx, out);
+                }
+            }
+            RaftMsg::AppendEntries { term } => {
+                if term < self.term {
+                    // Reject so a stale leader learns the newer term (§5.1).
+                    out.send(from, RaftMsg::AppendResponse { term: self.term, success: false });
+                    return;
+                }
+                if self.role == Role::Leader {
+                    // Two leaders in one term would violate Election Safety; never adopt.
+                    return;
+                }
+                self.role = Role::Follower;
+                self.leader = Some(from);
+                self.last_leader_contact = Some(ctx.now);
+                self.reset_election_timer(ctx, out);
+                out.send(from, RaftMsg::AppendResponse { term: self.term, success: true });
+            }
+            RaftMsg::AppendResponse { .. } => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &RCtx<'_>, timer: RaftTimer, out: &mut Out<Self>) {
+        match timer {
+            RaftTimer::Election => {
+                if self.role != Role::Leader {
+                    self.start_campaign(ctx, out);
+                }
+            }
+            RaftTimer::Heartbeat => {
+                if self.role == Role::Leader {
+                    out.broadcast(RaftMsg::AppendEntries { term: self.term });
+                    out.set_timer(RaftTimer::Heartbeat, Delay::Fixed(ctx.config.heartbeat));
+                }
+            }
+            RaftTimer::CheckQuorum => {
+                if self.role != Role::Leader {
+                    return;
+                }
+                let heard = 1 + self.active.iter().enumerate().filter(|&(i, &a)| a && i as u32 != self.id).count() as u32;
+                if 2 * heard <= ctx.nodes {
+                    self.role = Role::Follower;
+                    self.leader = None;
+                    self.stop_leading(ctx, out);
+                } else {
+                    self.active.iter_mut().for_each(|a| *a = false);
+                    out.set_timer(RaftTimer::CheckQuorum, Delay::Fixed(ctx.config.election_timeout_min));
+                }
+            }
+        }
+    }
+
+    fn status(&self) -> NodeStatus {
+        NodeStatus { role: self.role, term: self.term, leader: self.leader, voted_for: self.voted_for }
+    }
+
+    fn claims_election_safety(_config: &RaftConfig) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::Effect;
+
+    fn ctx(id: NodeId, cfg: &RaftConfig) -> Ctx<'_, RaftConfig> {
+        Ctx { id, nodes: 5, service: 0, now: SimTime(0), config: cfg }
+    }
+
+    fn boot(id: NodeId, cfg: &RaftConfig) -> Raft {
+        let mut out = Out::default();
+        Raft::boot(&ctx(id, cfg), None, &mut out)
+    }
+
+    fn responses(out: &Out<Raft>) -> Vec<RaftMsg> {
+        out.sent().into_iter().map(|(_, m)| m.clone()).collect()
+    }
+
+    #[test]
+    fn grants_one_vote_per_term_and_persists_it() {
+        // Raft §5.2: each server votes for at most one candidate in a given term.
+        let cfg = RaftConfig::default();
+        let mut n = boot(0, &cfg);
+        let mut out = Out::default();
+        n.on_message(&ctx(0, &cfg), 1, RaftMsg::RequestVote { term: 2, last_log: LOG_UP_TO_DATE }, &mut out);
+        assert_eq!(responses(&out), vec![RaftMsg::VoteResponse { term: 2, granted: true }]);
+        assert!(out.effects.iter().any(|e| matches!(e, Effect::Persist(RaftDurable { term: 2, voted_for: Some(1) }))));
+        let mut out = Out::default();
+        n.on_message(&ctx(0, &cfg), 2, RaftMsg::RequestVote { term: 2, last_log: LOG_UP_TO_DATE }, &mut out);
+        assert_eq!(responses(&out), vec![RaftMsg::VoteResponse { term: 2, granted: false }]);
+    }
+
+    #[test]
+    fn election_restriction_rejects_shorter_log() {
+        // Raft §5.4.1: deny the vote if the candidate's log is less up-to-date.
+        let cfg = RaftConfig::default();
+        let mut n = boot(0, &cfg);
+        let mut out = Out::default();
+        n.on_message(&ctx(0, &cfg), 3, RaftMsg::RequestVote { term: 2, last_log: LOG_STALE }, &mut out);
+        assert_eq!(responses(&out), vec![RaftMsg::VoteResponse { term: 2, granted: false }]);
+        assert_eq!(n.term, 2, "the term is still adopted");
+    }
+
+    #[test]
+    fn leader_steps_down_on_higher_term() {
+        let cfg = RaftConfig::default();
+        let mut n = boot(0, &cfg);
+        let mut out = Out::default();
+        n.on_timer(&ctx(0, &cfg), RaftTimer::Election, &mut out);
+        assert_eq!(n.role, Role::Candidate);
+        for voter in [1, 2] {
+            n.on_message(&ctx(0, &cfg), voter, RaftMsg::VoteResponse { term: n.term, granted: true }, &mut out);
+        }
+        assert_eq!(n.role, Role::Leader);
+        let mut out = Out::default();
+        n.on_message(&ctx(0, &cfg), 4, RaftMsg::AppendEntries { term: 9 }, &mut out);
+        assert_eq!(n.status(), NodeStatus { role: Role::Follower, term: 9, leader: Some(4), voted_for: None });
+        assert!(out.effects.contains(&Effect::CancelTimer { key: RaftTimer::Heartbeat }));
+    }
+
+    #[test]
+    fn duplicate_votes_are_counted_once() {
+        let cfg = RaftConfig::default();
+        let mut n = boot(0, &cfg);
+        let mut out = Out::default();
+        n.on_timer(&ctx(0, &cfg), RaftTimer::Election, &mut out);
+        for _ in 0..3 {
+            n.on_message(&ctx(0, &cfg), 1, RaftMsg::VoteResponse { term: n.term, granted: true }, &mut out);
+        }
+        assert_eq!(n.role, Role::Candidate, "one voter plus self is not a majority of 5");
+    }
+
+    #[test]
+    fn pre_vote_does_not_raise_terms() {
+        // Dissertation §9.6: a pre-candidate only increments its term after a majority of pre-votes.
+        let cfg = RaftConfig { pre_vote: true, ..RaftConfig::default() };
+        let mut n = boot(0, &cfg);
+        let mut out = Out::default();
+        n.on_timer(&ctx(0, &cfg), RaftTimer::Election, &mut out);
+        assert_eq!((n.role, n.term), (Role::PreCandidate, 1));
+        assert_eq!(responses(&out), vec![RaftMsg::PreVote { term: 2, last_log: LOG_UP_TO_DATE }]);
+        // A peer that follows a live leader refuses, and keeps its term.
+        let mut peer = boot(1, &cfg);
+        let mut o = Out::default();
+        peer.on_message(&ctx(1, &cfg), 2, RaftMsg::AppendEntries { term: 1 }, &mut o);
+        let mut o = Out::default();
+        peer.on_message(&ctx(1, &cfg), 0, RaftMsg::PreVote { term: 2, last_log: LOG_UP_TO_DATE }, &mut o);
+        assert_eq!(responses(&o), vec![RaftMsg::PreVoteResponse { term: 1, granted: false }]);
+        assert_eq!(peer.term, 1);
+        // Two granted pre-votes make a majority of 5 -> real candidacy in term 2.
+        for v in [3, 4] {
+            n.on_message(&ctx(0, &cfg), v, RaftMsg::PreVoteResponse { term: 2, granted: true }, &mut out);
+        }
+        assert_eq!((n.role, n.term), (Role::Candidate, 2));
+    }
+
+    #[test]
+    fn check_quorum_leader_steps_down_alone() {
+        let cfg = RaftConfig { check_quorum: true, ..RaftConfig::default() };
+        let mut n = boot(0, &cfg);
+        let mut out = Out::default();
+        n.on_timer(&ctx(0, &cfg), RaftTimer::Election, &mut out);
+        for v in [1, 2] {
+            n.on_message(&ctx(0, &cfg), v, RaftMsg::VoteResponse { term: n.term, granted: true }, &mut out);
+        }
+        assert_eq!(n.role, Role::Leader);
+        n.on_message(&ctx(0, &cfg), 1, RaftMsg::AppendResponse { term: n.term, success: true }, &mut out);
+        n.on_timer(&ctx(0, &cfg), RaftTimer::CheckQuorum, &mut out);
+        assert_eq!(n.role, Role::Follower, "heard from 1 of 4 peers: no majority");
+    }
+
+    #[test]
+    fn restart_without_persisted_vote_forgets_it() {
+        let cfg = RaftConfig { persist_vote: false, ..RaftConfig::default() };
+        let mut n = boot(0, &cfg);
+        let mut out = Out::default();
+        n.on_message(&ctx(0, &cfg), 1, RaftMsg::RequestVote { term: 2, last_log: LOG_UP_TO_DATE }, &mut out);
+        assert!(!out.effects.iter().any(|e| matches!(e, Effect::Persist(_))));
+    }
+}

@@ -1,0 +1,597 @@
+//! `Sim<P>`: the deterministic event loop. It owns the queue, the network, the nodes and the
+//! observers; it calls protocol handlers and applies the effects they return.
+//!
+//! Determinism: every random draw comes from a named stream of the run seed; ties in time
+//! pop in scheduling order; no hash-map iteration, wall clock or thread is involved.
+
+use super::faults::{FaultAction, Target};
+use super::invariants::{Invariants, Violation};
+use super::metrics::{Metrics, RunMetrics};
+use super::network::Network;
+use super::observe::{Digest, DropReason, MsgRef, Observer, TraceEvent};
+use super::protocol::{Ctx, Delay, Effect, Message, NodeId, NodeStatus, Out, Protocol, Role, TimerKey};
+use super::queue::EventQueue;
+use super::rng::{SimRng, Stream};
+use super::time::{LocalClock, SimDuration, SimTime};
+
+/// Engine settings for one run (everything but the protocol's own config).
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Participants (`0..nodes`).
+    pub nodes: u32,
+    pub seed: u64,
+    /// Virtual end of the run: events at or after it are not processed.
+    pub end: SimTime,
+    /// Hard bound on processed events; exceeding it fails the run.
+    pub max_events: u64,
+    /// Hard bound on messages in flight (queued for delivery or held by a paused node).
+    pub max_in_flight: u64,
+    pub network: Network,
+    /// Latency of a durable write: messages sent by a handler that persisted leave this much later.
+    pub fsync: SimDuration,
+    /// Initial local clocks of participants (missing entries: perfect clocks).
+    pub clocks: Vec<LocalClock>,
+    /// The expanded fault plan, sorted by time.
+    pub plan: Vec<(SimTime, FaultAction)>,
+}
+
+impl SimConfig {
+    pub fn new(nodes: u32, seed: u64, end: SimTime) -> Self {
+        SimConfig {
+            nodes,
+            seed,
+            end,
+            max_events: 200_000_000,
+            max_in_flight: 10_000_000,
+            network: Network::default(),
+            fsync: SimDuration::ZERO,
+            clocks: Vec::new(),
+            plan: Vec::new(),
+        }
+    }
+}
+
+/// A run that had to stop.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    #[error(
+        "the run exceeded max_events = {limit} at virtual time {at}; raise it with `--set max_events=N` or shorten `duration`"
+    )]
+    EventLimit { limit: u64, at: SimTime },
+    #[error(
+        "more than max_in_flight = {limit} messages were in flight at virtual time {at}; raise it with `--set max_in_flight=N` or reduce load"
+    )]
+    InFlightLimit { limit: u64, at: SimTime },
+}
+
+/// The result of a finished run.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub metrics: RunMetrics,
+    /// Events popped from the queue (including stale timers), the kernel's unit of work.
+    pub events: u64,
+    pub trace_digest: String,
+    pub violation_count: u64,
+    pub violations: Vec<Violation>,
+}
+
+enum Event<M, T> {
+    Deliver { msg: M, r: MsgRef },
+    Timer { node: NodeId, incarnation: u32, key: T, generation: u64 },
+    Fault(FaultAction),
+    Resume { node: NodeId, incarnation: u32 },
+}
+
+struct Node<P: Protocol> {
+    state: Option<P>,
+    durable: Option<P::Durable>,
+    status: NodeStatus,
+    incarnation: u32,
+    clock: LocalClock,
+    rng: SimRng,
+    /// Pending timers: key and the generation that is still valid.
+    timers: Vec<(P::Timer, u64)>,
+    paused: bool,
+    /// Events that arrived while paused, in arrival order.
+    stash: Vec<Event<P::Msg, P::Timer>>,
+}
+
+/// The observers every run has, plus optional extra ones (trace exporters).
+struct Observers {
+    metrics: Metrics,
+    invariants: Invariants,
+    digest: Digest,
+    extra: Vec<Box<dyn Observer>>,
+}
+
+impl Observers {
+    #[inline]
+    fn emit(&mut self, ev: TraceEvent<'_>) {
+        self.metrics.observe(&ev);
+        self.invariants.observe(&ev);
+        self.digest.observe(&ev);
+        for o in &mut self.extra {
+            o.observe(&ev);
+        }
+    }
+}
+
+/// A simulation of protocol `P`.
+pub struct Sim<P: Protocol> {
+    now: SimTime,
+    cfg: SimConfig,
+    pcfg: P::Config,
+    total: u32,
+    queue: EventQueue<Event<P::Msg, P::Timer>>,
+    nodes: Vec<Node<P>>,
+    net_rng: SimRng,
+    obs: Observers,
+    out: Out<P>,
+    events: u64,
+    in_flight: u64,
+    next_msg_id: u64,
+    next_generation: u64,
+    failure: Option<SimError>,
+    ended: bool,
+}
+
+impl<P: Protocol> Sim<P> {
+    /// Build the simulation and boot every node at t=0 in id order.
+    pub fn new(cfg: SimConfig, pcfg: P::Config) -> Self {
+        Self::with_observers(cfg, pcfg, Vec::new())
+    }
+
+    /// Build with extra observers (trace recorders) that see every event, boot included.
+    pub fn with_observers(cfg: SimConfig, pcfg: P::Config, extra: Vec<Box<dyn Observer>>) -> Self {
+        let service = P::service_nodes(&pcfg);
+        let total = cfg.nodes + service;
+        let nodes = (0..total)
+            .map(|i| Node {
+                state: None,
+                durable: None,
+                status: NodeStatus::DOWN,
+                incarnation: 0,
+                clock: cfg.clocks.get(i as usize).copied().unwrap_or_default(),
+                rng: SimRng::new(cfg.seed, Stream::Node(i)),
+                timers: Vec::new(),
+                paused: false,
+                stash: Vec::new(),
+            })
+            .collect();
+        let obs = Observers {
+            metrics: Metrics::new(cfg.nodes, P::Msg::KINDS),
+            invariants: Invariants::new(cfg.nodes, P::claims_election_safety(&pcfg)),
+            digest: Digest::default(),
+            extra,
+        };
+        let mut sim = Sim {
+            now: SimTime::ZERO,
+            net_rng: SimRng::new(cfg.seed, Stream::Network),
+            queue: EventQueue::new(),
+            total,
+            nodes,
+            obs,
+            out: Out::default(),
+            events: 0,
+            in_flight: 0,
+            next_msg_id: 0,
+            next_generation: 0,
+            failure: None,
+            ended: false,
+            pcfg,
+            cfg,
+        };
+        let plan = std::mem::take(&mut sim.cfg.plan);
+        for (t, action) in plan {
+            sim.queue.push(t, Event::Fault(action));
+        }
+        for id in 0..total {
+            sim.boot(id);
+        }
+        sim
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    pub fn nodes(&self) -> u32 {
+        self.cfg.nodes
+    }
+
+    /// Participants plus service replicas.
+    pub fn total_nodes(&self) -> u32 {
+        self.total
+    }
+
+    pub fn status(&self, node: NodeId) -> NodeStatus {
+        self.nodes[node as usize].status
+    }
+
+    pub fn is_paused(&self, node: NodeId) -> bool {
+        self.nodes[node as usize].paused
+    }
+
+    /// The protocol state of a live node.
+    pub fn node(&self, node: NodeId) -> Option<&P> {
+        self.nodes[node as usize].state.as_ref()
+    }
+
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    pub fn config(&self) -> &SimConfig {
+        &self.cfg
+    }
+
+    pub fn protocol_config(&self) -> &P::Config {
+        &self.pcfg
+    }
+
+    /// Metrics so far (intervals still open are not closed).
+    pub fn metrics(&self) -> &Metrics {
+        &self.obs.metrics
+    }
+
+    // ----- running -----
+
+    /// Process the next event before the end time. Returns `Ok(false)` when there is none.
+    pub fn step(&mut self) -> Result<bool, SimError> {
+        self.step_before(self.cfg.end)
+    }
+
+    fn step_before(&mut self, limit: SimTime) -> Result<bool, SimError> {
+        if let Some(e) = &self.failure {
+            return Err(e.clone());
+        }
+        match self.queue.peek_time() {
+            Some(t) if t < limit && t < self.cfg.end => {}
+            _ => return Ok(false),
+        }
+        let (t, ev) = self.queue.pop().expect("peeked");
+        self.now = t;
+        self.events += 1;
+        if self.events > self.cfg.max_events {
+            let e = SimError::EventLimit { limit: self.cfg.max_events, at: t };
+            self.failure = Some(e.clone());
+            return Err(e);
+        }
+        self.dispatch(ev);
+        match &self.failure {
+            Some(e) => Err(e.clone()),
+            None => Ok(true),
+        }
+    }
+
+    /// Process every event before `t` (capped at the end time), then set the clock to `t`.
+    pub fn run_until(&mut self, t: SimTime) -> Result<(), SimError> {
+        while self.step_before(t)? {}
+        self.now = self.now.max(t.min(self.cfg.end));
+        Ok(())
+    }
+
+    /// Run to the end and return the outcome.
+    pub fn run(mut self) -> Result<Outcome, SimError> {
+        while self.step()? {}
+        Ok(self.finish())
+    }
+
+    /// Close the run at its end time and compute the outcome.
+    pub fn finish(&mut self) -> Outcome {
+        if !self.ended {
+            self.ended = true;
+            self.now = self.cfg.end;
+            self.obs.emit(TraceEvent::End { at: self.cfg.end });
+        }
+        Outcome {
+            metrics: self.obs.metrics.finish(),
+            events: self.events,
+            trace_digest: self.obs.digest.hex(),
+            violation_count: self.obs.invariants.count(),
+            violations: self.obs.invariants.violations().to_vec(),
+        }
+    }
+
+    fn dispatch(&mut self, ev: Event<P::Msg, P::Timer>) {
+        match ev {
+            Event::Deliver { msg, r } => self.deliver(msg, r),
+            Event::Timer { node, incarnation, key, generation } => {
+                let n = &mut self.nodes[node as usize];
+                if n.state.is_none() || n.incarnation != incarnation {
+                    return;
+                }
+                if n.paused {
+                    n.stash.push(Event::Timer { node, incarnation, key, generation });
+                    return;
+                }
+                let Some(pos) = n.timers.iter().position(|&(k, g)| k == key && g == generation)
+                else {
+                    return; // cancelled or replaced
+                };
+                n.timers.swap_remove(pos);
+                let at = self.now;
+                self.obs.emit(TraceEvent::Timer { at, node, name: key.name() });
+                self.call(node, |p, ctx, out| p.on_timer(ctx, key, out));
+            }
+            Event::Fault(action) => self.apply_fault(action),
+            Event::Resume { node, incarnation } => {
+                let n = &mut self.nodes[node as usize];
+                if n.incarnation != incarnation || !n.paused {
+                    return;
+                }
+                n.paused = false;
+                let stash = std::mem::take(&mut n.stash);
+                let at = self.now;
+                self.obs.emit(TraceEvent::Resume { at, node });
+                for e in stash {
+                    self.queue.push(at, e);
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, msg: P::Msg, r: MsgRef) {
+        let at = self.now;
+        let n = &mut self.nodes[r.to as usize];
+        if n.state.is_none() {
+            self.in_flight -= 1;
+            self.obs.emit(TraceEvent::Drop { at, msg: r, reason: DropReason::ReceiverDown });
+            return;
+        }
+        if n.paused {
+            n.stash.push(Event::Deliver { msg, r });
+            return;
+        }
+        self.in_flight -= 1;
+        if !self.cfg.network.links.is_up(r.from, r.to) {
+            self.obs.emit(TraceEvent::Drop { at, msg: r, reason: DropReason::LinkDown });
+            return;
+        }
+        self.obs.emit(TraceEvent::Deliver { at, msg: r });
+        self.call(r.to, |p, ctx, out| p.on_message(ctx, r.from, msg, out));
+    }
+
+    // ----- nodes -----
+
+    fn boot(&mut self, id: NodeId) {
+        let n = &self.nodes[id as usize];
+        let ctx = Ctx {
+            id,
+            nodes: self.cfg.nodes,
+            service: self.total - self.cfg.nodes,
+            now: n.clock.local_at(self.now),
+            config: &self.pcfg,
+        };
+        let mut out = std::mem::take(&mut self.out);
+        let state = P::boot(&ctx, n.durable.as_ref(), &mut out);
+        self.nodes[id as usize].state = Some(state);
+        self.after_handler(id, out);
+    }
+
+    /// Run a handler on a live node and apply its effects.
+    fn call(&mut self, id: NodeId, f: impl FnOnce(&mut P, &Ctx<'_, P::Config>, &mut Out<P>)) {
+        let n = &mut self.nodes[id as usize];
+        let Some(state) = n.state.as_mut() else { return };
+        let ctx = Ctx {
+            id,
+            nodes: self.cfg.nodes,
+            service: self.total - self.cfg.nodes,
+            now: n.clock.local_at(self.now),
+            config: &self.pcfg,
+        };
+        let mut out = std::mem::take(&mut self.out);
+        f(state, &ctx, &mut out);
+        self.after_handler(id, out);
+    }
+
+    /// Emit the status change (if any), then apply the effects in order.
+    fn after_handler(&mut self, id: NodeId, mut out: Out<P>) {
+        let at = self.now;
+        let n = &mut self.nodes[id as usize];
+        let new = n.state.as_ref().map_or(NodeStatus::DOWN, P::status);
+        if new != n.status {
+            let old = std::mem::replace(&mut n.status, new);
+            self.obs.emit(TraceEvent::Status { at, node: id, old, new });
+        }
+        let persisted = out.effects.iter().any(|e| matches!(e, Effect::Persist(_)));
+        let send_delay = if persisted { self.cfg.fsync } else { SimDuration::ZERO };
+        for effect in out.effects.drain(..) {
+            match effect {
+                Effect::Send { to, msg } => self.transmit(id, to, msg, send_delay),
+                Effect::Broadcast { msg } => {
+                    for to in 0..self.cfg.nodes {
+                        if to != id {
+                            self.transmit(id, to, msg.clone(), send_delay);
+                        }
+                    }
+                }
+                Effect::SetTimer { key, delay } => self.set_timer(id, key, delay),
+                Effect::CancelTimer { key } => {
+                    self.nodes[id as usize].timers.retain(|&(k, _)| k != key);
+                }
+                Effect::Persist(d) => self.nodes[id as usize].durable = Some(d),
+            }
+        }
+        self.out = out;
+    }
+
+    fn set_timer(&mut self, id: NodeId, key: P::Timer, delay: Delay) {
+        let n = &mut self.nodes[id as usize];
+        let local = match delay {
+            Delay::Fixed(d) => d,
+            Delay::Uniform { min, max } => SimDuration(n.rng.range_inclusive(min.0, max.0)),
+        };
+        let global = n.clock.global_span(local);
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        match n.timers.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = generation,
+            None => n.timers.push((key, generation)),
+        }
+        let incarnation = n.incarnation;
+        self.queue.push(self.now + global, Event::Timer { node: id, incarnation, key, generation });
+    }
+
+    fn transmit(&mut self, from: NodeId, to: NodeId, msg: P::Msg, extra: SimDuration) {
+        let at = self.now;
+        let r = MsgRef {
+            id: self.next_msg_id,
+            from,
+            to,
+            kind: msg.kind(),
+            kind_name: P::Msg::KINDS[msg.kind()],
+            class: msg.class(),
+            term: msg.term(),
+        };
+        self.next_msg_id += 1;
+        self.obs.emit(TraceEvent::Send { at, msg: r });
+        if to >= self.total || !self.cfg.network.links.is_up(from, to) {
+            self.obs.emit(TraceEvent::Drop { at, msg: r, reason: DropReason::LinkDown });
+            return;
+        }
+        let model = self.cfg.network.model(from, to);
+        if self.net_rng.chance(model.loss) {
+            self.obs.emit(TraceEvent::Drop { at, msg: r, reason: DropReason::Loss });
+            return;
+        }
+        let copies = if self.net_rng.chance(model.duplicate) { 2 } else { 1 };
+        for _ in 0..copies {
+            let model = self.cfg.network.model(from, to);
+            let delay = model.delay.sample(&mut self.net_rng);
+            self.in_flight += 1;
+            if self.in_flight > self.cfg.max_in_flight && self.failure.is_none() {
+                self.failure =
+                    Some(SimError::InFlightLimit { limit: self.cfg.max_in_flight, at });
+            }
+            self.queue.push(at + extra + delay, Event::Deliver { msg: msg.clone(), r });
+        }
+    }
+
+    // ----- faults -----
+
+    /// The live leader with the highest term (lowest id on ties), if any.
+    pub fn current_leader(&self) -> Option<NodeId> {
+        (0..self.cfg.nodes)
+            .filter(|&i| {
+                let n = &self.nodes[i as usize];
+                n.state.is_some() && !n.paused && n.status.role == Role::Leader
+            })
+            .max_by_key(|&i| (self.nodes[i as usize].status.term, std::cmp::Reverse(i)))
+    }
+
+    fn resolve(&self, t: Target) -> Option<NodeId> {
+        match t {
+            Target::Node(n) if n < self.total => Some(n),
+            Target::Node(_) => None,
+            Target::Leader => self.current_leader(),
+            // Random targets are drawn when the plan is expanded; a stray one hits nobody.
+            Target::Random => None,
+        }
+    }
+
+    /// Apply a fault now (the scripted plan calls this; so do golden scripts and tests).
+    pub fn apply_fault(&mut self, action: FaultAction) {
+        let at = self.now;
+        match action {
+            FaultAction::Crash { target, restart_after } => {
+                let Some(id) = self.resolve(target) else { return };
+                if self.nodes[id as usize].state.is_none() {
+                    return;
+                }
+                let resolved = FaultAction::Crash { target: Target::Node(id), restart_after };
+                self.obs.emit(TraceEvent::Fault { at, action: &resolved });
+                self.crash(id);
+                if let Some(d) = restart_after {
+                    self.queue
+                        .push(at + d, Event::Fault(FaultAction::Restart { target: Target::Node(id) }));
+                }
+            }
+            FaultAction::Restart { target } => {
+                let Some(id) = self.resolve(target) else { return };
+                if self.nodes[id as usize].state.is_some() {
+                    return;
+                }
+                let resolved = FaultAction::Restart { target: Target::Node(id) };
+                self.obs.emit(TraceEvent::Fault { at, action: &resolved });
+                self.boot(id);
+            }
+            FaultAction::Pause { target, duration } => {
+                let Some(id) = self.resolve(target) else { return };
+                let n = &mut self.nodes[id as usize];
+                if n.state.is_none() || n.paused {
+                    return;
+                }
+                n.paused = true;
+                let incarnation = n.incarnation;
+                let resolved = FaultAction::Pause { target: Target::Node(id), duration };
+                self.obs.emit(TraceEvent::Fault { at, action: &resolved });
+                self.queue.push(at + duration, Event::Resume { node: id, incarnation });
+            }
+            FaultAction::Partition { ref groups, heal_after } => {
+                self.cfg.network.links.partition(self.total, groups);
+                self.obs.emit(TraceEvent::Fault { at, action: &action });
+                self.schedule_heal(heal_after);
+            }
+            FaultAction::Cut { from, to, heal_after } => {
+                self.cfg.network.links.cut(from, to);
+                self.obs.emit(TraceEvent::Fault { at, action: &action });
+                self.schedule_heal(heal_after);
+            }
+            FaultAction::Isolate { target, heal_after } => {
+                let Some(id) = self.resolve(target) else { return };
+                self.cfg.network.links.isolate(id);
+                let resolved = FaultAction::Isolate { target: Target::Node(id), heal_after };
+                self.obs.emit(TraceEvent::Fault { at, action: &resolved });
+                self.schedule_heal(heal_after);
+            }
+            FaultAction::Heal => {
+                self.cfg.network.links.heal();
+                self.obs.emit(TraceEvent::Fault { at, action: &action });
+            }
+            FaultAction::SetLoss { loss } => {
+                self.cfg.network.default.loss = loss;
+                for m in self.cfg.network.overrides.values_mut() {
+                    m.loss = loss;
+                }
+                self.obs.emit(TraceEvent::Fault { at, action: &action });
+            }
+            FaultAction::SetDelay { ref delay } => {
+                self.cfg.network.default.delay = delay.clone();
+                self.obs.emit(TraceEvent::Fault { at, action: &action });
+            }
+            FaultAction::ClockDrift { target, drift_ppm, offset } => {
+                let Some(id) = self.resolve(target) else { return };
+                let c = &mut self.nodes[id as usize].clock;
+                c.drift_ppm = drift_ppm;
+                c.offset_ns = c.offset_ns.saturating_add(i64::try_from(offset.0).unwrap_or(i64::MAX));
+                let resolved = FaultAction::ClockDrift { target: Target::Node(id), drift_ppm, offset };
+                self.obs.emit(TraceEvent::Fault { at, action: &resolved });
+            }
+        }
+    }
+
+    fn schedule_heal(&mut self, after: Option<SimDuration>) {
+        if let Some(d) = after {
+            self.queue.push(self.now + d, Event::Fault(FaultAction::Heal));
+        }
+    }
+
+    fn crash(&mut self, id: NodeId) {
+        let at = self.now;
+        let n = &mut self.nodes[id as usize];
+        n.state = None;
+        n.incarnation += 1;
+        n.timers.clear();
+        n.paused = false;
+        let stash = std::mem::take(&mut n.stash);
+        let old = std::mem::replace(&mut n.status, NodeStatus::DOWN);
+        self.obs.emit(TraceEvent::Status { at, node: id, old, new: NodeStatus::DOWN });
+        for e in stash {
+            if let Event::Deliver { r, .. } = e {
+                self.in_flight -= 1;
+                self.obs.emit(TraceEvent::Drop { at, msg: r, reason: DropReason::ReceiverDown });
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Faults as data: what can go wrong, when, and to whom. Scripted faults (once or repeating)
+//! and random fault processes (Poisson arrivals) are expanded into one sorted plan before the
+//! run starts, from the fault stream alone — so a fault plan is identical for every algorithm
+//! given the same seed. Only the `leader` target is resolved when the fault fires.
+
+use super::network::DelayDist;
+use super::protocol::NodeId;
+use super::rng::SimRng;
+use super::time::{SimDuration, SimTime};
+use serde::Serialize;
+
+/// Whom a node fault hits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    Node(NodeId),
+    /// The live node whose role is leader (highest term if several); nothing if none.
+    Leader,
+    /// A uniformly random participant, drawn when the plan is expanded.
+    Random,
+}
+
+/// One fault action.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultAction {
+    /// Crash; restart after the given time if any.
+    Crash { target: Target, restart_after: Option<SimDuration> },
+    Restart { target: Target },
+    /// Stop processing for `duration` (a GC pause): messages queue, timers fire late.
+    Pause { target: Target, duration: SimDuration },
+    /// Split into groups (nodes named nowhere form one more group); heal after if given.
+    Partition { groups: Vec<Vec<NodeId>>, heal_after: Option<SimDuration> },
+    /// Cut the directed link `from -> to`.
+    Cut { from: NodeId, to: NodeId, heal_after: Option<SimDuration> },
+    /// Cut every link of one node.
+    Isolate { target: Target, heal_after: Option<SimDuration> },
+    /// Restore every link.
+    Heal,
+    SetLoss { loss: f64 },
+    SetDelay { delay: DelayDist },
+    /// Set a node's clock drift (ppm) and step its offset.
+    ClockDrift { target: Target, drift_ppm: f64, offset: SimDuration },
+}
+
+impl FaultAction {
+    /// Short verb for traces and tables.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            FaultAction::Crash { .. } => "crash",
+            FaultAction::Restart { .. } => "restart",
+            FaultAction::Pause { .. } => "pause",
+            FaultAction::Partition { .. } => "partition",
+            FaultAction::Cut { .. } => "cut",
+            FaultAction::Isolate { .. } => "isolate",
+            FaultAction::Heal => "heal",
+            FaultAction::SetLoss { .. } => "set_loss",
+            FaultAction::SetDelay { .. } => "set_delay",
+            FaultAction::ClockDrift { .. } => "clock_drift",
+        }
+    }
+
+    fn target_mut(&mut self) -> Option<&mut Target> {
+        match self {
+            FaultAction::Crash { target, .. }
+            | FaultAction::Restart { target }
+            | FaultAction::Pause { target, .. }
+            | FaultAction::Isolate { target, .. }
+            | FaultAction::ClockDrift { target, .. } => Some(target),
+            _ => None,
+        }
+    }
+}
+
+/// A scripted fault: at `at`, and again every `every` while before `until` (or the run end).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScriptedFault {
+    pub at: SimTime,
+    pub every: Option<SimDuration>,
+    pub until: Option<SimTime>,
+    pub action: FaultAction,
+}
+
+/// A Poisson fault process.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum RandomFault {
+    /// Crash random nodes at `rate_per_s`; each restarts after an exponential downtime.
+    Crashes { rate_per_s: f64, mean_downtime: SimDuration },
+    /// Split into a random minority and the rest at `rate_per_s`; heal after an exponential time.
+    Partitions { rate_per_s: f64, mean_duration: SimDuration },
+    /// Pause random nodes at `rate_per_s` for an exponential duration.
+    Pauses { rate_per_s: f64, mean_duration: SimDuration },
+}
+
+/// Hard bound on the expanded plan (a typo like `every = "1ns"` must not eat memory).
+pub const MAX_PLANNED_FAULTS: usize = 1_000_000;
+
+/// Expand scripted and random faults into one plan sorted by time (stable for equal times:
+/// scripted in file order first, then random processes in order).
+pub fn expand_plan(
+    scripted: &[ScriptedFault],
+    random: &[RandomFault],
+    nodes: u32,
+    end: SimTime,
+    rng: &mut SimRng,
+) -> Result<Vec<(SimTime, FaultAction)>, String> {
+    let mut plan: Vec<(SimTime, FaultAction)> = Vec::new();
+    let push = |plan: &mut Vec<(SimTime, FaultAction)>, t: SimTime, a: FaultAction| {
+        if plan.len() >= MAX_PLANNED_FAULTS {
+            return Err(format!(
+                "the fault plan exceeds {MAX_PLANNED_FAULTS} faults; lengthen `every` or lower the rates"
+            ));
+        }
+        plan.push((t, a));
+        Ok(())
+    };
+    for f in scripted {
+        let stop = f.until.unwrap_or(end).min(end);
+        let mut t = f.at;
+        loop {
+            if t >= stop {
+                break;
+            }
+            let mut a = f.action.clone();
+            resolve_random(&mut a, nodes, rng);
+            push(&mut plan, t, a)?;
+            match f.every {
+                Some(step) if step.0 > 0 => t = t + step,
+                _ => break,
+            }
+        }
+    }
+    for r in random {
+        let (rate, mean) = match r {
+            RandomFault::Crashes { rate_per_s, mean_downtime } => (*rate_per_s, *mean_downtime),
+            RandomFault::Partitions { rate_per_s, mean_duration } => (*rate_per_s, *mean_duration),
+            RandomFault::Pauses { rate_per_s, mean_duration } => (*rate_per_s, *mean_duration),
+        };
+        if rate <= 0.0 {
+            continue;
+        }
+        let mut t_s = 0.0f64;
+        loop {
+            t_s += rng.exponential(1.0 / rate);
+            let t = SimTime((t_s * 1e9).min(u64::MAX as f64) as u64);
+            if t >= end {
+                break;
+            }
+            let hold = SimDuration(rng.exponential(mean.0 as f64).max(1.0) as u64);
+            let action = match r {
+                RandomFault::Crashes { .. } => FaultAction::Crash {
+                    target: Target::Node(rng.index(nodes as usize) as NodeId),
+                    restart_after: Some(hold),
+                },
+                RandomFault::Pauses { .. } => FaultAction::Pause {
+                    target: Target::Node(rng.index(nodes as usize) as NodeId),
+                    duration: hold,
+                },
+                RandomFault::Partitions { .. } => {
+                    // A minority of 1..=nodes/2 participants.
+                    let minority = 1 + rng.index((nodes as usize / 2).max(1));
+                    let mut ids: Vec<NodeId> = (0..nodes).collect();
+                    // Partial Fisher-Yates: the first `minority` ids form the minority side.
+                    for i in 0..minority.min(ids.len()) {
+                        let j = i + rng.index(ids.len() - i);
+                        ids.swap(i, j);
+                    }
+                    let mut side: Vec<NodeId> = ids[..minority.min(ids.len())].to_vec();
+                    side.sort_unstable();
+                    FaultAction::Partition { groups: vec![side], heal_after: Some(hold) }
+                }
+            };
+            push(&mut plan, t, action)?;
+        }
+    }
+    plan.sort_by_key(|(t, _)| *t);
+    Ok(plan)
+}
+
+fn resolve_random(a: &mut FaultAction, nodes: u32, rng: &mut SimRng) {
+    if let Some(t) = a.target_mut()
+        && *t == Target::Random
+    {
+        *t = Target::Node(rng.index(nodes.max(1) as usize) as NodeId);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::rng::Stream;
+
+    #[test]
+    fn every_expands_until_end() {
+        let f = ScriptedFault {
+            at: SimTime(2_000_000_000),
+            every: Some(SimDuration::from_secs(2)),
+            until: None,
+            action: FaultAction::Crash { target: Target::Leader, restart_after: Some(SimDuration::from_secs(1)) },
+        };
+        let mut rng = SimRng::new(1, Stream::Faults);
+        let plan = expand_plan(&[f], &[], 5, SimTime(10_000_000_000), &mut rng).unwrap();
+        let times: Vec<u64> = plan.iter().map(|(t, _)| t.0 / 1_000_000_000).collect();
+        assert_eq!(times, vec![2, 4, 6, 8]);
+    }
+
+    #[test]
+    fn poisson_rate_is_respected() {
+        let mut rng = SimRng::new(9, Stream::Faults);
+        let r = RandomFault::Crashes { rate_per_s: 2.0, mean_downtime: SimDuration::from_millis(100) };
+        let plan = expand_plan(&[], &[r], 5, SimTime(1_000 * 1_000_000_000), &mut rng).unwrap();
+        assert!((1800..2200).contains(&plan.len()), "{} crashes in 1000 s at 2/s", plan.len());
+    }
+
+    #[test]
+    fn random_partition_is_a_minority() {
+        let mut rng = SimRng::new(4, Stream::Faults);
+        let r = RandomFault::Partitions { rate_per_s: 1.0, mean_duration: SimDuration::from_millis(100) };
+        let plan = expand_plan(&[], &[r], 7, SimTime(50_000_000_000), &mut rng).unwrap();
+        for (_, a) in plan {
+            let FaultAction::Partition { groups, .. } = a else { panic!() };
+            assert!(!groups[0].is_empty() && groups[0].len() <= 3);
+        }
+    }
+}

@@ -1,0 +1,432 @@
+//! Run metrics, computed only from the trace-event stream (never from counters inside a
+//! protocol). The definitions are the ones in the README's "Metrics" section:
+//!
+//! * **elected**: some live node is leader *and* it plus the live followers that believe in
+//!   it and are connected to it both ways form a strict majority of all participants.
+//! * **leaderless interval**: from the run start, or the moment "elected" stops holding
+//!   (leader crashed, paused, cut off, or its followers left it), to the next moment it holds
+//!   again (**election**). `election_ms` is its length; `failover_ms` the same for intervals
+//!   that did not start at t=0; `detect_ms` runs to the first election-class message sent;
+//!   `converge_ms` to the moment every live node connected to the leader follows it.
+//! * **split brain**: a maximal interval with two or more live nodes in role leader.
+
+use super::network::Links;
+use super::observe::{Observer, TraceEvent};
+use super::protocol::{MsgClass, NodeId, NodeStatus, Role};
+use super::time::SimTime;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Summary statistics of a sample (nearest-rank percentiles). `None` when empty.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Stats {
+    pub count: u64,
+    pub mean: Option<f64>,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Stats {
+    pub fn of(samples: &[f64]) -> Stats {
+        if samples.is_empty() {
+            return Stats::default();
+        }
+        let mut v = samples.to_vec();
+        v.sort_by(f64::total_cmp);
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        Stats {
+            count: v.len() as u64,
+            mean: Some(mean),
+            p50: Some(nearest_rank(&v, 0.50)),
+            p90: Some(nearest_rank(&v, 0.90)),
+            p99: Some(nearest_rank(&v, 0.99)),
+            max: v.last().copied(),
+        }
+    }
+}
+
+/// Nearest-rank percentile of sorted data: the value at 1-based rank ceil(q * n).
+pub fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
+    let n = sorted.len();
+    let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
+    sorted[rank - 1]
+}
+
+/// Message counts of one kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct KindCounts {
+    pub sent: u64,
+    pub delivered: u64,
+    pub dropped: u64,
+}
+
+/// Everything measured about one run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RunMetrics {
+    /// Virtual duration of the run in seconds.
+    pub duration_s: f64,
+    /// Number of leaderless intervals that ended in an election.
+    pub elections: u64,
+    pub election_ms: Stats,
+    /// Leaderless intervals that began after t=0 (i.e. real failovers).
+    pub failover_ms: Stats,
+    pub detect_ms: Stats,
+    pub converge_ms: Stats,
+    pub messages_sent: u64,
+    pub messages_delivered: u64,
+    pub messages_dropped: u64,
+    /// Sent messages of class election.
+    pub election_messages: u64,
+    /// Sent heartbeat/keepalive messages (steady-state overhead).
+    pub heartbeat_messages: u64,
+    pub heartbeats_per_s: f64,
+    /// Messages sent inside leaderless intervals / elections.
+    pub messages_per_election: Option<f64>,
+    pub messages_by_kind: BTreeMap<String, KindCounts>,
+    pub split_brain_incidents: u64,
+    pub split_brain_ms: f64,
+    /// Terms (epochs) in which two different nodes were leader.
+    pub same_term_leaders: u64,
+    /// Elections that produced a different leader than the previous one.
+    pub leader_changes: u64,
+    /// Nodes entering candidacy (from a non-candidate role).
+    pub elections_started: u64,
+    /// Candidacies started while a leader was elected (supported by a majority).
+    pub unnecessary_elections: u64,
+    /// Fraction of virtual time with an elected leader.
+    pub availability: f64,
+    pub leader_tenure_ms: Stats,
+    /// True when the run ended inside a leaderless interval.
+    pub leaderless_at_end: bool,
+}
+
+/// The metrics observer.
+#[derive(Debug)]
+pub struct Metrics {
+    nodes: u32,
+    kinds: &'static [&'static str],
+    status: Vec<NodeStatus>,
+    paused: Vec<bool>,
+    links: Links,
+    /// Live followers per believed leader (valid on every topology; connectivity is applied
+    /// on top when links are not all up).
+    followers_of: Vec<u32>,
+    live_leaders: BTreeSet<NodeId>,
+    elected: Option<NodeId>,
+    last_elected: Option<NodeId>,
+    leaderless_since: Option<SimTime>,
+    elected_since: SimTime,
+    elected_ns: u64,
+    detect_pending: bool,
+    converge_from: Option<SimTime>,
+    election_ms: Vec<f64>,
+    failover_ms: Vec<f64>,
+    detect_ms: Vec<f64>,
+    converge_ms: Vec<f64>,
+    tenure_ms: Vec<f64>,
+    by_kind: Vec<KindCounts>,
+    heartbeat_sent: u64,
+    election_sent: u64,
+    leaderless_msgs: u64,
+    split_since: Option<SimTime>,
+    split_incidents: u64,
+    split_ns: u64,
+    term_leader: BTreeMap<u64, NodeId>,
+    same_term: BTreeSet<u64>,
+    leader_changes: u64,
+    elections_started: u64,
+    unnecessary: u64,
+    end: Option<SimTime>,
+}
+
+impl Metrics {
+    /// `nodes` participants; status events of higher ids (service replicas) are ignored.
+    pub fn new(nodes: u32, kinds: &'static [&'static str]) -> Self {
+        Metrics {
+            nodes,
+            kinds,
+            status: vec![NodeStatus::DOWN; nodes as usize],
+            paused: vec![false; nodes as usize],
+            links: Links::default(),
+            followers_of: vec![0; nodes as usize],
+            live_leaders: BTreeSet::new(),
+            elected: None,
+            last_elected: None,
+            leaderless_since: Some(SimTime::ZERO),
+            elected_since: SimTime::ZERO,
+            elected_ns: 0,
+            detect_pending: true,
+            converge_from: None,
+            election_ms: Vec::new(),
+            failover_ms: Vec::new(),
+            detect_ms: Vec::new(),
+            converge_ms: Vec::new(),
+            tenure_ms: Vec::new(),
+            by_kind: vec![KindCounts::default(); kinds.len()],
+            heartbeat_sent: 0,
+            election_sent: 0,
+            leaderless_msgs: 0,
+            split_since: None,
+            split_incidents: 0,
+            split_ns: 0,
+            term_leader: BTreeMap::new(),
+            same_term: BTreeSet::new(),
+            leader_changes: 0,
+            elections_started: 0,
+            unnecessary: 0,
+            end: None,
+        }
+    }
+
+    fn live(&self, n: NodeId) -> bool {
+        self.status[n as usize].role != Role::Down && !self.paused[n as usize]
+    }
+
+    /// The leader node `n` counts towards, if it is a live follower.
+    fn follows(&self, n: NodeId) -> Option<NodeId> {
+        let s = &self.status[n as usize];
+        if self.live(n) && s.role == Role::Follower {
+            s.leader.filter(|&l| l < self.nodes && l != n)
+        } else {
+            None
+        }
+    }
+
+    fn support(&self, leader: NodeId) -> u32 {
+        if self.links.all_up() {
+            return 1 + self.followers_of[leader as usize];
+        }
+        1 + (0..self.nodes)
+            .filter(|&f| self.follows(f) == Some(leader) && self.links.connected(leader, f))
+            .count() as u32
+    }
+
+    fn compute_elected(&self) -> Option<NodeId> {
+        self.live_leaders
+            .iter()
+            .copied()
+            .find(|&l| 2 * self.support(l) > self.nodes)
+    }
+
+    /// Wrap a change to node `n` so the follower counters and leader set stay in step.
+    fn change_node(&mut self, n: NodeId, f: impl FnOnce(&mut Self)) {
+        if let Some(l) = self.follows(n) {
+            self.followers_of[l as usize] -= 1;
+        }
+        self.live_leaders.remove(&n);
+        f(self);
+        if let Some(l) = self.follows(n) {
+            self.followers_of[l as usize] += 1;
+        }
+        if self.live(n) && self.status[n as usize].role == Role::Leader {
+            self.live_leaders.insert(n);
+        }
+    }
+
+    fn converged(&self, leader: NodeId) -> bool {
+        (0..self.nodes).all(|n| {
+            n == leader
+                || !self.live(n)
+                || !self.links.connected(leader, n)
+                || self.follows(n) == Some(leader)
+        })
+    }
+
+    /// Re-evaluate the elected / split-brain state after a status or topology change.
+    fn update(&mut self, at: SimTime) {
+        let now = self.compute_elected();
+        if now != self.elected {
+            if let Some(_old) = self.elected {
+                // Loss of the leader.
+                self.elected_ns += at.since(self.elected_since).0;
+                self.tenure_ms.push(at.since(self.elected_since).as_ms_f64());
+                self.leaderless_since = Some(at);
+                self.detect_pending = true;
+                self.converge_from = None;
+            }
+            if let Some(new) = now {
+                let since = self.leaderless_since.take().unwrap_or(at);
+                let ms = at.since(since).as_ms_f64();
+                self.election_ms.push(ms);
+                if since != SimTime::ZERO {
+                    self.failover_ms.push(ms);
+                }
+                if self.last_elected.is_some_and(|l| l != new) {
+                    self.leader_changes += 1;
+                }
+                self.last_elected = Some(new);
+                self.elected_since = at;
+                self.converge_from = Some(since);
+                self.detect_pending = false;
+            }
+            self.elected = now;
+        }
+        if let (Some(l), Some(from)) = (self.elected, self.converge_from)
+            && self.converged(l)
+        {
+            self.converge_ms.push(at.since(from).as_ms_f64());
+            self.converge_from = None;
+        }
+        let split = self.live_leaders.len() >= 2;
+        match (split, self.split_since) {
+            (true, None) => {
+                self.split_since = Some(at);
+                self.split_incidents += 1;
+            }
+            (false, Some(s)) => {
+                self.split_ns += at.since(s).0;
+                self.split_since = None;
+            }
+            _ => {}
+        }
+    }
+
+    fn on_status(&mut self, at: SimTime, n: NodeId, old: NodeStatus, new: NodeStatus) {
+        if n >= self.nodes {
+            return;
+        }
+        let candidacy = |r: Role| matches!(r, Role::Candidate | Role::PreCandidate);
+        if candidacy(new.role) && !candidacy(old.role) {
+            self.elections_started += 1;
+            if self.elected.is_some() {
+                self.unnecessary += 1;
+            }
+        }
+        if new.role == Role::Leader {
+            match self.term_leader.get(&new.term) {
+                Some(&l) if l != n => {
+                    self.same_term.insert(new.term);
+                }
+                Some(_) => {}
+                None => {
+                    self.term_leader.insert(new.term, n);
+                }
+            }
+        }
+        self.change_node(n, |m| m.status[n as usize] = new);
+        self.update(at);
+    }
+
+    /// Apply a fault to the metrics' own model of liveness and topology.
+    fn on_fault(&mut self, at: SimTime, action: &super::faults::FaultAction) {
+        use super::faults::{FaultAction as F, Target};
+        let total = self.nodes.max(1);
+        match action {
+            F::Crash { target: Target::Node(n), .. } if *n < self.nodes => {
+                // A crash ends a pause; the crash's status change follows this event.
+                let n = *n;
+                self.change_node(n, |m| m.paused[n as usize] = false);
+            }
+            F::Pause { target: Target::Node(n), .. } if *n < self.nodes => {
+                let n = *n;
+                self.change_node(n, |m| m.paused[n as usize] = true);
+            }
+            F::Partition { groups, .. } => {
+                // Service replicas beyond `nodes` are not modelled here: only participants
+                // matter for the majority rule.
+                self.links.partition(total.max(max_id(groups) + 1), groups);
+            }
+            F::Cut { from, to, .. } => self.links.cut(*from, *to),
+            F::Isolate { target: Target::Node(n), .. } => self.links.isolate(*n),
+            F::Heal => self.links.heal(),
+            _ => {}
+        }
+        self.update(at);
+    }
+
+    fn on_resume(&mut self, at: SimTime, n: NodeId) {
+        if n < self.nodes {
+            self.change_node(n, |m| m.paused[n as usize] = false);
+            self.update(at);
+        }
+    }
+
+    fn on_end(&mut self, at: SimTime) {
+        if self.elected.is_some() {
+            self.elected_ns += at.since(self.elected_since).0;
+            self.tenure_ms.push(at.since(self.elected_since).as_ms_f64());
+        }
+        if let Some(s) = self.split_since.take() {
+            self.split_ns += at.since(s).0;
+        }
+        self.end = Some(at);
+    }
+
+    /// Final metrics; call after the `End` event.
+    pub fn finish(&self) -> RunMetrics {
+        let end = self.end.unwrap_or(SimTime::ZERO);
+        let duration_s = end.0 as f64 / 1e9;
+        let elections = self.election_ms.len() as u64;
+        let sent: u64 = self.by_kind.iter().map(|k| k.sent).sum();
+        RunMetrics {
+            duration_s,
+            elections,
+            election_ms: Stats::of(&self.election_ms),
+            failover_ms: Stats::of(&self.failover_ms),
+            detect_ms: Stats::of(&self.detect_ms),
+            converge_ms: Stats::of(&self.converge_ms),
+            messages_sent: sent,
+            messages_delivered: self.by_kind.iter().map(|k| k.delivered).sum(),
+            messages_dropped: self.by_kind.iter().map(|k| k.dropped).sum(),
+            election_messages: self.election_sent,
+            heartbeat_messages: self.heartbeat_sent,
+            heartbeats_per_s: if duration_s > 0.0 { self.heartbeat_sent as f64 / duration_s } else { 0.0 },
+            messages_per_election: (elections > 0)
+                .then(|| self.leaderless_msgs as f64 / elections as f64),
+            messages_by_kind: self
+                .kinds
+                .iter()
+                .zip(&self.by_kind)
+                .map(|(k, c)| (k.to_string(), *c))
+                .collect(),
+            split_brain_incidents: self.split_incidents,
+            split_brain_ms: self.split_ns as f64 / 1e6,
+            same_term_leaders: self.same_term.len() as u64,
+            leader_changes: self.leader_changes,
+            elections_started: self.elections_started,
+            unnecessary_elections: self.unnecessary,
+            availability: if end.0 > 0 { self.elected_ns as f64 / end.0 as f64 } else { 0.0 },
+            leader_tenure_ms: Stats::of(&self.tenure_ms),
+            leaderless_at_end: self.elected.is_none(),
+        }
+    }
+}
+
+fn max_id(groups: &[Vec<NodeId>]) -> u32 {
+    groups.iter().flatten().copied().max().unwrap_or(0)
+}
+
+impl Observer for Metrics {
+    fn observe(&mut self, ev: &TraceEvent<'_>) {
+        match *ev {
+            TraceEvent::Send { at, msg } => {
+                self.by_kind[msg.kind].sent += 1;
+                match msg.class {
+                    MsgClass::Heartbeat => self.heartbeat_sent += 1,
+                    MsgClass::Election => {
+                        self.election_sent += 1;
+                        if self.detect_pending
+                            && let Some(since) = self.leaderless_since
+                        {
+                            self.detect_ms.push(at.since(since).as_ms_f64());
+                            self.detect_pending = false;
+                        }
+                    }
+                    MsgClass::Other => {}
+                }
+                if self.elected.is_none() {
+                    self.leaderless_msgs += 1;
+                }
+            }
+            TraceEvent::Deliver { msg, .. } => self.by_kind[msg.kind].delivered += 1,
+            TraceEvent::Drop { msg, .. } => self.by_kind[msg.kind].dropped += 1,
+            TraceEvent::Status { at, node, old, new } => self.on_status(at, node, old, new),
+            TraceEvent::Fault { at, action } => self.on_fault(at, action),
+            TraceEvent::Resume { at, node } => self.on_resume(at, node),
+            TraceEvent::End { at } => self.on_end(at),
+            TraceEvent::Timer { .. } => {}
+        }
+    }
+}

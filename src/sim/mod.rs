@@ -1,0 +1,19 @@
+//! The deterministic kernel: no I/O, no wall clock, no threads, no hash-order iteration.
+
+pub mod engine;
+pub mod faults;
+pub mod invariants;
+pub mod metrics;
+pub mod network;
+pub mod observe;
+pub mod protocol;
+pub mod queue;
+pub mod rng;
+pub mod time;
+
+pub use engine::{Outcome, Sim, SimConfig, SimError};
+pub use faults::{FaultAction, RandomFault, ScriptedFault, Target};
+pub use network::{DelayDist, LinkModel, Links, Network};
+pub use observe::{DropReason, MsgRef, Observer, TraceEvent};
+pub use protocol::{Ctx, Delay, Effect, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, TimerKey};
+pub use time::{LocalClock, SimDuration, SimTime};

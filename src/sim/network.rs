@@ -1,0 +1,214 @@
+//! The network model: per-message delay distributions, loss, duplication, per-link
+//! overrides, and link state (partitions, one-way cuts, isolation).
+
+use super::protocol::NodeId;
+use super::rng::SimRng;
+use super::time::SimDuration;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One-way message delay distribution.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DelayDist {
+    Constant(SimDuration),
+    /// Uniform in `[min, max]`.
+    Uniform { min: SimDuration, max: SimDuration },
+    /// Normal, truncated at zero (negative draws become 0).
+    Normal { mean: SimDuration, sd: SimDuration },
+    /// `floor + Exp(mean)`.
+    Exponential { floor: SimDuration, mean: SimDuration },
+    /// Log-normal with the given median and shape `sigma` (long tail for sigma >~ 1).
+    LogNormal { median: SimDuration, sigma: f64 },
+}
+
+impl DelayDist {
+    pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
+        match *self {
+            DelayDist::Constant(d) => d,
+            DelayDist::Uniform { min, max } => SimDuration(rng.range_inclusive(min.0, max.0)),
+            DelayDist::Normal { mean, sd } => {
+                let v = mean.0 as f64 + sd.0 as f64 * rng.std_normal();
+                SimDuration(clamp_ns(v))
+            }
+            DelayDist::Exponential { floor, mean } => {
+                floor + SimDuration(clamp_ns(rng.exponential(mean.0 as f64)))
+            }
+            DelayDist::LogNormal { median, sigma } => {
+                let v = median.0 as f64 * (sigma * rng.std_normal()).exp();
+                SimDuration(clamp_ns(v))
+            }
+        }
+    }
+
+    /// Expected value in nanoseconds (used by estimates and docs, not by the simulation).
+    pub fn mean_ns(&self) -> f64 {
+        match *self {
+            DelayDist::Constant(d) => d.0 as f64,
+            DelayDist::Uniform { min, max } => (min.0 as f64 + max.0 as f64) / 2.0,
+            DelayDist::Normal { mean, .. } => mean.0 as f64,
+            DelayDist::Exponential { floor, mean } => floor.0 as f64 + mean.0 as f64,
+            DelayDist::LogNormal { median, sigma } => median.0 as f64 * (sigma * sigma / 2.0).exp(),
+        }
+    }
+}
+
+/// Cap draws at one virtual day: a bounded tail keeps every run finite.
+fn clamp_ns(v: f64) -> u64 {
+    const DAY_NS: f64 = 86_400e9;
+    if v.is_nan() || v <= 0.0 { 0 } else { v.min(DAY_NS) as u64 }
+}
+
+/// Delay, loss and duplication of a link.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LinkModel {
+    pub delay: DelayDist,
+    /// Probability a message is lost in transit.
+    pub loss: f64,
+    /// Probability a message is delivered twice (the copy gets its own delay).
+    pub duplicate: f64,
+}
+
+impl Default for LinkModel {
+    fn default() -> Self {
+        LinkModel {
+            delay: DelayDist::Uniform {
+                min: SimDuration::from_millis(1),
+                max: SimDuration::from_millis(10),
+            },
+            loss: 0.0,
+            duplicate: 0.0,
+        }
+    }
+}
+
+/// Which directed links are up. Shared by the engine (to route) and the metrics (to judge
+/// whether a leader can reach a majority), so both read the same topology.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Links {
+    /// Partition group per node; nodes talk only within their group. Empty = no partition.
+    group: Vec<u32>,
+    /// Directed cuts `(from, to)`.
+    cuts: BTreeSet<(NodeId, NodeId)>,
+    isolated: BTreeSet<NodeId>,
+}
+
+impl Links {
+    /// True when nothing is partitioned, cut or isolated (the common fast path).
+    pub fn all_up(&self) -> bool {
+        self.group.is_empty() && self.cuts.is_empty() && self.isolated.is_empty()
+    }
+
+    pub fn is_up(&self, from: NodeId, to: NodeId) -> bool {
+        if self.all_up() || from == to {
+            return true;
+        }
+        if self.isolated.contains(&from) || self.isolated.contains(&to) {
+            return false;
+        }
+        if !self.group.is_empty() {
+            let g = |n: NodeId| self.group.get(n as usize).copied().unwrap_or(u32::MAX);
+            if g(from) != g(to) {
+                return false;
+            }
+        }
+        !self.cuts.contains(&(from, to))
+    }
+
+    /// Both directions up.
+    pub fn connected(&self, a: NodeId, b: NodeId) -> bool {
+        self.is_up(a, b) && self.is_up(b, a)
+    }
+
+    /// Split `total` nodes into `groups`; nodes named in no group form one extra group.
+    pub fn partition(&mut self, total: u32, groups: &[Vec<NodeId>]) {
+        let rest = groups.len() as u32;
+        self.group = vec![rest; total as usize];
+        for (gi, members) in groups.iter().enumerate() {
+            for &n in members {
+                if let Some(slot) = self.group.get_mut(n as usize) {
+                    *slot = gi as u32;
+                }
+            }
+        }
+    }
+
+    pub fn cut(&mut self, from: NodeId, to: NodeId) {
+        self.cuts.insert((from, to));
+    }
+
+    pub fn isolate(&mut self, node: NodeId) {
+        self.isolated.insert(node);
+    }
+
+    /// Undo isolation of one node.
+    pub fn rejoin(&mut self, node: NodeId) {
+        self.isolated.remove(&node);
+    }
+
+    /// Restore every link.
+    pub fn heal(&mut self) {
+        *self = Links::default();
+    }
+}
+
+/// The whole network: default link model, per-link overrides, and link state.
+#[derive(Clone, Debug, Default)]
+pub struct Network {
+    pub default: LinkModel,
+    pub overrides: BTreeMap<(NodeId, NodeId), LinkModel>,
+    pub links: Links,
+}
+
+impl Network {
+    pub fn model(&self, from: NodeId, to: NodeId) -> &LinkModel {
+        if self.overrides.is_empty() {
+            return &self.default;
+        }
+        self.overrides.get(&(from, to)).unwrap_or(&self.default)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::rng::Stream;
+
+    #[test]
+    fn partition_blocks_across_groups_only() {
+        let mut l = Links::default();
+        l.partition(5, &[vec![0, 1], vec![2, 3]]);
+        assert!(l.is_up(0, 1));
+        assert!(!l.is_up(1, 2));
+        assert!(!l.is_up(4, 0), "unlisted node 4 is in a group of its own");
+        l.heal();
+        assert!(l.all_up());
+    }
+
+    #[test]
+    fn cut_is_one_way() {
+        let mut l = Links::default();
+        l.cut(0, 1);
+        assert!(!l.is_up(0, 1));
+        assert!(l.is_up(1, 0));
+        assert!(!l.connected(0, 1));
+    }
+
+    #[test]
+    fn normal_is_truncated_at_zero_and_lognormal_has_median() {
+        let mut r = SimRng::new(3, Stream::Network);
+        let n = DelayDist::Normal { mean: SimDuration::from_millis(1), sd: SimDuration::from_millis(5) };
+        let mut zeros = 0;
+        for _ in 0..1000 {
+            if n.sample(&mut r) == SimDuration::ZERO {
+                zeros += 1;
+            }
+        }
+        assert!(zeros > 300 && zeros < 500, "about 42% of N(1,5) is negative, got {zeros}");
+        let ln = DelayDist::LogNormal { median: SimDuration::from_millis(10), sigma: 1.0 };
+        let mut v: Vec<u64> = (0..4001).map(|_| ln.sample(&mut r).0).collect();
+        v.sort();
+        let med = v[2000] as f64 / 1e6;
+        assert!((med - 10.0).abs() < 1.0, "median {med}ms");
+    }
+}

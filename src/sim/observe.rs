@@ -1,0 +1,173 @@
+//! The trace-event stream. The engine emits one [`TraceEvent`] per thing that happens;
+//! metrics, invariants, the trace digest and trace exporters are all observers of it.
+
+use super::faults::FaultAction;
+use super::protocol::{MsgClass, NodeId, NodeStatus};
+use super::time::SimTime;
+
+/// Why a message was not delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// Random loss on the link.
+    Loss,
+    /// The link was down (partition, cut, isolation) at send or delivery time.
+    LinkDown,
+    /// The receiver was crashed at delivery time.
+    ReceiverDown,
+}
+
+impl DropReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::Loss => "loss",
+            DropReason::LinkDown => "link_down",
+            DropReason::ReceiverDown => "receiver_down",
+        }
+    }
+}
+
+/// Identity of a message in the trace (shared by its send, deliveries and drops).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MsgRef {
+    /// Sequence number of the send; duplicates share it.
+    pub id: u64,
+    pub from: NodeId,
+    pub to: NodeId,
+    /// Index into the protocol's `Message::KINDS`.
+    pub kind: usize,
+    pub kind_name: &'static str,
+    pub class: MsgClass,
+    pub term: Option<u64>,
+}
+
+/// One event of a run.
+#[derive(Clone, Copy, Debug)]
+pub enum TraceEvent<'a> {
+    Send { at: SimTime, msg: MsgRef },
+    Deliver { at: SimTime, msg: MsgRef },
+    Drop { at: SimTime, msg: MsgRef, reason: DropReason },
+    /// A timer fired and its handler ran.
+    Timer { at: SimTime, node: NodeId, name: &'static str },
+    /// A node's status changed (includes crash -> `Down` and restart).
+    Status { at: SimTime, node: NodeId, old: NodeStatus, new: NodeStatus },
+    /// A fault was applied; node targets are resolved to concrete ids. A pause's end is
+    /// reported as `Resume`.
+    Fault { at: SimTime, action: &'a FaultAction },
+    Resume { at: SimTime, node: NodeId },
+    /// The run ended at `at` (virtual end time).
+    End { at: SimTime },
+}
+
+impl TraceEvent<'_> {
+    pub fn at(&self) -> SimTime {
+        match *self {
+            TraceEvent::Send { at, .. }
+            | TraceEvent::Deliver { at, .. }
+            | TraceEvent::Drop { at, .. }
+            | TraceEvent::Timer { at, .. }
+            | TraceEvent::Status { at, .. }
+            | TraceEvent::Fault { at, .. }
+            | TraceEvent::Resume { at, .. }
+            | TraceEvent::End { at } => at,
+        }
+    }
+}
+
+/// Something that watches a run.
+pub trait Observer {
+    fn observe(&mut self, event: &TraceEvent<'_>);
+}
+
+/// A stable 64-bit FNV-1a hash of the canonical event stream. Two runs with equal digests
+/// saw the same events in the same order at the same times.
+#[derive(Clone, Debug)]
+pub struct Digest {
+    state: u64,
+    events: u64,
+}
+
+impl Default for Digest {
+    fn default() -> Self {
+        Digest { state: 0xcbf2_9ce4_8422_2325, events: 0 }
+    }
+}
+
+impl Digest {
+    #[inline]
+    fn word(&mut self, v: u64) {
+        for b in v.to_le_bytes() {
+            self.state ^= u64::from(b);
+            self.state = self.state.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn status(&mut self, s: &NodeStatus) {
+        self.word(s.role as u64);
+        self.word(s.term);
+        self.word(s.leader.map_or(u64::MAX, u64::from));
+        self.word(s.voted_for.map_or(u64::MAX, u64::from));
+    }
+
+    fn msg(&mut self, m: &MsgRef) {
+        self.word(m.id);
+        self.word(u64::from(m.from) << 32 | u64::from(m.to));
+        self.word(m.kind as u64);
+        self.word(m.term.unwrap_or(u64::MAX));
+    }
+
+    /// Hex rendering, 16 digits.
+    pub fn hex(&self) -> String {
+        format!("{:016x}", self.state)
+    }
+
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+}
+
+impl Observer for Digest {
+    fn observe(&mut self, ev: &TraceEvent<'_>) {
+        self.events += 1;
+        self.word(ev.at().0);
+        match ev {
+            TraceEvent::Send { msg, .. } => {
+                self.word(1);
+                self.msg(msg);
+            }
+            TraceEvent::Deliver { msg, .. } => {
+                self.word(2);
+                self.msg(msg);
+            }
+            TraceEvent::Drop { msg, reason, .. } => {
+                self.word(3);
+                self.msg(msg);
+                self.word(*reason as u64);
+            }
+            TraceEvent::Timer { node, name, .. } => {
+                self.word(4);
+                self.word(u64::from(*node));
+                for b in name.bytes() {
+                    self.word(u64::from(b));
+                }
+            }
+            TraceEvent::Status { node, old, new, .. } => {
+                self.word(5);
+                self.word(u64::from(*node));
+                self.status(old);
+                self.status(new);
+            }
+            TraceEvent::Fault { action, .. } => {
+                self.word(6);
+                // Debug formatting of plain data is stable within a build of this crate.
+                for b in format!("{action:?}").bytes() {
+                    self.word(u64::from(b));
+                }
+            }
+            TraceEvent::Resume { node, .. } => {
+                self.word(7);
+                self.word(u64::from(*node));
+            }
+            TraceEvent::End { .. } => self.word(8),
+        }
+    }
+}

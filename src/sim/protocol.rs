@@ -1,0 +1,220 @@
+//! The plug-in contract between the engine and an election algorithm.
+//!
+//! A protocol is a pure state machine: handlers read a [`Ctx`] (identity, membership, the
+//! node's own clock reading, config) and push effects into an [`Out`] buffer. They never own
+//! an RNG, a clock or a socket — the engine samples timer jitter from the node's stream and
+//! applies every effect. That makes every handler unit-testable without an engine.
+
+use super::time::{SimDuration, SimTime};
+use serde::Serialize;
+use std::fmt::Debug;
+
+/// A node identifier. Participants are `0..nodes`; service replicas (coordination-service
+/// recipes) follow at `nodes..nodes + service_nodes`.
+pub type NodeId = u32;
+
+/// Role a node reports through [`Protocol::status`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Crashed (set by the engine, never by a protocol).
+    Down,
+    #[default]
+    Follower,
+    /// Raft's pre-vote phase (or any "probing before disrupting" phase).
+    PreCandidate,
+    Candidate,
+    Leader,
+    /// A coordination-service replica: not a participant in the election metrics.
+    Service,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Down => "down",
+            Role::Follower => "follower",
+            Role::PreCandidate => "pre_candidate",
+            Role::Candidate => "candidate",
+            Role::Leader => "leader",
+            Role::Service => "service",
+        }
+    }
+}
+
+/// What a node believes about itself; the engine diffs it around every handler call and
+/// emits a status-change trace event, from which all metrics are derived.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NodeStatus {
+    pub role: Role,
+    /// Raft term, Bully/Ring election epoch, ZooKeeper sequence number, etcd create revision.
+    pub term: u64,
+    /// The node this node believes is leader (itself when leader).
+    pub leader: Option<NodeId>,
+    /// The vote cast in `term`, where the algorithm votes (checked by the vote-once invariant).
+    pub voted_for: Option<NodeId>,
+}
+
+impl NodeStatus {
+    pub const DOWN: NodeStatus = NodeStatus {
+        role: Role::Down,
+        term: 0,
+        leader: None,
+        voted_for: None,
+    };
+}
+
+/// Traffic class of a message, for accounting steady-state overhead apart from elections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MsgClass {
+    /// Part of electing a leader (votes, Election/Answer/Coordinator, ring tokens, ...).
+    Election,
+    /// Steady-state liveness traffic: heartbeats, keepalives, session pings and their acks.
+    Heartbeat,
+    /// Everything else (e.g. client requests to a coordination service).
+    Other,
+}
+
+/// A protocol message type.
+pub trait Message: Clone + Debug {
+    /// The names of all message kinds; `kind()` indexes into it.
+    const KINDS: &'static [&'static str];
+    /// Index into [`Message::KINDS`].
+    fn kind(&self) -> usize;
+    fn class(&self) -> MsgClass;
+    /// The term/epoch the message carries, if any (for traces).
+    fn term(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// A timer key: setting a key again replaces its pending deadline.
+pub trait TimerKey: Copy + Eq + Debug {
+    fn name(&self) -> &'static str;
+}
+
+/// How long until a timer fires, on the node's local clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delay {
+    Fixed(SimDuration),
+    /// Uniform in `[min, max]`, sampled by the engine from the node's random stream.
+    Uniform { min: SimDuration, max: SimDuration },
+}
+
+/// Read-only context handed to every handler.
+#[derive(Debug)]
+pub struct Ctx<'a, C> {
+    pub id: NodeId,
+    /// Number of participants (`0..nodes`).
+    pub nodes: u32,
+    /// Service replicas (`nodes..nodes + service`).
+    pub service: u32,
+    /// The node's own clock reading (drift and offset applied).
+    pub now: SimTime,
+    pub config: &'a C,
+}
+
+impl<C> Ctx<'_, C> {
+    /// Other participants, in id order.
+    pub fn peers(&self) -> impl Iterator<Item = NodeId> + '_ {
+        (0..self.nodes).filter(move |&p| p != self.id)
+    }
+    /// Smallest number of participants that is a strict majority.
+    pub fn majority(&self) -> u32 {
+        self.nodes / 2 + 1
+    }
+    /// Ids of the coordination-service replicas.
+    pub fn service_ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.nodes..self.nodes + self.service
+    }
+}
+
+/// One effect requested by a handler.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect<M, T, D> {
+    Send { to: NodeId, msg: M },
+    /// Send to every other participant (not to service replicas).
+    Broadcast { msg: M },
+    SetTimer { key: T, delay: Delay },
+    CancelTimer { key: T },
+    /// Replace the node's durable state (survives crashes). With a configured fsync latency,
+    /// messages sent by the same handler leave only after the write completes.
+    Persist(D),
+}
+
+/// The effect buffer a handler writes into.
+#[derive(Debug)]
+pub struct Out<P: Protocol> {
+    pub effects: Vec<Effect<P::Msg, P::Timer, P::Durable>>,
+}
+
+impl<P: Protocol> Default for Out<P> {
+    fn default() -> Self {
+        Out { effects: Vec::new() }
+    }
+}
+
+impl<P: Protocol> Out<P> {
+    pub fn send(&mut self, to: NodeId, msg: P::Msg) {
+        self.effects.push(Effect::Send { to, msg });
+    }
+    pub fn broadcast(&mut self, msg: P::Msg) {
+        self.effects.push(Effect::Broadcast { msg });
+    }
+    pub fn set_timer(&mut self, key: P::Timer, delay: Delay) {
+        self.effects.push(Effect::SetTimer { key, delay });
+    }
+    pub fn cancel_timer(&mut self, key: P::Timer) {
+        self.effects.push(Effect::CancelTimer { key });
+    }
+    pub fn persist(&mut self, durable: P::Durable) {
+        self.effects.push(Effect::Persist(durable));
+    }
+    /// Messages sent (broadcasts counted once), for handler unit tests.
+    pub fn sent(&self) -> Vec<(Option<NodeId>, &P::Msg)> {
+        self.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Send { to, msg } => Some((Some(*to), msg)),
+                Effect::Broadcast { msg } => Some((None, msg)),
+                _ => None,
+            })
+            .collect()
+    }
+    pub fn clear(&mut self) {
+        self.effects.clear();
+    }
+}
+
+/// An election algorithm.
+pub trait Protocol: Sized + Debug {
+    type Msg: Message;
+    type Timer: TimerKey;
+    /// State that survives a crash (Raft's term and vote, ...).
+    type Durable: Clone + Debug;
+    type Config: Clone + Debug;
+
+    /// Start (or restart, with the durable state saved before the crash).
+    fn boot(ctx: &Ctx<'_, Self::Config>, durable: Option<&Self::Durable>, out: &mut Out<Self>)
+    -> Self;
+    fn on_message(
+        &mut self,
+        ctx: &Ctx<'_, Self::Config>,
+        from: NodeId,
+        msg: Self::Msg,
+        out: &mut Out<Self>,
+    );
+    fn on_timer(&mut self, ctx: &Ctx<'_, Self::Config>, timer: Self::Timer, out: &mut Out<Self>);
+    fn status(&self) -> NodeStatus;
+
+    /// Extra non-participant nodes this algorithm needs (coordination-service replicas).
+    fn service_nodes(_config: &Self::Config) -> u32 {
+        0
+    }
+    /// Whether "at most one leader per term" is a safety property this configuration claims
+    /// (true for Raft; a violation then counts as an invariant violation).
+    fn claims_election_safety(_config: &Self::Config) -> bool {
+        false
+    }
+}

@@ -1,0 +1,222 @@
+//! Virtual time: integer nanoseconds, never floats, so the event order is exact.
+
+use std::fmt;
+use std::ops::{Add, Sub};
+
+/// A point in virtual (global) time, in nanoseconds since the start of the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimTime(pub u64);
+
+/// A span of virtual time in nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimDuration(pub u64);
+
+impl SimTime {
+    pub const ZERO: SimTime = SimTime(0);
+    pub const MAX: SimTime = SimTime(u64::MAX);
+
+    pub fn as_nanos(self) -> u64 {
+        self.0
+    }
+    pub fn as_ms_f64(self) -> f64 {
+        self.0 as f64 / 1e6
+    }
+    /// `self - earlier`, or zero when `earlier` is later (never underflows).
+    pub fn since(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl SimDuration {
+    pub const ZERO: SimDuration = SimDuration(0);
+
+    pub const fn from_nanos(ns: u64) -> Self {
+        SimDuration(ns)
+    }
+    pub const fn from_micros(us: u64) -> Self {
+        SimDuration(us.saturating_mul(1_000))
+    }
+    pub const fn from_millis(ms: u64) -> Self {
+        SimDuration(ms.saturating_mul(1_000_000))
+    }
+    pub const fn from_secs(s: u64) -> Self {
+        SimDuration(s.saturating_mul(1_000_000_000))
+    }
+    pub fn as_nanos(self) -> u64 {
+        self.0
+    }
+    pub fn as_ms_f64(self) -> f64 {
+        self.0 as f64 / 1e6
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+    /// Parse a human duration such as `150ms`, `2s` or `1m 30s`; a bare number is an error
+    /// because a unit-less duration is ambiguous.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let trimmed = text.trim();
+        if trimmed.starts_with('-') {
+            return Err(format!("`{text}` is negative; durations must be >= 0"));
+        }
+        match humantime::parse_duration(trimmed) {
+            Ok(d) => u64::try_from(d.as_nanos())
+                .map(SimDuration)
+                .map_err(|_| format!("`{text}` is too long (limit ~584 years)")),
+            Err(e) => Err(format!(
+                "`{text}` is not a duration ({e}); write a number with a unit, e.g. \"150ms\", \"2s\", \"1m 30s\""
+            )),
+        }
+    }
+}
+
+impl Add<SimDuration> for SimTime {
+    type Output = SimTime;
+    /// Saturating: a time past the end of the u64 range is "never".
+    fn add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_add(d.0))
+    }
+}
+
+impl Sub<SimTime> for SimTime {
+    type Output = SimDuration;
+    fn sub(self, earlier: SimTime) -> SimDuration {
+        self.since(earlier)
+    }
+}
+
+impl Add for SimDuration {
+    type Output = SimDuration;
+    fn add(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_add(d.0))
+    }
+}
+
+impl fmt::Display for SimDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        format_ns(self.0, f)
+    }
+}
+
+impl fmt::Display for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        format_ns(self.0, f)
+    }
+}
+
+/// Shortest exact rendering with one unit: `1.5s`, `150ms`, `3us`, `7ns`.
+fn format_ns(ns: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    const UNITS: [(u64, &str); 4] = [
+        (1_000_000_000, "s"),
+        (1_000_000, "ms"),
+        (1_000, "us"),
+        (1, "ns"),
+    ];
+    if ns == 0 {
+        return write!(f, "0s");
+    }
+    for (scale, unit) in UNITS {
+        if ns >= scale {
+            if ns % scale == 0 {
+                return write!(f, "{}{unit}", ns / scale);
+            }
+            // Smallest unit that is exact within three decimals.
+            if (ns * 1000) % scale == 0 || scale == 1 {
+                let whole = ns / scale;
+                let frac = ns % scale;
+                let digits = scale.ilog10() as usize;
+                let frac_str = format!("{frac:0digits$}");
+                return write!(f, "{whole}.{}{unit}", frac_str.trim_end_matches('0'));
+            }
+        }
+    }
+    write!(f, "{ns}ns")
+}
+
+/// A node's local clock: `local = global * (1 + drift) + offset`.
+///
+/// Timers a protocol sets are measured on its local clock, so a fast clock fires early in
+/// global time. This is what makes lease-based leadership unsafe under drift.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LocalClock {
+    /// Offset of the local clock from global time, in nanoseconds.
+    pub offset_ns: i64,
+    /// Rate error in parts per million (positive: the local clock runs fast).
+    pub drift_ppm: f64,
+}
+
+impl LocalClock {
+    /// The node's reading of its own clock at global time `t` (saturating at 0).
+    pub fn local_at(&self, t: SimTime) -> SimTime {
+        let scaled = t.0 as f64 * (1.0 + self.drift_ppm * 1e-6);
+        let v = scaled + self.offset_ns as f64;
+        if v <= 0.0 {
+            SimTime(0)
+        } else if v >= u64::MAX as f64 {
+            SimTime::MAX
+        } else {
+            SimTime(v as u64)
+        }
+    }
+
+    /// Global time that passes while this clock advances by `local`.
+    pub fn global_span(&self, local: SimDuration) -> SimDuration {
+        if self.drift_ppm == 0.0 {
+            return local;
+        }
+        let rate = 1.0 + self.drift_ppm * 1e-6;
+        let v = local.0 as f64 / rate;
+        if v >= u64::MAX as f64 {
+            SimDuration(u64::MAX)
+        } else {
+            SimDuration(v.max(0.0).round() as u64)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_units_and_rejects_bare_numbers() {
+        assert_eq!(SimDuration::parse("150ms").unwrap(), SimDuration::from_millis(150));
+        assert_eq!(SimDuration::parse("1m 30s").unwrap(), SimDuration::from_secs(90));
+        assert!(SimDuration::parse("150").unwrap_err().contains("unit"));
+        assert!(SimDuration::parse("-5ms").unwrap_err().contains("negative"));
+    }
+
+    #[test]
+    fn displays_round_trip() {
+        for text in ["150ms", "2s", "1.5s", "3us", "7ns", "0s", "12.345ms"] {
+            let d = SimDuration::parse(text).unwrap();
+            assert_eq!(d.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn drifting_clock_shortens_global_span() {
+        let fast = LocalClock { offset_ns: 0, drift_ppm: 100_000.0 }; // 10% fast
+        let g = fast.global_span(SimDuration::from_millis(110));
+        assert_eq!(g, SimDuration::from_millis(100));
+        assert_eq!(fast.local_at(SimTime(1_000_000_000)), SimTime(1_100_000_000));
+    }
+
+    #[test]
+    fn time_arithmetic_saturates() {
+        assert_eq!(SimTime::MAX + SimDuration(5), SimTime::MAX);
+        assert_eq!(SimTime(3) - SimTime(10), SimDuration::ZERO);
+    }
+}
+
+/// Serialized as the human form (`"150ms"`), the same form scenario files use.
+impl serde::Serialize for SimDuration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl serde::Serialize for SimTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
