@@ -1,1 +1,4 @@
-fn main() {}
+//! `electsim`: thin entry point; everything lives in the library.
+fn main() {
+    std::process::exit(electsim::cli::main());
+}

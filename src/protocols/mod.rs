@@ -1,3 +1,89 @@
-//! Election algorithms, each a pure [`Protocol`](crate::sim::Protocol) state machine.
+//! Election algorithms, each a pure [`Protocol`](crate::sim::Protocol) state machine, and the
+//! registry that maps a scenario's `algorithm = "..."` to one of them.
 
+pub mod bully;
+pub mod coordinator;
+pub mod etcd;
 pub mod raft;
+pub mod ring;
+pub mod zookeeper;
+
+use serde::{Deserialize, Serialize};
+
+/// The algorithms electsim can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Algorithm {
+    Bully,
+    Ring,
+    Raft,
+    Zookeeper,
+    Etcd,
+}
+
+impl Algorithm {
+    pub const ALL: [Algorithm; 5] =
+        [Algorithm::Bully, Algorithm::Ring, Algorithm::Raft, Algorithm::Zookeeper, Algorithm::Etcd];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Bully => "bully",
+            Algorithm::Ring => "ring",
+            Algorithm::Raft => "raft",
+            Algorithm::Zookeeper => "zookeeper",
+            Algorithm::Etcd => "etcd",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Algorithm> {
+        Algorithm::ALL.into_iter().find(|a| a.name() == s)
+    }
+
+    /// One-line description for `electsim list`.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Algorithm::Bully => "Garcia-Molina's Bully: highest live id wins (optional quorum guard)",
+            Algorithm::Ring => "Chang-Roberts on a logical ring (LeLann variant available)",
+            Algorithm::Raft => "Raft leader election (pre-vote, check-quorum options)",
+            Algorithm::Zookeeper => "ZooKeeper ephemeral-sequential recipe on a simulated service",
+            Algorithm::Etcd => "etcd lease + create-revision recipe on a simulated service",
+        }
+    }
+
+    /// The scenario table holding this algorithm's parameters.
+    pub fn params(self) -> &'static [Param] {
+        match self {
+            Algorithm::Bully => bully::PARAMS,
+            Algorithm::Ring => ring::PARAMS,
+            Algorithm::Raft => raft::PARAMS,
+            Algorithm::Zookeeper => zookeeper::PARAMS,
+            Algorithm::Etcd => etcd::PARAMS,
+        }
+    }
+}
+
+impl std::fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A documented parameter, for `electsim list` and the README.
+#[derive(Clone, Copy, Debug)]
+pub struct Param {
+    /// Dotted scenario key, e.g. `raft.heartbeat`.
+    pub key: &'static str,
+    pub default: &'static str,
+    pub doc: &'static str,
+}
+
+/// Validated parameters of every algorithm (only the selected one is used by a run).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProtocolConfigs {
+    pub raft: raft::RaftConfig,
+    pub bully: bully::BullyConfig,
+    pub ring: ring::RingConfig,
+    pub zookeeper: zookeeper::ZookeeperConfig,
+    pub etcd: etcd::EtcdConfig,
+    pub service: coordinator::ServiceConfig,
+}

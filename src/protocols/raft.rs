@@ -16,6 +16,8 @@
 //! becoming (pre-)candidate, on granting a vote, on accepting a heartbeat, and when a leader
 //! steps down; *not* when a follower merely adopts a higher term.
 
+use crate::protocols::Param;
+use crate::scenario::FieldError;
 use crate::sim::{Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, SimTime, TimerKey};
 
 /// Raft options (scenario table `[raft]`).
@@ -47,6 +49,63 @@ impl Default for RaftConfig {
             persist_vote: true,
             stale_nodes: Vec::new(),
         }
+    }
+}
+
+/// Parameters of the `[raft]` scenario table.
+pub const PARAMS: &[Param] = &[
+    Param { key: "raft.election_timeout", default: "[\"150ms\", \"300ms\"]", doc: "election timeout range [min, max], redrawn uniformly at every reset" },
+    Param { key: "raft.heartbeat", default: "\"50ms\"", doc: "leader heartbeat (empty AppendEntries) interval" },
+    Param { key: "raft.pre_vote", default: "false", doc: "pre-vote phase before starting a real election (dissertation §9.6)" },
+    Param { key: "raft.check_quorum", default: "false", doc: "leader steps down without a majority; followers in a leader lease ignore RequestVote" },
+    Param { key: "raft.persist_vote", default: "true", doc: "persist term and vote; false injects a classic bug (double votes after restart)" },
+    Param { key: "raft.stale_nodes", default: "[]", doc: "node ids that start with a shorter log (not electable against up-to-date voters)" },
+];
+
+/// The `[raft]` table as written.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRaft {
+    pub election_timeout: Option<[SimDuration; 2]>,
+    pub heartbeat: Option<SimDuration>,
+    pub pre_vote: Option<bool>,
+    pub check_quorum: Option<bool>,
+    pub persist_vote: Option<bool>,
+    pub stale_nodes: Option<Vec<i64>>,
+}
+
+impl RawRaft {
+    /// Apply defaults and check values; field paths are relative to `[raft]`.
+    pub fn validate(&self, nodes: u32) -> Result<RaftConfig, FieldError> {
+        let d = RaftConfig::default();
+        let [min, max] = self.election_timeout.unwrap_or([d.election_timeout_min, d.election_timeout_max]);
+        if min.0 == 0 || min > max {
+            return Err(FieldError::new(
+                "election_timeout",
+                format!("[\"{min}\", \"{max}\"]"),
+                "[min, max] with 0 < min <= max, e.g. [\"150ms\", \"300ms\"]",
+            ));
+        }
+        let heartbeat = self.heartbeat.unwrap_or(d.heartbeat);
+        if heartbeat.0 == 0 {
+            return Err(FieldError::new("heartbeat", format!("\"{heartbeat}\""), "a positive duration, usually well below the election timeout"));
+        }
+        let mut stale_nodes = Vec::new();
+        for (i, &n) in self.stale_nodes.iter().flatten().enumerate() {
+            if n < 0 || n >= i64::from(nodes) {
+                return Err(FieldError::new(format!("stale_nodes.{i}"), n, format!("a node id in 0..{nodes}")));
+            }
+            stale_nodes.push(n as NodeId);
+        }
+        Ok(RaftConfig {
+            election_timeout_min: min,
+            election_timeout_max: max,
+            heartbeat,
+            pre_vote: self.pre_vote.unwrap_or(d.pre_vote),
+            check_quorum: self.check_quorum.unwrap_or(d.check_quorum),
+            persist_vote: self.persist_vote.unwrap_or(d.persist_vote),
+            stale_nodes,
+        })
     }
 }
 

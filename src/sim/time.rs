@@ -220,3 +220,21 @@ impl serde::Serialize for SimTime {
         s.collect_str(self)
     }
 }
+
+/// Parsed from a human duration string (`"150ms"`); a bare number is rejected because its
+/// unit would be a guess.
+impl<'de> serde::Deserialize<'de> for SimDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = SimDuration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration string with a unit, e.g. \"150ms\" or \"2s\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<SimDuration, E> {
+                SimDuration::parse(s).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}

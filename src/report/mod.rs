@@ -1,0 +1,4 @@
+//! Everything that turns outcomes into files and text.
+
+pub mod font;
+pub mod run;

@@ -1,0 +1,122 @@
+//! The report of one run: the `run --format json` contract and the table for people.
+
+use crate::sim::metrics::Stats as Summary;
+use crate::scenario::Scenario;
+use crate::sim::Outcome;
+use crate::sim::invariants::Violation;
+use crate::sim::metrics::RunMetrics;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// One run's result, as printed by `electsim run --format json` (a stable contract: fields
+/// are only ever added).
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub scenario: String,
+    pub algorithm: String,
+    pub nodes: u32,
+    pub seed: u64,
+    pub duration_s: f64,
+    pub events: u64,
+    pub elections: u64,
+    pub election_ms: Summary,
+    pub failover_ms: Summary,
+    pub detect_ms: Summary,
+    pub converge_ms: Summary,
+    pub messages_sent: u64,
+    pub messages_delivered: u64,
+    pub messages_dropped: u64,
+    pub election_messages: u64,
+    pub heartbeat_messages: u64,
+    pub heartbeats_per_s: f64,
+    pub messages_per_election: Option<f64>,
+    pub split_brain_incidents: u64,
+    pub split_brain_ms: f64,
+    pub same_term_leaders: u64,
+    pub leader_changes: u64,
+    pub elections_started: u64,
+    pub unnecessary_elections: u64,
+    pub availability: f64,
+    pub leader_tenure_ms: Summary,
+    pub leaderless_at_end: bool,
+    pub invariant_violations: u64,
+    pub violations: Vec<Violation>,
+    pub messages_by_kind: std::collections::BTreeMap<String, crate::sim::metrics::KindCounts>,
+    pub trace_digest: String,
+    /// The command that reproduces this run.
+    pub replay: String,
+}
+
+impl RunReport {
+    pub fn new(sc: &Scenario, seed: u64, o: &Outcome, replay: String) -> Self {
+        let m: &RunMetrics = &o.metrics;
+        RunReport {
+            scenario: sc.name.clone(),
+            algorithm: sc.algorithm.name().to_string(),
+            nodes: sc.nodes,
+            seed,
+            duration_s: m.duration_s,
+            events: o.events,
+            elections: m.elections,
+            election_ms: m.election_ms.clone(),
+            failover_ms: m.failover_ms.clone(),
+            detect_ms: m.detect_ms.clone(),
+            converge_ms: m.converge_ms.clone(),
+            messages_sent: m.messages_sent,
+            messages_delivered: m.messages_delivered,
+            messages_dropped: m.messages_dropped,
+            election_messages: m.election_messages,
+            heartbeat_messages: m.heartbeat_messages,
+            heartbeats_per_s: m.heartbeats_per_s,
+            messages_per_election: m.messages_per_election,
+            split_brain_incidents: m.split_brain_incidents,
+            split_brain_ms: m.split_brain_ms,
+            same_term_leaders: m.same_term_leaders,
+            leader_changes: m.leader_changes,
+            elections_started: m.elections_started,
+            unnecessary_elections: m.unnecessary_elections,
+            availability: m.availability,
+            leader_tenure_ms: m.leader_tenure_ms.clone(),
+            leaderless_at_end: m.leaderless_at_end,
+            invariant_violations: o.violation_count,
+            violations: o.violations.clone(),
+            messages_by_kind: m.messages_by_kind.clone(),
+            trace_digest: o.trace_digest.clone(),
+            replay,
+        }
+    }
+
+    /// A short human-readable table.
+    pub fn table(&self) -> String {
+        let ms = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.1}"));
+        let mut s = String::new();
+        let _ = writeln!(s, "scenario      {} ({} nodes, {}, seed {})", self.scenario, self.nodes, self.algorithm, self.seed);
+        let _ = writeln!(s, "virtual time  {:.1} s, {} events", self.duration_s, self.events);
+        let _ = writeln!(s, "elections     {}   leader changes {}   availability {:.2}%", self.elections, self.leader_changes, self.availability * 100.0);
+        let _ = writeln!(s, "              {:>10} {:>10} {:>10} {:>10}", "mean", "p50", "p99", "max");
+        for (name, st) in [("election ms", &self.election_ms), ("failover ms", &self.failover_ms), ("detect ms", &self.detect_ms), ("converge ms", &self.converge_ms)] {
+            let _ = writeln!(s, "{name:<13} {:>10} {:>10} {:>10} {:>10}", ms(st.mean), ms(st.p50), ms(st.p99), ms(st.max));
+        }
+        let _ = writeln!(
+            s,
+            "messages      sent {}  delivered {}  dropped {}  per election {}",
+            self.messages_sent,
+            self.messages_delivered,
+            self.messages_dropped,
+            ms(self.messages_per_election)
+        );
+        let _ = writeln!(s, "heartbeats    {:.1}/s", self.heartbeats_per_s);
+        let _ = writeln!(
+            s,
+            "split brain   {} incidents, {:.1} ms   same-term leaders {}",
+            self.split_brain_incidents, self.split_brain_ms, self.same_term_leaders
+        );
+        let _ = writeln!(s, "invariants    {} violations", self.invariant_violations);
+        for v in &self.violations {
+            let _ = writeln!(s, "  - {} at {:.3} ms: {}", v.property, v.at_ns as f64 / 1e6, v.detail);
+        }
+        let _ = writeln!(s, "trace digest  {}", self.trace_digest);
+        let _ = writeln!(s, "replay        {}", self.replay);
+        s
+    }
+}

@@ -1,0 +1,171 @@
+//! Scenario errors that name the file, line and column, the field, the bad value and what
+//! would be valid.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A semantic problem with one field, before its location is known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldError {
+    /// Dotted path from the document root, e.g. `network.loss` or `fault.2.at`.
+    pub field: String,
+    /// The offending value as the user wrote it (or as we render it).
+    pub value: String,
+    /// What would be valid.
+    pub expected: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, value: impl fmt::Display, expected: impl Into<String>) -> Self {
+        FieldError { field: field.into(), value: value.to_string(), expected: expected.into() }
+    }
+
+    /// Prefix the field path with a section name (`election_timeout` -> `raft.election_timeout`).
+    pub fn within(mut self, section: &str) -> Self {
+        self.field = if self.field.is_empty() { section.to_string() } else { format!("{section}.{}", self.field) };
+        self
+    }
+}
+
+/// Where a bad value came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Origin {
+    /// A position in the scenario file (1-based line and column) with the source line.
+    File { line: usize, column: usize, source_line: String },
+    /// A `--set key=value` override.
+    Override(String),
+    /// A value of a `[sweep]` axis.
+    SweepAxis { axis: String, value: String },
+    /// The field is missing from the file (or could not be located).
+    Unlocated,
+}
+
+/// Everything that can go wrong loading a scenario.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read scenario file `{path}`: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    /// TOML syntax or schema error (unknown key, wrong type) reported by the parser.
+    #[error("{}", render_parse(.path, .message, .origin))]
+    Parse { path: PathBuf, message: String, origin: Origin },
+    /// A value that parsed but is not valid.
+    #[error("{}", render_field(.path, .error, .origin))]
+    Field { path: PathBuf, error: FieldError, origin: Origin },
+}
+
+fn location(path: &std::path::Path, origin: &Origin) -> String {
+    match origin {
+        Origin::File { line, column, .. } => format!("{}:{line}:{column}", path.display()),
+        Origin::Override(s) => format!("{} (from --set {s})", path.display()),
+        Origin::SweepAxis { axis, value } => format!("{} (sweep axis `{axis}` = {value})", path.display()),
+        Origin::Unlocated => format!("{}", path.display()),
+    }
+}
+
+fn snippet(origin: &Origin) -> String {
+    match origin {
+        Origin::File { line, column, source_line } => {
+            let gutter = line.to_string().len();
+            format!(
+                "\n{:gutter$} |\n{line} | {source_line}\n{:gutter$} | {}^",
+                "",
+                "",
+                " ".repeat(column.saturating_sub(1))
+            )
+        }
+        _ => String::new(),
+    }
+}
+
+fn render_parse(path: &std::path::Path, message: &str, origin: &Origin) -> String {
+    format!("{}: {}{}", location(path, origin), message.trim_end(), snippet(origin))
+}
+
+fn render_field(path: &std::path::Path, e: &FieldError, origin: &Origin) -> String {
+    format!(
+        "{}: invalid value for `{}`: {}{}\n  expected: {}",
+        location(path, origin),
+        e.field,
+        e.value,
+        snippet(origin),
+        e.expected
+    )
+}
+
+/// 1-based line and column of a byte offset, and the text of that line.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize, String) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..offset].chars().count() + 1;
+    let source_line = text[line_start..].lines().next().unwrap_or("").to_string();
+    (line, column, source_line)
+}
+
+/// Find the span of a dotted path (`network.loss`, `fault.2.at`) in a TOML document.
+pub fn locate(text: &str, field: &str) -> Option<Origin> {
+    let doc = toml::de::DeTable::parse(text).ok()?;
+    let mut span = doc.span();
+    let mut cur: Option<&toml::de::DeValue<'_>> = None;
+    let mut table = Some(doc.get_ref());
+    for seg in field.split('.') {
+        let next = if let Some(t) = table {
+            t.iter().find(|(k, _)| k.get_ref().as_ref() == seg).map(|(_, v)| v)
+        } else if let (Some(toml::de::DeValue::Array(a)), Ok(i)) = (cur, seg.parse::<usize>()) {
+            a.get(i)
+        } else {
+            None
+        };
+        let v = next?;
+        span = v.span();
+        cur = Some(v.get_ref());
+        table = v.get_ref().as_table();
+    }
+    let (line, column, source_line) = line_col(text, span.start);
+    Some(Origin::File { line, column, source_line })
+}
+
+/// The closest candidate by edit distance, for "did you mean" hints.
+pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 2).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_nested_and_array_fields() {
+        let text = "name = \"x\"\n[network]\nloss = 1.5\n[[fault]]\nat = \"1s\"\n[[fault]]\nat = \"9s\"\n";
+        let Some(Origin::File { line, column, .. }) = locate(text, "network.loss") else { panic!() };
+        assert_eq!((line, column), (3, 8));
+        let Some(Origin::File { line, .. }) = locate(text, "fault.1.at") else { panic!() };
+        assert_eq!(line, 7);
+    }
+
+    #[test]
+    fn suggests_nearest_key() {
+        assert_eq!(nearest("heartbeet", ["heartbeat", "pre_vote"]), Some("heartbeat"));
+        assert_eq!(nearest("zzz", ["heartbeat"]), None);
+    }
+}

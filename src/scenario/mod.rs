@@ -1,0 +1,254 @@
+//! Scenario files: TOML text -> [`RawScenario`] (schema) -> [`Scenario`] (validated).
+//!
+//! Overrides (`--set key=value`) and sweep-axis values are applied to the parsed TOML table
+//! before validation, so any key of the file can be overridden or swept, and every error is
+//! reported against where the bad value came from: a file position, a `--set`, or an axis.
+
+mod error;
+pub mod raw;
+mod validate;
+
+pub use error::{FieldError, Origin, ScenarioError, line_col, locate, nearest};
+pub use raw::RawScenario;
+pub use validate::{MAX_NODES, validate};
+
+use crate::protocols::{Algorithm, ProtocolConfigs};
+use crate::sim::{LocalClock, Network, RandomFault, ScriptedFault, SimDuration};
+use std::path::{Path, PathBuf};
+
+/// A validated experiment: one algorithm, one cluster size, fixed settings.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub algorithm: Algorithm,
+    pub nodes: u32,
+    pub duration: SimDuration,
+    /// Scenario seed: run seeds of a sweep derive from it.
+    pub seed: u64,
+    /// Replications per sweep point.
+    pub runs: u32,
+    pub max_events: u64,
+    pub max_in_flight: u64,
+    pub network: Network,
+    pub fsync: SimDuration,
+    /// Initial local clock per participant.
+    pub clocks: Vec<LocalClock>,
+    pub faults: Vec<ScriptedFault>,
+    pub random_faults: Vec<RandomFault>,
+    pub protocols: ProtocolConfigs,
+}
+
+/// One `key=value` assignment (from `--set` or a sweep point).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assignment {
+    pub key: String,
+    pub value: toml::Value,
+    /// Where it came from, for error messages.
+    pub origin: Origin,
+}
+
+impl Assignment {
+    /// Parse `key=value` as given to `--set`. The value is read as a TOML value, and as a
+    /// plain string when it is not one (`--set duration=10s`).
+    pub fn parse_set(text: &str) -> Result<Assignment, String> {
+        let (key, value) = text
+            .split_once('=')
+            .ok_or_else(|| format!("`--set {text}`: expected KEY=VALUE, e.g. --set network.loss=0.05"))?;
+        let key = key.trim();
+        if key.is_empty() || key.split('.').any(str::is_empty) {
+            return Err(format!("`--set {text}`: `{key}` is not a dotted key like `raft.pre_vote`"));
+        }
+        Ok(Assignment {
+            key: key.to_string(),
+            value: parse_value(value.trim()),
+            origin: Origin::Override(text.to_string()),
+        })
+    }
+}
+
+/// A TOML value from command-line text, falling back to a string.
+pub fn parse_value(text: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {text}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(text.to_string()))
+}
+
+/// A sweep axis: a dotted key and the values it takes, in file order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    pub key: String,
+    pub values: Vec<toml::Value>,
+}
+
+/// A scenario file read from disk, checked against the schema, ready to be instantiated
+/// with overrides and sweep points.
+#[derive(Clone, Debug)]
+pub struct ScenarioFile {
+    pub path: PathBuf,
+    pub text: String,
+    table: toml::Table,
+}
+
+/// Hard bound on sweep points (axes' cartesian product).
+pub const MAX_SWEEP_POINTS: usize = 100_000;
+
+impl ScenarioFile {
+    /// Read and schema-check a file (syntax, unknown keys, types), with positions.
+    pub fn read(path: &Path) -> Result<ScenarioFile, ScenarioError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
+        Self::from_text(path, text)
+    }
+
+    /// Same as [`ScenarioFile::read`] from text already in memory (`path` names it in errors).
+    pub fn from_text(path: &Path, text: String) -> Result<ScenarioFile, ScenarioError> {
+        let parse_err = |e: toml::de::Error| {
+            let origin = e.span().map_or(Origin::Unlocated, |s| {
+                let (line, column, source_line) = line_col(&text, s.start);
+                Origin::File { line, column, source_line }
+            });
+            ScenarioError::Parse { path: path.to_path_buf(), message: with_hint(e.message()), origin }
+        };
+        let table: toml::Table = toml::from_str(&text).map_err(parse_err)?;
+        toml::from_str::<RawScenario>(&text).map_err(parse_err)?;
+        Ok(ScenarioFile { path: path.to_path_buf(), text, table })
+    }
+
+    /// The sweep axes in file order (nested keys flattened to dotted paths).
+    pub fn axes(&self) -> Result<Vec<Axis>, ScenarioError> {
+        let mut axes = Vec::new();
+        if let Some(toml::Value::Table(t)) = self.table.get("sweep") {
+            flatten_axes("", t, &mut axes);
+        }
+        for (i, a) in axes.iter().enumerate() {
+            let bad = |expected: &str, value: String| ScenarioError::Field {
+                path: self.path.clone(),
+                origin: locate(&self.text, &format!("sweep.{}", a.key)).unwrap_or(Origin::Unlocated),
+                error: FieldError::new(format!("sweep.{}", a.key), value, expected),
+            };
+            if a.key == "sweep" || a.key.starts_with("sweep.") {
+                return Err(bad("a scenario key, not `sweep` itself", a.key.clone()));
+            }
+            if a.values.is_empty() {
+                return Err(bad("a non-empty list of values", "[]".into()));
+            }
+            for (j, v) in a.values.iter().enumerate() {
+                if a.values[..j].contains(v) {
+                    return Err(bad("a list without repeated values", v.to_string()));
+                }
+            }
+            if axes[..i].iter().any(|b| b.key == a.key) {
+                return Err(bad("each key once", a.key.clone()));
+            }
+        }
+        let points: usize = axes.iter().map(|a| a.values.len()).try_fold(1usize, |acc, n| acc.checked_mul(n)).unwrap_or(usize::MAX);
+        if points > MAX_SWEEP_POINTS {
+            return Err(ScenarioError::Field {
+                path: self.path.clone(),
+                origin: locate(&self.text, "sweep").unwrap_or(Origin::Unlocated),
+                error: FieldError::new("sweep", format!("{points} points"), format!("at most {MAX_SWEEP_POINTS} sweep points")),
+            });
+        }
+        Ok(axes)
+    }
+
+    /// Instantiate with assignments applied in order (later ones win).
+    pub fn instantiate(&self, assignments: &[Assignment]) -> Result<Scenario, ScenarioError> {
+        let mut table = self.table.clone();
+        table.remove("sweep");
+        for a in assignments {
+            set_path(&mut table, &a.key, a.value.clone()).map_err(|expected| ScenarioError::Field {
+                path: self.path.clone(),
+                error: FieldError::new(a.key.clone(), a.value.to_string(), expected),
+                origin: a.origin.clone(),
+            })?;
+        }
+        let raw: RawScenario = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+            let origin = assignments.last().map_or(Origin::Unlocated, |a| a.origin.clone());
+            let message = with_hint(e.message());
+            let origin = match origin {
+                Origin::Override(_) | Origin::SweepAxis { .. } => origin,
+                _ => Origin::Unlocated,
+            };
+            ScenarioError::Parse { path: self.path.clone(), message, origin }
+        })?;
+        validate(&raw).map_err(|error| {
+            let origin = assignments
+                .iter()
+                .rev()
+                .find(|a| error.field == a.key || error.field.starts_with(&format!("{}.", a.key)) || a.key.starts_with(&format!("{}.", error.field)))
+                .map(|a| a.origin.clone())
+                .or_else(|| locate(&self.text, &error.field))
+                .unwrap_or(Origin::Unlocated);
+            ScenarioError::Field { path: self.path.clone(), error, origin }
+        })
+    }
+}
+
+fn flatten_axes(prefix: &str, t: &toml::Table, out: &mut Vec<Axis>) {
+    for (k, v) in t {
+        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            toml::Value::Table(sub) => flatten_axes(&key, sub, out),
+            toml::Value::Array(values) => out.push(Axis { key, values: values.clone() }),
+            other => out.push(Axis { key, values: vec![other.clone()] }),
+        }
+    }
+}
+
+/// Set a dotted path in a table, creating tables as needed; numeric segments index arrays.
+fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
+    let segs: Vec<&str> = key.split('.').collect();
+    let (first, rest) = segs.split_first().ok_or("a non-empty key")?;
+    if rest.is_empty() {
+        table.insert(first.to_string(), value);
+        return Ok(());
+    }
+    let child = table.entry(first.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    set_in(child, &segs, 1, value)
+}
+
+fn set_in(cur: &mut toml::Value, segs: &[&str], i: usize, value: toml::Value) -> Result<(), String> {
+    let seg = segs[i];
+    let last = i + 1 == segs.len();
+    let parent = segs[..i].join(".");
+    let slot = match cur {
+        toml::Value::Table(t) => {
+            if last {
+                t.insert(seg.to_string(), value);
+                return Ok(());
+            }
+            t.entry(seg.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()))
+        }
+        toml::Value::Array(a) => {
+            let idx: usize = seg.parse().map_err(|_| format!("a numeric index into the list `{parent}`"))?;
+            let len = a.len();
+            let slot = a.get_mut(idx).ok_or_else(|| format!("an index below {len} into `{parent}`"))?;
+            if last {
+                *slot = value;
+                return Ok(());
+            }
+            slot
+        }
+        _ => return Err(format!("a key of a table, but `{parent}` is a plain value")),
+    };
+    set_in(slot, segs, i + 1, value)
+}
+
+/// Add a "did you mean" hint to serde's unknown-field / unknown-variant messages.
+fn with_hint(message: &str) -> String {
+    let msg = message.trim_end().to_string();
+    for marker in ["unknown field `", "unknown variant `"] {
+        let Some(start) = msg.find(marker) else { continue };
+        let rest = &msg[start + marker.len()..];
+        let Some(end) = rest.find('`') else { continue };
+        let word = &rest[..end];
+        let candidates: Vec<&str> = rest[end..].split('`').skip(1).step_by(2).collect();
+        if let Some(best) = nearest(word, candidates.iter().copied()) {
+            return format!("{msg}\n  hint: did you mean `{best}`?");
+        }
+    }
+    msg
+}

@@ -1,0 +1,150 @@
+//! The scenario file as written: serde types with `deny_unknown_fields`, every field
+//! optional so that defaults and semantic checks live in one place (`validate`).
+
+use crate::protocols::Algorithm;
+use crate::sim::SimDuration;
+use serde::Deserialize;
+
+/// The root of a scenario file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub algorithm: Option<Algorithm>,
+    pub nodes: Option<i64>,
+    pub duration: Option<SimDuration>,
+    pub seed: Option<u64>,
+    pub runs: Option<i64>,
+    pub max_events: Option<i64>,
+    pub max_in_flight: Option<i64>,
+    /// Sweep axes: every leaf is a dotted key with a list of values.
+    pub sweep: Option<toml::Table>,
+    pub network: Option<RawNetwork>,
+    pub storage: Option<RawStorage>,
+    #[serde(rename = "clock")]
+    pub clocks: Option<Vec<RawClock>>,
+    #[serde(rename = "fault")]
+    pub faults: Option<Vec<RawFault>>,
+    #[serde(rename = "random_fault")]
+    pub random_faults: Option<Vec<RawRandomFault>>,
+    // Protocol sections are listed one by one: serde's `flatten` would disable
+    // `deny_unknown_fields` on the root table.
+    pub raft: Option<crate::protocols::raft::RawRaft>,
+    pub bully: Option<crate::protocols::bully::RawBully>,
+    pub ring: Option<crate::protocols::ring::RawRing>,
+    pub zookeeper: Option<crate::protocols::zookeeper::RawZookeeper>,
+    pub etcd: Option<crate::protocols::etcd::RawEtcd>,
+    pub service: Option<crate::protocols::coordinator::RawService>,
+}
+
+/// `delay = { uniform = ["1ms", "10ms"] }` and friends.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawDelay {
+    Constant(SimDuration),
+    Uniform([SimDuration; 2]),
+    Normal { mean: SimDuration, sd: SimDuration },
+    Exponential { floor: SimDuration, mean: SimDuration },
+    Lognormal { median: SimDuration, sigma: f64 },
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    pub delay: Option<RawDelay>,
+    pub loss: Option<f64>,
+    pub duplicate: Option<f64>,
+    #[serde(rename = "link")]
+    pub links: Option<Vec<RawLink>>,
+}
+
+/// A per-link override (`[[network.link]]`), directed `from -> to`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLink {
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    /// Also override `to -> from`. Default true.
+    pub both_ways: Option<bool>,
+    pub delay: Option<RawDelay>,
+    pub loss: Option<f64>,
+    pub duplicate: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStorage {
+    pub fsync: Option<SimDuration>,
+}
+
+/// `[[clock]]`: one node's initial clock.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClock {
+    pub node: Option<i64>,
+    pub drift_ppm: Option<f64>,
+    pub offset: Option<SimDuration>,
+}
+
+/// A fault target: a node id, `"leader"` or `"random"`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawTarget {
+    Node(i64),
+    Name(String),
+}
+
+impl<'de> Deserialize<'de> for RawTarget {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = RawTarget;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a node id, \"leader\" or \"random\"")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawTarget, E> {
+                Ok(RawTarget::Node(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawTarget, E> {
+                Ok(RawTarget::Node(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawTarget, E> {
+                Ok(RawTarget::Name(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[[fault]]`: exactly one action key plus its companions and the timing keys.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFault {
+    pub at: Option<SimDuration>,
+    pub every: Option<SimDuration>,
+    pub until: Option<SimDuration>,
+    pub crash: Option<RawTarget>,
+    pub restart_after: Option<SimDuration>,
+    pub restart: Option<RawTarget>,
+    pub pause: Option<RawTarget>,
+    pub duration: Option<SimDuration>,
+    pub partition: Option<Vec<Vec<i64>>>,
+    pub heal_after: Option<SimDuration>,
+    pub cut: Option<Vec<i64>>,
+    pub isolate: Option<RawTarget>,
+    pub heal: Option<bool>,
+    pub set_loss: Option<f64>,
+    pub set_delay: Option<RawDelay>,
+    pub clock_drift: Option<RawTarget>,
+    pub drift_ppm: Option<f64>,
+    pub offset: Option<SimDuration>,
+}
+
+/// `[[random_fault]]`: a Poisson fault process.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRandomFault {
+    pub kind: Option<String>,
+    pub rate_per_s: Option<f64>,
+    pub mean_duration: Option<SimDuration>,
+}
