@@ -121,6 +121,7 @@ impl<'de> Deserialize<'de> for RawTarget {
 #[serde(deny_unknown_fields)]
 pub struct RawFault {
     pub at: Option<SimDuration>,
+    pub jitter: Option<SimDuration>,
     pub every: Option<SimDuration>,
     pub until: Option<SimDuration>,
     pub crash: Option<RawTarget>,

@@ -306,5 +306,5 @@ fn validate_fault(f: &RawFault, _i: usize, nodes: u32, total: u32, end: SimTime)
         _ => unreachable!("action names come from the list above"),
     };
     let _ = nodes;
-    Ok(ScriptedFault { at, every: f.every, until, action })
+    Ok(ScriptedFault { at, jitter: f.jitter, every: f.every, until, action })
 }

@@ -76,6 +76,9 @@ impl FaultAction {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ScriptedFault {
     pub at: SimTime,
+    /// Each occurrence happens at a uniformly random extra delay in `[0, jitter]`, drawn
+    /// from the fault stream (e.g. "crash at a random point of a heartbeat interval").
+    pub jitter: Option<SimDuration>,
     pub every: Option<SimDuration>,
     pub until: Option<SimTime>,
     pub action: FaultAction,
@@ -123,7 +126,10 @@ pub fn expand_plan(
             }
             let mut a = f.action.clone();
             resolve_random(&mut a, nodes, rng);
-            push(&mut plan, t, a)?;
+            let shift = f.jitter.map_or(SimDuration::ZERO, |j| SimDuration(rng.range_inclusive(0, j.0)));
+            if t + shift < end {
+                push(&mut plan, t + shift, a)?;
+            }
             match f.every {
                 Some(step) if step.0 > 0 => t = t + step,
                 _ => break,
@@ -194,6 +200,7 @@ mod tests {
     fn every_expands_until_end() {
         let f = ScriptedFault {
             at: SimTime(2_000_000_000),
+            jitter: None,
             every: Some(SimDuration::from_secs(2)),
             until: None,
             action: FaultAction::Crash { target: Target::Leader, restart_after: Some(SimDuration::from_secs(1)) },
@@ -202,6 +209,24 @@ mod tests {
         let plan = expand_plan(&[f], &[], 5, SimTime(10_000_000_000), &mut rng).unwrap();
         let times: Vec<u64> = plan.iter().map(|(t, _)| t.0 / 1_000_000_000).collect();
         assert_eq!(times, vec![2, 4, 6, 8]);
+    }
+
+    #[test]
+    fn jitter_stays_in_range() {
+        let f = ScriptedFault {
+            at: SimTime(1_000_000_000),
+            jitter: Some(SimDuration::from_millis(50)),
+            every: Some(SimDuration::from_secs(1)),
+            until: None,
+            action: FaultAction::Heal,
+        };
+        let mut rng = SimRng::new(1, Stream::Faults);
+        let plan = expand_plan(&[f], &[], 5, SimTime(100_000_000_000), &mut rng).unwrap();
+        assert_eq!(plan.len(), 99);
+        for (i, (t, _)) in plan.iter().enumerate() {
+            let base = (i as u64 + 1) * 1_000_000_000;
+            assert!(t.0 >= base && t.0 <= base + 50_000_000);
+        }
     }
 
     #[test]
