@@ -68,9 +68,12 @@ impl ScenarioArgs {
 
     /// Read, override and validate.
     pub fn load(&self) -> Result<(ScenarioFile, Scenario, Vec<Assignment>), CliError> {
-        let file = ScenarioFile::read(&self.scenario).map_err(|e| CliError::Input(e.to_string()))?;
+        let file =
+            ScenarioFile::read(&self.scenario).map_err(|e| CliError::Input(e.to_string()))?;
         let sets = self.assignments()?;
-        let sc = file.instantiate(&sets).map_err(|e| CliError::Input(e.to_string()))?;
+        let sc = file
+            .instantiate(&sets)
+            .map_err(|e| CliError::Input(e.to_string()))?;
         Ok((file, sc, sets))
     }
 }
@@ -85,7 +88,9 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run one simulation and print its metrics.
-    #[command(after_help = "Example:\n  electsim run scenarios/raft-leader-crash.toml --seed 7 --format json")]
+    #[command(
+        after_help = "Example:\n  electsim run scenarios/raft-leader-crash.toml --seed 7 --format json"
+    )]
     Run {
         #[command(flatten)]
         scenario: ScenarioArgs,
@@ -165,7 +170,10 @@ pub fn print_stdout(text: &str) -> Result<(), CliError> {
 
 /// Quote a shell word if needed (for replay commands).
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -180,7 +188,10 @@ pub fn replay_command(path: &Path, sets: &[Assignment], seed: u64) -> String {
             toml::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        cmd.push_str(&format!(" --set {}", shell_quote(&format!("{}={v}", a.key))));
+        cmd.push_str(&format!(
+            " --set {}",
+            shell_quote(&format!("{}={v}", a.key))
+        ));
     }
     cmd.push_str(&format!(" --seed {seed}"));
     cmd
@@ -188,13 +199,22 @@ pub fn replay_command(path: &Path, sets: &[Assignment], seed: u64) -> String {
 
 fn execute(cmd: Command) -> Result<(), CliError> {
     match cmd {
-        Command::Run { scenario, seed, strict, format } => {
+        Command::Run {
+            scenario,
+            seed,
+            strict,
+            format,
+        } => {
             let (file, sc, sets) = scenario.load()?;
             let seed = seed.unwrap_or(sc.seed);
-            let outcome = runner::run(&sc, seed, Vec::new()).map_err(|e| CliError::Failed(e.to_string()))?;
-            let report = RunReport::new(&sc, seed, &outcome, replay_command(&file.path, &sets, seed));
+            let outcome =
+                runner::run(&sc, seed, Vec::new()).map_err(|e| CliError::Failed(e.to_string()))?;
+            let report =
+                RunReport::new(&sc, seed, &outcome, replay_command(&file.path, &sets, seed));
             let text = match format {
-                Format::Json => serde_json::to_string_pretty(&report).expect("report serializes") + "\n",
+                Format::Json => {
+                    serde_json::to_string_pretty(&report).expect("report serializes") + "\n"
+                }
                 Format::Table => report.table(),
             };
             print_stdout(&text)?;
@@ -202,7 +222,10 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 return Err(CliError::Failed(format!(
                     "{} invariant violation(s) (first: {}); replay with: {}",
                     outcome.violation_count,
-                    outcome.violations.first().map_or(String::new(), |v| format!("{} — {}", v.property, v.detail)),
+                    outcome
+                        .violations
+                        .first()
+                        .map_or(String::new(), |v| format!("{} — {}", v.property, v.detail)),
                     report.replay
                 )));
             }
@@ -225,7 +248,10 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             for a in Algorithm::ALL {
                 s.push_str(&format!("{:<10} {}\n", a.name(), a.summary()));
                 for p in a.params() {
-                    s.push_str(&format!("    {:<28} default {:<22} {}\n", p.key, p.default, p.doc));
+                    s.push_str(&format!(
+                        "    {:<28} default {:<22} {}\n",
+                        p.key, p.default, p.doc
+                    ));
                 }
             }
             print_stdout(&s)

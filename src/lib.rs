@@ -5,4 +5,5 @@ pub mod protocols;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod script;
 pub mod sim;
