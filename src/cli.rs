@@ -70,6 +70,8 @@ impl ScenarioArgs {
     pub fn load(&self) -> Result<(ScenarioFile, Scenario, Vec<Assignment>), CliError> {
         let file =
             ScenarioFile::read(&self.scenario).map_err(|e| CliError::Input(e.to_string()))?;
+        // A file with malformed sweep axes is rejected even by commands that ignore them.
+        file.axes().map_err(|e| CliError::Input(e.to_string()))?;
         let sets = self.assignments()?;
         let sc = file
             .instantiate(&sets)
@@ -197,6 +199,45 @@ pub fn replay_command(path: &Path, sets: &[Assignment], seed: u64) -> String {
     cmd
 }
 
+/// Instantiate every sweep point (axes x overrides) so a bad axis value is caught before any
+/// run; returns the number of points.
+pub fn check_sweep_points(file: &ScenarioFile, sets: &[Assignment]) -> Result<usize, CliError> {
+    let axes = file.axes().map_err(|e| CliError::Input(e.to_string()))?;
+    let mut points = 0usize;
+    let mut index = vec![0usize; axes.len()];
+    loop {
+        let mut assignments: Vec<Assignment> = axes
+            .iter()
+            .zip(&index)
+            .map(|(a, &i)| Assignment {
+                key: a.key.clone(),
+                value: a.values[i].clone(),
+                origin: crate::scenario::Origin::SweepAxis {
+                    axis: a.key.clone(),
+                    value: a.values[i].to_string(),
+                },
+            })
+            .collect();
+        assignments.extend(sets.iter().cloned());
+        file.instantiate(&assignments)
+            .map_err(|e| CliError::Input(e.to_string()))?;
+        points += 1;
+        // Odometer increment over the axes.
+        let mut k = axes.len();
+        loop {
+            if k == 0 {
+                return Ok(points);
+            }
+            k -= 1;
+            index[k] += 1;
+            if index[k] < axes[k].values.len() {
+                break;
+            }
+            index[k] = 0;
+        }
+    }
+}
+
 fn execute(cmd: Command) -> Result<(), CliError> {
     match cmd {
         Command::Run {
@@ -232,15 +273,17 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             Ok(())
         }
         Command::Validate { scenario } => {
-            let (_file, sc, _) = scenario.load()?;
+            let (file, sc, sets) = scenario.load()?;
+            let points = check_sweep_points(&file, &sets)?;
             print_stdout(&format!(
-                "ok: {} — {} with {} nodes for {}, {} scripted fault(s), {} random fault process(es)\n",
+                "ok: {} — {} with {} nodes for {}, {} scripted fault(s), {} random fault process(es), {} sweep point(s)\n",
                 sc.name,
                 sc.algorithm,
                 sc.nodes,
                 sc.duration,
                 sc.faults.len(),
-                sc.random_faults.len()
+                sc.random_faults.len(),
+                points
             ))
         }
         Command::List => {

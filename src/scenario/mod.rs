@@ -313,7 +313,7 @@ fn with_hint(message: &str) -> String {
         let rest = &msg[start + marker.len()..];
         let Some(end) = rest.find('`') else { continue };
         let word = &rest[..end];
-        let candidates: Vec<&str> = rest[end..].split('`').skip(1).step_by(2).collect();
+        let candidates: Vec<&str> = rest[end..].split('`').skip(2).step_by(2).collect();
         if let Some(best) = nearest(word, candidates.iter().copied()) {
             return format!("{msg}\n  hint: did you mean `{best}`?");
         }
