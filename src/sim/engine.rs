@@ -86,13 +86,25 @@ enum Event<M, T> {
         node: NodeId,
         incarnation: u32,
         key: T,
-        generation: u64,
+        /// Stale unless it matches the timer slot's token.
+        token: u64,
     },
     Fault(FaultAction),
     Resume {
         node: NodeId,
         incarnation: u32,
     },
+}
+
+/// A pending timer. Re-arming a timer to a later deadline does not push a queue entry: the
+/// entry already queued wakes up first and re-queues itself at the new deadline. Followers
+/// re-arm their election timer on every heartbeat, so this removes most stale timer events.
+struct TimerSlot<T> {
+    key: T,
+    deadline: SimTime,
+    /// Token of the queue entry that is still valid, and its time (None: nothing queued).
+    token: u64,
+    queued_at: Option<SimTime>,
 }
 
 struct Node<P: Protocol> {
@@ -102,8 +114,8 @@ struct Node<P: Protocol> {
     incarnation: u32,
     clock: LocalClock,
     rng: SimRng,
-    /// Pending timers: key and the generation that is still valid.
-    timers: Vec<(P::Timer, u64)>,
+    /// Pending timers.
+    timers: Vec<TimerSlot<P::Timer>>,
     paused: bool,
     /// Events that arrived while paused, in arrival order.
     stash: Vec<Event<P::Msg, P::Timer>>,
@@ -143,7 +155,7 @@ pub struct Sim<P: Protocol> {
     events: u64,
     in_flight: u64,
     next_msg_id: u64,
-    next_generation: u64,
+    next_token: u64,
     failure: Option<SimError>,
     ended: bool,
 }
@@ -188,7 +200,7 @@ impl<P: Protocol> Sim<P> {
             events: 0,
             in_flight: 0,
             next_msg_id: 0,
-            next_generation: 0,
+            next_token: 0,
             failure: None,
             ended: false,
             pcfg,
@@ -318,7 +330,7 @@ impl<P: Protocol> Sim<P> {
                 node,
                 incarnation,
                 key,
-                generation,
+                token,
             } => {
                 let n = &mut self.nodes[node as usize];
                 if n.state.is_none() || n.incarnation != incarnation {
@@ -329,17 +341,25 @@ impl<P: Protocol> Sim<P> {
                         node,
                         incarnation,
                         key,
-                        generation,
+                        token,
                     });
                     return;
                 }
-                let Some(pos) = n
-                    .timers
-                    .iter()
-                    .position(|&(k, g)| k == key && g == generation)
+                let Some(pos) = n.timers.iter().position(|s| s.key == key && s.token == token)
                 else {
-                    return; // cancelled or replaced
+                    return; // cancelled, or superseded by an earlier deadline
                 };
+                let slot = &mut n.timers[pos];
+                if slot.deadline > self.now {
+                    // Re-armed to a later deadline after this entry was queued.
+                    let token = self.next_token;
+                    self.next_token += 1;
+                    slot.token = token;
+                    slot.queued_at = Some(slot.deadline);
+                    let at = slot.deadline;
+                    self.queue.push(at, Event::Timer { node, incarnation, key, token });
+                    return;
+                }
                 n.timers.swap_remove(pos);
                 let at = self.now;
                 self.obs.emit(TraceEvent::Timer {
@@ -462,7 +482,7 @@ impl<P: Protocol> Sim<P> {
                 }
                 Effect::SetTimer { key, delay } => self.set_timer(id, key, delay),
                 Effect::CancelTimer { key } => {
-                    self.nodes[id as usize].timers.retain(|&(k, _)| k != key);
+                    self.nodes[id as usize].timers.retain(|s| s.key != key);
                 }
                 Effect::Persist(d) => self.nodes[id as usize].durable = Some(d),
             }
@@ -476,23 +496,28 @@ impl<P: Protocol> Sim<P> {
             Delay::Fixed(d) => d,
             Delay::Uniform { min, max } => SimDuration(n.rng.range_inclusive(min.0, max.0)),
         };
-        let global = n.clock.global_span(local);
-        let generation = self.next_generation;
-        self.next_generation += 1;
-        match n.timers.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = generation,
-            None => n.timers.push((key, generation)),
-        }
+        let deadline = self.now + n.clock.global_span(local);
         let incarnation = n.incarnation;
-        self.queue.push(
-            self.now + global,
-            Event::Timer {
-                node: id,
-                incarnation,
-                key,
-                generation,
-            },
-        );
+        let slot = match n.timers.iter().position(|s| s.key == key) {
+            Some(i) => {
+                let slot = &mut n.timers[i];
+                slot.deadline = deadline;
+                // The queued entry wakes up no later than the new deadline: reuse it.
+                if slot.queued_at.is_some_and(|q| q <= deadline) {
+                    return;
+                }
+                slot
+            }
+            None => {
+                n.timers.push(TimerSlot { key, deadline, token: 0, queued_at: None });
+                n.timers.last_mut().expect("just pushed")
+            }
+        };
+        let token = self.next_token;
+        self.next_token += 1;
+        slot.token = token;
+        slot.queued_at = Some(deadline);
+        self.queue.push(deadline, Event::Timer { node: id, incarnation, key, token });
     }
 
     fn transmit(&mut self, from: NodeId, to: NodeId, msg: P::Msg, extra: SimDuration) {
