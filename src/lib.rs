@@ -78,6 +78,7 @@
 //! * [`scenario`] — TOML scenario files, validated with errors that point into the file.
 //! * [`runner`] — one run of a scenario; [`cli`] — the `electsim` command line.
 
+pub mod bench;
 pub mod cli;
 pub mod fsutil;
 pub mod protocols;

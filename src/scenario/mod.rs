@@ -4,6 +4,11 @@
 //! before validation, so any key of the file can be overridden or swept, and every error is
 //! reported against where the bad value came from: a file position, a `--set`, or an axis.
 
+// Scenario errors carry the file path, the located origin and the source line so they can
+// be printed without the file at hand; they are produced once per invocation (cold path),
+// so their size does not matter.
+#![allow(clippy::result_large_err)]
+
 mod error;
 pub mod raw;
 mod validate;

@@ -371,7 +371,10 @@ impl<P: Protocol> Sim<P> {
                     });
                     return;
                 }
-                let Some(pos) = n.timers.iter().position(|s| s.key == key && s.token == token)
+                let Some(pos) = n
+                    .timers
+                    .iter()
+                    .position(|s| s.key == key && s.token == token)
                 else {
                     return; // cancelled, or superseded by an earlier deadline
                 };
@@ -383,7 +386,15 @@ impl<P: Protocol> Sim<P> {
                     slot.token = token;
                     slot.queued_at = Some(slot.deadline);
                     let at = slot.deadline;
-                    self.queue.push(at, Event::Timer { node, incarnation, key, token });
+                    self.queue.push(
+                        at,
+                        Event::Timer {
+                            node,
+                            incarnation,
+                            key,
+                            token,
+                        },
+                    );
                     return;
                 }
                 n.timers.swap_remove(pos);
@@ -536,7 +547,12 @@ impl<P: Protocol> Sim<P> {
                 slot
             }
             None => {
-                n.timers.push(TimerSlot { key, deadline, token: 0, queued_at: None });
+                n.timers.push(TimerSlot {
+                    key,
+                    deadline,
+                    token: 0,
+                    queued_at: None,
+                });
                 n.timers.last_mut().expect("just pushed")
             }
         };
@@ -544,12 +560,24 @@ impl<P: Protocol> Sim<P> {
         self.next_token += 1;
         slot.token = token;
         slot.queued_at = Some(deadline);
-        self.queue.push(deadline, Event::Timer { node: id, incarnation, key, token });
+        self.queue.push(
+            deadline,
+            Event::Timer {
+                node: id,
+                incarnation,
+                key,
+                token,
+            },
+        );
     }
 
     fn transmit(&mut self, from: NodeId, to: NodeId, msg: P::Msg, extra: SimDuration) {
         let at = self.now;
-        let route = Route { id: self.next_msg_id, from, to };
+        let route = Route {
+            id: self.next_msg_id,
+            from,
+            to,
+        };
         let r = msg_ref(&msg, route);
         self.next_msg_id += 1;
         self.obs.emit(TraceEvent::Send { at, msg: r });
