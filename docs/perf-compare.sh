@@ -7,14 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PEERS=${PEERS:-../shared/peers}
 cargo build --release -q
-for n in 5 51; do
-  taskset -c 0 target/release/electsim bench scenarios/bench-raft-churn.toml --set nodes=$n \
-    --repeats 3 --format json | python3 -c '
+taskset -c 0 target/release/electsim bench scenarios/bench-raft-churn.toml --repeats 3 --format json |
+  python3 -c '
 import json, sys
-r = json.load(sys.stdin)[0]
-print(json.dumps({"impl": "electsim", "n": r["nodes"], "wall_s": round(r["wall_s"], 4),
-                  "cpu_s": round(r["cpu_s"], 4), "events": r["events"],
-                  "events_per_cpu_s": round(r["events_per_cpu_s"])}))'
+for r in json.load(sys.stdin):
+    print(json.dumps({"impl": "electsim", "n": r["nodes"], "wall_s": round(r["wall_s"], 4),
+                      "cpu_s": round(r["cpu_s"], 4), "events": r["events"],
+                      "events_per_cpu_s": round(r["events_per_cpu_s"])}))'
+for n in 5 51; do
   for impl in heapq_raft simpy_raft; do
     taskset -c 0 python3 "$PEERS/$impl.py" --n $n --virtual-s 3600 --seed 1
   done
