@@ -40,7 +40,7 @@ fn describe_matches_hand_computed_values() {
     // n = 2: 1 and 3: mean 2, sd sqrt(2) = 1.4142136, t(0.975, 1) = 12.706205,
     // half width 12.706205 * 1.4142136 / sqrt(2) = 12.706205.
     let d = Describe::of(&[3.0, 1.0]);
-    close(d.sd, 1.414_213_6, "sd n=2");
+    close(d.sd, std::f64::consts::SQRT_2, "sd n=2");
     close(d.p10, 1.0, "p10 n=2");
     close(d.p50, 1.0, "p50 n=2");
     close(d.p90, 3.0, "p90 n=2");
