@@ -532,7 +532,7 @@ pub fn charts_hook(out_dir: &Path, header: &[String]) -> Result<Vec<PathBuf>, Sw
 /// The per-algorithm event rates measured by pilot runs and the resulting estimate.
 #[derive(Clone, Debug, Default)]
 pub struct Estimate {
-    /// (algorithm, events per node per virtual second, pilot note).
+    /// (algorithm, events per node per virtual second measured by its pilot run).
     pub rates: Vec<(Algorithm, f64)>,
     pub events: f64,
 }
@@ -557,7 +557,12 @@ pub fn estimate(plan: &Plan, pending_per_point: &[u64]) -> Estimate {
         let mut sc = pilot.scenario.clone();
         sc.max_events = sc.max_events.min(PILOT_MAX_EVENTS);
         let node_s = |secs: f64| f64::from(sc.nodes) * secs;
-        let rate = match runner::run(&sc, seeds::run_seed(sc.seed, 0), Vec::new()) {
+        let seed = seeds::run_seed(sc.seed, 0);
+        // A pilot that fails or panics gives no rate; the run itself will report the problem.
+        let pilot = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runner::run(&sc, seed, Vec::new())
+        }));
+        let rate = match pilot.unwrap_or(Err(RunError::Plan(String::new()))) {
             Ok(o) => o.events as f64 / node_s(sc.duration.0 as f64 / 1e9).max(1e-9),
             Err(RunError::Sim(SimError::EventLimit { limit, at })) => {
                 limit as f64 / node_s(at.0 as f64 / 1e9).max(1e-9)
