@@ -16,6 +16,8 @@ Examples:
   electsim run scenarios/raft-leader-crash.toml --seed 7
   electsim run scenarios/raft-partition.toml --set raft.pre_vote=true --format json
   electsim validate scenarios/raft-lossy.toml
+  electsim sweep scenarios/cluster-size.toml --set algorithm=raft --runs 20
+  electsim sweep scenarios/cluster-size.toml --shard 2/4 --out shard-2 && electsim merge shard-* --out results/cluster-size
   electsim list";
 
 /// Deterministic discrete-event simulator of leader-election algorithms.
@@ -130,6 +132,141 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Run every point of the scenario's [sweep] axes x its replications; write runs.csv and summary.csv.
+    #[command(after_help = SWEEP_HELP)]
+    Sweep(SweepArgs),
+    /// Combine the output directories of `sweep --shard K/N` into the single-machine result.
+    #[command(
+        after_help = "Example:\n  electsim merge results/cluster-size/shard-*-of-4 --out results/cluster-size"
+    )]
+    Merge {
+        /// Shard output directories (all N shards of one sweep, any order).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write runs.csv, summary.csv and sweep.json.
+        #[arg(long)]
+        out: PathBuf,
+        /// Do not build charts.
+        #[arg(long)]
+        no_charts: bool,
+    },
+}
+
+const SWEEP_HELP: &str = "\
+Replication r of every sweep point runs with the same seed (derived from the scenario seed and r),
+so algorithms are compared on the same faults and network draws. Output is sorted and
+byte-identical for any --jobs and any --shard split (after merge). See docs/sweeps.md.
+
+Examples:
+  electsim sweep scenarios/partition.toml --runs 50
+  electsim sweep scenarios/cluster-size.toml --set 'sweep.nodes=[3,5,9]' --jobs 2
+  electsim sweep scenarios/cluster-size.toml --resume        # after Ctrl-C";
+
+/// Options of `electsim sweep`.
+#[derive(Debug, clap::Args, Clone)]
+pub struct SweepArgs {
+    /// Scenario file (TOML) with an optional [sweep] table.
+    pub scenario: PathBuf,
+    /// Output directory [default: results/<scenario name>/, or .../shard-K-of-N/ with --shard].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads [default: all cores].
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Replications per sweep point (overrides the scenario's `runs`).
+    #[arg(long)]
+    pub runs: Option<u32>,
+    /// Override any key for every point (repeatable); `--set KEY=V` on an axis key pins the
+    /// axis to V, `--set 'sweep.KEY=[...]'` replaces or adds an axis.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Run only the K-th of N deterministic slices (1 <= K <= N); combine with `merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::sweep::shard::Shard>,
+    /// Keep finished runs found in the output directory and run only the rest.
+    #[arg(long)]
+    pub resume: bool,
+    /// Do not build charts.
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Start even if the sweep is above the confirmation limits.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// No plan line and no progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Ask for --yes above this many runs.
+    #[arg(long, value_name = "N", default_value_t = crate::sweep::DEFAULT_CONFIRM_RUNS)]
+    pub confirm_runs: u64,
+    /// Ask for --yes above this many estimated kernel events.
+    #[arg(long, value_name = "N", default_value_t = crate::sweep::DEFAULT_CONFIRM_EVENTS)]
+    pub confirm_events: f64,
+}
+
+impl SweepArgs {
+    /// The library options these flags mean.
+    pub fn options(&self) -> Result<crate::sweep::SweepOptions, CliError> {
+        let mut o = crate::sweep::SweepOptions::new(&self.scenario);
+        o.out = self.out.clone();
+        o.jobs = self.jobs;
+        o.runs = self.runs;
+        o.sets = self
+            .sets
+            .iter()
+            .map(|s| Assignment::parse_set(s).map_err(CliError::Usage))
+            .collect::<Result<_, _>>()?;
+        o.shard = self.shard;
+        o.resume = self.resume;
+        o.charts = !self.no_charts;
+        o.yes = self.yes;
+        o.quiet = self.quiet;
+        o.confirm_runs = self.confirm_runs;
+        o.confirm_events = self.confirm_events;
+        Ok(o)
+    }
+}
+
+impl From<crate::sweep::SweepError> for CliError {
+    fn from(e: crate::sweep::SweepError) -> Self {
+        match e.exit_code() {
+            2 => CliError::Input(e.to_string()),
+            _ => CliError::Io(e.to_string()),
+        }
+    }
+}
+
+/// The closing report of a sweep or merge; exit 1 when some runs failed.
+fn finish_sweep(r: &crate::sweep::SweepResult, verb: &str) -> Result<(), CliError> {
+    let secs = r.elapsed.as_secs_f64();
+    let mut s = format!(
+        "{verb} {} runs of {} point(s) into {}",
+        r.runs_selected,
+        r.points,
+        r.out_dir.display()
+    );
+    if r.runs_executed > 0 {
+        s.push_str(&format!(
+            "; ran {} in {secs:.2} s ({:.1} runs/s, {:.2} M events/s)",
+            r.runs_executed,
+            r.runs_executed as f64 / secs.max(1e-9),
+            r.events_executed as f64 / secs.max(1e-9) / 1e6
+        ));
+    }
+    if r.runs_resumed > 0 {
+        s.push_str(&format!("; {} resumed", r.runs_resumed));
+    }
+    s.push('\n');
+    for f in &r.files {
+        s.push_str(&format!("  {}\n", f.display()));
+    }
+    print_stdout(&s)?;
+    if r.failed_runs > 0 {
+        return Err(CliError::Failed(format!(
+            "{} of {} runs failed; their rows carry the error and the replay command (column `error` of runs.csv)",
+            r.failed_runs, r.runs_selected
+        )));
+    }
+    Ok(())
 }
 
 /// A failure, classified by exit code.
@@ -371,6 +508,22 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 }
             }
             print_stdout(&s)
+        }
+        Command::Sweep(args) => {
+            let r = crate::sweep::run_sweep(&args.options()?)?;
+            finish_sweep(&r, if r.complete { "swept" } else { "swept shard:" })
+        }
+        Command::Merge {
+            dirs,
+            out,
+            no_charts,
+        } => {
+            let r = crate::sweep::merge::merge(&crate::sweep::merge::MergeOptions {
+                dirs,
+                out,
+                charts: !no_charts,
+            })?;
+            finish_sweep(&r, "merged")
         }
     }
 }

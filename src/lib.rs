@@ -87,3 +87,4 @@ pub mod runner;
 pub mod scenario;
 pub mod script;
 pub mod sim;
+pub mod sweep;
