@@ -324,6 +324,36 @@ pub fn print_stdout(text: &str) -> Result<(), CliError> {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Origin, parse_value};
+
+    #[test]
+    fn replay_keeps_types_of_ambiguous_strings() {
+        let set = |k: &str, v: toml::Value| Assignment {
+            key: k.into(),
+            value: v,
+            origin: Origin::Unlocated,
+        };
+        let cmd = replay_command(
+            Path::new("s.toml"),
+            &[
+                set("duration", toml::Value::String("10s".into())),
+                set("name", toml::Value::String("1".into())),
+                set("nodes", toml::Value::Integer(7)),
+            ],
+            3,
+        );
+        assert_eq!(
+            cmd,
+            "electsim run s.toml --set duration=10s --set 'name=\"1\"' --set nodes=7 --seed 3"
+        );
+        // And each --set value parses back to the original value.
+        assert_eq!(parse_value("\"1\""), toml::Value::String("1".into()));
+    }
+}
+
 /// Quote a shell word if needed (for replay commands).
 pub fn shell_quote(s: &str) -> String {
     if !s.is_empty()
@@ -340,8 +370,10 @@ pub fn shell_quote(s: &str) -> String {
 pub fn replay_command(path: &Path, sets: &[Assignment], seed: u64) -> String {
     let mut cmd = format!("electsim run {}", shell_quote(&path.display().to_string()));
     for a in sets {
+        // A string is written bare when it reads back as the same string (`10s`, `raft`);
+        // otherwise (`"1"`, `"true"`) it keeps its TOML quotes so the replay is exact.
         let v = match &a.value {
-            toml::Value::String(s) => s.clone(),
+            toml::Value::String(s) if crate::scenario::parse_value(s) == a.value => s.clone(),
             other => other.to_string(),
         };
         cmd.push_str(&format!(
