@@ -1,5 +1,6 @@
 //! electsim
 pub mod cli;
+pub mod explore;
 pub mod fsutil;
 pub mod protocols;
 pub mod report;
