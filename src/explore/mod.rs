@@ -645,11 +645,15 @@ pub fn execute(a: ExploreArgs) -> Result<(), CliError> {
     let Some(first) = report.findings.first() else {
         return print_stdout(&out);
     };
-    let (spec, stats) = if a.no_shrink {
-        (base.spec(first.seed, first.faults.clone()), None)
+    let (spec, stats, detail) = if a.no_shrink {
+        (
+            base.spec(first.seed, first.faults.clone()),
+            None,
+            first.detail.clone(),
+        )
     } else {
         let s = shrink_finding(&base, &judge, first, a.shrink_budget).map_err(CliError::Failed)?;
-        (s.spec, Some(s.stats))
+        (s.spec, Some(s.stats), s.evaluation.detail)
     };
     let mut notes = vec![
         format!(
@@ -657,7 +661,7 @@ pub fn execute(a: ExploreArgs) -> Result<(), CliError> {
             explore_cmd(first.seed),
             first.index + 1
         ),
-        format!("Violation: {}", first.detail),
+        format!("Violation: {detail}"),
     ];
     if let Some(st) = &stats {
         let line = format!(

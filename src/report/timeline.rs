@@ -19,8 +19,8 @@ pub struct Timeline {
     /// Participants (rows); service replicas are not drawn.
     pub nodes: u32,
     pub end_ns: u64,
-    /// (node, start, end, role)
-    pub roles: Vec<(u32, u64, u64, Role)>,
+    /// (node, start, end, role, term)
+    pub roles: Vec<(u32, u64, u64, Role, u64)>,
     /// (node, start, end)
     pub pauses: Vec<(u32, u64, u64)>,
     /// (start, end, description) of network faults (partition, cut, isolate) until healed.
@@ -43,7 +43,7 @@ impl Timeline {
             end_ns: end,
             ..Timeline::default()
         };
-        let mut role: Vec<(u64, Role)> = vec![(0, Role::Down); n];
+        let mut role: Vec<(u64, Role, u64)> = vec![(0, Role::Down, 0); n];
         let mut paused: Vec<Option<u64>> = vec![None; n];
         let mut links: Option<(u64, Vec<String>)> = None;
         let mut split_since: Option<u64> = None;
@@ -53,9 +53,9 @@ impl Timeline {
                 Event::Status { node, old, new } if (*node as usize) < n => {
                     let i = *node as usize;
                     if at > role[i].0 {
-                        t.roles.push((*node, role[i].0, at, role[i].1));
+                        t.roles.push((*node, role[i].0, at, role[i].1, role[i].2));
                     }
-                    role[i] = (at, new.role);
+                    role[i] = (at, new.role, new.term);
                     if new.role == Role::Leader && old.role != Role::Leader {
                         t.elections.push((*node, at));
                     }
@@ -112,9 +112,9 @@ impl Timeline {
                 _ => {}
             }
         }
-        for (i, (s, r)) in role.into_iter().enumerate() {
+        for (i, (s, r, term)) in role.into_iter().enumerate() {
             if end > s {
-                t.roles.push((i as u32, s, end, r));
+                t.roles.push((i as u32, s, end, r, term));
             }
         }
         for (i, p) in paused.into_iter().enumerate() {
@@ -231,7 +231,7 @@ where
         .map_err(err)?;
     // Role bars.
     chart
-        .draw_series(tl.roles.iter().map(|(node, s, e, r)| {
+        .draw_series(tl.roles.iter().map(|(node, s, e, r, _)| {
             let y = f64::from(*node);
             Rectangle::new(
                 [(x(*s), y - half), (x(*e), y + half)],
@@ -239,6 +239,22 @@ where
             )
         }))
         .map_err(err)?;
+    // Terms on leader bars wide enough to hold the label (same-term leaders stand out).
+    let label = (FAMILY, 13).into_font().color(&WHITE);
+    for (node, s, e, _, term) in tl.roles.iter().filter(|r| r.3 == Role::Leader) {
+        let y = f64::from(*node);
+        let (x0, _) = chart.backend_coord(&(x(*s), y));
+        let (x1, _) = chart.backend_coord(&(x(*e), y));
+        if x1 - x0 >= 64 {
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("term {term}"),
+                    (x(*s), y - 0.12),
+                    label.clone(),
+                )))
+                .map_err(err)?;
+        }
+    }
     // Pauses: a purple band over the row.
     chart
         .draw_series(tl.pauses.iter().map(|(node, s, e)| {
