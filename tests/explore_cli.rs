@@ -38,7 +38,7 @@ fn a_found_bug_exits_1_and_writes_a_replayable_repro() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("explored 967 run(s)") && stdout.contains("election_safety"),
+        stdout.contains(": 1 violation(s)") && stdout.contains("election_safety"),
         "{stdout}"
     );
     let replay = stdout
