@@ -18,7 +18,7 @@ pub mod plan;
 pub mod repro;
 pub mod shrink;
 
-use crate::cli::{CliError, ScenarioArgs, print_stdout, shell_quote};
+use crate::cli::{CliError, ScenarioArgs, print_stdout, replay_command, shell_quote};
 use crate::report::trace::{Recorder, Shared, TraceFormat, TraceMeta, export};
 use crate::runner::{self, RunError};
 use crate::scenario::{Assignment, Scenario, ScenarioFile};
@@ -609,24 +609,10 @@ pub fn execute(a: ExploreArgs) -> Result<(), CliError> {
         out.push_str(&format!("warning: seed {s} did not finish: {e}\n"));
     }
     let explore_cmd = |s: u64| {
-        let mut c = format!(
-            "electsim explore {}",
-            shell_quote(&file.path.display().to_string())
-        );
-        for x in &a.scenario.assignments().unwrap_or_default() {
-            let v = match &x.value {
-                toml::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            c.push_str(&format!(
-                " --set {}",
-                shell_quote(&format!("{}={v}", x.key))
-            ));
-        }
-        c.push_str(&format!(
-            " --property {} --seed {s} --runs 1",
-            judge.property.name()
-        ));
+        // The replay command of the same scenario and overrides, with explore's own flags.
+        let mut c =
+            replay_command(&file.path, &sets, s).replacen("electsim run", "electsim explore", 1);
+        c.push_str(&format!(" --property {} --runs 1", judge.property.name()));
         if judge.property == Property::Liveness {
             c.push_str(&format!(" --within {}", judge.within));
         }
