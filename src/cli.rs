@@ -72,12 +72,9 @@ impl ScenarioArgs {
 
     /// Read, override and validate.
     pub fn load(&self) -> Result<(ScenarioFile, Scenario, Vec<Assignment>), CliError> {
-        let file =
-            ScenarioFile::read(&self.scenario).map_err(|e| CliError::Input(e.to_string()))?;
+        let file = ScenarioFile::read(&self.scenario).map_err(|e| CliError::Input(e.to_string()))?;
         let sets = self.assignments()?;
-        let sc = file
-            .instantiate(&sets)
-            .map_err(|e| CliError::Input(e.to_string()))?;
+        let sc = file.instantiate(&sets).map_err(|e| CliError::Input(e.to_string()))?;
         Ok((file, sc, sets))
     }
 }
@@ -92,9 +89,7 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run one simulation and print its metrics.
-    #[command(
-        after_help = "Example:\n  electsim run scenarios/raft-leader-crash.toml --seed 7 --format json"
-    )]
+    #[command(after_help = "Example:\n  electsim run scenarios/raft-leader-crash.toml --seed 7 --format json")]
     Run {
         #[command(flatten)]
         scenario: ScenarioArgs,
@@ -121,9 +116,7 @@ pub enum Command {
         timeline: Option<PathBuf>,
     },
     /// Run a scenario twice and compare the event streams (determinism check).
-    #[command(
-        after_help = "Exit 0 with the digest when both runs agree; exit 1 naming the first differing event."
-    )]
+    #[command(after_help = "Exit 0 with the digest when both runs agree; exit 1 naming the first differing event.")]
     Check {
         #[command(flatten)]
         scenario: ScenarioArgs,
@@ -135,9 +128,7 @@ pub enum Command {
         trace_limit: u64,
     },
     /// Search random fault plans for a property violation, shrink it, write a repro.
-    #[command(
-        after_help = "Example:\n  electsim explore scenarios/raft-leader-crash.toml --set raft.persist_vote=false --set duration=10s --runs 5000\n\nExit 0: no violation found; 1: a violation was found (repro written)."
-    )]
+    #[command(after_help = "Example:\n  electsim explore scenarios/raft-leader-crash.toml --set raft.persist_vote=false --set duration=10s --runs 5000\n\nExit 0: no violation found; 1: a violation was found (repro written).")]
     Explore(Box<crate::explore::ExploreArgs>),
     /// Check a scenario file (and overrides) without running it.
     Validate {
@@ -205,10 +196,7 @@ pub fn print_stdout(text: &str) -> Result<(), CliError> {
 
 /// Quote a shell word if needed (for replay commands).
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-    {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -223,10 +211,7 @@ pub fn replay_command(path: &Path, sets: &[Assignment], seed: u64) -> String {
             toml::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        cmd.push_str(&format!(
-            " --set {}",
-            shell_quote(&format!("{}={v}", a.key))
-        ));
+        cmd.push_str(&format!(" --set {}", shell_quote(&format!("{}={v}", a.key))));
     }
     cmd.push_str(&format!(" --seed {seed}"));
     cmd
@@ -234,16 +219,7 @@ pub fn replay_command(path: &Path, sets: &[Assignment], seed: u64) -> String {
 
 fn execute(cmd: Command) -> Result<(), CliError> {
     match cmd {
-        Command::Run {
-            scenario,
-            seed,
-            strict,
-            format,
-            trace,
-            trace_format,
-            trace_limit,
-            timeline,
-        } => {
+        Command::Run { scenario, seed, strict, format, trace, trace_format, trace_limit, timeline } => {
             if let Some(t) = &timeline {
                 crate::report::timeline::check_path(t).map_err(CliError::Usage)?;
             }
@@ -252,43 +228,22 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             }
             let (file, sc, sets) = scenario.load()?;
             let seed = seed.unwrap_or(sc.seed);
-            let recorder =
-                (trace.is_some() || timeline.is_some()).then(|| Recorder::with_limit(trace_limit));
+            let recorder = (trace.is_some() || timeline.is_some()).then(|| Recorder::with_limit(trace_limit));
             let result = runner::run(&sc, seed, recorder.iter().map(Recorder::observer).collect());
             if let Some(rec) = recorder {
                 // Written before judging the run: a failed run's trace is the one you want.
-                let meta = TraceMeta {
-                    scenario: sc.name.clone(),
-                    algorithm: sc.algorithm.name().into(),
-                    nodes: sc.nodes,
-                    seed,
-                };
-                let format = trace_format
-                    .or(trace.as_deref().map(TraceFormat::from_path))
-                    .unwrap_or(TraceFormat::Jsonl);
-                let notes = crate::report::trace::export(
-                    &rec.take(),
-                    &meta,
-                    trace.as_deref().map(|p| (p, format)),
-                    timeline.as_deref(),
-                )
-                .map_err(CliError::Io)?;
+                let meta = TraceMeta { scenario: sc.name.clone(), algorithm: sc.algorithm.name().into(), nodes: sc.nodes, seed };
+                let format = trace_format.or(trace.as_deref().map(TraceFormat::from_path)).unwrap_or(TraceFormat::Jsonl);
+                let notes = crate::report::trace::export(&rec.take(), &meta, trace.as_deref().map(|p| (p, format)), timeline.as_deref())
+                    .map_err(CliError::Io)?;
                 for n in notes {
                     eprintln!("{n}");
                 }
             }
-            let outcome = result.map_err(|e| {
-                CliError::Failed(format!(
-                    "{e}; replay with: {}",
-                    replay_command(&file.path, &sets, seed)
-                ))
-            })?;
-            let report =
-                RunReport::new(&sc, seed, &outcome, replay_command(&file.path, &sets, seed));
+            let outcome = result.map_err(|e| CliError::Failed(format!("{e}; replay with: {}", replay_command(&file.path, &sets, seed))))?;
+            let report = RunReport::new(&sc, seed, &outcome, replay_command(&file.path, &sets, seed));
             let text = match format {
-                Format::Json => {
-                    serde_json::to_string_pretty(&report).expect("report serializes") + "\n"
-                }
+                Format::Json => serde_json::to_string_pretty(&report).expect("report serializes") + "\n",
                 Format::Table => report.table(),
             };
             print_stdout(&text)?;
@@ -296,20 +251,13 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 return Err(CliError::Failed(format!(
                     "{} invariant violation(s) (first: {}); replay with: {}",
                     outcome.violation_count,
-                    outcome
-                        .violations
-                        .first()
-                        .map_or(String::new(), |v| format!("{} — {}", v.property, v.detail)),
+                    outcome.violations.first().map_or(String::new(), |v| format!("{} — {}", v.property, v.detail)),
                     report.replay
                 )));
             }
             Ok(())
         }
-        Command::Check {
-            scenario,
-            seed,
-            trace_limit,
-        } => {
+        Command::Check { scenario, seed, trace_limit } => {
             let (file, sc, sets) = scenario.load()?;
             let seed = seed.unwrap_or(sc.seed);
             let replay = replay_command(&file.path, &sets, seed);
@@ -344,10 +292,7 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             for a in Algorithm::ALL {
                 s.push_str(&format!("{:<10} {}\n", a.name(), a.summary()));
                 for p in a.params() {
-                    s.push_str(&format!(
-                        "    {:<28} default {:<22} {}\n",
-                        p.key, p.default, p.doc
-                    ));
+                    s.push_str(&format!("    {:<28} default {:<22} {}\n", p.key, p.default, p.doc));
                 }
             }
             print_stdout(&s)

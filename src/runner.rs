@@ -29,8 +29,7 @@ pub enum RunError {
 pub fn sim_config(sc: &Scenario, seed: u64) -> Result<SimConfig, RunError> {
     let end = SimTime::ZERO + sc.duration;
     let mut rng = SimRng::new(seed, Stream::Faults);
-    let plan = expand_plan(&sc.faults, &sc.random_faults, sc.nodes, end, &mut rng)
-        .map_err(RunError::Plan)?;
+    let plan = expand_plan(&sc.faults, &sc.random_faults, sc.nodes, end, &mut rng).map_err(RunError::Plan)?;
     Ok(SimConfig {
         nodes: sc.nodes,
         seed,
@@ -45,30 +44,17 @@ pub fn sim_config(sc: &Scenario, seed: u64) -> Result<SimConfig, RunError> {
 }
 
 /// Run `scenario` once with `seed`, with extra observers (trace exporters) attached.
-pub fn run(
-    sc: &Scenario,
-    seed: u64,
-    observers: Vec<Box<dyn Observer>>,
-) -> Result<Outcome, RunError> {
+pub fn run(sc: &Scenario, seed: u64, observers: Vec<Box<dyn Observer>>) -> Result<Outcome, RunError> {
     let cfg = sim_config(sc, seed)?;
     let p = &sc.protocols;
     let outcome = match sc.algorithm {
-        Algorithm::Raft => {
-            Sim::<raft::Raft>::with_observers(cfg, p.raft.clone(), observers).run()?
-        }
-        Algorithm::Bully => {
-            Sim::<bully::Bully>::with_observers(cfg, p.bully.clone(), observers).run()?
-        }
-        Algorithm::Ring => {
-            Sim::<ring::Ring>::with_observers(cfg, p.ring.clone(), observers).run()?
-        }
+        Algorithm::Raft => Sim::<raft::Raft>::with_observers(cfg, p.raft.clone(), observers).run()?,
+        Algorithm::Bully => Sim::<bully::Bully>::with_observers(cfg, p.bully.clone(), observers).run()?,
+        Algorithm::Ring => Sim::<ring::Ring>::with_observers(cfg, p.ring.clone(), observers).run()?,
         Algorithm::Zookeeper => {
-            Sim::<zookeeper::Zookeeper>::with_observers(cfg, p.zookeeper.clone(), observers)
-                .run()?
+            Sim::<zookeeper::Zookeeper>::with_observers(cfg, p.zookeeper.clone(), observers).run()?
         }
-        Algorithm::Etcd => {
-            Sim::<etcd::Etcd>::with_observers(cfg, p.etcd.clone(), observers).run()?
-        }
+        Algorithm::Etcd => Sim::<etcd::Etcd>::with_observers(cfg, p.etcd.clone(), observers).run()?,
     };
     Ok(outcome)
 }

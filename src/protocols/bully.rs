@@ -54,13 +54,7 @@ impl Protocol for Bully {
     fn boot(_ctx: &Ctx<'_, BullyConfig>, _d: Option<&()>, _out: &mut Out<Self>) -> Self {
         Bully
     }
-    fn on_message(
-        &mut self,
-        _ctx: &Ctx<'_, BullyConfig>,
-        _from: NodeId,
-        msg: BullyMsg,
-        _out: &mut Out<Self>,
-    ) {
+    fn on_message(&mut self, _ctx: &Ctx<'_, BullyConfig>, _from: NodeId, msg: BullyMsg, _out: &mut Out<Self>) {
         match msg {}
     }
     fn on_timer(&mut self, _ctx: &Ctx<'_, BullyConfig>, t: BullyTimer, _out: &mut Out<Self>) {

@@ -54,13 +54,7 @@ impl Protocol for Ring {
     fn boot(_ctx: &Ctx<'_, RingConfig>, _d: Option<&()>, _out: &mut Out<Self>) -> Self {
         Ring
     }
-    fn on_message(
-        &mut self,
-        _ctx: &Ctx<'_, RingConfig>,
-        _from: NodeId,
-        msg: RingMsg,
-        _out: &mut Out<Self>,
-    ) {
+    fn on_message(&mut self, _ctx: &Ctx<'_, RingConfig>, _from: NodeId, msg: RingMsg, _out: &mut Out<Self>) {
         match msg {}
     }
     fn on_timer(&mut self, _ctx: &Ctx<'_, RingConfig>, t: RingTimer, _out: &mut Out<Self>) {

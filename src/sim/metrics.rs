@@ -241,8 +241,7 @@ impl Metrics {
             if let Some(_old) = self.elected {
                 // Loss of the leader.
                 self.elected_ns += at.since(self.elected_since).0;
-                self.tenure_ms
-                    .push(at.since(self.elected_since).as_ms_f64());
+                self.tenure_ms.push(at.since(self.elected_since).as_ms_f64());
                 self.leaderless_since = Some(at);
                 self.detect_pending = true;
                 self.converge_from = None;
@@ -315,18 +314,12 @@ impl Metrics {
         use super::faults::{FaultAction as F, Target};
         let total = self.nodes.max(1);
         match action {
-            F::Crash {
-                target: Target::Node(n),
-                ..
-            } if *n < self.nodes => {
+            F::Crash { target: Target::Node(n), .. } if *n < self.nodes => {
                 // A crash ends a pause; the crash's status change follows this event.
                 let n = *n;
                 self.change_node(n, |m| m.paused[n as usize] = false);
             }
-            F::Pause {
-                target: Target::Node(n),
-                ..
-            } if *n < self.nodes => {
+            F::Pause { target: Target::Node(n), .. } if *n < self.nodes => {
                 let n = *n;
                 self.change_node(n, |m| m.paused[n as usize] = true);
             }
@@ -336,10 +329,7 @@ impl Metrics {
                 self.links.partition(total.max(max_id(groups) + 1), groups);
             }
             F::Cut { from, to, .. } => self.links.cut(*from, *to),
-            F::Isolate {
-                target: Target::Node(n),
-                ..
-            } => self.links.isolate(*n),
+            F::Isolate { target: Target::Node(n), .. } => self.links.isolate(*n),
             F::Heal => self.links.heal(),
             _ => {}
         }
@@ -356,8 +346,7 @@ impl Metrics {
     fn on_end(&mut self, at: SimTime) {
         if self.elected.is_some() {
             self.elected_ns += at.since(self.elected_since).0;
-            self.tenure_ms
-                .push(at.since(self.elected_since).as_ms_f64());
+            self.tenure_ms.push(at.since(self.elected_since).as_ms_f64());
         }
         if let Some(s) = self.split_since.take() {
             self.split_ns += at.since(s).0;
@@ -383,11 +372,7 @@ impl Metrics {
             messages_dropped: self.by_kind.iter().map(|k| k.dropped).sum(),
             election_messages: self.election_sent,
             heartbeat_messages: self.heartbeat_sent,
-            heartbeats_per_s: if duration_s > 0.0 {
-                self.heartbeat_sent as f64 / duration_s
-            } else {
-                0.0
-            },
+            heartbeats_per_s: if duration_s > 0.0 { self.heartbeat_sent as f64 / duration_s } else { 0.0 },
             messages_per_election: (elections > 0)
                 .then(|| self.leaderless_msgs as f64 / elections as f64),
             messages_by_kind: self
@@ -402,11 +387,7 @@ impl Metrics {
             leader_changes: self.leader_changes,
             elections_started: self.elections_started,
             unnecessary_elections: self.unnecessary,
-            availability: if end.0 > 0 {
-                self.elected_ns as f64 / end.0 as f64
-            } else {
-                0.0
-            },
+            availability: if end.0 > 0 { self.elected_ns as f64 / end.0 as f64 } else { 0.0 },
             leader_tenure_ms: Stats::of(&self.tenure_ms),
             leaderless_at_end: self.elected.is_none(),
         }

@@ -43,46 +43,19 @@ pub struct MsgRef {
 /// One event of a run.
 #[derive(Clone, Copy, Debug)]
 pub enum TraceEvent<'a> {
-    Send {
-        at: SimTime,
-        msg: MsgRef,
-    },
-    Deliver {
-        at: SimTime,
-        msg: MsgRef,
-    },
-    Drop {
-        at: SimTime,
-        msg: MsgRef,
-        reason: DropReason,
-    },
+    Send { at: SimTime, msg: MsgRef },
+    Deliver { at: SimTime, msg: MsgRef },
+    Drop { at: SimTime, msg: MsgRef, reason: DropReason },
     /// A timer fired and its handler ran.
-    Timer {
-        at: SimTime,
-        node: NodeId,
-        name: &'static str,
-    },
+    Timer { at: SimTime, node: NodeId, name: &'static str },
     /// A node's status changed (includes crash -> `Down` and restart).
-    Status {
-        at: SimTime,
-        node: NodeId,
-        old: NodeStatus,
-        new: NodeStatus,
-    },
+    Status { at: SimTime, node: NodeId, old: NodeStatus, new: NodeStatus },
     /// A fault was applied; node targets are resolved to concrete ids. A pause's end is
     /// reported as `Resume`.
-    Fault {
-        at: SimTime,
-        action: &'a FaultAction,
-    },
-    Resume {
-        at: SimTime,
-        node: NodeId,
-    },
+    Fault { at: SimTime, action: &'a FaultAction },
+    Resume { at: SimTime, node: NodeId },
     /// The run ended at `at` (virtual end time).
-    End {
-        at: SimTime,
-    },
+    End { at: SimTime },
 }
 
 impl TraceEvent<'_> {
@@ -115,10 +88,7 @@ pub struct Digest {
 
 impl Default for Digest {
     fn default() -> Self {
-        Digest {
-            state: 0xcbf2_9ce4_8422_2325,
-            events: 0,
-        }
+        Digest { state: 0xcbf2_9ce4_8422_2325, events: 0 }
     }
 }
 
