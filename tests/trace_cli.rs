@@ -161,3 +161,23 @@ fn bad_timeline_extension_is_a_usage_error_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains(".svg or .png"));
     assert!(!trace.exists());
 }
+
+#[test]
+fn strict_violation_still_writes_trace_and_timeline() {
+    let d = tmp("strict");
+    let (trace, svg) = (d.join("t.json"), d.join("t.svg"));
+    let out = electsim(&[
+        "run",
+        "tests/repro/raft-persist-vote.toml",
+        "--strict",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--timeline",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invariant violation(s)"));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    assert!(!doc["traceEvents"].as_array().unwrap().is_empty());
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("term 2"));
+}
