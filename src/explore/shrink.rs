@@ -4,6 +4,7 @@
 //! 2. the smallest cluster size that still fails (faults naming removed nodes go), then
 //!    ddmin again;
 //! 3. per fault: shorter durations (halving) and rounder times (1 s, 100 ms, 10 ms, 1 ms);
+//!    steps 1-3 repeat (at most 3 rounds) while they make progress;
 //! 4. the shortest run (binary search on the duration, then a rounder value).
 //!
 //! Every candidate is judged by running it, through the rendered TOML file, so the result
@@ -229,37 +230,45 @@ pub fn shrink(
                 })
             })
         };
-    cur.faults = minimise(&cur, &mut test);
+    // Steps 1-3 repeat while they make progress (each can enable the others).
+    for _round in 0..3 {
+        let before = (cur.faults.clone(), cur.nodes);
+        cur.faults = minimise(&cur, &mut test);
 
-    // 2. Fewer nodes.
-    for n in 2..cur.nodes {
-        let cand = cur.with_nodes(n);
-        if test(&cand) {
-            cur = cand;
-            cur.faults = minimise(&cur, &mut test);
-            break;
-        }
-    }
-
-    // 3. Shorter durations, rounder times.
-    for i in 0..cur.faults.len() {
-        for _ in 0..24 {
-            let mut improved = false;
-            for v in simpler(&cur.faults[i]) {
-                let mut cand = cur.clone();
-                cand.faults[i] = v;
-                cand.faults.sort_by_key(|f| f.at);
-                if test(&cand) {
-                    cur = cand;
-                    improved = true;
-                    break;
-                }
-            }
-            if !improved {
+        // 2. Fewer nodes.
+        for n in 2..cur.nodes {
+            let cand = cur.with_nodes(n);
+            if test(&cand) {
+                cur = cand;
+                cur.faults = minimise(&cur, &mut test);
                 break;
             }
         }
+
+        // 3. Shorter durations, rounder times.
+        for i in 0..cur.faults.len() {
+            for _ in 0..24 {
+                let mut improved = false;
+                for v in simpler(&cur.faults[i]) {
+                    let mut cand = cur.clone();
+                    cand.faults[i] = v;
+                    if test(&cand) {
+                        cur = cand;
+                        improved = true;
+                        break;
+                    }
+                }
+                if !improved {
+                    break;
+                }
+            }
+        }
+        if (cur.faults.clone(), cur.nodes) == before {
+            break;
+        }
     }
+    // Same run: the plan is expanded with a stable sort by time, so list order only
+    // matters among equal times, which a stable sort keeps.
     cur.faults.sort_by_key(|f| f.at);
 
     // 4. A shorter run: the shortest whole-millisecond duration that still fails.
