@@ -85,109 +85,78 @@ fn rounder(v: u64) -> Vec<u64> {
     out
 }
 
-/// Simpler variants of one fault, most aggressive first.
+/// How long a fault lasts (restart delay, pause length, time until healed), if it has such
+/// a duration, and the same fault with another one.
+fn hold(a: &FaultAction) -> Option<SimDuration> {
+    match a {
+        FaultAction::Crash {
+            restart_after: d, ..
+        }
+        | FaultAction::Partition { heal_after: d, .. }
+        | FaultAction::Cut { heal_after: d, .. }
+        | FaultAction::Isolate { heal_after: d, .. } => *d,
+        FaultAction::Pause { duration, .. } => Some(*duration),
+        _ => None,
+    }
+}
+
+fn with_hold(a: &FaultAction, d: SimDuration) -> FaultAction {
+    let mut a = a.clone();
+    match &mut a {
+        FaultAction::Crash {
+            restart_after: h, ..
+        }
+        | FaultAction::Partition { heal_after: h, .. }
+        | FaultAction::Cut { heal_after: h, .. }
+        | FaultAction::Isolate { heal_after: h, .. } => *h = Some(d),
+        FaultAction::Pause { duration, .. } => *duration = d,
+        _ => {}
+    }
+    a
+}
+
+/// Simpler variants of one fault, most aggressive first: a halved duration, rounder
+/// shorter durations, a clock step dropped, a drift with one significant digit, then
+/// rounder times.
 fn simpler(f: &ScriptedFault) -> Vec<ScriptedFault> {
     let mut out = Vec::new();
     let with = |a: FaultAction| ScriptedFault {
         action: a,
         ..f.clone()
     };
-    // Shorter and rounder durations.
-    let durations = |d: SimDuration| -> Vec<SimDuration> {
-        let mut v: Vec<SimDuration> = Vec::new();
+    if let Some(d) = hold(&f.action) {
         if d.0 >= 2 * MS {
-            v.push(SimDuration(d.0 / 2 / MS * MS));
+            out.push(with(with_hold(&f.action, SimDuration(d.0 / 2 / MS * MS))));
         }
-        v.extend(
-            rounder(d.0)
-                .into_iter()
-                .filter(|&r| r < d.0)
-                .map(SimDuration),
-        );
-        v
-    };
-    match &f.action {
-        FaultAction::Crash {
-            target,
-            restart_after: Some(d),
-        } => {
-            for d in durations(*d) {
-                out.push(with(FaultAction::Crash {
-                    target: *target,
-                    restart_after: Some(d),
-                }));
-            }
+        for r in rounder(d.0).into_iter().filter(|&r| r < d.0) {
+            out.push(with(with_hold(&f.action, SimDuration(r))));
         }
-        FaultAction::Pause { target, duration } => {
-            for d in durations(*duration) {
-                out.push(with(FaultAction::Pause {
-                    target: *target,
-                    duration: d,
-                }));
-            }
+    }
+    if let FaultAction::ClockDrift {
+        target,
+        drift_ppm,
+        offset,
+    } = &f.action
+    {
+        if offset.0 > 0 {
+            out.push(with(FaultAction::ClockDrift {
+                target: *target,
+                drift_ppm: *drift_ppm,
+                offset: SimDuration::ZERO,
+            }));
         }
-        FaultAction::Partition {
-            groups,
-            heal_after: Some(d),
-        } => {
-            for d in durations(*d) {
-                out.push(with(FaultAction::Partition {
-                    groups: groups.clone(),
-                    heal_after: Some(d),
-                }));
-            }
-        }
-        FaultAction::Cut {
-            from,
-            to,
-            heal_after: Some(d),
-        } => {
-            for d in durations(*d) {
-                out.push(with(FaultAction::Cut {
-                    from: *from,
-                    to: *to,
-                    heal_after: Some(d),
-                }));
-            }
-        }
-        FaultAction::Isolate {
-            target,
-            heal_after: Some(d),
-        } => {
-            for d in durations(*d) {
-                out.push(with(FaultAction::Isolate {
-                    target: *target,
-                    heal_after: Some(d),
-                }));
-            }
-        }
-        FaultAction::ClockDrift {
-            target,
-            drift_ppm,
-            offset,
-        } => {
-            if offset.0 > 0 {
+        let mag = drift_ppm.abs();
+        if mag >= 10.0 {
+            let scale = 10f64.powi(mag.log10().floor() as i32);
+            let r = (drift_ppm / scale).round() * scale;
+            if r != *drift_ppm {
                 out.push(with(FaultAction::ClockDrift {
                     target: *target,
-                    drift_ppm: *drift_ppm,
-                    offset: SimDuration::ZERO,
+                    drift_ppm: r,
+                    offset: *offset,
                 }));
             }
-            // One significant digit.
-            let mag = drift_ppm.abs();
-            if mag >= 10.0 {
-                let scale = 10f64.powi(mag.log10().floor() as i32);
-                let r = (drift_ppm / scale).round() * scale;
-                if r != *drift_ppm {
-                    out.push(with(FaultAction::ClockDrift {
-                        target: *target,
-                        drift_ppm: r,
-                        offset: *offset,
-                    }));
-                }
-            }
         }
-        _ => {}
     }
     for at in rounder(f.at.0) {
         out.push(ScriptedFault {
@@ -335,6 +304,36 @@ mod tests {
     #[test]
     fn ddmin_returns_empty_when_nothing_is_needed() {
         assert!(ddmin(&[1, 2, 3], &mut |_| true).is_empty());
+    }
+
+    #[test]
+    fn simpler_shortens_durations_and_rounds_times() {
+        let f = ScriptedFault {
+            at: SimTime(1_234 * MS),
+            jitter: None,
+            every: None,
+            until: None,
+            action: FaultAction::Pause {
+                target: crate::sim::Target::Node(1),
+                duration: SimDuration(300 * MS),
+            },
+        };
+        let v = simpler(&f);
+        assert_eq!(hold(&v[0].action), Some(SimDuration(150 * MS)));
+        assert!(
+            v.iter()
+                .all(|g| g.at == f.at || rounder(f.at.0).contains(&g.at.0))
+        );
+        assert_eq!(v.last().unwrap().at, SimTime(1_230 * MS));
+        // A crash without restart has no duration to shorten.
+        let c = ScriptedFault {
+            action: FaultAction::Crash {
+                target: crate::sim::Target::Leader,
+                restart_after: None,
+            },
+            ..f
+        };
+        assert!(simpler(&c).iter().all(|g| g.action == c.action));
     }
 
     #[test]
