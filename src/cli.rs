@@ -5,6 +5,7 @@
 
 use crate::protocols::Algorithm;
 use crate::report::run::RunReport;
+use crate::report::trace::{DEFAULT_TRACE_LIMIT, Recorder, TraceFormat, TraceMeta};
 use crate::runner;
 use crate::scenario::{Assignment, Scenario, ScenarioFile};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -15,6 +16,9 @@ const EXAMPLES: &str = "\
 Examples:
   electsim run scenarios/raft-leader-crash.toml --seed 7
   electsim run scenarios/raft-partition.toml --set raft.pre_vote=true --format json
+  electsim run scenarios/raft-partition.toml --trace run.json --timeline run.png
+  electsim check scenarios/raft-lossy.toml --seed 3
+  electsim explore scenarios/raft-leader-crash.toml --set raft.persist_vote=false --set duration=10s
   electsim validate scenarios/raft-lossy.toml
   electsim sweep scenarios/cluster-size.toml --set algorithm=raft --runs 20
   electsim sweep scenarios/cluster-size.toml --shard 2/4 --out shard-2 && electsim merge shard-* --out results/cluster-size
@@ -107,7 +111,38 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Write the run's event trace to FILE (also when the run fails).
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
+        /// Trace format (default from the file name: .json -> perfetto, .log -> shiviz, else jsonl).
+        #[arg(long, value_enum)]
+        trace_format: Option<TraceFormat>,
+        /// Most events a trace keeps; later events are left out with a warning.
+        #[arg(long, default_value_t = DEFAULT_TRACE_LIMIT, value_name = "N")]
+        trace_limit: u64,
+        /// Draw the run's timeline picture to FILE (.svg or .png).
+        #[arg(long, value_name = "FILE")]
+        timeline: Option<PathBuf>,
     },
+    /// Run a scenario twice and compare the event streams (determinism check).
+    #[command(
+        after_help = "Exit 0 with the digest when both runs agree; exit 1 naming the first differing event."
+    )]
+    Check {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Run seed (default: the scenario's `seed`).
+        #[arg(long, short = 's')]
+        seed: Option<u64>,
+        /// Most events compared line by line (beyond it, event counts and digests are compared).
+        #[arg(long, default_value_t = DEFAULT_TRACE_LIMIT, value_name = "N")]
+        trace_limit: u64,
+    },
+    /// Search random fault plans for a property violation, shrink it, write a repro.
+    #[command(
+        after_help = "Example:\n  electsim explore scenarios/raft-leader-crash.toml --set raft.persist_vote=false --set duration=10s --runs 5000\n\nExit 0: no violation found; 1: a violation was found (repro written)."
+    )]
+    Explore(Box<crate::explore::ExploreArgs>),
     /// Check a scenario file (and overrides) without running it.
     Validate {
         #[command(flatten)]
@@ -324,36 +359,6 @@ pub fn print_stdout(text: &str) -> Result<(), CliError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scenario::{Origin, parse_value};
-
-    #[test]
-    fn replay_keeps_types_of_ambiguous_strings() {
-        let set = |k: &str, v: toml::Value| Assignment {
-            key: k.into(),
-            value: v,
-            origin: Origin::Unlocated,
-        };
-        let cmd = replay_command(
-            Path::new("s.toml"),
-            &[
-                set("duration", toml::Value::String("10s".into())),
-                set("name", toml::Value::String("1".into())),
-                set("nodes", toml::Value::Integer(7)),
-            ],
-            3,
-        );
-        assert_eq!(
-            cmd,
-            "electsim run s.toml --set duration=10s --set 'name=\"1\"' --set nodes=7 --seed 3"
-        );
-        // And each --set value parses back to the original value.
-        assert_eq!(parse_value("\"1\""), toml::Value::String("1".into()));
-    }
-}
-
 /// Quote a shell word if needed (for replay commands).
 pub fn shell_quote(s: &str) -> String {
     if !s.is_empty()
@@ -452,11 +457,50 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             seed,
             strict,
             format,
+            trace,
+            trace_format,
+            trace_limit,
+            timeline,
         } => {
+            if let Some(t) = &timeline {
+                crate::report::timeline::check_path(t).map_err(CliError::Usage)?;
+            }
+            if trace_limit == 0 {
+                return Err(CliError::Usage("--trace-limit must be at least 1".into()));
+            }
             let (file, sc, sets) = scenario.load()?;
             let seed = seed.unwrap_or(sc.seed);
-            let outcome =
-                runner::run(&sc, seed, Vec::new()).map_err(|e| CliError::Failed(e.to_string()))?;
+            let recorder =
+                (trace.is_some() || timeline.is_some()).then(|| Recorder::with_limit(trace_limit));
+            let result = runner::run(&sc, seed, recorder.iter().map(Recorder::observer).collect());
+            if let Some(rec) = recorder {
+                // Written before judging the run: a failed run's trace is the one you want.
+                let meta = TraceMeta {
+                    scenario: sc.name.clone(),
+                    algorithm: sc.algorithm.name().into(),
+                    nodes: sc.nodes,
+                    seed,
+                };
+                let format = trace_format
+                    .or(trace.as_deref().map(TraceFormat::from_path))
+                    .unwrap_or(TraceFormat::Jsonl);
+                let notes = crate::report::trace::export(
+                    &rec.take(),
+                    &meta,
+                    trace.as_deref().map(|p| (p, format)),
+                    timeline.as_deref(),
+                )
+                .map_err(CliError::Io)?;
+                for n in notes {
+                    eprintln!("{n}");
+                }
+            }
+            let outcome = result.map_err(|e| {
+                CliError::Failed(format!(
+                    "{e}; replay with: {}",
+                    replay_command(&file.path, &sets, seed)
+                ))
+            })?;
             let report =
                 RunReport::new(&sc, seed, &outcome, replay_command(&file.path, &sets, seed));
             let text = match format {
@@ -479,6 +523,28 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Command::Check {
+            scenario,
+            seed,
+            trace_limit,
+        } => {
+            let (file, sc, sets) = scenario.load()?;
+            let seed = seed.unwrap_or(sc.seed);
+            let replay = replay_command(&file.path, &sets, seed);
+            let verdict = crate::explore::check::check(&sc, seed, trace_limit.max(1))
+                .map_err(|e| CliError::Failed(format!("{e}; replay with: {replay}")))?;
+            match verdict {
+                crate::explore::check::Verdict::Same { digest, events } => print_stdout(&format!(
+                    "ok: two runs of {} (seed {seed}) produced the same {events} events, digest {digest}\n",
+                    file.path.display()
+                )),
+                crate::explore::check::Verdict::Differ(m) => Err(CliError::Failed(format!(
+                    "nondeterminism: two runs of {} (seed {seed}) differ\n{m}\nreplay with: {replay}",
+                    file.path.display()
+                ))),
+            }
+        }
+        Command::Explore(args) => crate::explore::execute(*args),
         Command::Validate { scenario } => {
             let (file, sc, sets) = scenario.load()?;
             let points = check_sweep_points(&file, &sets)?;
@@ -557,5 +623,35 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             })?;
             finish_sweep(&r, "merged")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Origin, parse_value};
+
+    #[test]
+    fn replay_keeps_types_of_ambiguous_strings() {
+        let set = |k: &str, v: toml::Value| Assignment {
+            key: k.into(),
+            value: v,
+            origin: Origin::Unlocated,
+        };
+        let cmd = replay_command(
+            Path::new("s.toml"),
+            &[
+                set("duration", toml::Value::String("10s".into())),
+                set("name", toml::Value::String("1".into())),
+                set("nodes", toml::Value::Integer(7)),
+            ],
+            3,
+        );
+        assert_eq!(
+            cmd,
+            "electsim run s.toml --set duration=10s --set 'name=\"1\"' --set nodes=7 --seed 3"
+        );
+        // And each --set value parses back to the original value.
+        assert_eq!(parse_value("\"1\""), toml::Value::String("1".into()));
     }
 }

@@ -80,6 +80,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod explore;
 pub mod fsutil;
 pub mod protocols;
 pub mod report;

@@ -2,3 +2,5 @@
 
 pub mod font;
 pub mod run;
+pub mod timeline;
+pub mod trace;
