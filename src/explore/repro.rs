@@ -43,55 +43,13 @@ pub fn base_table(file: &ScenarioFile, sets: &[Assignment]) -> Result<toml::Tabl
     let mut t: toml::Table =
         toml::from_str(&file.text).map_err(|e| format!("{}: {e}", file.path.display()))?;
     for a in sets {
-        set_dotted(&mut t, &a.key, a.value.clone())?;
+        crate::scenario::set_path(&mut t, &a.key, a.value.clone())
+            .map_err(|e| format!("--set {}: {e}", a.key))?;
     }
     for k in OWN_KEYS {
         t.remove(k);
     }
     Ok(t)
-}
-
-/// Set a dotted key (`raft.pre_vote`, `network.link.0.loss`) in a table, creating tables
-/// as needed and indexing arrays by number: how `--set` applies to a scenario.
-fn set_dotted(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
-    let segs: Vec<&str> = key.split('.').collect();
-    let mut root = toml::Value::Table(std::mem::take(table));
-    let result = set_in(&mut root, &segs, value).map_err(|e| format!("--set {key}: {e}"));
-    if let toml::Value::Table(t) = root {
-        *table = t;
-    }
-    result
-}
-
-fn set_in(cur: &mut toml::Value, segs: &[&str], value: toml::Value) -> Result<(), String> {
-    let Some((seg, rest)) = segs.split_first() else {
-        return Err("empty key".into());
-    };
-    let slot = match cur {
-        toml::Value::Table(t) => {
-            if rest.is_empty() {
-                t.insert(seg.to_string(), value);
-                return Ok(());
-            }
-            t.entry(seg.to_string())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
-        }
-        toml::Value::Array(a) => {
-            let len = a.len();
-            let slot = seg
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| a.get_mut(i))
-                .ok_or(format!("`{seg}` is not an index below {len}"))?;
-            if rest.is_empty() {
-                *slot = value;
-                return Ok(());
-            }
-            slot
-        }
-        _ => return Err(format!("`{seg}` is below a plain value")),
-    };
-    set_in(slot, rest, value)
 }
 
 fn toml_str(s: &str) -> String {

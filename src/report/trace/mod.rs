@@ -113,15 +113,8 @@ impl Record {
 
 /// The node a fault hits, when it targets one node (targets are resolved in the trace).
 pub fn fault_node(action: &FaultAction) -> Option<NodeId> {
-    match action {
-        FaultAction::Crash { target, .. }
-        | FaultAction::Restart { target }
-        | FaultAction::Pause { target, .. }
-        | FaultAction::Isolate { target, .. }
-        | FaultAction::ClockDrift { target, .. } => match target {
-            Target::Node(n) => Some(*n),
-            _ => None,
-        },
+    match action.target() {
+        Some(Target::Node(n)) => Some(n),
         _ => None,
     }
 }
