@@ -16,7 +16,8 @@ Examples:
   electsim run scenarios/raft-leader-crash.toml --seed 7
   electsim run scenarios/raft-partition.toml --set raft.pre_vote=true --format json
   electsim validate scenarios/raft-lossy.toml
-  electsim list";
+  electsim list
+  electsim chart results/cluster-size";
 
 /// Deterministic discrete-event simulator of leader-election algorithms.
 #[derive(Debug, Parser)]
@@ -106,6 +107,12 @@ pub enum Command {
     },
     /// List the algorithms and their parameters with defaults.
     List,
+    /// Draw the charts of a sweep directory (from its runs.csv and summary.csv only) into DIR/charts/.
+    #[command(after_help = "Example:\n  electsim chart results/cluster-size")]
+    Chart {
+        /// Sweep output directory holding runs.csv and summary.csv.
+        dir: PathBuf,
+    },
 }
 
 /// A failure, classified by exit code.
@@ -219,6 +226,16 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 sc.faults.len(),
                 sc.random_faults.len()
             ))
+        }
+        Command::Chart { dir } => {
+            let files = crate::report::charts::chart_dir(&dir).map_err(|e| {
+                if e.is_input() { CliError::Input(e.to_string()) } else { CliError::Io(e.to_string()) }
+            })?;
+            let mut s = String::new();
+            for f in &files {
+                s.push_str(&format!("wrote {}\n", f.display()));
+            }
+            print_stdout(&s)
         }
         Command::List => {
             let mut s = String::new();

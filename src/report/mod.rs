@@ -2,3 +2,4 @@
 
 pub mod font;
 pub mod run;
+pub mod charts;
