@@ -3,3 +3,4 @@
 pub mod font;
 pub mod run;
 pub mod charts;
+pub mod matrix;
