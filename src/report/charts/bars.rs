@@ -120,14 +120,25 @@ struct BarFigure {
     cols: usize,
     panel: (u32, u32),
     panels: Vec<BarPanel>,
+    /// A legend shared by all panels, drawn as one row under the subtitle.
+    legend: Vec<(String, RGBColor)>,
 }
+
+/// Height of the shared legend row.
+const LEGEND_ROW: u32 = 30;
 
 impl Figure for BarFigure {
     fn size(&self) -> (u32, u32) {
         let rows = self.panels.len().div_ceil(self.cols.max(1)).max(1);
         (
             self.panel.0 * self.cols as u32,
-            self.panel.1 * rows as u32 + 62,
+            self.panel.1 * rows as u32
+                + 62
+                + if self.legend.is_empty() {
+                    0
+                } else {
+                    LEGEND_ROW
+                },
         )
     }
 
@@ -135,7 +146,25 @@ impl Figure for BarFigure {
         &self,
         root: &'d DrawingArea<DB, Shift>,
     ) -> Result<(), String> {
-        let body = titled(root, &self.title, &self.subtitle)?;
+        let mut body = titled(root, &self.title, &self.subtitle)?;
+        if !self.legend.is_empty() {
+            let (row, rest) = body.split_vertically(LEGEND_ROW);
+            let style = TextStyle::from((super::font::FAMILY, 15).into_font()).color(&BLACK);
+            let widths: Vec<i32> = self
+                .legend
+                .iter()
+                .map(|(l, _)| l.chars().count() as i32 * 9 + 44)
+                .collect();
+            let (w, _) = row.dim_in_pixel();
+            let mut x = (w as i32 - widths.iter().sum::<i32>()) / 2;
+            for ((label, color), width) in self.legend.iter().zip(widths) {
+                row.draw(&Rectangle::new([(x, 6), (x + 14, 20)], color.filled()))
+                    .map_err(de)?;
+                row.draw_text(label, &style, (x + 20, 5)).map_err(de)?;
+                x += width;
+            }
+            body = rest;
+        }
         let rows = self.panels.len().div_ceil(self.cols.max(1)).max(1);
         let areas = body.split_evenly((rows, self.cols.max(1)));
         for (p, a) in self.panels.iter().zip(areas.iter()) {
@@ -297,17 +326,9 @@ fn grouped(
             y_desc: y_desc.into(),
             slots: if by_size { sizes.len() } else { 1 },
             bars,
-            legend: if by_size {
-                sizes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| (format!("n={}", fmt_num(*s)), PALETTE[i % PALETTE.len()]))
-                    .collect()
-            } else {
-                Vec::new()
-            },
+            legend: Vec::new(),
             note,
-            value_labels: true,
+            value_labels: !by_size || sizes.len() <= 3,
             percent,
         });
     }
@@ -324,6 +345,15 @@ fn grouped(
             cols,
             panel: (560, 460),
             panels,
+            legend: if by_size {
+                sizes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (format!("n={}", fmt_num(*s)), PALETTE[i % PALETTE.len()]))
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }),
     ));
     Ok(())
@@ -429,6 +459,7 @@ pub(super) fn messages_by_kind(
             cols,
             panel: (520, 440),
             panels,
+            legend: Vec::new(),
         }),
     ));
     Ok(())

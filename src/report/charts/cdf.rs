@@ -222,23 +222,32 @@ pub(super) fn figures(
             if samples.is_empty() {
                 continue;
             }
-            let (label, color) = if single_alg {
-                let label = match p.nodes {
-                    Some(n) if p.params.is_empty() => format!("n={}", super::fmt_num(n)),
-                    _ => p
-                        .label()
-                        .trim_start_matches(&p.algorithm)
-                        .trim()
-                        .to_string(),
-                };
-                (
-                    if label.is_empty() { p.label() } else { label },
-                    PALETTE[i % PALETTE.len()],
-                )
+            let sizes_vary = points.iter().any(|q| q.nodes != p.nodes);
+            let (label, color, dashed) = if single_alg {
+                // Within one algorithm: name the point by what varies (size, parameters).
+                let mut parts: Vec<String> = p
+                    .params
+                    .iter()
+                    .map(|(k, v)| {
+                        if super::timeout_range(v).is_some() {
+                            super::short_value(v)
+                        } else {
+                            format!("{k}={}", super::short_value(v))
+                        }
+                    })
+                    .collect();
+                if let (Some(n), true) = (p.nodes, sizes_vary || parts.is_empty()) {
+                    parts.push(format!("n={}", super::fmt_num(n)));
+                }
+                // Seven colours (yellow is too faint for a line), then the same dashed.
+                (parts.join(" "), PALETTE[i % 7], i >= 7)
             } else {
-                (p.label(), algorithm_color(&p.algorithm, i))
+                (p.label(), algorithm_color(&p.algorithm, i), false)
             };
-            curves.push(Curve::new(label, color, samples, 0));
+            let label = if label.is_empty() { p.label() } else { label };
+            let mut curve = Curve::new(label, color, samples, 0);
+            curve.dashed = dashed;
+            curves.push(curve);
         }
         if curves.is_empty() {
             continue;

@@ -79,6 +79,8 @@ struct LineFigure {
     y_desc: String,
     lines: Vec<Line>,
     legend: SeriesLabelPosition,
+    /// Printed across the plot (e.g. when every value is zero).
+    note: Option<String>,
 }
 
 /// Add one figure per key metric that summary.csv has, when there are two or more sizes.
@@ -110,8 +112,18 @@ pub(super) fn figures(
             }
             if !pts.is_empty() {
                 let alg = points_alg(&label);
+                // The algorithm's colour, unless another series of it already has it (a
+                // swept parameter splits one algorithm into several lines).
+                let mut color = algorithm_color(alg, i);
+                if lines.iter().any(|l: &Line| l.color == color) {
+                    color = super::PALETTE[..7]
+                        .iter()
+                        .copied()
+                        .find(|c| !lines.iter().any(|l| l.color == *c))
+                        .unwrap_or(super::PALETTE[i % 7]);
+                }
                 lines.push(Line {
-                    color: algorithm_color(alg, i),
+                    color,
                     marker: i,
                     label,
                     points: pts,
@@ -139,7 +151,10 @@ pub(super) fn figures(
                     .flatten()
             })
             .collect();
-        let y = if spec.percent {
+        let all_zero = all.iter().all(|v| *v == 0.0);
+        let y = if all_zero {
+            Axis::linear(0.0, 1.0)
+        } else if spec.percent {
             let lo = all.iter().copied().fold(1.0, f64::min);
             let lo = if lo > 0.9 {
                 ((lo * 100.0).floor() - 1.0).max(0.0) / 100.0
@@ -159,6 +174,7 @@ pub(super) fn figures(
             (false, true) => "; log y axis",
             _ => "",
         };
+        let legend = emptiest_corner(&x, &y, &lines);
         out.push((
             spec.stem.to_string(),
             Box::new(LineFigure {
@@ -167,11 +183,9 @@ pub(super) fn figures(
                 x,
                 y,
                 y_desc: spec.y_desc.to_string(),
-                legend: if spec.percent {
-                    SeriesLabelPosition::LowerLeft
-                } else {
-                    SeriesLabelPosition::UpperLeft
-                },
+                note: all_zero
+                    .then(|| "none observed: zero for every algorithm and size".to_string()),
+                legend,
                 lines,
             }),
         ));
@@ -235,6 +249,68 @@ impl Figure for LineFigure {
                 .draw_series(pts.into_iter().map(|p| marker(l.marker, p, color)))
                 .map_err(de)?;
         }
+        if let Some(note) = &self.note {
+            let style = TextStyle::from((super::font::FAMILY, 18).into_font())
+                .color(&RGBColor(90, 90, 90))
+                .pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Center,
+                ));
+            let mid = (x.t(x.lo) + x.t(x.hi)) / 2.0;
+            chart
+                .draw_series(std::iter::once(Text::new(note.clone(), (mid, 0.5), style)))
+                .map_err(de)?;
+        }
         draw_legend(&mut chart, self.legend.clone())
     }
+}
+
+/// The plot corner whose legend-sized box covers the fewest data points (lines, markers and
+/// band edges), so the legend hides as little as possible. Ties prefer upper left, upper
+/// right, lower right, lower left.
+fn emptiest_corner(x: &Axis, y: &Axis, lines: &[Line]) -> SeriesLabelPosition {
+    // Legend box as a fraction of the plot: ~8 px per character plus the swatch, 20 px per row
+    // (the plot area is about 780 x 440 px).
+    let chars = lines
+        .iter()
+        .map(|l| l.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let w = ((chars as f64 * 8.0 + 70.0) / 780.0).min(0.9);
+    let h = ((lines.len() as f64 * 20.0 + 30.0) / 440.0).min(0.9);
+    let norm = |a: &Axis, v: f64| (a.t(v) - a.t(a.lo)) / (a.t(a.hi) - a.t(a.lo));
+    let mut pts: Vec<(f64, f64)> = Vec::new();
+    for l in lines {
+        for (i, (n, m, lo, hi)) in l.points.iter().enumerate() {
+            let nx = norm(x, *n);
+            for v in [Some(*m), *lo, *hi].into_iter().flatten() {
+                pts.push((nx, norm(y, v)));
+            }
+            // Sample the segment to the next point too: lines cross corners between markers.
+            if let Some((n2, m2, _, _)) = l.points.get(i + 1) {
+                let (x2, y1, y2) = (norm(x, *n2), norm(y, *m), norm(y, *m2));
+                for k in 1..10 {
+                    let f = f64::from(k) / 10.0;
+                    pts.push((nx + (x2 - nx) * f, y1 + (y2 - y1) * f));
+                }
+            }
+        }
+    }
+    let corners = [
+        (SeriesLabelPosition::UpperLeft, 0.0, 1.0 - h),
+        (SeriesLabelPosition::UpperRight, 1.0 - w, 1.0 - h),
+        (SeriesLabelPosition::LowerRight, 1.0 - w, 0.0),
+        (SeriesLabelPosition::LowerLeft, 0.0, 0.0),
+    ];
+    let mut best = (usize::MAX, SeriesLabelPosition::UpperLeft);
+    for (pos, x0, y0) in corners {
+        let hits = pts
+            .iter()
+            .filter(|(px, py)| *px >= x0 && *px <= x0 + w && *py >= y0 && *py <= y0 + h)
+            .count();
+        if hits < best.0 {
+            best = (hits, pos);
+        }
+    }
+    best.1
 }
