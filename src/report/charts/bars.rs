@@ -430,7 +430,13 @@ pub(super) fn messages_by_kind(
             title: alg.clone(),
             subtitle: String::new(),
             x: Axis::categories(sizes.iter().map(|s| fmt_num(*s)).collect()),
-            y: y_axis_for(&tops),
+            // Headroom for the legend (upper left), so it never hides a bar: its rows take
+            // about (rows * 20 + 30) px of the ~330 px plot.
+            y: {
+                let frac = ((used.len() as f64 * 20.0 + 30.0) / 330.0).min(0.6);
+                let top = tops.iter().copied().fold(0.0, f64::max);
+                y_axis_for(&[top / (1.0 - frac) / 1.15])
+            },
             x_desc: "cluster size (nodes)".into(),
             y_desc: "messages sent per election".into(),
             slots: 1,
@@ -457,7 +463,8 @@ pub(super) fn messages_by_kind(
             title: format!("Messages per election by message kind{}", data.scenario_suffix()),
             subtitle: "all messages of each kind sent in the runs / elections in the runs (steady-state heartbeats included)".into(),
             cols,
-            panel: (520, 440),
+            // At least 1000 px wide so the title and subtitle fit.
+            panel: ((1000 / cols as u32).max(520), 440),
             panels,
             legend: Vec::new(),
         }),
