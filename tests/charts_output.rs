@@ -308,3 +308,52 @@ fn cli_chart_exit_codes() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn timeout_ranges_are_read_from_either_param_form() {
+    use electsim::report::charts::timeout_range;
+    assert_eq!(timeout_range(r#"["150ms", "155ms"]"#), Some((150.0, 155.0)));
+    assert_eq!(
+        timeout_range(
+            r#"{ election_timeout = ["12ms", "24ms"], heartbeat = "6ms", stale_nodes = [3, 4] }"#
+        ),
+        Some((12.0, 24.0))
+    );
+    assert_eq!(timeout_range("raft"), None);
+    assert_eq!(timeout_range(r#"["1ms"]"#), None);
+}
+
+#[test]
+fn figure16_from_a_per_key_timeout_axis() {
+    // The sweep contract's other form: an axis over `raft.election_timeout` alone.
+    let dir = scratch("raft-figure16", "perkey");
+    for f in ["runs.csv", "summary.csv"] {
+        let path = dir.join(f);
+        let mut rdr = csv::Reader::from_path(&path).unwrap();
+        let headers: Vec<String> = rdr
+            .headers()
+            .unwrap()
+            .iter()
+            .map(|h| h.replace("param_raft", "param_raft_election_timeout"))
+            .collect();
+        let col = headers
+            .iter()
+            .position(|h| h == "param_raft_election_timeout")
+            .unwrap();
+        let mut out = csv::Writer::from_writer(Vec::new());
+        out.write_record(&headers).unwrap();
+        for rec in rdr.records() {
+            let mut cells: Vec<String> = rec.unwrap().iter().map(str::to_string).collect();
+            let (lo, hi) = electsim::report::charts::timeout_range(&cells[col]).unwrap();
+            cells[col] = format!(r#"["{lo}ms", "{hi}ms"]"#);
+            out.write_record(&cells).unwrap();
+        }
+        std::fs::write(&path, out.into_inner().unwrap()).unwrap();
+    }
+    chart_dir(&dir).unwrap();
+    let texts = svg_texts(&svg_text(&dir.join("charts/figure16.svg")));
+    for s in ["150-150ms", "150-155ms", "12-24ms", "100-200ms"] {
+        assert!(texts.iter().any(|t| t == s), "lacks `{s}`: {texts:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

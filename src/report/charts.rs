@@ -86,13 +86,7 @@ pub fn chart_dir(dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
         path: out_dir.clone(),
         source,
     })?;
-    let mut figures: Vec<(String, Box<dyn FigureDyn>)> = Vec::new();
-    line::figures(&data, &mut figures)?;
-    cdf::figures(&data, &mut figures)?;
-    bars::split_brain(&data, &mut figures)?;
-    bars::stability(&data, &mut figures)?;
-    bars::messages_by_kind(&data, &mut figures)?;
-    fig16::figures(&data, &mut figures)?;
+    let figures = figures(&data)?;
     let mut written = Vec::new();
     for (stem, fig) in &figures {
         written.extend(render(&out_dir, stem, fig.as_ref())?);
@@ -106,14 +100,20 @@ pub fn chart_names(dir: &Path) -> Result<Vec<String>, ChartError> {
     let runs = Table::read(&dir.join("runs.csv"))?;
     let summary = Table::read(&dir.join("summary.csv"))?;
     let data = SweepData::new(runs, summary)?;
-    let mut figures: Vec<(String, Box<dyn FigureDyn>)> = Vec::new();
-    line::figures(&data, &mut figures)?;
-    cdf::figures(&data, &mut figures)?;
-    bars::split_brain(&data, &mut figures)?;
-    bars::stability(&data, &mut figures)?;
-    bars::messages_by_kind(&data, &mut figures)?;
-    fig16::figures(&data, &mut figures)?;
+    let figures = figures(&data)?;
     Ok(figures.into_iter().map(|(s, _)| s).collect())
+}
+
+/// Every figure the data supports, with its file stem, in drawing order.
+fn figures(data: &SweepData) -> Result<Vec<(String, Box<dyn FigureDyn>)>, ChartError> {
+    let mut figures: Vec<(String, Box<dyn FigureDyn>)> = Vec::new();
+    line::figures(data, &mut figures)?;
+    cdf::figures(data, &mut figures)?;
+    bars::split_brain(data, &mut figures)?;
+    bars::stability(data, &mut figures)?;
+    bars::messages_by_kind(data, &mut figures)?;
+    fig16::figures(data, &mut figures)?;
+    Ok(figures)
 }
 
 // ---------------------------------------------------------------------------------------
