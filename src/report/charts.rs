@@ -104,9 +104,12 @@ pub fn chart_names(dir: &Path) -> Result<Vec<String>, ChartError> {
     Ok(figures.into_iter().map(|(s, _)| s).collect())
 }
 
+/// Figures with their file stems, in drawing order.
+pub(crate) type Figures = Vec<(String, Box<dyn FigureDyn>)>;
+
 /// Every figure the data supports, with its file stem, in drawing order.
-fn figures(data: &SweepData) -> Result<Vec<(String, Box<dyn FigureDyn>)>, ChartError> {
-    let mut figures: Vec<(String, Box<dyn FigureDyn>)> = Vec::new();
+fn figures(data: &SweepData) -> Result<Figures, ChartError> {
+    let mut figures: Figures = Vec::new();
     line::figures(data, &mut figures)?;
     cdf::figures(data, &mut figures)?;
     bars::split_brain(data, &mut figures)?;

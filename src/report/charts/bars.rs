@@ -2,7 +2,7 @@
 //! election by message kind (stacked, one panel per algorithm).
 
 use super::{
-    Axis, ChartError, Figure, FigureDyn, PALETTE, SweepData, de, draw_legend, fmt_num, legend_box,
+    Axis, ChartError, Figure, Figures, PALETTE, SweepData, de, draw_legend, fmt_num, legend_box,
     titled, xy_chart,
 };
 use plotters::coord::Shift;
@@ -184,10 +184,7 @@ fn y_axis_for(values: &[f64]) -> Axis {
 }
 
 /// Split-brain incidents and time per algorithm, bars grouped by cluster size.
-pub(super) fn split_brain(
-    data: &SweepData,
-    out: &mut Vec<(String, Box<dyn FigureDyn>)>,
-) -> Result<(), ChartError> {
+pub(super) fn split_brain(data: &SweepData, out: &mut Figures) -> Result<(), ChartError> {
     grouped(
         data,
         out,
@@ -211,10 +208,7 @@ pub(super) fn split_brain(
 }
 
 /// Stability per algorithm: leader changes, unnecessary elections and availability.
-pub(super) fn stability(
-    data: &SweepData,
-    out: &mut Vec<(String, Box<dyn FigureDyn>)>,
-) -> Result<(), ChartError> {
+pub(super) fn stability(data: &SweepData, out: &mut Figures) -> Result<(), ChartError> {
     grouped(
         data,
         out,
@@ -247,7 +241,7 @@ pub(super) fn stability(
 /// metric: (summary metric, panel title, y description, percent axis).
 fn grouped(
     data: &SweepData,
-    out: &mut Vec<(String, Box<dyn FigureDyn>)>,
+    out: &mut Figures,
     stem: &str,
     title: &str,
     metrics: &[(&str, &str, &str, bool)],
@@ -360,10 +354,7 @@ fn grouped(
 }
 
 /// Messages per election by message kind, stacked; one panel per algorithm.
-pub(super) fn messages_by_kind(
-    data: &SweepData,
-    out: &mut Vec<(String, Box<dyn FigureDyn>)>,
-) -> Result<(), ChartError> {
+pub(super) fn messages_by_kind(data: &SweepData, out: &mut Figures) -> Result<(), ChartError> {
     let kinds: Vec<(usize, String)> = data
         .runs
         .columns_with_prefix("msg_")

@@ -2,7 +2,7 @@
 //! Figure 16 chart uses).
 
 use super::{
-    Axis, ChartError, Figure, FigureDyn, PALETTE, Point, SweepData, algorithm_color, de, titled,
+    Axis, ChartError, Figure, Figures, PALETTE, Point, SweepData, algorithm_color, de, titled,
     xy_chart,
 };
 use plotters::coord::Shift;
@@ -196,10 +196,7 @@ pub(crate) fn x_axis(curves: &[Curve]) -> Axis {
 }
 
 /// Election-time CDFs: each run's mean election time is one sample of its sweep point.
-pub(super) fn figures(
-    data: &SweepData,
-    out: &mut Vec<(String, Box<dyn FigureDyn>)>,
-) -> Result<(), ChartError> {
+pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartError> {
     if data.runs.col("election_ms_mean").is_none() {
         return Ok(());
     }

@@ -11,7 +11,7 @@
 //! curve stays below 100%, and the legend says how many.
 
 use super::cdf::{CdfFigure, CdfPanel, Curve};
-use super::{Axis, ChartError, FigureDyn, PALETTE, SweepData};
+use super::{Axis, ChartError, Figures, PALETTE, SweepData};
 use plotters::prelude::*;
 
 /// The election-timeout range (min, max) in milliseconds in a parameter value, if any.
@@ -96,10 +96,7 @@ fn label(r: &RangeSamples) -> String {
     format!("{}-{}ms", super::fmt_num(r.lo), super::fmt_num(r.hi))
 }
 
-pub(super) fn figures(
-    data: &SweepData,
-    out: &mut Vec<(String, Box<dyn FigureDyn>)>,
-) -> Result<(), ChartError> {
+pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartError> {
     let ranges = samples(data)?;
     if ranges.is_empty() {
         return Ok(());

@@ -2,7 +2,7 @@
 //! p10–p90 band, from `summary.csv`.
 
 use super::{
-    Axis, ChartError, Figure, FigureDyn, SweepData, algorithm_color, de, draw_legend, legend_line,
+    Axis, ChartError, Figure, Figures, SweepData, algorithm_color, de, draw_legend, legend_line,
     marker, titled, xy_chart,
 };
 use plotters::coord::Shift;
@@ -84,10 +84,7 @@ struct LineFigure {
 }
 
 /// Add one figure per key metric that summary.csv has, when there are two or more sizes.
-pub(super) fn figures(
-    data: &SweepData,
-    out: &mut Vec<(String, Box<dyn FigureDyn>)>,
-) -> Result<(), ChartError> {
+pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartError> {
     let sizes = data.sizes();
     if sizes.len() < 2 {
         return Ok(());
