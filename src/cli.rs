@@ -22,6 +22,7 @@ Examples:
   electsim validate scenarios/raft-lossy.toml
   electsim sweep scenarios/cluster-size.toml --set algorithm=raft --runs 20
   electsim sweep scenarios/cluster-size.toml --shard 2/4 --out shard-2 && electsim merge shard-* --out results/cluster-size
+  electsim chart results/cluster-size
   electsim list";
 
 /// Deterministic discrete-event simulator of leader-election algorithms.
@@ -184,6 +185,12 @@ pub enum Command {
         /// Do not build charts.
         #[arg(long)]
         no_charts: bool,
+    },
+    /// Draw the charts of a sweep directory (from its runs.csv and summary.csv only) into DIR/charts/.
+    #[command(after_help = "Example:\n  electsim chart results/cluster-size")]
+    Chart {
+        /// Sweep output directory holding runs.csv and summary.csv.
+        dir: PathBuf,
     },
 }
 
@@ -593,6 +600,20 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 )?;
             }
             Ok(())
+        }
+        Command::Chart { dir } => {
+            let files = crate::report::charts::chart_dir(&dir).map_err(|e| {
+                if e.is_input() {
+                    CliError::Input(e.to_string())
+                } else {
+                    CliError::Io(e.to_string())
+                }
+            })?;
+            let mut s = String::new();
+            for f in &files {
+                s.push_str(&format!("wrote {}\n", f.display()));
+            }
+            print_stdout(&s)
         }
         Command::List => {
             let mut s = String::new();
