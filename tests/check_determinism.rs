@@ -11,7 +11,8 @@ fn check_passes_on_every_shipped_scenario() {
     let mut paths: Vec<_> = std::fs::read_dir("scenarios")
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        // matrix.toml lists the matrix scenarios; it is not a scenario itself.
+        .filter(|p| p.extension().is_some_and(|e| e == "toml") && !p.ends_with("matrix.toml"))
         .collect();
     paths.sort();
     assert!(!paths.is_empty());
