@@ -9,6 +9,12 @@
 //!   that did not start at t=0; `detect_ms` runs to the first election-class message sent;
 //!   `converge_ms` to the moment every live node connected to the leader follows it.
 //! * **split brain**: a maximal interval with two or more live nodes in role leader.
+//! * **lease overlap** (coordination-service recipes): time during which a live participant
+//!   is in role leader while the service's authoritative status names a different holder or
+//!   none. The authoritative status is the one of the service replica (`Role::Service`) that
+//!   reports the highest term above zero — the active primary; its `leader` is the holder.
+//! * **stale actions**: replies the service sent to actions by a non-holder, by message kind
+//!   ([`STALE_ACCEPTED_KIND`], [`STALE_REJECTED_KIND`]).
 
 use super::network::Links;
 use super::observe::{Observer, TraceEvent};
@@ -16,6 +22,11 @@ use super::protocol::{MsgClass, NodeId, NodeStatus, Role};
 use super::time::SimTime;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// Message kind of a service reply to an action by a non-holder that was applied anyway.
+pub const STALE_ACCEPTED_KIND: &str = "StaleActionAccepted";
+/// Message kind of a service reply to an action by a non-holder that fencing refused.
+pub const STALE_REJECTED_KIND: &str = "StaleActionRejected";
 
 /// Summary statistics of a sample (nearest-rank percentiles). `None` when empty.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -100,6 +111,15 @@ pub struct RunMetrics {
     pub leader_tenure_ms: Stats,
     /// True when the run ended inside a leaderless interval.
     pub leaderless_at_end: bool,
+    /// Service recipes: time a live participant led while the service named another holder
+    /// (or none). Zero for algorithms without a service.
+    pub lease_overlap_ms: f64,
+    /// Maximal intervals of lease overlap.
+    pub lease_overlap_incidents: u64,
+    /// Actions by a non-holder that the service applied (no fencing).
+    pub stale_actions_accepted: u64,
+    /// Actions by a non-holder that the fencing check refused.
+    pub stale_actions_rejected: u64,
 }
 
 /// The metrics observer.
@@ -139,6 +159,13 @@ pub struct Metrics {
     elections_started: u64,
     unnecessary: u64,
     end: Option<SimTime>,
+    /// Status of each service replica (ids `nodes..`), grown on first sight.
+    service: Vec<NodeStatus>,
+    overlap_since: Option<SimTime>,
+    overlap_incidents: u64,
+    overlap_ns: u64,
+    stale_accepted: u64,
+    stale_rejected: u64,
 }
 
 impl Metrics {
@@ -177,6 +204,12 @@ impl Metrics {
             elections_started: 0,
             unnecessary: 0,
             end: None,
+            service: Vec::new(),
+            overlap_since: None,
+            overlap_incidents: 0,
+            overlap_ns: 0,
+            stale_accepted: 0,
+            stale_rejected: 0,
         }
     }
 
@@ -270,6 +303,7 @@ impl Metrics {
             self.converge_ms.push(at.since(from).as_ms_f64());
             self.converge_from = None;
         }
+        self.update_overlap(at);
         let split = self.live_leaders.len() >= 2;
         match (split, self.split_since) {
             (true, None) => {
@@ -284,8 +318,43 @@ impl Metrics {
         }
     }
 
+    /// The holder named by the authoritative service replica (highest term above zero).
+    fn service_holder(&self) -> Option<NodeId> {
+        self.service
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.role == Role::Service && s.term > 0)
+            .max_by_key(|&(i, s)| (s.term, std::cmp::Reverse(i)))
+            .and_then(|(_, s)| s.leader)
+    }
+
+    fn update_overlap(&mut self, at: SimTime) {
+        if self.service.is_empty() {
+            return;
+        }
+        let holder = self.service_holder();
+        let overlap = self.live_leaders.iter().any(|&l| Some(l) != holder);
+        match (overlap, self.overlap_since) {
+            (true, None) => {
+                self.overlap_since = Some(at);
+                self.overlap_incidents += 1;
+            }
+            (false, Some(s)) => {
+                self.overlap_ns += at.since(s).0;
+                self.overlap_since = None;
+            }
+            _ => {}
+        }
+    }
+
     fn on_status(&mut self, at: SimTime, n: NodeId, old: NodeStatus, new: NodeStatus) {
         if n >= self.nodes {
+            let i = (n - self.nodes) as usize;
+            if self.service.len() <= i {
+                self.service.resize(i + 1, NodeStatus::DOWN);
+            }
+            self.service[i] = new;
+            self.update_overlap(at);
             return;
         }
         let candidacy = |r: Role| matches!(r, Role::Candidate | Role::PreCandidate);
@@ -362,6 +431,9 @@ impl Metrics {
         if let Some(s) = self.split_since.take() {
             self.split_ns += at.since(s).0;
         }
+        if let Some(s) = self.overlap_since.take() {
+            self.overlap_ns += at.since(s).0;
+        }
         self.end = Some(at);
     }
 
@@ -409,6 +481,10 @@ impl Metrics {
             },
             leader_tenure_ms: Stats::of(&self.tenure_ms),
             leaderless_at_end: self.elected.is_none(),
+            lease_overlap_ms: self.overlap_ns as f64 / 1e6,
+            lease_overlap_incidents: self.overlap_incidents,
+            stale_actions_accepted: self.stale_accepted,
+            stale_actions_rejected: self.stale_rejected,
         }
     }
 }
@@ -422,6 +498,11 @@ impl Observer for Metrics {
         match *ev {
             TraceEvent::Send { at, msg } => {
                 self.by_kind[msg.kind].sent += 1;
+                if msg.kind_name == STALE_ACCEPTED_KIND {
+                    self.stale_accepted += 1;
+                } else if msg.kind_name == STALE_REJECTED_KIND {
+                    self.stale_rejected += 1;
+                }
                 match msg.class {
                     MsgClass::Heartbeat => self.heartbeat_sent += 1,
                     MsgClass::Election => {
