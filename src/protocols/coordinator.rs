@@ -1172,10 +1172,19 @@ impl Client {
                 if env.replicas > 1 {
                     match hint {
                         Some(h) if h != from => {
+                            // Redirected: resend what was refused to the named primary.
                             self.target = h.saturating_sub(env.nodes) % env.replicas;
                             self.send_pending(env, out);
+                            if let (true, Some(session)) = (self.awaiting_pong, self.session) {
+                                self.to_service(env, Wire::Ping { session }, out);
+                            }
                         }
-                        _ => self.target = (self.target + 1) % env.replicas,
+                        _ => {
+                            // Nobody known to lead the group yet: try the next replica soon.
+                            self.target = (self.target + 1) % env.replicas;
+                            let backoff = SimDuration(env.recipe.ping_interval.0 / 8);
+                            out.set_timer(CoordTimer::Retry, Delay::Fixed(backoff));
+                        }
                     }
                 }
             }

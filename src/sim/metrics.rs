@@ -13,6 +13,8 @@
 //!   is in role leader while the service's authoritative status names a different holder or
 //!   none. The authoritative status is the one of the service replica (`Role::Service`) that
 //!   reports the highest term above zero — the active primary; its `leader` is the holder.
+//!   While no replica is authoritative (the service itself fails over) the holder it last
+//!   named stands: an unavailable service has not handed the lease to anyone else.
 //! * **stale actions**: replies the service sent to actions by a non-holder, by message kind
 //!   ([`STALE_ACCEPTED_KIND`], [`STALE_REJECTED_KIND`]).
 
@@ -114,7 +116,7 @@ pub struct RunMetrics {
     /// Service recipes: time a live participant led while the service named another holder
     /// (or none). Zero for algorithms without a service.
     pub lease_overlap_ms: f64,
-    /// Maximal intervals of lease overlap.
+    /// Maximal intervals of lease overlap of positive length.
     pub lease_overlap_incidents: u64,
     /// Actions by a non-holder that the service applied (no fencing).
     pub stale_actions_accepted: u64,
@@ -161,6 +163,8 @@ pub struct Metrics {
     end: Option<SimTime>,
     /// Status of each service replica (ids `nodes..`), grown on first sight.
     service: Vec<NodeStatus>,
+    /// Holder last named by an authoritative replica (kept while the service fails over).
+    authority: Option<NodeId>,
     overlap_since: Option<SimTime>,
     overlap_incidents: u64,
     overlap_ns: u64,
@@ -205,6 +209,7 @@ impl Metrics {
             unnecessary: 0,
             end: None,
             service: Vec::new(),
+            authority: None,
             overlap_since: None,
             overlap_incidents: 0,
             overlap_ns: 0,
@@ -318,31 +323,35 @@ impl Metrics {
         }
     }
 
-    /// The holder named by the authoritative service replica (highest term above zero).
-    fn service_holder(&self) -> Option<NodeId> {
+    /// The holder named by the authoritative service replica (highest term above zero), or
+    /// `None` when no replica is authoritative (the service is failing over).
+    fn service_holder(&self) -> Option<Option<NodeId>> {
         self.service
             .iter()
             .enumerate()
             .filter(|(_, s)| s.role == Role::Service && s.term > 0)
             .max_by_key(|&(i, s)| (s.term, std::cmp::Reverse(i)))
-            .and_then(|(_, s)| s.leader)
+            .map(|(_, s)| s.leader)
+    }
+
+    /// Close an overlap interval; only intervals of positive length are incidents.
+    fn close_overlap(&mut self, since: SimTime, at: SimTime) {
+        self.overlap_since = None;
+        if at > since {
+            self.overlap_ns += at.since(since).0;
+            self.overlap_incidents += 1;
+        }
     }
 
     fn update_overlap(&mut self, at: SimTime) {
         if self.service.is_empty() {
             return;
         }
-        let holder = self.service_holder();
+        let holder = self.authority;
         let overlap = self.live_leaders.iter().any(|&l| Some(l) != holder);
         match (overlap, self.overlap_since) {
-            (true, None) => {
-                self.overlap_since = Some(at);
-                self.overlap_incidents += 1;
-            }
-            (false, Some(s)) => {
-                self.overlap_ns += at.since(s).0;
-                self.overlap_since = None;
-            }
+            (true, None) => self.overlap_since = Some(at),
+            (false, Some(s)) => self.close_overlap(s, at),
             _ => {}
         }
     }
@@ -354,6 +363,9 @@ impl Metrics {
                 self.service.resize(i + 1, NodeStatus::DOWN);
             }
             self.service[i] = new;
+            if let Some(h) = self.service_holder() {
+                self.authority = h;
+            }
             self.update_overlap(at);
             return;
         }
@@ -431,8 +443,8 @@ impl Metrics {
         if let Some(s) = self.split_since.take() {
             self.split_ns += at.since(s).0;
         }
-        if let Some(s) = self.overlap_since.take() {
-            self.overlap_ns += at.since(s).0;
+        if let Some(s) = self.overlap_since {
+            self.close_overlap(s, at);
         }
         self.end = Some(at);
     }
