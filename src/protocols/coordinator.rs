@@ -1223,16 +1223,18 @@ impl Client {
         }
     }
 
-    /// Status mapping: leading -> `Leader` (term = own revision); a live session waiting on a
-    /// watch -> `Follower` of the holder the service last named; creating / listing ->
-    /// `Candidate`; without a session -> `Follower` with no leader.
+    /// Status mapping: leading -> `Leader` (term = own revision); any other contender ->
+    /// `Follower` of the holder the service last named to it (none before its first read
+    /// and without a session). Nobody campaigns in these recipes — contenders queue — so
+    /// `Candidate` is never reported, and a contender re-reading the prefix after a watch
+    /// fired still counts as a follower while its session lives (DESIGN: the service is the
+    /// authority on who leads).
     fn status(&self) -> NodeStatus {
         let term = self.rev.unwrap_or(0);
         let (role, leader) = match self.phase {
             Phase::Leading => (Role::Leader, Some(self.id)),
-            Phase::Watching { .. } | Phase::Waiting => (Role::Follower, self.holder),
-            Phase::Creating | Phase::Listing => (Role::Candidate, None),
             Phase::Connecting => (Role::Follower, None),
+            _ => (Role::Follower, self.holder),
         };
         NodeStatus {
             role,

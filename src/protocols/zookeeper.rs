@@ -322,7 +322,7 @@ mod tests {
             msgs(&out)
         };
         step(&mut c, Wire::Opened { nonce, session: 9 });
-        assert_eq!(c.status().role, Role::Candidate);
+        assert_eq!((c.status().role, c.status().leader), (Role::Follower, None));
         step(&mut c, Wire::Created { session: 9, rev: 7 });
         let r = step(
             &mut c,
