@@ -528,6 +528,9 @@ impl Store {
 
 // ---------------------------------------------------------------- the replica
 
+/// A recovery in progress: its epoch and the (stamp, store) each replica answered with.
+type Recovery = (u64, Vec<Option<(Stamp, Store)>>);
+
 /// A service replica. With one replica it is always the primary.
 #[derive(Clone, Debug)]
 pub struct Replica {
@@ -540,7 +543,7 @@ pub struct Replica {
     /// `Some(epoch)` while this replica is the active primary.
     epoch: Option<u64>,
     /// Recovery in progress: its epoch and the stores collected so far (per replica).
-    recovering: Option<(u64, Vec<Option<(Stamp, Store)>>)>,
+    recovering: Option<Recovery>,
     /// Session -> local time of its last ping (primary only; not replicated).
     touched: BTreeMap<u64, SimTime>,
     round: u64,
@@ -1112,18 +1115,17 @@ impl Client {
     fn on_message<P: Recipe>(&mut self, env: &Env<'_>, from: NodeId, msg: Wire, out: &mut Out<P>) {
         self.check_deadline(env, out);
         let current = |s: u64| self.session == Some(s);
+        let awaited = self.nonce_base.wrapping_add(self.nonce);
         match msg {
-            Wire::Opened { nonce, session } => {
-                if self.phase == Phase::Connecting
-                    && nonce == self.nonce_base.wrapping_add(self.nonce)
-                {
-                    self.session = Some(session);
-                    self.target = from.saturating_sub(env.nodes);
-                    self.refresh_deadline(env, out);
-                    out.set_timer(CoordTimer::Ping, Delay::Fixed(env.recipe.ping_interval));
-                    self.phase = Phase::Creating;
-                    self.send_pending(env, out);
-                }
+            Wire::Opened { nonce, session }
+                if self.phase == Phase::Connecting && nonce == awaited =>
+            {
+                self.session = Some(session);
+                self.target = from.saturating_sub(env.nodes);
+                self.refresh_deadline(env, out);
+                out.set_timer(CoordTimer::Ping, Delay::Fixed(env.recipe.ping_interval));
+                self.phase = Phase::Creating;
+                self.send_pending(env, out);
             }
             Wire::Pong { session, holder } if current(session) => {
                 self.awaiting_pong = false;
@@ -1132,29 +1134,25 @@ impl Client {
                     self.holder = holder;
                 }
             }
-            Wire::Created { session, rev } if current(session) => {
-                if self.phase == Phase::Creating {
-                    self.rev = Some(rev);
-                    self.list(env, out);
-                }
+            Wire::Created { session, rev } if current(session) && self.phase == Phase::Creating => {
+                self.rev = Some(rev);
+                self.list(env, out);
             }
-            Wire::Children { session, entries } if current(session) => {
-                if self.phase == Phase::Listing {
-                    self.on_children(env, &entries, out);
-                }
+            Wire::Children { session, entries }
+                if current(session) && self.phase == Phase::Listing =>
+            {
+                self.on_children(env, &entries, out);
             }
             Wire::WatchArmed {
                 session,
                 key,
                 exists,
-            } if current(session) => {
-                if self.phase == (Phase::Watching { key, armed: false }) {
-                    if exists {
-                        self.phase = Phase::Watching { key, armed: true };
-                        out.cancel_timer(CoordTimer::Retry);
-                    } else {
-                        self.list(env, out);
-                    }
+            } if current(session) && self.phase == (Phase::Watching { key, armed: false }) => {
+                if exists {
+                    self.phase = Phase::Watching { key, armed: true };
+                    out.cancel_timer(CoordTimer::Retry);
+                } else {
+                    self.list(env, out);
                 }
             }
             Wire::Notify { session, key } if current(session) => match (self.phase, key) {
@@ -1168,26 +1166,22 @@ impl Client {
                 // The fencing check says we no longer hold the lock.
                 self.lose_session(env, out);
             }
-            Wire::NotPrimary { hint } => {
-                if env.replicas > 1 {
-                    match hint {
-                        Some(h) if h != from => {
-                            // Redirected: resend what was refused to the named primary.
-                            self.target = h.saturating_sub(env.nodes) % env.replicas;
-                            self.send_pending(env, out);
-                            if let (true, Some(session)) = (self.awaiting_pong, self.session) {
-                                self.to_service(env, Wire::Ping { session }, out);
-                            }
-                        }
-                        _ => {
-                            // Nobody known to lead the group yet: try the next replica soon.
-                            self.target = (self.target + 1) % env.replicas;
-                            let backoff = SimDuration(env.recipe.ping_interval.0 / 8);
-                            out.set_timer(CoordTimer::Retry, Delay::Fixed(backoff));
-                        }
+            Wire::NotPrimary { hint } if env.replicas > 1 => match hint {
+                Some(h) if h != from => {
+                    // Redirected: resend what was refused to the named primary.
+                    self.target = h.saturating_sub(env.nodes) % env.replicas;
+                    self.send_pending(env, out);
+                    if let (true, Some(session)) = (self.awaiting_pong, self.session) {
+                        self.to_service(env, Wire::Ping { session }, out);
                     }
                 }
-            }
+                _ => {
+                    // Nobody known to lead the group yet: try the next replica soon.
+                    self.target = (self.target + 1) % env.replicas;
+                    let backoff = SimDuration(env.recipe.ping_interval.0 / 8);
+                    out.set_timer(CoordTimer::Retry, Delay::Fixed(backoff));
+                }
+            },
             _ => {}
         }
     }
