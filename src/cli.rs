@@ -70,6 +70,8 @@ impl ScenarioArgs {
     pub fn load(&self) -> Result<(ScenarioFile, Scenario, Vec<Assignment>), CliError> {
         let file =
             ScenarioFile::read(&self.scenario).map_err(|e| CliError::Input(e.to_string()))?;
+        // A file with malformed sweep axes is rejected even by commands that ignore them.
+        file.axes().map_err(|e| CliError::Input(e.to_string()))?;
         let sets = self.assignments()?;
         let sc = file
             .instantiate(&sets)
@@ -111,6 +113,23 @@ pub enum Command {
     },
     /// List the algorithms and their parameters with defaults.
     List,
+    /// Measure whole-run speed: events per CPU-second, runs per second, peak memory.
+    #[command(
+        after_help = "Example:\n  electsim bench scenarios/bench-raft-churn.toml --repeats 3"
+    )]
+    Bench {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Runs per sweep point (the best time is kept).
+        #[arg(long, default_value_t = 3)]
+        repeats: u32,
+        /// Run seed (default: the scenario's `seed`).
+        #[arg(long, short = 's')]
+        seed: Option<u64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 /// A failure, classified by exit code.
@@ -197,6 +216,66 @@ pub fn replay_command(path: &Path, sets: &[Assignment], seed: u64) -> String {
     cmd
 }
 
+/// Instantiate every sweep point (axes x overrides) so a bad axis value is caught before any
+/// run; returns the number of points.
+pub fn check_sweep_points(file: &ScenarioFile, sets: &[Assignment]) -> Result<usize, CliError> {
+    Ok(sweep_points(file, sets)?.len())
+}
+
+/// Every sweep point as (label, validated scenario), in odometer order over the axes.
+pub fn sweep_points(
+    file: &ScenarioFile,
+    sets: &[Assignment],
+) -> Result<Vec<(String, Scenario)>, CliError> {
+    let axes = file.axes().map_err(|e| CliError::Input(e.to_string()))?;
+    let mut points = Vec::new();
+    let mut index = vec![0usize; axes.len()];
+    loop {
+        let mut assignments: Vec<Assignment> = axes
+            .iter()
+            .zip(&index)
+            .map(|(a, &i)| Assignment {
+                key: a.key.clone(),
+                value: a.values[i].clone(),
+                origin: crate::scenario::Origin::SweepAxis {
+                    axis: a.key.clone(),
+                    value: a.values[i].to_string(),
+                },
+            })
+            .collect();
+        let label = assignments
+            .iter()
+            .map(|a| format!("{}={}", a.key, a.value))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assignments.extend(sets.iter().cloned());
+        let sc = file
+            .instantiate(&assignments)
+            .map_err(|e| CliError::Input(e.to_string()))?;
+        points.push((
+            if label.is_empty() {
+                sc.name.clone()
+            } else {
+                label
+            },
+            sc,
+        ));
+        // Odometer increment over the axes.
+        let mut k = axes.len();
+        loop {
+            if k == 0 {
+                return Ok(points);
+            }
+            k -= 1;
+            index[k] += 1;
+            if index[k] < axes[k].values.len() {
+                break;
+            }
+            index[k] = 0;
+        }
+    }
+}
+
 fn execute(cmd: Command) -> Result<(), CliError> {
     match cmd {
         Command::Run {
@@ -232,16 +311,53 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             Ok(())
         }
         Command::Validate { scenario } => {
-            let (_file, sc, _) = scenario.load()?;
+            let (file, sc, sets) = scenario.load()?;
+            let points = check_sweep_points(&file, &sets)?;
             print_stdout(&format!(
-                "ok: {} — {} with {} nodes for {}, {} scripted fault(s), {} random fault process(es)\n",
+                "ok: {} — {} with {} nodes for {}, {} scripted fault(s), {} random fault process(es), {} sweep point(s)\n",
                 sc.name,
                 sc.algorithm,
                 sc.nodes,
                 sc.duration,
                 sc.faults.len(),
-                sc.random_faults.len()
+                sc.random_faults.len(),
+                points
             ))
+        }
+        Command::Bench {
+            scenario,
+            repeats,
+            seed,
+            format,
+        } => {
+            let (file, _sc, sets) = scenario.load()?;
+            let points = sweep_points(&file, &sets)?;
+            let mut rows = Vec::new();
+            for (label, sc) in points {
+                let seed = seed.unwrap_or(sc.seed);
+                let row = crate::bench::bench_one(&label, &sc, seed, repeats)
+                    .map_err(|e| CliError::Failed(e.to_string()))?;
+                if format == Format::Table {
+                    eprintln!(
+                        "{:<28} n={:<5} events {:>10}  cpu {:>8.3} s  wall {:>8.3} s  {:>6.2} M events/s  {:>8.2} runs/s  peak RSS {:.1} MiB",
+                        row.label,
+                        row.nodes,
+                        row.events,
+                        row.cpu_s,
+                        row.wall_s,
+                        row.events_per_cpu_s / 1e6,
+                        row.runs_per_cpu_s,
+                        row.peak_rss_mib
+                    );
+                }
+                rows.push(row);
+            }
+            if format == Format::Json {
+                print_stdout(
+                    &(serde_json::to_string_pretty(&rows).expect("rows serialize") + "\n"),
+                )?;
+            }
+            Ok(())
         }
         Command::List => {
             let mut s = String::new();

@@ -4,6 +4,11 @@
 //! before validation, so any key of the file can be overridden or swept, and every error is
 //! reported against where the bad value came from: a file position, a `--set`, or an axis.
 
+// Scenario errors carry the file path, the located origin and the source line so they can
+// be printed without the file at hand; they are produced once per invocation (cold path),
+// so their size does not matter.
+#![allow(clippy::result_large_err)]
+
 mod error;
 pub mod raw;
 mod validate;
@@ -313,7 +318,7 @@ fn with_hint(message: &str) -> String {
         let rest = &msg[start + marker.len()..];
         let Some(end) = rest.find('`') else { continue };
         let word = &rest[..end];
-        let candidates: Vec<&str> = rest[end..].split('`').skip(1).step_by(2).collect();
+        let candidates: Vec<&str> = rest[end..].split('`').skip(2).step_by(2).collect();
         if let Some(best) = nearest(word, candidates.iter().copied()) {
             return format!("{msg}\n  hint: did you mean `{best}`?");
         }

@@ -77,22 +77,57 @@ pub struct Outcome {
     pub violations: Vec<Violation>,
 }
 
+/// Identity of a queued message: send sequence number, sender, receiver.
+#[derive(Clone, Copy, Debug)]
+struct Route {
+    id: u64,
+    from: NodeId,
+    to: NodeId,
+}
+
+fn msg_ref<M: Message>(msg: &M, r: Route) -> MsgRef {
+    let kind = msg.kind();
+    MsgRef {
+        id: r.id,
+        from: r.from,
+        to: r.to,
+        kind,
+        kind_name: M::KINDS[kind],
+        class: msg.class(),
+        term: msg.term(),
+    }
+}
+
 enum Event<M, T> {
+    /// A message in transit; its trace reference is rebuilt from `msg` on delivery so the
+    /// queued payload stays small.
     Deliver {
         msg: M,
-        r: MsgRef,
+        r: Route,
     },
     Timer {
         node: NodeId,
         incarnation: u32,
         key: T,
-        generation: u64,
+        /// Stale unless it matches the timer slot's token.
+        token: u64,
     },
     Fault(FaultAction),
     Resume {
         node: NodeId,
         incarnation: u32,
     },
+}
+
+/// A pending timer. Re-arming a timer to a later deadline does not push a queue entry: the
+/// entry already queued wakes up first and re-queues itself at the new deadline. Followers
+/// re-arm their election timer on every heartbeat, so this removes most stale timer events.
+struct TimerSlot<T> {
+    key: T,
+    deadline: SimTime,
+    /// Token of the queue entry that is still valid, and its time (None: nothing queued).
+    token: u64,
+    queued_at: Option<SimTime>,
 }
 
 struct Node<P: Protocol> {
@@ -102,8 +137,8 @@ struct Node<P: Protocol> {
     incarnation: u32,
     clock: LocalClock,
     rng: SimRng,
-    /// Pending timers: key and the generation that is still valid.
-    timers: Vec<(P::Timer, u64)>,
+    /// Pending timers.
+    timers: Vec<TimerSlot<P::Timer>>,
     paused: bool,
     /// Events that arrived while paused, in arrival order.
     stash: Vec<Event<P::Msg, P::Timer>>,
@@ -121,7 +156,10 @@ impl Observers {
     #[inline]
     fn emit(&mut self, ev: TraceEvent<'_>) {
         self.metrics.observe(&ev);
-        self.invariants.observe(&ev);
+        // Safety properties only change with a status change.
+        if matches!(ev, TraceEvent::Status { .. }) {
+            self.invariants.observe(&ev);
+        }
         self.digest.observe(&ev);
         for o in &mut self.extra {
             o.observe(&ev);
@@ -143,7 +181,7 @@ pub struct Sim<P: Protocol> {
     events: u64,
     in_flight: u64,
     next_msg_id: u64,
-    next_generation: u64,
+    next_token: u64,
     failure: Option<SimError>,
     ended: bool,
 }
@@ -188,7 +226,7 @@ impl<P: Protocol> Sim<P> {
             events: 0,
             in_flight: 0,
             next_msg_id: 0,
-            next_generation: 0,
+            next_token: 0,
             failure: None,
             ended: false,
             pcfg,
@@ -318,7 +356,7 @@ impl<P: Protocol> Sim<P> {
                 node,
                 incarnation,
                 key,
-                generation,
+                token,
             } => {
                 let n = &mut self.nodes[node as usize];
                 if n.state.is_none() || n.incarnation != incarnation {
@@ -329,17 +367,36 @@ impl<P: Protocol> Sim<P> {
                         node,
                         incarnation,
                         key,
-                        generation,
+                        token,
                     });
                     return;
                 }
                 let Some(pos) = n
                     .timers
                     .iter()
-                    .position(|&(k, g)| k == key && g == generation)
+                    .position(|s| s.key == key && s.token == token)
                 else {
-                    return; // cancelled or replaced
+                    return; // cancelled, or superseded by an earlier deadline
                 };
+                let slot = &mut n.timers[pos];
+                if slot.deadline > self.now {
+                    // Re-armed to a later deadline after this entry was queued.
+                    let token = self.next_token;
+                    self.next_token += 1;
+                    slot.token = token;
+                    slot.queued_at = Some(slot.deadline);
+                    let at = slot.deadline;
+                    self.queue.push(
+                        at,
+                        Event::Timer {
+                            node,
+                            incarnation,
+                            key,
+                            token,
+                        },
+                    );
+                    return;
+                }
                 n.timers.swap_remove(pos);
                 let at = self.now;
                 self.obs.emit(TraceEvent::Timer {
@@ -366,23 +423,24 @@ impl<P: Protocol> Sim<P> {
         }
     }
 
-    fn deliver(&mut self, msg: P::Msg, r: MsgRef) {
+    fn deliver(&mut self, msg: P::Msg, route: Route) {
         let at = self.now;
-        let n = &mut self.nodes[r.to as usize];
+        let n = &mut self.nodes[route.to as usize];
         if n.state.is_none() {
             self.in_flight -= 1;
             self.obs.emit(TraceEvent::Drop {
                 at,
-                msg: r,
+                msg: msg_ref(&msg, route),
                 reason: DropReason::ReceiverDown,
             });
             return;
         }
         if n.paused {
-            n.stash.push(Event::Deliver { msg, r });
+            n.stash.push(Event::Deliver { msg, r: route });
             return;
         }
         self.in_flight -= 1;
+        let r = msg_ref(&msg, route);
         if !self.cfg.network.links.is_up(r.from, r.to) {
             self.obs.emit(TraceEvent::Drop {
                 at,
@@ -462,7 +520,7 @@ impl<P: Protocol> Sim<P> {
                 }
                 Effect::SetTimer { key, delay } => self.set_timer(id, key, delay),
                 Effect::CancelTimer { key } => {
-                    self.nodes[id as usize].timers.retain(|&(k, _)| k != key);
+                    self.nodes[id as usize].timers.retain(|s| s.key != key);
                 }
                 Effect::Persist(d) => self.nodes[id as usize].durable = Some(d),
             }
@@ -476,36 +534,51 @@ impl<P: Protocol> Sim<P> {
             Delay::Fixed(d) => d,
             Delay::Uniform { min, max } => SimDuration(n.rng.range_inclusive(min.0, max.0)),
         };
-        let global = n.clock.global_span(local);
-        let generation = self.next_generation;
-        self.next_generation += 1;
-        match n.timers.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = generation,
-            None => n.timers.push((key, generation)),
-        }
+        let deadline = self.now + n.clock.global_span(local);
         let incarnation = n.incarnation;
+        let slot = match n.timers.iter().position(|s| s.key == key) {
+            Some(i) => {
+                let slot = &mut n.timers[i];
+                slot.deadline = deadline;
+                // The queued entry wakes up no later than the new deadline: reuse it.
+                if slot.queued_at.is_some_and(|q| q <= deadline) {
+                    return;
+                }
+                slot
+            }
+            None => {
+                n.timers.push(TimerSlot {
+                    key,
+                    deadline,
+                    token: 0,
+                    queued_at: None,
+                });
+                n.timers.last_mut().expect("just pushed")
+            }
+        };
+        let token = self.next_token;
+        self.next_token += 1;
+        slot.token = token;
+        slot.queued_at = Some(deadline);
         self.queue.push(
-            self.now + global,
+            deadline,
             Event::Timer {
                 node: id,
                 incarnation,
                 key,
-                generation,
+                token,
             },
         );
     }
 
     fn transmit(&mut self, from: NodeId, to: NodeId, msg: P::Msg, extra: SimDuration) {
         let at = self.now;
-        let r = MsgRef {
+        let route = Route {
             id: self.next_msg_id,
             from,
             to,
-            kind: msg.kind(),
-            kind_name: P::Msg::KINDS[msg.kind()],
-            class: msg.class(),
-            term: msg.term(),
         };
+        let r = msg_ref(&msg, route);
         self.next_msg_id += 1;
         self.obs.emit(TraceEvent::Send { at, msg: r });
         if to >= self.total || !self.cfg.network.links.is_up(from, to) {
@@ -544,7 +617,7 @@ impl<P: Protocol> Sim<P> {
                 at + extra + delay,
                 Event::Deliver {
                     msg: msg.clone(),
-                    r,
+                    r: route,
                 },
             );
         }
@@ -757,11 +830,11 @@ impl<P: Protocol> Sim<P> {
             new: NodeStatus::DOWN,
         });
         for e in stash {
-            if let Event::Deliver { r, .. } = e {
+            if let Event::Deliver { msg, r } = e {
                 self.in_flight -= 1;
                 self.obs.emit(TraceEvent::Drop {
                     at,
-                    msg: r,
+                    msg: msg_ref(&msg, r),
                     reason: DropReason::ReceiverDown,
                 });
             }
