@@ -52,7 +52,7 @@ fn leader_crash_notifications(sets: &[String], ttl_ms: u64) -> (u64, NodeId, Opt
 
 #[test]
 fn predecessor_watches_notify_one_contender_and_the_herd_notifies_all_others() {
-    for n in [5u32, 9, 17] {
+    for n in [5u32, 9, 17, 33] {
         for herd in [false, true] {
             let sets = vec![
                 "algorithm=zookeeper".to_string(),
@@ -280,4 +280,96 @@ fn replicated_service_without_a_majority_answers_nobody() {
     );
     assert_eq!(sim.current_leader(), None);
     let _ = SimDuration::ZERO;
+}
+
+#[test]
+fn a_primary_cut_off_from_its_replicas_is_replaced_without_disturbing_the_leader() {
+    for alg in ["zookeeper", "etcd"] {
+        let sets = vec![
+            format!("algorithm={alg}"),
+            "nodes=3".to_string(),
+            "service.replicas=3".to_string(),
+        ];
+        let mut sim = build(&sets, 6);
+        sim.run_until(ms(2000)).unwrap();
+        let leader = sim.current_leader().unwrap();
+        let old = (3..6).find(|&r| sim.status(r).term > 0).unwrap();
+        let old_epoch = sim.status(old).term;
+        sim.apply_fault(FaultAction::Partition {
+            groups: vec![vec![old]],
+            heal_after: None,
+        });
+        sim.run_until(ms(5000)).unwrap();
+        let new = (3..6).find(|&r| sim.status(r).term > old_epoch);
+        assert!(
+            new.is_some_and(|p| p != old),
+            "{alg}: a new primary in a higher epoch"
+        );
+        assert_eq!(
+            sim.status(old).term,
+            0,
+            "{alg}: the cut-off primary resigned (check-quorum)"
+        );
+        assert_eq!(
+            sim.current_leader(),
+            Some(leader),
+            "{alg}: sessions moved to the new primary"
+        );
+        let m = sim.metrics_now();
+        assert_eq!(
+            (m.leader_changes, m.split_brain_ms, m.lease_overlap_ms),
+            (0, 0.0, 0.0),
+            "{alg}"
+        );
+    }
+}
+
+#[test]
+fn a_deposed_primary_keeps_its_side_of_a_partition_in_the_dark() {
+    // The primary and the leading contender end up in the minority: the primary can no
+    // longer commit, so it answers nothing (not even pings); the leader's lease runs out on
+    // its own clock before the new primary (which restarted every session clock at takeover)
+    // expires it, and a contender on the majority side takes over. No overlap, no split brain.
+    for alg in ["zookeeper", "etcd"] {
+        let sets = vec![
+            format!("algorithm={alg}"),
+            "nodes=3".to_string(),
+            "service.replicas=3".to_string(),
+        ];
+        let mut sim = build(&sets, 7);
+        sim.run_until(ms(2000)).unwrap();
+        let leader = sim.current_leader().unwrap();
+        let primary = (3..6).find(|&r| sim.status(r).term > 0).unwrap();
+        let answered = |sim: &dyn DynSim| {
+            let m = sim.metrics_now();
+            ["PingResponse", "LeaseKeepAliveResponse"]
+                .iter()
+                .map(|k| m.messages_by_kind.get(*k).map_or(0, |c| c.sent))
+                .sum::<u64>()
+        };
+        sim.apply_fault(FaultAction::Partition {
+            groups: vec![vec![leader, primary]],
+            heal_after: None,
+        });
+        sim.run_until(ms(2020)).unwrap();
+        let before = answered(sim.as_ref());
+        sim.run_until(ms(9000)).unwrap();
+        let new = sim.current_leader();
+        assert!(
+            new.is_some_and(|l| l != leader),
+            "{alg}: the majority side elected {new:?}"
+        );
+        assert_ne!(sim.status(leader).role, Role::Leader, "{alg}");
+        let m = sim.metrics_now();
+        assert_eq!((m.split_brain_ms, m.lease_overlap_ms), (0.0, 0.0), "{alg}");
+        assert!(
+            answered(sim.as_ref()) > before,
+            "{alg}: the new primary answers the majority side"
+        );
+        assert_eq!(
+            sim.status(primary).term,
+            0,
+            "{alg}: the old primary resigned"
+        );
+    }
 }
