@@ -1381,4 +1381,116 @@ mod tests {
         };
         assert_eq!(ok.validate().unwrap().replicas, 3);
     }
+
+    /// Drive replica 0 of a 3-replica group to primary by hand and check the commit rule:
+    /// no reply leaves before a majority acknowledged the store that produced it.
+    #[test]
+    fn primary_replies_only_after_a_majority_acknowledged() {
+        use crate::protocols::etcd::{Etcd, EtcdConfig};
+        use crate::protocols::raft::RaftTimer;
+        let cfg = EtcdConfig {
+            service: RawService {
+                replicas: Some(3),
+                ..RawService::default()
+            }
+            .validate()
+            .unwrap(),
+            ..EtcdConfig::default()
+        };
+        const NODES: u32 = 2;
+        let ctx = || Ctx {
+            id: NODES,
+            nodes: NODES,
+            service: 3,
+            now: SimTime(0),
+            config: &cfg,
+        };
+        let env = |c: &Ctx<'_, EtcdConfig>| Env::from_ctx(c, cfg.recipe(), &cfg.service);
+        let sent = |out: &Out<Etcd>| -> Vec<(Option<NodeId>, Wire)> {
+            out.sent()
+                .into_iter()
+                .map(|(to, m)| (to, m.0.clone()))
+                .collect()
+        };
+        let mut out = Out::<Etcd>::default();
+        let c = ctx();
+        let mut r = CoordNode::boot(&env(&c), None, &mut out);
+        let mut step = |r: &mut CoordNode, from: NodeId, w: Wire| {
+            let mut out = Out::<Etcd>::default();
+            r.on_message(&env(&c), from, w, &mut out);
+            sent(&out)
+        };
+        let mut out = Out::<Etcd>::default();
+        r.on_timer(&env(&c), CoordTimer::Raft(RaftTimer::Election), &mut out);
+        let term = match &sent(&out)[0].1 {
+            Wire::Raft(RaftMsg::PreVote { term, .. }) => *term,
+            other => panic!("{other:?}"),
+        };
+        step(
+            &mut r,
+            NODES + 1,
+            Wire::Raft(RaftMsg::PreVoteResponse {
+                term,
+                granted: true,
+            }),
+        );
+        let out = step(
+            &mut r,
+            NODES + 1,
+            Wire::Raft(RaftMsg::VoteResponse {
+                term,
+                granted: true,
+            }),
+        );
+        assert!(
+            out.iter()
+                .any(|(to, m)| *to == Some(NODES + 2) && *m == Wire::Recover { epoch: term })
+        );
+        assert_eq!(r.status().term, 0, "not primary before the recovery round");
+        // A client asking now is told to wait elsewhere (no primary yet).
+        let out = step(&mut r, 0, Wire::Open { nonce: 5 });
+        assert!(matches!(out[0].1, Wire::NotPrimary { .. }));
+        step(
+            &mut r,
+            NODES + 2,
+            Wire::RecoverReply {
+                epoch: term,
+                stamp: (0, 0),
+                store: Box::default(),
+            },
+        );
+        assert_eq!(r.status().term, term, "primary after a majority answered");
+        let out = step(&mut r, 0, Wire::Open { nonce: 5 });
+        assert!(
+            out.iter().all(|(to, _)| *to != Some(0)),
+            "the reply waits: {out:?}"
+        );
+        let round = out
+            .iter()
+            .find_map(|(_, m)| match m {
+                Wire::Replicate { round, .. } => Some(*round),
+                _ => None,
+            })
+            .expect("a replication round");
+        // An ack of an older round releases nothing; the ack of this round releases the reply.
+        assert!(
+            step(
+                &mut r,
+                NODES + 1,
+                Wire::ReplicateAck {
+                    epoch: term,
+                    round: round - 1
+                }
+            )
+            .is_empty()
+        );
+        let out = step(&mut r, NODES + 1, Wire::ReplicateAck { epoch: term, round });
+        assert!(
+            matches!(out.as_slice(), [(Some(0), Wire::Opened { nonce: 5, .. })]),
+            "{out:?}"
+        );
+        // A replica that promised a higher epoch makes this primary resign.
+        step(&mut r, NODES + 2, Wire::Recover { epoch: term + 1 });
+        assert_eq!(r.status().term, 0);
+    }
 }
