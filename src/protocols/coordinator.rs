@@ -1415,7 +1415,7 @@ mod tests {
         let mut out = Out::<Etcd>::default();
         let c = ctx();
         let mut r = CoordNode::boot(&env(&c), None, &mut out);
-        let mut step = |r: &mut CoordNode, from: NodeId, w: Wire| {
+        let step = |r: &mut CoordNode, from: NodeId, w: Wire| {
             let mut out = Out::<Etcd>::default();
             r.on_message(&env(&c), from, w, &mut out);
             sent(&out)
