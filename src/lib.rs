@@ -80,6 +80,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod explore;
 pub mod fsutil;
 pub mod protocols;
 pub mod report;
@@ -87,3 +88,4 @@ pub mod runner;
 pub mod scenario;
 pub mod script;
 pub mod sim;
+pub mod sweep;

@@ -258,7 +258,8 @@ fn flatten_axes(prefix: &str, t: &toml::Table, out: &mut Vec<Axis>) {
 }
 
 /// Set a dotted path in a table, creating tables as needed; numeric segments index arrays.
-fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
+/// This is how `--set` and sweep axes apply to a scenario.
+pub fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
     let segs: Vec<&str> = key.split('.').collect();
     let (first, rest) = segs.split_first().ok_or("a non-empty key")?;
     if rest.is_empty() {
