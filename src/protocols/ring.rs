@@ -514,12 +514,12 @@ impl Ring {
                 // else: swallow the smaller id.
             }
             Variant::Lcr => {
-                if !self.participant && self.role != Role::Leader {
-                    self.initiate(ctx, out);
+                if !self.forwarded[self.id as usize] && self.role != Role::Leader {
+                    self.initiate(ctx, out); // Join with our own id before passing others on.
                 }
                 self.best_seen = self.best_seen.max(id);
                 if id == self.id {
-                    // Our id made a full lap, so we have seen every live id.
+                    // Our id made a full lap; on FIFO links we have seen every live id.
                     if self.best_seen == self.id {
                         if self.role != Role::Leader {
                             self.become_leader(ctx, out);
@@ -529,8 +529,14 @@ impl Ring {
                     }
                     return;
                 }
-                if id > self.id && self.role == Role::Candidate {
-                    self.role = Role::Follower;
+                if id > self.id {
+                    match self.role {
+                        Role::Candidate => self.role = Role::Follower,
+                        // Decided too early (links reordered tokens): defer to the larger id.
+                        Role::Leader => self.follow(ctx, id, out),
+                        _ if self.leader.is_some_and(|l| l < id) => self.follow(ctx, id, out),
+                        _ => {}
+                    }
                 }
                 if !self.forwarded[id as usize] {
                     self.forwarded[id as usize] = true;
