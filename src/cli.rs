@@ -68,9 +68,14 @@ impl ScenarioArgs {
 
     /// Read, override and validate.
     pub fn load(&self) -> Result<(ScenarioFile, Scenario, Vec<Assignment>), CliError> {
-        let file = ScenarioFile::read(&self.scenario).map_err(|e| CliError::Input(e.to_string()))?;
+        let file =
+            ScenarioFile::read(&self.scenario).map_err(|e| CliError::Input(e.to_string()))?;
+        // A file with malformed sweep axes is rejected even by commands that ignore them.
+        file.axes().map_err(|e| CliError::Input(e.to_string()))?;
         let sets = self.assignments()?;
-        let sc = file.instantiate(&sets).map_err(|e| CliError::Input(e.to_string()))?;
+        let sc = file
+            .instantiate(&sets)
+            .map_err(|e| CliError::Input(e.to_string()))?;
         Ok((file, sc, sets))
     }
 }
@@ -85,7 +90,9 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run one simulation and print its metrics.
-    #[command(after_help = "Example:\n  electsim run scenarios/raft-leader-crash.toml --seed 7 --format json")]
+    #[command(
+        after_help = "Example:\n  electsim run scenarios/raft-leader-crash.toml --seed 7 --format json"
+    )]
     Run {
         #[command(flatten)]
         scenario: ScenarioArgs,
@@ -165,7 +172,10 @@ pub fn print_stdout(text: &str) -> Result<(), CliError> {
 
 /// Quote a shell word if needed (for replay commands).
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -180,21 +190,72 @@ pub fn replay_command(path: &Path, sets: &[Assignment], seed: u64) -> String {
             toml::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        cmd.push_str(&format!(" --set {}", shell_quote(&format!("{}={v}", a.key))));
+        cmd.push_str(&format!(
+            " --set {}",
+            shell_quote(&format!("{}={v}", a.key))
+        ));
     }
     cmd.push_str(&format!(" --seed {seed}"));
     cmd
 }
 
+/// Instantiate every sweep point (axes x overrides) so a bad axis value is caught before any
+/// run; returns the number of points.
+pub fn check_sweep_points(file: &ScenarioFile, sets: &[Assignment]) -> Result<usize, CliError> {
+    let axes = file.axes().map_err(|e| CliError::Input(e.to_string()))?;
+    let mut points = 0usize;
+    let mut index = vec![0usize; axes.len()];
+    loop {
+        let mut assignments: Vec<Assignment> = axes
+            .iter()
+            .zip(&index)
+            .map(|(a, &i)| Assignment {
+                key: a.key.clone(),
+                value: a.values[i].clone(),
+                origin: crate::scenario::Origin::SweepAxis {
+                    axis: a.key.clone(),
+                    value: a.values[i].to_string(),
+                },
+            })
+            .collect();
+        assignments.extend(sets.iter().cloned());
+        file.instantiate(&assignments)
+            .map_err(|e| CliError::Input(e.to_string()))?;
+        points += 1;
+        // Odometer increment over the axes.
+        let mut k = axes.len();
+        loop {
+            if k == 0 {
+                return Ok(points);
+            }
+            k -= 1;
+            index[k] += 1;
+            if index[k] < axes[k].values.len() {
+                break;
+            }
+            index[k] = 0;
+        }
+    }
+}
+
 fn execute(cmd: Command) -> Result<(), CliError> {
     match cmd {
-        Command::Run { scenario, seed, strict, format } => {
+        Command::Run {
+            scenario,
+            seed,
+            strict,
+            format,
+        } => {
             let (file, sc, sets) = scenario.load()?;
             let seed = seed.unwrap_or(sc.seed);
-            let outcome = runner::run(&sc, seed, Vec::new()).map_err(|e| CliError::Failed(e.to_string()))?;
-            let report = RunReport::new(&sc, seed, &outcome, replay_command(&file.path, &sets, seed));
+            let outcome =
+                runner::run(&sc, seed, Vec::new()).map_err(|e| CliError::Failed(e.to_string()))?;
+            let report =
+                RunReport::new(&sc, seed, &outcome, replay_command(&file.path, &sets, seed));
             let text = match format {
-                Format::Json => serde_json::to_string_pretty(&report).expect("report serializes") + "\n",
+                Format::Json => {
+                    serde_json::to_string_pretty(&report).expect("report serializes") + "\n"
+                }
                 Format::Table => report.table(),
             };
             print_stdout(&text)?;
@@ -202,22 +263,27 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 return Err(CliError::Failed(format!(
                     "{} invariant violation(s) (first: {}); replay with: {}",
                     outcome.violation_count,
-                    outcome.violations.first().map_or(String::new(), |v| format!("{} — {}", v.property, v.detail)),
+                    outcome
+                        .violations
+                        .first()
+                        .map_or(String::new(), |v| format!("{} — {}", v.property, v.detail)),
                     report.replay
                 )));
             }
             Ok(())
         }
         Command::Validate { scenario } => {
-            let (_file, sc, _) = scenario.load()?;
+            let (file, sc, sets) = scenario.load()?;
+            let points = check_sweep_points(&file, &sets)?;
             print_stdout(&format!(
-                "ok: {} — {} with {} nodes for {}, {} scripted fault(s), {} random fault process(es)\n",
+                "ok: {} — {} with {} nodes for {}, {} scripted fault(s), {} random fault process(es), {} sweep point(s)\n",
                 sc.name,
                 sc.algorithm,
                 sc.nodes,
                 sc.duration,
                 sc.faults.len(),
-                sc.random_faults.len()
+                sc.random_faults.len(),
+                points
             ))
         }
         Command::List => {
@@ -225,7 +291,10 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             for a in Algorithm::ALL {
                 s.push_str(&format!("{:<10} {}\n", a.name(), a.summary()));
                 for p in a.params() {
-                    s.push_str(&format!("    {:<28} default {:<22} {}\n", p.key, p.default, p.doc));
+                    s.push_str(&format!(
+                        "    {:<28} default {:<22} {}\n",
+                        p.key, p.default, p.doc
+                    ));
                 }
             }
             print_stdout(&s)

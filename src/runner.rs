@@ -29,7 +29,8 @@ pub enum RunError {
 pub fn sim_config(sc: &Scenario, seed: u64) -> Result<SimConfig, RunError> {
     let end = SimTime::ZERO + sc.duration;
     let mut rng = SimRng::new(seed, Stream::Faults);
-    let plan = expand_plan(&sc.faults, &sc.random_faults, sc.nodes, end, &mut rng).map_err(RunError::Plan)?;
+    let plan = expand_plan(&sc.faults, &sc.random_faults, sc.nodes, end, &mut rng)
+        .map_err(RunError::Plan)?;
     Ok(SimConfig {
         nodes: sc.nodes,
         seed,
@@ -44,17 +45,116 @@ pub fn sim_config(sc: &Scenario, seed: u64) -> Result<SimConfig, RunError> {
 }
 
 /// Run `scenario` once with `seed`, with extra observers (trace exporters) attached.
-pub fn run(sc: &Scenario, seed: u64, observers: Vec<Box<dyn Observer>>) -> Result<Outcome, RunError> {
+pub fn run(
+    sc: &Scenario,
+    seed: u64,
+    observers: Vec<Box<dyn Observer>>,
+) -> Result<Outcome, RunError> {
     let cfg = sim_config(sc, seed)?;
     let p = &sc.protocols;
     let outcome = match sc.algorithm {
-        Algorithm::Raft => Sim::<raft::Raft>::with_observers(cfg, p.raft.clone(), observers).run()?,
-        Algorithm::Bully => Sim::<bully::Bully>::with_observers(cfg, p.bully.clone(), observers).run()?,
-        Algorithm::Ring => Sim::<ring::Ring>::with_observers(cfg, p.ring.clone(), observers).run()?,
-        Algorithm::Zookeeper => {
-            Sim::<zookeeper::Zookeeper>::with_observers(cfg, p.zookeeper.clone(), observers).run()?
+        Algorithm::Raft => {
+            Sim::<raft::Raft>::with_observers(cfg, p.raft.clone(), observers).run()?
         }
-        Algorithm::Etcd => Sim::<etcd::Etcd>::with_observers(cfg, p.etcd.clone(), observers).run()?,
+        Algorithm::Bully => {
+            Sim::<bully::Bully>::with_observers(cfg, p.bully.clone(), observers).run()?
+        }
+        Algorithm::Ring => {
+            Sim::<ring::Ring>::with_observers(cfg, p.ring.clone(), observers).run()?
+        }
+        Algorithm::Zookeeper => {
+            Sim::<zookeeper::Zookeeper>::with_observers(cfg, p.zookeeper.clone(), observers)
+                .run()?
+        }
+        Algorithm::Etcd => {
+            Sim::<etcd::Etcd>::with_observers(cfg, p.etcd.clone(), observers).run()?
+        }
     };
     Ok(outcome)
+}
+
+/// A running simulation of any algorithm, for interactive drivers (golden scripts, tests).
+pub trait DynSim {
+    fn now(&self) -> SimTime;
+    fn nodes(&self) -> u32;
+    fn total_nodes(&self) -> u32;
+    fn status(&self, node: crate::sim::NodeId) -> crate::sim::NodeStatus;
+    fn is_paused(&self, node: crate::sim::NodeId) -> bool;
+    fn current_leader(&self) -> Option<crate::sim::NodeId>;
+    /// Process every event before `t`, then move the clock to `t`.
+    fn run_until(&mut self, t: SimTime) -> Result<(), SimError>;
+    fn apply_fault(&mut self, action: crate::sim::FaultAction);
+    /// Metrics so far, closing open intervals at `now` (the simulation is left unchanged).
+    fn metrics_now(&self) -> crate::sim::metrics::RunMetrics;
+    fn finish(&mut self) -> Outcome;
+}
+
+impl<P: Protocol> DynSim for Sim<P> {
+    fn now(&self) -> SimTime {
+        Sim::now(self)
+    }
+    fn nodes(&self) -> u32 {
+        Sim::nodes(self)
+    }
+    fn total_nodes(&self) -> u32 {
+        Sim::total_nodes(self)
+    }
+    fn status(&self, node: crate::sim::NodeId) -> crate::sim::NodeStatus {
+        Sim::status(self, node)
+    }
+    fn is_paused(&self, node: crate::sim::NodeId) -> bool {
+        Sim::is_paused(self, node)
+    }
+    fn current_leader(&self) -> Option<crate::sim::NodeId> {
+        Sim::current_leader(self)
+    }
+    fn run_until(&mut self, t: SimTime) -> Result<(), SimError> {
+        Sim::run_until(self, t)
+    }
+    fn apply_fault(&mut self, action: crate::sim::FaultAction) {
+        Sim::apply_fault(self, action)
+    }
+    fn metrics_now(&self) -> crate::sim::metrics::RunMetrics {
+        Sim::metrics_now(self)
+    }
+    fn finish(&mut self) -> Outcome {
+        Sim::finish(self)
+    }
+}
+
+/// Build (and boot) a simulation of `scenario` without running it.
+pub fn build(
+    sc: &Scenario,
+    seed: u64,
+    observers: Vec<Box<dyn Observer>>,
+) -> Result<Box<dyn DynSim>, RunError> {
+    let cfg = sim_config(sc, seed)?;
+    let p = &sc.protocols;
+    Ok(match sc.algorithm {
+        Algorithm::Raft => Box::new(Sim::<raft::Raft>::with_observers(
+            cfg,
+            p.raft.clone(),
+            observers,
+        )),
+        Algorithm::Bully => Box::new(Sim::<bully::Bully>::with_observers(
+            cfg,
+            p.bully.clone(),
+            observers,
+        )),
+        Algorithm::Ring => Box::new(Sim::<ring::Ring>::with_observers(
+            cfg,
+            p.ring.clone(),
+            observers,
+        )),
+        Algorithm::Zookeeper => Box::new(Sim::<zookeeper::Zookeeper>::with_observers(
+            cfg,
+            p.zookeeper.clone(),
+            observers,
+        )),
+        Algorithm::Etcd => Box::new(Sim::<etcd::Etcd>::with_observers(
+            cfg,
+            p.etcd.clone(),
+            observers,
+        )),
+    })
 }

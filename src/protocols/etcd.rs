@@ -15,7 +15,11 @@ pub struct RawEtcd {}
 pub struct EtcdConfig {}
 
 impl RawEtcd {
-    pub fn validate(&self, nodes: u32, _service: &super::coordinator::ServiceConfig) -> Result<EtcdConfig, FieldError> {
+    pub fn validate(
+        &self,
+        nodes: u32,
+        _service: &super::coordinator::ServiceConfig,
+    ) -> Result<EtcdConfig, FieldError> {
         let _ = nodes;
         Ok(EtcdConfig {})
     }
@@ -54,7 +58,13 @@ impl Protocol for Etcd {
     fn boot(_ctx: &Ctx<'_, EtcdConfig>, _d: Option<&()>, _out: &mut Out<Self>) -> Self {
         Etcd
     }
-    fn on_message(&mut self, _ctx: &Ctx<'_, EtcdConfig>, _from: NodeId, msg: EtcdMsg, _out: &mut Out<Self>) {
+    fn on_message(
+        &mut self,
+        _ctx: &Ctx<'_, EtcdConfig>,
+        _from: NodeId,
+        msg: EtcdMsg,
+        _out: &mut Out<Self>,
+    ) {
         match msg {}
     }
     fn on_timer(&mut self, _ctx: &Ctx<'_, EtcdConfig>, t: EtcdTimer, _out: &mut Out<Self>) {

@@ -22,8 +22,13 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
-    pub const ALL: [Algorithm; 5] =
-        [Algorithm::Bully, Algorithm::Ring, Algorithm::Raft, Algorithm::Zookeeper, Algorithm::Etcd];
+    pub const ALL: [Algorithm; 5] = [
+        Algorithm::Bully,
+        Algorithm::Ring,
+        Algorithm::Raft,
+        Algorithm::Zookeeper,
+        Algorithm::Etcd,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -42,7 +47,9 @@ impl Algorithm {
     /// One-line description for `electsim list`.
     pub fn summary(self) -> &'static str {
         match self {
-            Algorithm::Bully => "Garcia-Molina's Bully: highest live id wins (optional quorum guard)",
+            Algorithm::Bully => {
+                "Garcia-Molina's Bully: highest live id wins (optional quorum guard)"
+            }
             Algorithm::Ring => "Chang-Roberts on a logical ring (LeLann variant available)",
             Algorithm::Raft => "Raft leader election (pre-vote, check-quorum options)",
             Algorithm::Zookeeper => "ZooKeeper ephemeral-sequential recipe on a simulated service",

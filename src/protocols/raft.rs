@@ -18,7 +18,10 @@
 
 use crate::protocols::Param;
 use crate::scenario::FieldError;
-use crate::sim::{Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, SimTime, TimerKey};
+use crate::sim::{
+    Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, SimTime,
+    TimerKey,
+};
 
 /// Raft options (scenario table `[raft]`).
 #[derive(Clone, Debug, PartialEq)]
@@ -54,12 +57,36 @@ impl Default for RaftConfig {
 
 /// Parameters of the `[raft]` scenario table.
 pub const PARAMS: &[Param] = &[
-    Param { key: "raft.election_timeout", default: "[\"150ms\", \"300ms\"]", doc: "election timeout range [min, max], redrawn uniformly at every reset" },
-    Param { key: "raft.heartbeat", default: "\"50ms\"", doc: "leader heartbeat (empty AppendEntries) interval" },
-    Param { key: "raft.pre_vote", default: "false", doc: "pre-vote phase before starting a real election (dissertation §9.6)" },
-    Param { key: "raft.check_quorum", default: "false", doc: "leader steps down without a majority; followers in a leader lease ignore RequestVote" },
-    Param { key: "raft.persist_vote", default: "true", doc: "persist term and vote; false injects a classic bug (double votes after restart)" },
-    Param { key: "raft.stale_nodes", default: "[]", doc: "node ids that start with a shorter log (not electable against up-to-date voters)" },
+    Param {
+        key: "raft.election_timeout",
+        default: "[\"150ms\", \"300ms\"]",
+        doc: "election timeout range [min, max], redrawn uniformly at every reset",
+    },
+    Param {
+        key: "raft.heartbeat",
+        default: "\"50ms\"",
+        doc: "leader heartbeat (empty AppendEntries) interval",
+    },
+    Param {
+        key: "raft.pre_vote",
+        default: "false",
+        doc: "pre-vote phase before starting a real election (dissertation §9.6)",
+    },
+    Param {
+        key: "raft.check_quorum",
+        default: "false",
+        doc: "leader steps down without a majority; followers in a leader lease ignore RequestVote",
+    },
+    Param {
+        key: "raft.persist_vote",
+        default: "true",
+        doc: "persist term and vote; false injects a classic bug (double votes after restart)",
+    },
+    Param {
+        key: "raft.stale_nodes",
+        default: "[]",
+        doc: "node ids that start with a shorter log (not electable against up-to-date voters)",
+    },
 ];
 
 /// The `[raft]` table as written.
@@ -78,7 +105,9 @@ impl RawRaft {
     /// Apply defaults and check values; field paths are relative to `[raft]`.
     pub fn validate(&self, nodes: u32) -> Result<RaftConfig, FieldError> {
         let d = RaftConfig::default();
-        let [min, max] = self.election_timeout.unwrap_or([d.election_timeout_min, d.election_timeout_max]);
+        let [min, max] = self
+            .election_timeout
+            .unwrap_or([d.election_timeout_min, d.election_timeout_max]);
         if min.0 == 0 || min > max {
             return Err(FieldError::new(
                 "election_timeout",
@@ -88,12 +117,20 @@ impl RawRaft {
         }
         let heartbeat = self.heartbeat.unwrap_or(d.heartbeat);
         if heartbeat.0 == 0 {
-            return Err(FieldError::new("heartbeat", format!("\"{heartbeat}\""), "a positive duration, usually well below the election timeout"));
+            return Err(FieldError::new(
+                "heartbeat",
+                format!("\"{heartbeat}\""),
+                "a positive duration, usually well below the election timeout",
+            ));
         }
         let mut stale_nodes = Vec::new();
         for (i, &n) in self.stale_nodes.iter().flatten().enumerate() {
             if n < 0 || n >= i64::from(nodes) {
-                return Err(FieldError::new(format!("stale_nodes.{i}"), n, format!("a node id in 0..{nodes}")));
+                return Err(FieldError::new(
+                    format!("stale_nodes.{i}"),
+                    n,
+                    format!("a node id in 0..{nodes}"),
+                ));
             }
             stale_nodes.push(n as NodeId);
         }
@@ -118,14 +155,31 @@ pub const LOG_STALE: LogPos = (1, 5);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RaftMsg {
-    RequestVote { term: u64, last_log: LogPos },
-    VoteResponse { term: u64, granted: bool },
+    RequestVote {
+        term: u64,
+        last_log: LogPos,
+    },
+    VoteResponse {
+        term: u64,
+        granted: bool,
+    },
     /// Pre-vote request for `term` (the term the sender would campaign in).
-    PreVote { term: u64, last_log: LogPos },
-    PreVoteResponse { term: u64, granted: bool },
+    PreVote {
+        term: u64,
+        last_log: LogPos,
+    },
+    PreVoteResponse {
+        term: u64,
+        granted: bool,
+    },
     /// An empty AppendEntries (heartbeat).
-    AppendEntries { term: u64 },
-    AppendResponse { term: u64, success: bool },
+    AppendEntries {
+        term: u64,
+    },
+    AppendResponse {
+        term: u64,
+        success: bool,
+    },
 }
 
 impl Message for RaftMsg {
@@ -222,13 +276,19 @@ impl Raft {
         let c = ctx.config;
         out.set_timer(
             RaftTimer::Election,
-            Delay::Uniform { min: c.election_timeout_min, max: c.election_timeout_max },
+            Delay::Uniform {
+                min: c.election_timeout_min,
+                max: c.election_timeout_max,
+            },
         );
     }
 
     fn persist(&self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
         if ctx.config.persist_vote {
-            out.persist(RaftDurable { term: self.term, voted_for: self.voted_for });
+            out.persist(RaftDurable {
+                term: self.term,
+                voted_for: self.voted_for,
+            });
         }
     }
 
@@ -268,13 +328,18 @@ impl Raft {
         self.votes[self.id as usize] = true;
         self.vote_count = 1;
         self.leader = None;
-        if ctx.config.pre_vote && self.role != Role::PreCandidate {
+        // Under pre-vote every timeout (including a pre-vote round that timed out) starts a
+        // fresh pre-vote round; only a majority of pre-votes leads to a real candidacy.
+        if ctx.config.pre_vote {
             self.role = Role::PreCandidate;
             self.reset_election_timer(ctx, out);
             if 2 * self.vote_count > ctx.nodes {
                 return self.become_candidate(ctx, out);
             }
-            out.broadcast(RaftMsg::PreVote { term: self.term + 1, last_log: self.log });
+            out.broadcast(RaftMsg::PreVote {
+                term: self.term + 1,
+                last_log: self.log,
+            });
             return;
         }
         self.become_candidate(ctx, out);
@@ -293,11 +358,18 @@ impl Raft {
         if 2 * self.vote_count > ctx.nodes {
             return self.become_leader(ctx, out);
         }
-        out.broadcast(RaftMsg::RequestVote { term: self.term, last_log: self.log });
+        out.broadcast(RaftMsg::RequestVote {
+            term: self.term,
+            last_log: self.log,
+        });
     }
 
     fn become_leader(&mut self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
-        debug_assert_eq!(self.role, Role::Candidate, "only a candidate becomes leader");
+        debug_assert_eq!(
+            self.role,
+            Role::Candidate,
+            "only a candidate becomes leader"
+        );
         self.role = Role::Leader;
         self.leader = Some(self.id);
         out.cancel_timer(RaftTimer::Election);
@@ -305,7 +377,10 @@ impl Raft {
         out.set_timer(RaftTimer::Heartbeat, Delay::Fixed(ctx.config.heartbeat));
         if ctx.config.check_quorum {
             self.active = vec![false; ctx.nodes as usize];
-            out.set_timer(RaftTimer::CheckQuorum, Delay::Fixed(ctx.config.election_timeout_min));
+            out.set_timer(
+                RaftTimer::CheckQuorum,
+                Delay::Fixed(ctx.config.election_timeout_min),
+            );
         }
     }
 
@@ -374,7 +449,13 @@ impl Protocol for Raft {
                     self.persist(ctx, out);
                     self.reset_election_timer(ctx, out);
                 }
-                out.send(from, RaftMsg::VoteResponse { term: self.term, granted: grant });
+                out.send(
+                    from,
+                    RaftMsg::VoteResponse {
+                        term: self.term,
+                        granted: grant,
+                    },
+                );
             }
             RaftMsg::VoteResponse { term, granted } => {
                 if self.role == Role::Candidate
@@ -387,7 +468,13 @@ impl Protocol for Raft {
             }
             RaftMsg::PreVote { term, last_log } => {
                 let grant = term > self.term && self.log_ok(last_log) && !self.in_lease(ctx);
-                out.send(from, RaftMsg::PreVoteResponse { term: if grant { term } else { self.term }, granted: grant });
+                out.send(
+                    from,
+                    RaftMsg::PreVoteResponse {
+                        term: if grant { term } else { self.term },
+                        granted: grant,
+                    },
+                );
             }
             RaftMsg::PreVoteResponse { term, granted } => {
                 if self.role == Role::PreCandidate
@@ -401,7 +488,13 @@ impl Protocol for Raft {
             RaftMsg::AppendEntries { term } => {
                 if term < self.term {
                     // Reject so a stale leader learns the newer term (§5.1).
-                    out.send(from, RaftMsg::AppendResponse { term: self.term, success: false });
+                    out.send(
+                        from,
+                        RaftMsg::AppendResponse {
+                            term: self.term,
+                            success: false,
+                        },
+                    );
                     return;
                 }
                 if self.role == Role::Leader {
@@ -412,7 +505,13 @@ impl Protocol for Raft {
                 self.leader = Some(from);
                 self.last_leader_contact = Some(ctx.now);
                 self.reset_election_timer(ctx, out);
-                out.send(from, RaftMsg::AppendResponse { term: self.term, success: true });
+                out.send(
+                    from,
+                    RaftMsg::AppendResponse {
+                        term: self.term,
+                        success: true,
+                    },
+                );
             }
             RaftMsg::AppendResponse { .. } => {}
         }
@@ -435,21 +534,34 @@ impl Protocol for Raft {
                 if self.role != Role::Leader {
                     return;
                 }
-                let heard = 1 + self.active.iter().enumerate().filter(|&(i, &a)| a && i as u32 != self.id).count() as u32;
+                let heard = 1 + self
+                    .active
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, &a)| a && i as u32 != self.id)
+                    .count() as u32;
                 if 2 * heard <= ctx.nodes {
                     self.role = Role::Follower;
                     self.leader = None;
                     self.stop_leading(ctx, out);
                 } else {
                     self.active.iter_mut().for_each(|a| *a = false);
-                    out.set_timer(RaftTimer::CheckQuorum, Delay::Fixed(ctx.config.election_timeout_min));
+                    out.set_timer(
+                        RaftTimer::CheckQuorum,
+                        Delay::Fixed(ctx.config.election_timeout_min),
+                    );
                 }
             }
         }
     }
 
     fn status(&self) -> NodeStatus {
-        NodeStatus { role: self.role, term: self.term, leader: self.leader, voted_for: self.voted_for }
+        NodeStatus {
+            role: self.role,
+            term: self.term,
+            leader: self.leader,
+            voted_for: self.voted_for,
+        }
     }
 
     fn claims_election_safety(_config: &RaftConfig) -> bool {
@@ -463,7 +575,13 @@ mod tests {
     use crate::sim::Effect;
 
     fn ctx(id: NodeId, cfg: &RaftConfig) -> Ctx<'_, RaftConfig> {
-        Ctx { id, nodes: 5, service: 0, now: SimTime(0), config: cfg }
+        Ctx {
+            id,
+            nodes: 5,
+            service: 0,
+            now: SimTime(0),
+            config: cfg,
+        }
     }
 
     fn boot(id: NodeId, cfg: &RaftConfig) -> Raft {
@@ -481,12 +599,46 @@ mod tests {
         let cfg = RaftConfig::default();
         let mut n = boot(0, &cfg);
         let mut out = Out::default();
-        n.on_message(&ctx(0, &cfg), 1, RaftMsg::RequestVote { term: 2, last_log: LOG_UP_TO_DATE }, &mut out);
-        assert_eq!(responses(&out), vec![RaftMsg::VoteResponse { term: 2, granted: true }]);
-        assert!(out.effects.iter().any(|e| matches!(e, Effect::Persist(RaftDurable { term: 2, voted_for: Some(1) }))));
+        n.on_message(
+            &ctx(0, &cfg),
+            1,
+            RaftMsg::RequestVote {
+                term: 2,
+                last_log: LOG_UP_TO_DATE,
+            },
+            &mut out,
+        );
+        assert_eq!(
+            responses(&out),
+            vec![RaftMsg::VoteResponse {
+                term: 2,
+                granted: true
+            }]
+        );
+        assert!(out.effects.iter().any(|e| matches!(
+            e,
+            Effect::Persist(RaftDurable {
+                term: 2,
+                voted_for: Some(1)
+            })
+        )));
         let mut out = Out::default();
-        n.on_message(&ctx(0, &cfg), 2, RaftMsg::RequestVote { term: 2, last_log: LOG_UP_TO_DATE }, &mut out);
-        assert_eq!(responses(&out), vec![RaftMsg::VoteResponse { term: 2, granted: false }]);
+        n.on_message(
+            &ctx(0, &cfg),
+            2,
+            RaftMsg::RequestVote {
+                term: 2,
+                last_log: LOG_UP_TO_DATE,
+            },
+            &mut out,
+        );
+        assert_eq!(
+            responses(&out),
+            vec![RaftMsg::VoteResponse {
+                term: 2,
+                granted: false
+            }]
+        );
     }
 
     #[test]
@@ -495,8 +647,22 @@ mod tests {
         let cfg = RaftConfig::default();
         let mut n = boot(0, &cfg);
         let mut out = Out::default();
-        n.on_message(&ctx(0, &cfg), 3, RaftMsg::RequestVote { term: 2, last_log: LOG_STALE }, &mut out);
-        assert_eq!(responses(&out), vec![RaftMsg::VoteResponse { term: 2, granted: false }]);
+        n.on_message(
+            &ctx(0, &cfg),
+            3,
+            RaftMsg::RequestVote {
+                term: 2,
+                last_log: LOG_STALE,
+            },
+            &mut out,
+        );
+        assert_eq!(
+            responses(&out),
+            vec![RaftMsg::VoteResponse {
+                term: 2,
+                granted: false
+            }]
+        );
         assert_eq!(n.term, 2, "the term is still adopted");
     }
 
@@ -508,13 +674,36 @@ mod tests {
         n.on_timer(&ctx(0, &cfg), RaftTimer::Election, &mut out);
         assert_eq!(n.role, Role::Candidate);
         for voter in [1, 2] {
-            n.on_message(&ctx(0, &cfg), voter, RaftMsg::VoteResponse { term: n.term, granted: true }, &mut out);
+            n.on_message(
+                &ctx(0, &cfg),
+                voter,
+                RaftMsg::VoteResponse {
+                    term: n.term,
+                    granted: true,
+                },
+                &mut out,
+            );
         }
         assert_eq!(n.role, Role::Leader);
         let mut out = Out::default();
-        n.on_message(&ctx(0, &cfg), 4, RaftMsg::AppendEntries { term: 9 }, &mut out);
-        assert_eq!(n.status(), NodeStatus { role: Role::Follower, term: 9, leader: Some(4), voted_for: None });
-        assert!(out.effects.contains(&Effect::CancelTimer { key: RaftTimer::Heartbeat }));
+        n.on_message(
+            &ctx(0, &cfg),
+            4,
+            RaftMsg::AppendEntries { term: 9 },
+            &mut out,
+        );
+        assert_eq!(
+            n.status(),
+            NodeStatus {
+                role: Role::Follower,
+                term: 9,
+                leader: Some(4),
+                voted_for: None
+            }
+        );
+        assert!(out.effects.contains(&Effect::CancelTimer {
+            key: RaftTimer::Heartbeat
+        }));
     }
 
     #[test]
@@ -524,56 +713,148 @@ mod tests {
         let mut out = Out::default();
         n.on_timer(&ctx(0, &cfg), RaftTimer::Election, &mut out);
         for _ in 0..3 {
-            n.on_message(&ctx(0, &cfg), 1, RaftMsg::VoteResponse { term: n.term, granted: true }, &mut out);
+            n.on_message(
+                &ctx(0, &cfg),
+                1,
+                RaftMsg::VoteResponse {
+                    term: n.term,
+                    granted: true,
+                },
+                &mut out,
+            );
         }
-        assert_eq!(n.role, Role::Candidate, "one voter plus self is not a majority of 5");
+        assert_eq!(
+            n.role,
+            Role::Candidate,
+            "one voter plus self is not a majority of 5"
+        );
     }
 
     #[test]
     fn pre_vote_does_not_raise_terms() {
         // Dissertation §9.6: a pre-candidate only increments its term after a majority of pre-votes.
-        let cfg = RaftConfig { pre_vote: true, ..RaftConfig::default() };
+        let cfg = RaftConfig {
+            pre_vote: true,
+            ..RaftConfig::default()
+        };
         let mut n = boot(0, &cfg);
         let mut out = Out::default();
         n.on_timer(&ctx(0, &cfg), RaftTimer::Election, &mut out);
         assert_eq!((n.role, n.term), (Role::PreCandidate, 1));
-        assert_eq!(responses(&out), vec![RaftMsg::PreVote { term: 2, last_log: LOG_UP_TO_DATE }]);
+        assert_eq!(
+            responses(&out),
+            vec![RaftMsg::PreVote {
+                term: 2,
+                last_log: LOG_UP_TO_DATE
+            }]
+        );
         // A peer that follows a live leader refuses, and keeps its term.
         let mut peer = boot(1, &cfg);
         let mut o = Out::default();
         peer.on_message(&ctx(1, &cfg), 2, RaftMsg::AppendEntries { term: 1 }, &mut o);
         let mut o = Out::default();
-        peer.on_message(&ctx(1, &cfg), 0, RaftMsg::PreVote { term: 2, last_log: LOG_UP_TO_DATE }, &mut o);
-        assert_eq!(responses(&o), vec![RaftMsg::PreVoteResponse { term: 1, granted: false }]);
+        peer.on_message(
+            &ctx(1, &cfg),
+            0,
+            RaftMsg::PreVote {
+                term: 2,
+                last_log: LOG_UP_TO_DATE,
+            },
+            &mut o,
+        );
+        assert_eq!(
+            responses(&o),
+            vec![RaftMsg::PreVoteResponse {
+                term: 1,
+                granted: false
+            }]
+        );
         assert_eq!(peer.term, 1);
         // Two granted pre-votes make a majority of 5 -> real candidacy in term 2.
         for v in [3, 4] {
-            n.on_message(&ctx(0, &cfg), v, RaftMsg::PreVoteResponse { term: 2, granted: true }, &mut out);
+            n.on_message(
+                &ctx(0, &cfg),
+                v,
+                RaftMsg::PreVoteResponse {
+                    term: 2,
+                    granted: true,
+                },
+                &mut out,
+            );
         }
         assert_eq!((n.role, n.term), (Role::Candidate, 2));
     }
 
     #[test]
+    fn timed_out_pre_vote_round_does_not_escalate() {
+        // Dissertation §9.6: without a majority of pre-votes the term must not move.
+        let cfg = RaftConfig {
+            pre_vote: true,
+            ..RaftConfig::default()
+        };
+        let mut n = boot(0, &cfg);
+        for _ in 0..3 {
+            let mut out = Out::default();
+            n.on_timer(&ctx(0, &cfg), RaftTimer::Election, &mut out);
+            assert_eq!((n.role, n.term), (Role::PreCandidate, 1));
+        }
+    }
+
+    #[test]
     fn check_quorum_leader_steps_down_alone() {
-        let cfg = RaftConfig { check_quorum: true, ..RaftConfig::default() };
+        let cfg = RaftConfig {
+            check_quorum: true,
+            ..RaftConfig::default()
+        };
         let mut n = boot(0, &cfg);
         let mut out = Out::default();
         n.on_timer(&ctx(0, &cfg), RaftTimer::Election, &mut out);
         for v in [1, 2] {
-            n.on_message(&ctx(0, &cfg), v, RaftMsg::VoteResponse { term: n.term, granted: true }, &mut out);
+            n.on_message(
+                &ctx(0, &cfg),
+                v,
+                RaftMsg::VoteResponse {
+                    term: n.term,
+                    granted: true,
+                },
+                &mut out,
+            );
         }
         assert_eq!(n.role, Role::Leader);
-        n.on_message(&ctx(0, &cfg), 1, RaftMsg::AppendResponse { term: n.term, success: true }, &mut out);
+        n.on_message(
+            &ctx(0, &cfg),
+            1,
+            RaftMsg::AppendResponse {
+                term: n.term,
+                success: true,
+            },
+            &mut out,
+        );
         n.on_timer(&ctx(0, &cfg), RaftTimer::CheckQuorum, &mut out);
-        assert_eq!(n.role, Role::Follower, "heard from 1 of 4 peers: no majority");
+        assert_eq!(
+            n.role,
+            Role::Follower,
+            "heard from 1 of 4 peers: no majority"
+        );
     }
 
     #[test]
     fn restart_without_persisted_vote_forgets_it() {
-        let cfg = RaftConfig { persist_vote: false, ..RaftConfig::default() };
+        let cfg = RaftConfig {
+            persist_vote: false,
+            ..RaftConfig::default()
+        };
         let mut n = boot(0, &cfg);
         let mut out = Out::default();
-        n.on_message(&ctx(0, &cfg), 1, RaftMsg::RequestVote { term: 2, last_log: LOG_UP_TO_DATE }, &mut out);
+        n.on_message(
+            &ctx(0, &cfg),
+            1,
+            RaftMsg::RequestVote {
+                term: 2,
+                last_log: LOG_UP_TO_DATE,
+            },
+            &mut out,
+        );
         assert!(!out.effects.iter().any(|e| matches!(e, Effect::Persist(_))));
     }
 }

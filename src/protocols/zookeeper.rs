@@ -15,7 +15,11 @@ pub struct RawZookeeper {}
 pub struct ZookeeperConfig {}
 
 impl RawZookeeper {
-    pub fn validate(&self, nodes: u32, _service: &super::coordinator::ServiceConfig) -> Result<ZookeeperConfig, FieldError> {
+    pub fn validate(
+        &self,
+        nodes: u32,
+        _service: &super::coordinator::ServiceConfig,
+    ) -> Result<ZookeeperConfig, FieldError> {
         let _ = nodes;
         Ok(ZookeeperConfig {})
     }
@@ -54,10 +58,21 @@ impl Protocol for Zookeeper {
     fn boot(_ctx: &Ctx<'_, ZookeeperConfig>, _d: Option<&()>, _out: &mut Out<Self>) -> Self {
         Zookeeper
     }
-    fn on_message(&mut self, _ctx: &Ctx<'_, ZookeeperConfig>, _from: NodeId, msg: ZookeeperMsg, _out: &mut Out<Self>) {
+    fn on_message(
+        &mut self,
+        _ctx: &Ctx<'_, ZookeeperConfig>,
+        _from: NodeId,
+        msg: ZookeeperMsg,
+        _out: &mut Out<Self>,
+    ) {
         match msg {}
     }
-    fn on_timer(&mut self, _ctx: &Ctx<'_, ZookeeperConfig>, t: ZookeeperTimer, _out: &mut Out<Self>) {
+    fn on_timer(
+        &mut self,
+        _ctx: &Ctx<'_, ZookeeperConfig>,
+        t: ZookeeperTimer,
+        _out: &mut Out<Self>,
+    ) {
         match t {}
     }
     fn status(&self) -> NodeStatus {

@@ -1,10 +1,10 @@
 //! The report of one run: the `run --format json` contract and the table for people.
 
-use crate::sim::metrics::Stats as Summary;
 use crate::scenario::Scenario;
 use crate::sim::Outcome;
 use crate::sim::invariants::Violation;
 use crate::sim::metrics::RunMetrics;
+use crate::sim::metrics::Stats as Summary;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -90,12 +90,42 @@ impl RunReport {
     pub fn table(&self) -> String {
         let ms = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.1}"));
         let mut s = String::new();
-        let _ = writeln!(s, "scenario      {} ({} nodes, {}, seed {})", self.scenario, self.nodes, self.algorithm, self.seed);
-        let _ = writeln!(s, "virtual time  {:.1} s, {} events", self.duration_s, self.events);
-        let _ = writeln!(s, "elections     {}   leader changes {}   availability {:.2}%", self.elections, self.leader_changes, self.availability * 100.0);
-        let _ = writeln!(s, "              {:>10} {:>10} {:>10} {:>10}", "mean", "p50", "p99", "max");
-        for (name, st) in [("election ms", &self.election_ms), ("failover ms", &self.failover_ms), ("detect ms", &self.detect_ms), ("converge ms", &self.converge_ms)] {
-            let _ = writeln!(s, "{name:<13} {:>10} {:>10} {:>10} {:>10}", ms(st.mean), ms(st.p50), ms(st.p99), ms(st.max));
+        let _ = writeln!(
+            s,
+            "scenario      {} ({} nodes, {}, seed {})",
+            self.scenario, self.nodes, self.algorithm, self.seed
+        );
+        let _ = writeln!(
+            s,
+            "virtual time  {:.1} s, {} events",
+            self.duration_s, self.events
+        );
+        let _ = writeln!(
+            s,
+            "elections     {}   leader changes {}   availability {:.2}%",
+            self.elections,
+            self.leader_changes,
+            self.availability * 100.0
+        );
+        let _ = writeln!(
+            s,
+            "              {:>10} {:>10} {:>10} {:>10}",
+            "mean", "p50", "p99", "max"
+        );
+        for (name, st) in [
+            ("election ms", &self.election_ms),
+            ("failover ms", &self.failover_ms),
+            ("detect ms", &self.detect_ms),
+            ("converge ms", &self.converge_ms),
+        ] {
+            let _ = writeln!(
+                s,
+                "{name:<13} {:>10} {:>10} {:>10} {:>10}",
+                ms(st.mean),
+                ms(st.p50),
+                ms(st.p99),
+                ms(st.max)
+            );
         }
         let _ = writeln!(
             s,
@@ -113,7 +143,13 @@ impl RunReport {
         );
         let _ = writeln!(s, "invariants    {} violations", self.invariant_violations);
         for v in &self.violations {
-            let _ = writeln!(s, "  - {} at {:.3} ms: {}", v.property, v.at_ns as f64 / 1e6, v.detail);
+            let _ = writeln!(
+                s,
+                "  - {} at {:.3} ms: {}",
+                v.property,
+                v.at_ns as f64 / 1e6,
+                v.detail
+            );
         }
         let _ = writeln!(s, "trace digest  {}", self.trace_digest);
         let _ = writeln!(s, "replay        {}", self.replay);

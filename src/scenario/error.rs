@@ -16,13 +16,25 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, value: impl fmt::Display, expected: impl Into<String>) -> Self {
-        FieldError { field: field.into(), value: value.to_string(), expected: expected.into() }
+    pub fn new(
+        field: impl Into<String>,
+        value: impl fmt::Display,
+        expected: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            field: field.into(),
+            value: value.to_string(),
+            expected: expected.into(),
+        }
     }
 
     /// Prefix the field path with a section name (`election_timeout` -> `raft.election_timeout`).
     pub fn within(mut self, section: &str) -> Self {
-        self.field = if self.field.is_empty() { section.to_string() } else { format!("{section}.{}", self.field) };
+        self.field = if self.field.is_empty() {
+            section.to_string()
+        } else {
+            format!("{section}.{}", self.field)
+        };
         self
     }
 }
@@ -31,7 +43,11 @@ impl FieldError {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Origin {
     /// A position in the scenario file (1-based line and column) with the source line.
-    File { line: usize, column: usize, source_line: String },
+    File {
+        line: usize,
+        column: usize,
+        source_line: String,
+    },
     /// A `--set key=value` override.
     Override(String),
     /// A value of a `[sweep]` axis.
@@ -44,27 +60,44 @@ pub enum Origin {
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     #[error("cannot read scenario file `{path}`: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// TOML syntax or schema error (unknown key, wrong type) reported by the parser.
     #[error("{}", render_parse(.path, .message, .origin))]
-    Parse { path: PathBuf, message: String, origin: Origin },
+    Parse {
+        path: PathBuf,
+        message: String,
+        origin: Origin,
+    },
     /// A value that parsed but is not valid.
     #[error("{}", render_field(.path, .error, .origin))]
-    Field { path: PathBuf, error: FieldError, origin: Origin },
+    Field {
+        path: PathBuf,
+        error: FieldError,
+        origin: Origin,
+    },
 }
 
 fn location(path: &std::path::Path, origin: &Origin) -> String {
     match origin {
         Origin::File { line, column, .. } => format!("{}:{line}:{column}", path.display()),
         Origin::Override(s) => format!("{} (from --set {s})", path.display()),
-        Origin::SweepAxis { axis, value } => format!("{} (sweep axis `{axis}` = {value})", path.display()),
+        Origin::SweepAxis { axis, value } => {
+            format!("{} (sweep axis `{axis}` = {value})", path.display())
+        }
         Origin::Unlocated => format!("{}", path.display()),
     }
 }
 
 fn snippet(origin: &Origin) -> String {
     match origin {
-        Origin::File { line, column, source_line } => {
+        Origin::File {
+            line,
+            column,
+            source_line,
+        } => {
             let gutter = line.to_string().len();
             format!(
                 "\n{:gutter$} |\n{line} | {source_line}\n{:gutter$} | {}^",
@@ -78,7 +111,12 @@ fn snippet(origin: &Origin) -> String {
 }
 
 fn render_parse(path: &std::path::Path, message: &str, origin: &Origin) -> String {
-    format!("{}: {}{}", location(path, origin), message.trim_end(), snippet(origin))
+    format!(
+        "{}: {}{}",
+        location(path, origin),
+        message.trim_end(),
+        snippet(origin)
+    )
 }
 
 fn render_field(path: &std::path::Path, e: &FieldError, origin: &Origin) -> String {
@@ -111,7 +149,9 @@ pub fn locate(text: &str, field: &str) -> Option<Origin> {
     let mut table = Some(doc.get_ref());
     for seg in field.split('.') {
         let next = if let Some(t) = table {
-            t.iter().find(|(k, _)| k.get_ref().as_ref() == seg).map(|(_, v)| v)
+            t.iter()
+                .find(|(k, _)| k.get_ref().as_ref() == seg)
+                .map(|(_, v)| v)
         } else if let (Some(toml::de::DeValue::Array(a)), Ok(i)) = (cur, seg.parse::<usize>()) {
             a.get(i)
         } else {
@@ -123,7 +163,11 @@ pub fn locate(text: &str, field: &str) -> Option<Origin> {
         table = v.get_ref().as_table();
     }
     let (line, column, source_line) = line_col(text, span.start);
-    Some(Origin::File { line, column, source_line })
+    Some(Origin::File {
+        line,
+        column,
+        source_line,
+    })
 }
 
 /// The closest candidate by edit distance, for "did you mean" hints.
@@ -156,16 +200,24 @@ mod tests {
 
     #[test]
     fn locates_nested_and_array_fields() {
-        let text = "name = \"x\"\n[network]\nloss = 1.5\n[[fault]]\nat = \"1s\"\n[[fault]]\nat = \"9s\"\n";
-        let Some(Origin::File { line, column, .. }) = locate(text, "network.loss") else { panic!() };
+        let text =
+            "name = \"x\"\n[network]\nloss = 1.5\n[[fault]]\nat = \"1s\"\n[[fault]]\nat = \"9s\"\n";
+        let Some(Origin::File { line, column, .. }) = locate(text, "network.loss") else {
+            panic!()
+        };
         assert_eq!((line, column), (3, 8));
-        let Some(Origin::File { line, .. }) = locate(text, "fault.1.at") else { panic!() };
+        let Some(Origin::File { line, .. }) = locate(text, "fault.1.at") else {
+            panic!()
+        };
         assert_eq!(line, 7);
     }
 
     #[test]
     fn suggests_nearest_key() {
-        assert_eq!(nearest("heartbeet", ["heartbeat", "pre_vote"]), Some("heartbeat"));
+        assert_eq!(
+            nearest("heartbeet", ["heartbeat", "pre_vote"]),
+            Some("heartbeat")
+        );
         assert_eq!(nearest("zzz", ["heartbeat"]), None);
     }
 }

@@ -52,12 +52,14 @@ impl Assignment {
     /// Parse `key=value` as given to `--set`. The value is read as a TOML value, and as a
     /// plain string when it is not one (`--set duration=10s`).
     pub fn parse_set(text: &str) -> Result<Assignment, String> {
-        let (key, value) = text
-            .split_once('=')
-            .ok_or_else(|| format!("`--set {text}`: expected KEY=VALUE, e.g. --set network.loss=0.05"))?;
+        let (key, value) = text.split_once('=').ok_or_else(|| {
+            format!("`--set {text}`: expected KEY=VALUE, e.g. --set network.loss=0.05")
+        })?;
         let key = key.trim();
         if key.is_empty() || key.split('.').any(str::is_empty) {
-            return Err(format!("`--set {text}`: `{key}` is not a dotted key like `raft.pre_vote`"));
+            return Err(format!(
+                "`--set {text}`: `{key}` is not a dotted key like `raft.pre_vote`"
+            ));
         }
         Ok(Assignment {
             key: key.to_string(),
@@ -97,8 +99,10 @@ pub const MAX_SWEEP_POINTS: usize = 100_000;
 impl ScenarioFile {
     /// Read and schema-check a file (syntax, unknown keys, types), with positions.
     pub fn read(path: &Path) -> Result<ScenarioFile, ScenarioError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::from_text(path, text)
     }
 
@@ -107,13 +111,25 @@ impl ScenarioFile {
         let parse_err = |e: toml::de::Error| {
             let origin = e.span().map_or(Origin::Unlocated, |s| {
                 let (line, column, source_line) = line_col(&text, s.start);
-                Origin::File { line, column, source_line }
+                Origin::File {
+                    line,
+                    column,
+                    source_line,
+                }
             });
-            ScenarioError::Parse { path: path.to_path_buf(), message: with_hint(e.message()), origin }
+            ScenarioError::Parse {
+                path: path.to_path_buf(),
+                message: with_hint(e.message()),
+                origin,
+            }
         };
         let table: toml::Table = toml::from_str(&text).map_err(parse_err)?;
         toml::from_str::<RawScenario>(&text).map_err(parse_err)?;
-        Ok(ScenarioFile { path: path.to_path_buf(), text, table })
+        Ok(ScenarioFile {
+            path: path.to_path_buf(),
+            text,
+            table,
+        })
     }
 
     /// The sweep axes in file order (nested keys flattened to dotted paths).
@@ -125,7 +141,8 @@ impl ScenarioFile {
         for (i, a) in axes.iter().enumerate() {
             let bad = |expected: &str, value: String| ScenarioError::Field {
                 path: self.path.clone(),
-                origin: locate(&self.text, &format!("sweep.{}", a.key)).unwrap_or(Origin::Unlocated),
+                origin: locate(&self.text, &format!("sweep.{}", a.key))
+                    .unwrap_or(Origin::Unlocated),
                 error: FieldError::new(format!("sweep.{}", a.key), value, expected),
             };
             if a.key == "sweep" || a.key.starts_with("sweep.") {
@@ -143,12 +160,20 @@ impl ScenarioFile {
                 return Err(bad("each key once", a.key.clone()));
             }
         }
-        let points: usize = axes.iter().map(|a| a.values.len()).try_fold(1usize, |acc, n| acc.checked_mul(n)).unwrap_or(usize::MAX);
+        let points: usize = axes
+            .iter()
+            .map(|a| a.values.len())
+            .try_fold(1usize, |acc, n| acc.checked_mul(n))
+            .unwrap_or(usize::MAX);
         if points > MAX_SWEEP_POINTS {
             return Err(ScenarioError::Field {
                 path: self.path.clone(),
                 origin: locate(&self.text, "sweep").unwrap_or(Origin::Unlocated),
-                error: FieldError::new("sweep", format!("{points} points"), format!("at most {MAX_SWEEP_POINTS} sweep points")),
+                error: FieldError::new(
+                    "sweep",
+                    format!("{points} points"),
+                    format!("at most {MAX_SWEEP_POINTS} sweep points"),
+                ),
             });
         }
         Ok(axes)
@@ -159,41 +184,70 @@ impl ScenarioFile {
         let mut table = self.table.clone();
         table.remove("sweep");
         for a in assignments {
-            set_path(&mut table, &a.key, a.value.clone()).map_err(|expected| ScenarioError::Field {
-                path: self.path.clone(),
-                error: FieldError::new(a.key.clone(), a.value.to_string(), expected),
-                origin: a.origin.clone(),
+            set_path(&mut table, &a.key, a.value.clone()).map_err(|expected| {
+                ScenarioError::Field {
+                    path: self.path.clone(),
+                    error: FieldError::new(a.key.clone(), a.value.to_string(), expected),
+                    origin: a.origin.clone(),
+                }
             })?;
         }
-        let raw: RawScenario = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
-            let origin = assignments.last().map_or(Origin::Unlocated, |a| a.origin.clone());
-            let message = with_hint(e.message());
-            let origin = match origin {
-                Origin::Override(_) | Origin::SweepAxis { .. } => origin,
-                _ => Origin::Unlocated,
-            };
-            ScenarioError::Parse { path: self.path.clone(), message, origin }
-        })?;
+        let raw: RawScenario =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    let origin = assignments
+                        .last()
+                        .map_or(Origin::Unlocated, |a| a.origin.clone());
+                    let message = with_hint(e.message());
+                    let origin = match origin {
+                        Origin::Override(_) | Origin::SweepAxis { .. } => origin,
+                        _ => Origin::Unlocated,
+                    };
+                    ScenarioError::Parse {
+                        path: self.path.clone(),
+                        message,
+                        origin,
+                    }
+                })?;
         validate(&raw).map_err(|error| {
             let origin = assignments
                 .iter()
                 .rev()
-                .find(|a| error.field == a.key || error.field.starts_with(&format!("{}.", a.key)) || a.key.starts_with(&format!("{}.", error.field)))
+                .find(|a| {
+                    error.field == a.key
+                        || error.field.starts_with(&format!("{}.", a.key))
+                        || a.key.starts_with(&format!("{}.", error.field))
+                })
                 .map(|a| a.origin.clone())
                 .or_else(|| locate(&self.text, &error.field))
                 .unwrap_or(Origin::Unlocated);
-            ScenarioError::Field { path: self.path.clone(), error, origin }
+            ScenarioError::Field {
+                path: self.path.clone(),
+                error,
+                origin,
+            }
         })
     }
 }
 
 fn flatten_axes(prefix: &str, t: &toml::Table, out: &mut Vec<Axis>) {
     for (k, v) in t {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match v {
             toml::Value::Table(sub) => flatten_axes(&key, sub, out),
-            toml::Value::Array(values) => out.push(Axis { key, values: values.clone() }),
-            other => out.push(Axis { key, values: vec![other.clone()] }),
+            toml::Value::Array(values) => out.push(Axis {
+                key,
+                values: values.clone(),
+            }),
+            other => out.push(Axis {
+                key,
+                values: vec![other.clone()],
+            }),
         }
     }
 }
@@ -206,11 +260,18 @@ fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<()
         table.insert(first.to_string(), value);
         return Ok(());
     }
-    let child = table.entry(first.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let child = table
+        .entry(first.to_string())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
     set_in(child, &segs, 1, value)
 }
 
-fn set_in(cur: &mut toml::Value, segs: &[&str], i: usize, value: toml::Value) -> Result<(), String> {
+fn set_in(
+    cur: &mut toml::Value,
+    segs: &[&str],
+    i: usize,
+    value: toml::Value,
+) -> Result<(), String> {
     let seg = segs[i];
     let last = i + 1 == segs.len();
     let parent = segs[..i].join(".");
@@ -220,12 +281,17 @@ fn set_in(cur: &mut toml::Value, segs: &[&str], i: usize, value: toml::Value) ->
                 t.insert(seg.to_string(), value);
                 return Ok(());
             }
-            t.entry(seg.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            t.entry(seg.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
         }
         toml::Value::Array(a) => {
-            let idx: usize = seg.parse().map_err(|_| format!("a numeric index into the list `{parent}`"))?;
+            let idx: usize = seg
+                .parse()
+                .map_err(|_| format!("a numeric index into the list `{parent}`"))?;
             let len = a.len();
-            let slot = a.get_mut(idx).ok_or_else(|| format!("an index below {len} into `{parent}`"))?;
+            let slot = a
+                .get_mut(idx)
+                .ok_or_else(|| format!("an index below {len} into `{parent}`"))?;
             if last {
                 *slot = value;
                 return Ok(());
@@ -241,11 +307,13 @@ fn set_in(cur: &mut toml::Value, segs: &[&str], i: usize, value: toml::Value) ->
 fn with_hint(message: &str) -> String {
     let msg = message.trim_end().to_string();
     for marker in ["unknown field `", "unknown variant `"] {
-        let Some(start) = msg.find(marker) else { continue };
+        let Some(start) = msg.find(marker) else {
+            continue;
+        };
         let rest = &msg[start + marker.len()..];
         let Some(end) = rest.find('`') else { continue };
         let word = &rest[..end];
-        let candidates: Vec<&str> = rest[end..].split('`').skip(1).step_by(2).collect();
+        let candidates: Vec<&str> = rest[end..].split('`').skip(2).step_by(2).collect();
         if let Some(best) = nearest(word, candidates.iter().copied()) {
             return format!("{msg}\n  hint: did you mean `{best}`?");
         }

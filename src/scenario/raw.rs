@@ -44,9 +44,18 @@ pub struct RawScenario {
 pub enum RawDelay {
     Constant(SimDuration),
     Uniform([SimDuration; 2]),
-    Normal { mean: SimDuration, sd: SimDuration },
-    Exponential { floor: SimDuration, mean: SimDuration },
-    Lognormal { median: SimDuration, sigma: f64 },
+    Normal {
+        mean: SimDuration,
+        sd: SimDuration,
+    },
+    Exponential {
+        floor: SimDuration,
+        mean: SimDuration,
+    },
+    Lognormal {
+        median: SimDuration,
+        sigma: f64,
+    },
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

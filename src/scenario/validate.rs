@@ -5,8 +5,8 @@ use super::raw::{RawDelay, RawFault, RawScenario, RawTarget};
 use super::{FieldError, Scenario};
 use crate::protocols::{Algorithm, ProtocolConfigs};
 use crate::sim::{
-    DelayDist, FaultAction, LinkModel, LocalClock, Network, NodeId, RandomFault, ScriptedFault, SimDuration,
-    SimTime, Target,
+    DelayDist, FaultAction, LinkModel, LocalClock, Network, NodeId, RandomFault, ScriptedFault,
+    SimDuration, SimTime, Target,
 };
 
 /// Largest cluster a scenario may ask for.
@@ -22,54 +22,115 @@ const DEFAULT_MAX_IN_FLIGHT: u64 = 10_000_000;
 pub fn validate(raw: &RawScenario) -> Result<Scenario, FieldError> {
     let nodes_raw = raw.nodes.unwrap_or(5);
     if !(2..=i64::from(MAX_NODES)).contains(&nodes_raw) {
-        return Err(FieldError::new("nodes", nodes_raw, format!("an integer from 2 to {MAX_NODES}")));
+        return Err(FieldError::new(
+            "nodes",
+            nodes_raw,
+            format!("an integer from 2 to {MAX_NODES}"),
+        ));
     }
     let nodes = nodes_raw as u32;
     let duration = raw.duration.unwrap_or(DEFAULT_DURATION);
     if duration.0 == 0 {
-        return Err(FieldError::new("duration", "\"0s\"", "a positive duration, e.g. \"60s\""));
+        return Err(FieldError::new(
+            "duration",
+            "\"0s\"",
+            "a positive duration, e.g. \"60s\"",
+        ));
     }
     let runs = positive("runs", raw.runs, i64::from(DEFAULT_RUNS), 10_000_000)? as u32;
-    let max_events = positive("max_events", raw.max_events, DEFAULT_MAX_EVENTS as i64, i64::MAX)? as u64;
-    let max_in_flight = positive("max_in_flight", raw.max_in_flight, DEFAULT_MAX_IN_FLIGHT as i64, i64::MAX)? as u64;
+    let max_events = positive(
+        "max_events",
+        raw.max_events,
+        DEFAULT_MAX_EVENTS as i64,
+        i64::MAX,
+    )? as u64;
+    let max_in_flight = positive(
+        "max_in_flight",
+        raw.max_in_flight,
+        DEFAULT_MAX_IN_FLIGHT as i64,
+        i64::MAX,
+    )? as u64;
 
     let protocols = validate_protocols(raw, nodes)?;
-    let total = nodes + crate::runner::service_nodes(raw.algorithm.unwrap_or(Algorithm::Raft), &protocols);
+    let total =
+        nodes + crate::runner::service_nodes(raw.algorithm.unwrap_or(Algorithm::Raft), &protocols);
 
     let network = validate_network(raw, total)?;
-    let fsync = raw.storage.as_ref().and_then(|s| s.fsync).unwrap_or(SimDuration::ZERO);
+    let fsync = raw
+        .storage
+        .as_ref()
+        .and_then(|s| s.fsync)
+        .unwrap_or(SimDuration::ZERO);
 
     let mut clocks = vec![LocalClock::default(); total as usize];
     for (i, c) in raw.clocks.iter().flatten().enumerate() {
         let field = |f: &str| format!("clock.{i}.{f}");
-        let node = node_id(&field("node"), c.node.ok_or_else(|| FieldError::new(field("node"), "(missing)", format!("a node id in 0..{total}")))?, total)?;
+        let node = node_id(
+            &field("node"),
+            c.node.ok_or_else(|| {
+                FieldError::new(
+                    field("node"),
+                    "(missing)",
+                    format!("a node id in 0..{total}"),
+                )
+            })?,
+            total,
+        )?;
         let drift_ppm = c.drift_ppm.unwrap_or(0.0);
         if !drift_ppm.is_finite() || drift_ppm <= -1e6 || drift_ppm > 1e6 {
-            return Err(FieldError::new(field("drift_ppm"), drift_ppm, "a rate error in ppm, above -1000000 and at most 1000000"));
+            return Err(FieldError::new(
+                field("drift_ppm"),
+                drift_ppm,
+                "a rate error in ppm, above -1000000 and at most 1000000",
+            ));
         }
         let offset = c.offset.unwrap_or(SimDuration::ZERO);
-        clocks[node as usize] = LocalClock { offset_ns: i64::try_from(offset.0).unwrap_or(i64::MAX), drift_ppm };
+        clocks[node as usize] = LocalClock {
+            offset_ns: i64::try_from(offset.0).unwrap_or(i64::MAX),
+            drift_ppm,
+        };
     }
 
     let end = SimTime::ZERO + duration;
     let mut faults = Vec::new();
     for (i, f) in raw.faults.iter().flatten().enumerate() {
-        faults.push(validate_fault(f, i, nodes, total, end).map_err(|e| e.within(&format!("fault.{i}")))?);
+        faults.push(
+            validate_fault(f, i, nodes, total, end).map_err(|e| e.within(&format!("fault.{i}")))?,
+        );
     }
     let mut random_faults = Vec::new();
     for (i, r) in raw.random_faults.iter().flatten().enumerate() {
         let field = |f: &str| format!("random_fault.{i}.{f}");
         let rate = r.rate_per_s.unwrap_or(0.0);
         if !rate.is_finite() || rate < 0.0 || rate > 1e6 {
-            return Err(FieldError::new(field("rate_per_s"), rate, "a rate in events per second, 0 to 1000000"));
+            return Err(FieldError::new(
+                field("rate_per_s"),
+                rate,
+                "a rate in events per second, 0 to 1000000",
+            ));
         }
         let mean = r.mean_duration.unwrap_or(SimDuration::from_secs(1));
         let kind = r.kind.as_deref().unwrap_or("");
         random_faults.push(match kind {
-            "crash" => RandomFault::Crashes { rate_per_s: rate, mean_downtime: mean },
-            "partition" => RandomFault::Partitions { rate_per_s: rate, mean_duration: mean },
-            "pause" => RandomFault::Pauses { rate_per_s: rate, mean_duration: mean },
-            other => return Err(FieldError::new(field("kind"), format!("\"{other}\""), "one of \"crash\", \"partition\", \"pause\"")),
+            "crash" => RandomFault::Crashes {
+                rate_per_s: rate,
+                mean_downtime: mean,
+            },
+            "partition" => RandomFault::Partitions {
+                rate_per_s: rate,
+                mean_duration: mean,
+            },
+            "pause" => RandomFault::Pauses {
+                rate_per_s: rate,
+                mean_duration: mean,
+            },
+            other => {
+                return Err(FieldError::new(
+                    field("kind"),
+                    format!("\"{other}\""),
+                    "one of \"crash\", \"partition\", \"pause\"",
+                ));
+            }
         });
     }
 
@@ -95,31 +156,64 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, FieldError> {
 fn positive(field: &str, v: Option<i64>, default: i64, max: i64) -> Result<i64, FieldError> {
     let v = v.unwrap_or(default);
     if v < 1 || v > max {
-        return Err(FieldError::new(field, v, format!("an integer from 1 to {max}")));
+        return Err(FieldError::new(
+            field,
+            v,
+            format!("an integer from 1 to {max}"),
+        ));
     }
     Ok(v)
 }
 
 fn validate_protocols(raw: &RawScenario, nodes: u32) -> Result<ProtocolConfigs, FieldError> {
-    let service = raw.service.clone().unwrap_or_default().validate().map_err(|e| e.within("service"))?;
+    let service = raw
+        .service
+        .clone()
+        .unwrap_or_default()
+        .validate()
+        .map_err(|e| e.within("service"))?;
     Ok(ProtocolConfigs {
-        raft: raw.raft.clone().unwrap_or_default().validate(nodes).map_err(|e| e.within("raft"))?,
-        bully: raw.bully.clone().unwrap_or_default().validate(nodes).map_err(|e| e.within("bully"))?,
-        ring: raw.ring.clone().unwrap_or_default().validate(nodes).map_err(|e| e.within("ring"))?,
+        raft: raw
+            .raft
+            .clone()
+            .unwrap_or_default()
+            .validate(nodes)
+            .map_err(|e| e.within("raft"))?,
+        bully: raw
+            .bully
+            .clone()
+            .unwrap_or_default()
+            .validate(nodes)
+            .map_err(|e| e.within("bully"))?,
+        ring: raw
+            .ring
+            .clone()
+            .unwrap_or_default()
+            .validate(nodes)
+            .map_err(|e| e.within("ring"))?,
         zookeeper: raw
             .zookeeper
             .clone()
             .unwrap_or_default()
             .validate(nodes, &service)
             .map_err(|e| e.within("zookeeper"))?,
-        etcd: raw.etcd.clone().unwrap_or_default().validate(nodes, &service).map_err(|e| e.within("etcd"))?,
+        etcd: raw
+            .etcd
+            .clone()
+            .unwrap_or_default()
+            .validate(nodes, &service)
+            .map_err(|e| e.within("etcd"))?,
         service,
     })
 }
 
 fn probability(field: &str, p: f64) -> Result<f64, FieldError> {
     if !(0.0..=1.0).contains(&p) {
-        return Err(FieldError::new(field, p, "a probability between 0.0 and 1.0"));
+        return Err(FieldError::new(
+            field,
+            p,
+            "a probability between 0.0 and 1.0",
+        ));
     }
     Ok(p)
 }
@@ -142,7 +236,11 @@ pub fn delay_dist(field: &str, d: &RawDelay) -> Result<DelayDist, FieldError> {
         RawDelay::Exponential { floor, mean } => DelayDist::Exponential { floor, mean },
         RawDelay::Lognormal { median, sigma } => {
             if !sigma.is_finite() || sigma < 0.0 || sigma > 10.0 {
-                return Err(FieldError::new(field, format!("sigma = {sigma}"), "lognormal sigma between 0 and 10"));
+                return Err(FieldError::new(
+                    field,
+                    format!("sigma = {sigma}"),
+                    "lognormal sigma between 0 and 10",
+                ));
             }
             DelayDist::LogNormal { median, sigma }
         }
@@ -151,7 +249,9 @@ pub fn delay_dist(field: &str, d: &RawDelay) -> Result<DelayDist, FieldError> {
 
 fn validate_network(raw: &RawScenario, total: u32) -> Result<Network, FieldError> {
     let mut net = Network::default();
-    let Some(n) = &raw.network else { return Ok(net) };
+    let Some(n) = &raw.network else {
+        return Ok(net);
+    };
     if let Some(d) = &n.delay {
         net.default.delay = delay_dist("network.delay", d)?;
     }
@@ -159,8 +259,13 @@ fn validate_network(raw: &RawScenario, total: u32) -> Result<Network, FieldError
     net.default.duplicate = probability("network.duplicate", n.duplicate.unwrap_or(0.0))?;
     for (i, l) in n.links.iter().flatten().enumerate() {
         let field = |f: &str| format!("network.link.{i}.{f}");
-        let missing = |f: &str| FieldError::new(field(f), "(missing)", format!("a node id in 0..{total}"));
-        let from = node_id(&field("from"), l.from.ok_or_else(|| missing("from"))?, total)?;
+        let missing =
+            |f: &str| FieldError::new(field(f), "(missing)", format!("a node id in 0..{total}"));
+        let from = node_id(
+            &field("from"),
+            l.from.ok_or_else(|| missing("from"))?,
+            total,
+        )?;
         let to = node_id(&field("to"), l.to.ok_or_else(|| missing("to"))?, total)?;
         let model = LinkModel {
             delay: match &l.delay {
@@ -168,7 +273,10 @@ fn validate_network(raw: &RawScenario, total: u32) -> Result<Network, FieldError
                 None => net.default.delay.clone(),
             },
             loss: probability(&field("loss"), l.loss.unwrap_or(net.default.loss))?,
-            duplicate: probability(&field("duplicate"), l.duplicate.unwrap_or(net.default.duplicate))?,
+            duplicate: probability(
+                &field("duplicate"),
+                l.duplicate.unwrap_or(net.default.duplicate),
+            )?,
         };
         net.overrides.insert((from, to), model.clone());
         if l.both_ways.unwrap_or(true) {
@@ -180,7 +288,11 @@ fn validate_network(raw: &RawScenario, total: u32) -> Result<Network, FieldError
 
 fn node_id(field: &str, v: i64, total: u32) -> Result<NodeId, FieldError> {
     if v < 0 || v >= i64::from(total) {
-        return Err(FieldError::new(field, v, format!("a node id in 0..{total} (0 to {})", total - 1)));
+        return Err(FieldError::new(
+            field,
+            v,
+            format!("a node id in 0..{total} (0 to {})", total - 1),
+        ));
     }
     Ok(v as NodeId)
 }
@@ -199,7 +311,13 @@ fn target(field: &str, t: &RawTarget, total: u32) -> Result<Target, FieldError> 
 }
 
 /// Field paths here are relative to `fault.N`.
-fn validate_fault(f: &RawFault, _i: usize, nodes: u32, total: u32, end: SimTime) -> Result<ScriptedFault, FieldError> {
+fn validate_fault(
+    f: &RawFault,
+    _i: usize,
+    nodes: u32,
+    total: u32,
+    end: SimTime,
+) -> Result<ScriptedFault, FieldError> {
     let actions: Vec<&str> = [
         ("crash", f.crash.is_some()),
         ("restart", f.restart.is_some()),
@@ -219,83 +337,154 @@ fn validate_fault(f: &RawFault, _i: usize, nodes: u32, total: u32, end: SimTime)
     let action_name = match actions.as_slice() {
         [one] => *one,
         [] => return Err(FieldError::new("", "a fault with no action", ACTIONS)),
-        many => return Err(FieldError::new(many[1], format!("a second action ({})", many.join(", ")), ACTIONS)),
+        many => {
+            return Err(FieldError::new(
+                many[1],
+                format!("a second action ({})", many.join(", ")),
+                ACTIONS,
+            ));
+        }
     };
     // Companion keys only make sense with their action.
     let companions: [(&str, bool, &[&str]); 4] = [
         ("restart_after", f.restart_after.is_some(), &["crash"]),
         ("duration", f.duration.is_some(), &["pause"]),
-        ("heal_after", f.heal_after.is_some(), &["partition", "cut", "isolate"]),
-        ("drift_ppm", f.drift_ppm.is_some() || f.offset.is_some(), &["clock_drift"]),
+        (
+            "heal_after",
+            f.heal_after.is_some(),
+            &["partition", "cut", "isolate"],
+        ),
+        (
+            "drift_ppm",
+            f.drift_ppm.is_some() || f.offset.is_some(),
+            &["clock_drift"],
+        ),
     ];
     for (key, present, allowed) in companions {
         if present && !allowed.contains(&action_name) {
-            return Err(FieldError::new(key, format!("`{key}` on a `{action_name}` fault"), format!("`{key}` only with {}", allowed.join(" / "))));
+            return Err(FieldError::new(
+                key,
+                format!("`{key}` on a `{action_name}` fault"),
+                format!("`{key}` only with {}", allowed.join(" / ")),
+            ));
         }
     }
     let at = SimTime::ZERO + f.at.unwrap_or(SimDuration::ZERO);
     if at >= end {
-        return Err(FieldError::new("at", format!("\"{}\"", f.at.unwrap_or_default()), format!("a time before the end of the run ({})", SimDuration(end.0))));
+        return Err(FieldError::new(
+            "at",
+            format!("\"{}\"", f.at.unwrap_or_default()),
+            format!("a time before the end of the run ({})", SimDuration(end.0)),
+        ));
     }
     if let Some(every) = f.every
         && every.0 == 0
     {
-        return Err(FieldError::new("every", "\"0s\"", "a positive repeat interval"));
+        return Err(FieldError::new(
+            "every",
+            "\"0s\"",
+            "a positive repeat interval",
+        ));
     }
     let until = f.until.map(|u| SimTime::ZERO + u);
     if let Some(u) = until
         && u <= at
     {
-        return Err(FieldError::new("until", format!("\"{}\"", SimDuration(u.0)), "a time after `at`"));
+        return Err(FieldError::new(
+            "until",
+            format!("\"{}\"", SimDuration(u.0)),
+            "a time after `at`",
+        ));
     }
     let action = match action_name {
-        "crash" => FaultAction::Crash { target: target("crash", f.crash.as_ref().unwrap(), total)?, restart_after: f.restart_after },
-        "restart" => FaultAction::Restart { target: target("restart", f.restart.as_ref().unwrap(), total)? },
+        "crash" => FaultAction::Crash {
+            target: target("crash", f.crash.as_ref().unwrap(), total)?,
+            restart_after: f.restart_after,
+        },
+        "restart" => FaultAction::Restart {
+            target: target("restart", f.restart.as_ref().unwrap(), total)?,
+        },
         "pause" => FaultAction::Pause {
             target: target("pause", f.pause.as_ref().unwrap(), total)?,
-            duration: f.duration.ok_or_else(|| FieldError::new("duration", "(missing)", "how long the pause lasts, e.g. duration = \"3s\""))?,
+            duration: f.duration.ok_or_else(|| {
+                FieldError::new(
+                    "duration",
+                    "(missing)",
+                    "how long the pause lasts, e.g. duration = \"3s\"",
+                )
+            })?,
         },
         "partition" => {
             let groups = f.partition.as_ref().unwrap();
             let mut seen: Vec<bool> = vec![false; total as usize];
             let mut out = Vec::new();
             if groups.is_empty() || groups.iter().any(Vec::is_empty) {
-                return Err(FieldError::new("partition", format!("{groups:?}"), "a list of non-empty node groups, e.g. [[0, 1], [2, 3, 4]]"));
+                return Err(FieldError::new(
+                    "partition",
+                    format!("{groups:?}"),
+                    "a list of non-empty node groups, e.g. [[0, 1], [2, 3, 4]]",
+                ));
             }
             for (gi, g) in groups.iter().enumerate() {
                 let mut ids = Vec::new();
                 for (ni, &n) in g.iter().enumerate() {
                     let id = node_id(&format!("partition.{gi}.{ni}"), n, total)?;
                     if seen[id as usize] {
-                        return Err(FieldError::new(format!("partition.{gi}.{ni}"), n, "each node in at most one group (groups must not overlap)"));
+                        return Err(FieldError::new(
+                            format!("partition.{gi}.{ni}"),
+                            n,
+                            "each node in at most one group (groups must not overlap)",
+                        ));
                     }
                     seen[id as usize] = true;
                     ids.push(id);
                 }
                 out.push(ids);
             }
-            FaultAction::Partition { groups: out, heal_after: f.heal_after }
+            FaultAction::Partition {
+                groups: out,
+                heal_after: f.heal_after,
+            }
         }
         "cut" => {
             let c = f.cut.as_ref().unwrap();
             if c.len() != 2 || c[0] == c[1] {
-                return Err(FieldError::new("cut", format!("{c:?}"), "[from, to]: two different node ids (the link from -> to is cut)"));
+                return Err(FieldError::new(
+                    "cut",
+                    format!("{c:?}"),
+                    "[from, to]: two different node ids (the link from -> to is cut)",
+                ));
             }
-            FaultAction::Cut { from: node_id("cut.0", c[0], total)?, to: node_id("cut.1", c[1], total)?, heal_after: f.heal_after }
+            FaultAction::Cut {
+                from: node_id("cut.0", c[0], total)?,
+                to: node_id("cut.1", c[1], total)?,
+                heal_after: f.heal_after,
+            }
         }
-        "isolate" => FaultAction::Isolate { target: target("isolate", f.isolate.as_ref().unwrap(), total)?, heal_after: f.heal_after },
+        "isolate" => FaultAction::Isolate {
+            target: target("isolate", f.isolate.as_ref().unwrap(), total)?,
+            heal_after: f.heal_after,
+        },
         "heal" => {
             if f.heal != Some(true) {
                 return Err(FieldError::new("heal", "false", "heal = true"));
             }
             FaultAction::Heal
         }
-        "set_loss" => FaultAction::SetLoss { loss: probability("set_loss", f.set_loss.unwrap())? },
-        "set_delay" => FaultAction::SetDelay { delay: delay_dist("set_delay", f.set_delay.as_ref().unwrap())? },
+        "set_loss" => FaultAction::SetLoss {
+            loss: probability("set_loss", f.set_loss.unwrap())?,
+        },
+        "set_delay" => FaultAction::SetDelay {
+            delay: delay_dist("set_delay", f.set_delay.as_ref().unwrap())?,
+        },
         "clock_drift" => {
             let drift_ppm = f.drift_ppm.unwrap_or(0.0);
             if !drift_ppm.is_finite() || drift_ppm <= -1e6 || drift_ppm > 1e6 {
-                return Err(FieldError::new("drift_ppm", drift_ppm, "a rate error in ppm, above -1000000 and at most 1000000"));
+                return Err(FieldError::new(
+                    "drift_ppm",
+                    drift_ppm,
+                    "a rate error in ppm, above -1000000 and at most 1000000",
+                ));
             }
             FaultAction::ClockDrift {
                 target: target("clock_drift", f.clock_drift.as_ref().unwrap(), total)?,
@@ -306,5 +495,11 @@ fn validate_fault(f: &RawFault, _i: usize, nodes: u32, total: u32, end: SimTime)
         _ => unreachable!("action names come from the list above"),
     };
     let _ = nodes;
-    Ok(ScriptedFault { at, jitter: f.jitter, every: f.every, until, action })
+    Ok(ScriptedFault {
+        at,
+        jitter: f.jitter,
+        every: f.every,
+        until,
+        action,
+    })
 }

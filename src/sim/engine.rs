@@ -9,7 +9,9 @@ use super::invariants::{Invariants, Violation};
 use super::metrics::{Metrics, RunMetrics};
 use super::network::Network;
 use super::observe::{Digest, DropReason, MsgRef, Observer, TraceEvent};
-use super::protocol::{Ctx, Delay, Effect, Message, NodeId, NodeStatus, Out, Protocol, Role, TimerKey};
+use super::protocol::{
+    Ctx, Delay, Effect, Message, NodeId, NodeStatus, Out, Protocol, Role, TimerKey,
+};
 use super::queue::EventQueue;
 use super::rng::{SimRng, Stream};
 use super::time::{LocalClock, SimDuration, SimTime};
@@ -76,10 +78,33 @@ pub struct Outcome {
 }
 
 enum Event<M, T> {
-    Deliver { msg: M, r: MsgRef },
-    Timer { node: NodeId, incarnation: u32, key: T, generation: u64 },
+    Deliver {
+        msg: M,
+        r: MsgRef,
+    },
+    Timer {
+        node: NodeId,
+        incarnation: u32,
+        key: T,
+        /// Stale unless it matches the timer slot's token.
+        token: u64,
+    },
     Fault(FaultAction),
-    Resume { node: NodeId, incarnation: u32 },
+    Resume {
+        node: NodeId,
+        incarnation: u32,
+    },
+}
+
+/// A pending timer. Re-arming a timer to a later deadline does not push a queue entry: the
+/// entry already queued wakes up first and re-queues itself at the new deadline. Followers
+/// re-arm their election timer on every heartbeat, so this removes most stale timer events.
+struct TimerSlot<T> {
+    key: T,
+    deadline: SimTime,
+    /// Token of the queue entry that is still valid, and its time (None: nothing queued).
+    token: u64,
+    queued_at: Option<SimTime>,
 }
 
 struct Node<P: Protocol> {
@@ -89,8 +114,8 @@ struct Node<P: Protocol> {
     incarnation: u32,
     clock: LocalClock,
     rng: SimRng,
-    /// Pending timers: key and the generation that is still valid.
-    timers: Vec<(P::Timer, u64)>,
+    /// Pending timers.
+    timers: Vec<TimerSlot<P::Timer>>,
     paused: bool,
     /// Events that arrived while paused, in arrival order.
     stash: Vec<Event<P::Msg, P::Timer>>,
@@ -130,7 +155,7 @@ pub struct Sim<P: Protocol> {
     events: u64,
     in_flight: u64,
     next_msg_id: u64,
-    next_generation: u64,
+    next_token: u64,
     failure: Option<SimError>,
     ended: bool,
 }
@@ -175,7 +200,7 @@ impl<P: Protocol> Sim<P> {
             events: 0,
             in_flight: 0,
             next_msg_id: 0,
-            next_generation: 0,
+            next_token: 0,
             failure: None,
             ended: false,
             pcfg,
@@ -229,9 +254,11 @@ impl<P: Protocol> Sim<P> {
         &self.pcfg
     }
 
-    /// Metrics so far (intervals still open are not closed).
-    pub fn metrics(&self) -> &Metrics {
-        &self.obs.metrics
+    /// Metrics as if the run ended now (the simulation itself is not changed).
+    pub fn metrics_now(&self) -> RunMetrics {
+        let mut m = self.obs.metrics.clone();
+        m.observe(&TraceEvent::End { at: self.now });
+        m.finish()
     }
 
     // ----- running -----
@@ -253,7 +280,10 @@ impl<P: Protocol> Sim<P> {
         self.now = t;
         self.events += 1;
         if self.events > self.cfg.max_events {
-            let e = SimError::EventLimit { limit: self.cfg.max_events, at: t };
+            let e = SimError::EventLimit {
+                limit: self.cfg.max_events,
+                at: t,
+            };
             self.failure = Some(e.clone());
             return Err(e);
         }
@@ -296,22 +326,47 @@ impl<P: Protocol> Sim<P> {
     fn dispatch(&mut self, ev: Event<P::Msg, P::Timer>) {
         match ev {
             Event::Deliver { msg, r } => self.deliver(msg, r),
-            Event::Timer { node, incarnation, key, generation } => {
+            Event::Timer {
+                node,
+                incarnation,
+                key,
+                token,
+            } => {
                 let n = &mut self.nodes[node as usize];
                 if n.state.is_none() || n.incarnation != incarnation {
                     return;
                 }
                 if n.paused {
-                    n.stash.push(Event::Timer { node, incarnation, key, generation });
+                    n.stash.push(Event::Timer {
+                        node,
+                        incarnation,
+                        key,
+                        token,
+                    });
                     return;
                 }
-                let Some(pos) = n.timers.iter().position(|&(k, g)| k == key && g == generation)
+                let Some(pos) = n.timers.iter().position(|s| s.key == key && s.token == token)
                 else {
-                    return; // cancelled or replaced
+                    return; // cancelled, or superseded by an earlier deadline
                 };
+                let slot = &mut n.timers[pos];
+                if slot.deadline > self.now {
+                    // Re-armed to a later deadline after this entry was queued.
+                    let token = self.next_token;
+                    self.next_token += 1;
+                    slot.token = token;
+                    slot.queued_at = Some(slot.deadline);
+                    let at = slot.deadline;
+                    self.queue.push(at, Event::Timer { node, incarnation, key, token });
+                    return;
+                }
                 n.timers.swap_remove(pos);
                 let at = self.now;
-                self.obs.emit(TraceEvent::Timer { at, node, name: key.name() });
+                self.obs.emit(TraceEvent::Timer {
+                    at,
+                    node,
+                    name: key.name(),
+                });
                 self.call(node, |p, ctx, out| p.on_timer(ctx, key, out));
             }
             Event::Fault(action) => self.apply_fault(action),
@@ -336,7 +391,11 @@ impl<P: Protocol> Sim<P> {
         let n = &mut self.nodes[r.to as usize];
         if n.state.is_none() {
             self.in_flight -= 1;
-            self.obs.emit(TraceEvent::Drop { at, msg: r, reason: DropReason::ReceiverDown });
+            self.obs.emit(TraceEvent::Drop {
+                at,
+                msg: r,
+                reason: DropReason::ReceiverDown,
+            });
             return;
         }
         if n.paused {
@@ -345,7 +404,11 @@ impl<P: Protocol> Sim<P> {
         }
         self.in_flight -= 1;
         if !self.cfg.network.links.is_up(r.from, r.to) {
-            self.obs.emit(TraceEvent::Drop { at, msg: r, reason: DropReason::LinkDown });
+            self.obs.emit(TraceEvent::Drop {
+                at,
+                msg: r,
+                reason: DropReason::LinkDown,
+            });
             return;
         }
         self.obs.emit(TraceEvent::Deliver { at, msg: r });
@@ -372,7 +435,9 @@ impl<P: Protocol> Sim<P> {
     /// Run a handler on a live node and apply its effects.
     fn call(&mut self, id: NodeId, f: impl FnOnce(&mut P, &Ctx<'_, P::Config>, &mut Out<P>)) {
         let n = &mut self.nodes[id as usize];
-        let Some(state) = n.state.as_mut() else { return };
+        let Some(state) = n.state.as_mut() else {
+            return;
+        };
         let ctx = Ctx {
             id,
             nodes: self.cfg.nodes,
@@ -392,10 +457,19 @@ impl<P: Protocol> Sim<P> {
         let new = n.state.as_ref().map_or(NodeStatus::DOWN, P::status);
         if new != n.status {
             let old = std::mem::replace(&mut n.status, new);
-            self.obs.emit(TraceEvent::Status { at, node: id, old, new });
+            self.obs.emit(TraceEvent::Status {
+                at,
+                node: id,
+                old,
+                new,
+            });
         }
         let persisted = out.effects.iter().any(|e| matches!(e, Effect::Persist(_)));
-        let send_delay = if persisted { self.cfg.fsync } else { SimDuration::ZERO };
+        let send_delay = if persisted {
+            self.cfg.fsync
+        } else {
+            SimDuration::ZERO
+        };
         for effect in out.effects.drain(..) {
             match effect {
                 Effect::Send { to, msg } => self.transmit(id, to, msg, send_delay),
@@ -408,7 +482,7 @@ impl<P: Protocol> Sim<P> {
                 }
                 Effect::SetTimer { key, delay } => self.set_timer(id, key, delay),
                 Effect::CancelTimer { key } => {
-                    self.nodes[id as usize].timers.retain(|&(k, _)| k != key);
+                    self.nodes[id as usize].timers.retain(|s| s.key != key);
                 }
                 Effect::Persist(d) => self.nodes[id as usize].durable = Some(d),
             }
@@ -422,15 +496,28 @@ impl<P: Protocol> Sim<P> {
             Delay::Fixed(d) => d,
             Delay::Uniform { min, max } => SimDuration(n.rng.range_inclusive(min.0, max.0)),
         };
-        let global = n.clock.global_span(local);
-        let generation = self.next_generation;
-        self.next_generation += 1;
-        match n.timers.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = generation,
-            None => n.timers.push((key, generation)),
-        }
+        let deadline = self.now + n.clock.global_span(local);
         let incarnation = n.incarnation;
-        self.queue.push(self.now + global, Event::Timer { node: id, incarnation, key, generation });
+        let slot = match n.timers.iter().position(|s| s.key == key) {
+            Some(i) => {
+                let slot = &mut n.timers[i];
+                slot.deadline = deadline;
+                // The queued entry wakes up no later than the new deadline: reuse it.
+                if slot.queued_at.is_some_and(|q| q <= deadline) {
+                    return;
+                }
+                slot
+            }
+            None => {
+                n.timers.push(TimerSlot { key, deadline, token: 0, queued_at: None });
+                n.timers.last_mut().expect("just pushed")
+            }
+        };
+        let token = self.next_token;
+        self.next_token += 1;
+        slot.token = token;
+        slot.queued_at = Some(deadline);
+        self.queue.push(deadline, Event::Timer { node: id, incarnation, key, token });
     }
 
     fn transmit(&mut self, from: NodeId, to: NodeId, msg: P::Msg, extra: SimDuration) {
@@ -447,24 +534,44 @@ impl<P: Protocol> Sim<P> {
         self.next_msg_id += 1;
         self.obs.emit(TraceEvent::Send { at, msg: r });
         if to >= self.total || !self.cfg.network.links.is_up(from, to) {
-            self.obs.emit(TraceEvent::Drop { at, msg: r, reason: DropReason::LinkDown });
+            self.obs.emit(TraceEvent::Drop {
+                at,
+                msg: r,
+                reason: DropReason::LinkDown,
+            });
             return;
         }
         let model = self.cfg.network.model(from, to);
         if self.net_rng.chance(model.loss) {
-            self.obs.emit(TraceEvent::Drop { at, msg: r, reason: DropReason::Loss });
+            self.obs.emit(TraceEvent::Drop {
+                at,
+                msg: r,
+                reason: DropReason::Loss,
+            });
             return;
         }
-        let copies = if self.net_rng.chance(model.duplicate) { 2 } else { 1 };
+        let copies = if self.net_rng.chance(model.duplicate) {
+            2
+        } else {
+            1
+        };
         for _ in 0..copies {
             let model = self.cfg.network.model(from, to);
             let delay = model.delay.sample(&mut self.net_rng);
             self.in_flight += 1;
             if self.in_flight > self.cfg.max_in_flight && self.failure.is_none() {
-                self.failure =
-                    Some(SimError::InFlightLimit { limit: self.cfg.max_in_flight, at });
+                self.failure = Some(SimError::InFlightLimit {
+                    limit: self.cfg.max_in_flight,
+                    at,
+                });
             }
-            self.queue.push(at + extra + delay, Event::Deliver { msg: msg.clone(), r });
+            self.queue.push(
+                at + extra + delay,
+                Event::Deliver {
+                    msg: msg.clone(),
+                    r,
+                },
+            );
         }
     }
 
@@ -494,86 +601,168 @@ impl<P: Protocol> Sim<P> {
     pub fn apply_fault(&mut self, action: FaultAction) {
         let at = self.now;
         match action {
-            FaultAction::Crash { target, restart_after } => {
-                let Some(id) = self.resolve(target) else { return };
+            FaultAction::Crash {
+                target,
+                restart_after,
+            } => {
+                let Some(id) = self.resolve(target) else {
+                    return;
+                };
                 if self.nodes[id as usize].state.is_none() {
                     return;
                 }
-                let resolved = FaultAction::Crash { target: Target::Node(id), restart_after };
-                self.obs.emit(TraceEvent::Fault { at, action: &resolved });
+                let resolved = FaultAction::Crash {
+                    target: Target::Node(id),
+                    restart_after,
+                };
+                self.obs.emit(TraceEvent::Fault {
+                    at,
+                    action: &resolved,
+                });
                 self.crash(id);
                 if let Some(d) = restart_after {
-                    self.queue
-                        .push(at + d, Event::Fault(FaultAction::Restart { target: Target::Node(id) }));
+                    self.queue.push(
+                        at + d,
+                        Event::Fault(FaultAction::Restart {
+                            target: Target::Node(id),
+                        }),
+                    );
                 }
             }
             FaultAction::Restart { target } => {
-                let Some(id) = self.resolve(target) else { return };
+                let Some(id) = self.resolve(target) else {
+                    return;
+                };
                 if self.nodes[id as usize].state.is_some() {
                     return;
                 }
-                let resolved = FaultAction::Restart { target: Target::Node(id) };
-                self.obs.emit(TraceEvent::Fault { at, action: &resolved });
+                let resolved = FaultAction::Restart {
+                    target: Target::Node(id),
+                };
+                self.obs.emit(TraceEvent::Fault {
+                    at,
+                    action: &resolved,
+                });
                 self.boot(id);
             }
             FaultAction::Pause { target, duration } => {
-                let Some(id) = self.resolve(target) else { return };
+                let Some(id) = self.resolve(target) else {
+                    return;
+                };
                 let n = &mut self.nodes[id as usize];
                 if n.state.is_none() || n.paused {
                     return;
                 }
                 n.paused = true;
                 let incarnation = n.incarnation;
-                let resolved = FaultAction::Pause { target: Target::Node(id), duration };
-                self.obs.emit(TraceEvent::Fault { at, action: &resolved });
-                self.queue.push(at + duration, Event::Resume { node: id, incarnation });
+                let resolved = FaultAction::Pause {
+                    target: Target::Node(id),
+                    duration,
+                };
+                self.obs.emit(TraceEvent::Fault {
+                    at,
+                    action: &resolved,
+                });
+                self.queue.push(
+                    at + duration,
+                    Event::Resume {
+                        node: id,
+                        incarnation,
+                    },
+                );
             }
-            FaultAction::Partition { ref groups, heal_after } => {
+            FaultAction::Partition {
+                ref groups,
+                heal_after,
+            } => {
                 self.cfg.network.links.partition(self.total, groups);
-                self.obs.emit(TraceEvent::Fault { at, action: &action });
+                self.obs.emit(TraceEvent::Fault {
+                    at,
+                    action: &action,
+                });
                 self.schedule_heal(heal_after);
             }
-            FaultAction::Cut { from, to, heal_after } => {
+            FaultAction::Cut {
+                from,
+                to,
+                heal_after,
+            } => {
                 self.cfg.network.links.cut(from, to);
-                self.obs.emit(TraceEvent::Fault { at, action: &action });
+                self.obs.emit(TraceEvent::Fault {
+                    at,
+                    action: &action,
+                });
                 self.schedule_heal(heal_after);
             }
             FaultAction::Isolate { target, heal_after } => {
-                let Some(id) = self.resolve(target) else { return };
+                let Some(id) = self.resolve(target) else {
+                    return;
+                };
                 self.cfg.network.links.isolate(id);
-                let resolved = FaultAction::Isolate { target: Target::Node(id), heal_after };
-                self.obs.emit(TraceEvent::Fault { at, action: &resolved });
+                let resolved = FaultAction::Isolate {
+                    target: Target::Node(id),
+                    heal_after,
+                };
+                self.obs.emit(TraceEvent::Fault {
+                    at,
+                    action: &resolved,
+                });
                 self.schedule_heal(heal_after);
             }
             FaultAction::Heal => {
                 self.cfg.network.links.heal();
-                self.obs.emit(TraceEvent::Fault { at, action: &action });
+                self.obs.emit(TraceEvent::Fault {
+                    at,
+                    action: &action,
+                });
             }
             FaultAction::SetLoss { loss } => {
                 self.cfg.network.default.loss = loss;
                 for m in self.cfg.network.overrides.values_mut() {
                     m.loss = loss;
                 }
-                self.obs.emit(TraceEvent::Fault { at, action: &action });
+                self.obs.emit(TraceEvent::Fault {
+                    at,
+                    action: &action,
+                });
             }
             FaultAction::SetDelay { ref delay } => {
                 self.cfg.network.default.delay = delay.clone();
-                self.obs.emit(TraceEvent::Fault { at, action: &action });
+                self.obs.emit(TraceEvent::Fault {
+                    at,
+                    action: &action,
+                });
             }
-            FaultAction::ClockDrift { target, drift_ppm, offset } => {
-                let Some(id) = self.resolve(target) else { return };
+            FaultAction::ClockDrift {
+                target,
+                drift_ppm,
+                offset,
+            } => {
+                let Some(id) = self.resolve(target) else {
+                    return;
+                };
                 let c = &mut self.nodes[id as usize].clock;
                 c.drift_ppm = drift_ppm;
-                c.offset_ns = c.offset_ns.saturating_add(i64::try_from(offset.0).unwrap_or(i64::MAX));
-                let resolved = FaultAction::ClockDrift { target: Target::Node(id), drift_ppm, offset };
-                self.obs.emit(TraceEvent::Fault { at, action: &resolved });
+                c.offset_ns = c
+                    .offset_ns
+                    .saturating_add(i64::try_from(offset.0).unwrap_or(i64::MAX));
+                let resolved = FaultAction::ClockDrift {
+                    target: Target::Node(id),
+                    drift_ppm,
+                    offset,
+                };
+                self.obs.emit(TraceEvent::Fault {
+                    at,
+                    action: &resolved,
+                });
             }
         }
     }
 
     fn schedule_heal(&mut self, after: Option<SimDuration>) {
         if let Some(d) = after {
-            self.queue.push(self.now + d, Event::Fault(FaultAction::Heal));
+            self.queue
+                .push(self.now + d, Event::Fault(FaultAction::Heal));
         }
     }
 
@@ -586,11 +775,20 @@ impl<P: Protocol> Sim<P> {
         n.paused = false;
         let stash = std::mem::take(&mut n.stash);
         let old = std::mem::replace(&mut n.status, NodeStatus::DOWN);
-        self.obs.emit(TraceEvent::Status { at, node: id, old, new: NodeStatus::DOWN });
+        self.obs.emit(TraceEvent::Status {
+            at,
+            node: id,
+            old,
+            new: NodeStatus::DOWN,
+        });
         for e in stash {
             if let Event::Deliver { r, .. } = e {
                 self.in_flight -= 1;
-                self.obs.emit(TraceEvent::Drop { at, msg: r, reason: DropReason::ReceiverDown });
+                self.obs.emit(TraceEvent::Drop {
+                    at,
+                    msg: r,
+                    reason: DropReason::ReceiverDown,
+                });
             }
         }
     }

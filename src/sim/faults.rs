@@ -25,22 +25,48 @@ pub enum Target {
 #[serde(rename_all = "snake_case")]
 pub enum FaultAction {
     /// Crash; restart after the given time if any.
-    Crash { target: Target, restart_after: Option<SimDuration> },
-    Restart { target: Target },
+    Crash {
+        target: Target,
+        restart_after: Option<SimDuration>,
+    },
+    Restart {
+        target: Target,
+    },
     /// Stop processing for `duration` (a GC pause): messages queue, timers fire late.
-    Pause { target: Target, duration: SimDuration },
+    Pause {
+        target: Target,
+        duration: SimDuration,
+    },
     /// Split into groups (nodes named nowhere form one more group); heal after if given.
-    Partition { groups: Vec<Vec<NodeId>>, heal_after: Option<SimDuration> },
+    Partition {
+        groups: Vec<Vec<NodeId>>,
+        heal_after: Option<SimDuration>,
+    },
     /// Cut the directed link `from -> to`.
-    Cut { from: NodeId, to: NodeId, heal_after: Option<SimDuration> },
+    Cut {
+        from: NodeId,
+        to: NodeId,
+        heal_after: Option<SimDuration>,
+    },
     /// Cut every link of one node.
-    Isolate { target: Target, heal_after: Option<SimDuration> },
+    Isolate {
+        target: Target,
+        heal_after: Option<SimDuration>,
+    },
     /// Restore every link.
     Heal,
-    SetLoss { loss: f64 },
-    SetDelay { delay: DelayDist },
+    SetLoss {
+        loss: f64,
+    },
+    SetDelay {
+        delay: DelayDist,
+    },
     /// Set a node's clock drift (ppm) and step its offset.
-    ClockDrift { target: Target, drift_ppm: f64, offset: SimDuration },
+    ClockDrift {
+        target: Target,
+        drift_ppm: f64,
+        offset: SimDuration,
+    },
 }
 
 impl FaultAction {
@@ -88,11 +114,20 @@ pub struct ScriptedFault {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum RandomFault {
     /// Crash random nodes at `rate_per_s`; each restarts after an exponential downtime.
-    Crashes { rate_per_s: f64, mean_downtime: SimDuration },
+    Crashes {
+        rate_per_s: f64,
+        mean_downtime: SimDuration,
+    },
     /// Split into a random minority and the rest at `rate_per_s`; heal after an exponential time.
-    Partitions { rate_per_s: f64, mean_duration: SimDuration },
+    Partitions {
+        rate_per_s: f64,
+        mean_duration: SimDuration,
+    },
     /// Pause random nodes at `rate_per_s` for an exponential duration.
-    Pauses { rate_per_s: f64, mean_duration: SimDuration },
+    Pauses {
+        rate_per_s: f64,
+        mean_duration: SimDuration,
+    },
 }
 
 /// Hard bound on the expanded plan (a typo like `every = "1ns"` must not eat memory).
@@ -126,7 +161,9 @@ pub fn expand_plan(
             }
             let mut a = f.action.clone();
             resolve_random(&mut a, nodes, rng);
-            let shift = f.jitter.map_or(SimDuration::ZERO, |j| SimDuration(rng.range_inclusive(0, j.0)));
+            let shift = f.jitter.map_or(SimDuration::ZERO, |j| {
+                SimDuration(rng.range_inclusive(0, j.0))
+            });
             if t + shift < end {
                 push(&mut plan, t + shift, a)?;
             }
@@ -138,9 +175,18 @@ pub fn expand_plan(
     }
     for r in random {
         let (rate, mean) = match r {
-            RandomFault::Crashes { rate_per_s, mean_downtime } => (*rate_per_s, *mean_downtime),
-            RandomFault::Partitions { rate_per_s, mean_duration } => (*rate_per_s, *mean_duration),
-            RandomFault::Pauses { rate_per_s, mean_duration } => (*rate_per_s, *mean_duration),
+            RandomFault::Crashes {
+                rate_per_s,
+                mean_downtime,
+            } => (*rate_per_s, *mean_downtime),
+            RandomFault::Partitions {
+                rate_per_s,
+                mean_duration,
+            } => (*rate_per_s, *mean_duration),
+            RandomFault::Pauses {
+                rate_per_s,
+                mean_duration,
+            } => (*rate_per_s, *mean_duration),
         };
         if rate <= 0.0 {
             continue;
@@ -173,7 +219,10 @@ pub fn expand_plan(
                     }
                     let mut side: Vec<NodeId> = ids[..minority.min(ids.len())].to_vec();
                     side.sort_unstable();
-                    FaultAction::Partition { groups: vec![side], heal_after: Some(hold) }
+                    FaultAction::Partition {
+                        groups: vec![side],
+                        heal_after: Some(hold),
+                    }
                 }
             };
             push(&mut plan, t, action)?;
@@ -203,7 +252,10 @@ mod tests {
             jitter: None,
             every: Some(SimDuration::from_secs(2)),
             until: None,
-            action: FaultAction::Crash { target: Target::Leader, restart_after: Some(SimDuration::from_secs(1)) },
+            action: FaultAction::Crash {
+                target: Target::Leader,
+                restart_after: Some(SimDuration::from_secs(1)),
+            },
         };
         let mut rng = SimRng::new(1, Stream::Faults);
         let plan = expand_plan(&[f], &[], 5, SimTime(10_000_000_000), &mut rng).unwrap();
@@ -232,18 +284,30 @@ mod tests {
     #[test]
     fn poisson_rate_is_respected() {
         let mut rng = SimRng::new(9, Stream::Faults);
-        let r = RandomFault::Crashes { rate_per_s: 2.0, mean_downtime: SimDuration::from_millis(100) };
+        let r = RandomFault::Crashes {
+            rate_per_s: 2.0,
+            mean_downtime: SimDuration::from_millis(100),
+        };
         let plan = expand_plan(&[], &[r], 5, SimTime(1_000 * 1_000_000_000), &mut rng).unwrap();
-        assert!((1800..2200).contains(&plan.len()), "{} crashes in 1000 s at 2/s", plan.len());
+        assert!(
+            (1800..2200).contains(&plan.len()),
+            "{} crashes in 1000 s at 2/s",
+            plan.len()
+        );
     }
 
     #[test]
     fn random_partition_is_a_minority() {
         let mut rng = SimRng::new(4, Stream::Faults);
-        let r = RandomFault::Partitions { rate_per_s: 1.0, mean_duration: SimDuration::from_millis(100) };
+        let r = RandomFault::Partitions {
+            rate_per_s: 1.0,
+            mean_duration: SimDuration::from_millis(100),
+        };
         let plan = expand_plan(&[], &[r], 7, SimTime(50_000_000_000), &mut rng).unwrap();
         for (_, a) in plan {
-            let FaultAction::Partition { groups, .. } = a else { panic!() };
+            let FaultAction::Partition { groups, .. } = a else {
+                panic!()
+            };
             assert!(!groups[0].is_empty() && groups[0].len() <= 3);
         }
     }

@@ -52,7 +52,11 @@ impl Invariants {
     fn violate(&mut self, property: &'static str, at: SimTime, detail: String) {
         self.count += 1;
         if self.kept.len() < MAX_KEPT {
-            self.kept.push(Violation { property, at_ns: at.0, detail });
+            self.kept.push(Violation {
+                property,
+                at_ns: at.0,
+                detail,
+            });
         }
     }
 
@@ -78,7 +82,10 @@ impl Observer for Invariants {
                 Some(&other) if other != node => self.violate(
                     ELECTION_SAFETY,
                     at,
-                    format!("nodes {other} and {node} were both leader in term {}", new.term),
+                    format!(
+                        "nodes {other} and {node} were both leader in term {}",
+                        new.term
+                    ),
                 ),
                 Some(_) => {}
                 None => {
@@ -91,7 +98,10 @@ impl Observer for Invariants {
                 Some(&prev) if prev != v => self.violate(
                     VOTE_ONCE,
                     at,
-                    format!("node {node} voted for {prev} and then {v} in term {}", new.term),
+                    format!(
+                        "node {node} voted for {prev} and then {v} in term {}",
+                        new.term
+                    ),
                 ),
                 Some(_) => {}
                 None => {

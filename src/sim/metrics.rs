@@ -103,7 +103,7 @@ pub struct RunMetrics {
 }
 
 /// The metrics observer.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Metrics {
     nodes: u32,
     kinds: &'static [&'static str],
@@ -241,7 +241,8 @@ impl Metrics {
             if let Some(_old) = self.elected {
                 // Loss of the leader.
                 self.elected_ns += at.since(self.elected_since).0;
-                self.tenure_ms.push(at.since(self.elected_since).as_ms_f64());
+                self.tenure_ms
+                    .push(at.since(self.elected_since).as_ms_f64());
                 self.leaderless_since = Some(at);
                 self.detect_pending = true;
                 self.converge_from = None;
@@ -314,12 +315,18 @@ impl Metrics {
         use super::faults::{FaultAction as F, Target};
         let total = self.nodes.max(1);
         match action {
-            F::Crash { target: Target::Node(n), .. } if *n < self.nodes => {
+            F::Crash {
+                target: Target::Node(n),
+                ..
+            } if *n < self.nodes => {
                 // A crash ends a pause; the crash's status change follows this event.
                 let n = *n;
                 self.change_node(n, |m| m.paused[n as usize] = false);
             }
-            F::Pause { target: Target::Node(n), .. } if *n < self.nodes => {
+            F::Pause {
+                target: Target::Node(n),
+                ..
+            } if *n < self.nodes => {
                 let n = *n;
                 self.change_node(n, |m| m.paused[n as usize] = true);
             }
@@ -329,7 +336,10 @@ impl Metrics {
                 self.links.partition(total.max(max_id(groups) + 1), groups);
             }
             F::Cut { from, to, .. } => self.links.cut(*from, *to),
-            F::Isolate { target: Target::Node(n), .. } => self.links.isolate(*n),
+            F::Isolate {
+                target: Target::Node(n),
+                ..
+            } => self.links.isolate(*n),
             F::Heal => self.links.heal(),
             _ => {}
         }
@@ -346,7 +356,8 @@ impl Metrics {
     fn on_end(&mut self, at: SimTime) {
         if self.elected.is_some() {
             self.elected_ns += at.since(self.elected_since).0;
-            self.tenure_ms.push(at.since(self.elected_since).as_ms_f64());
+            self.tenure_ms
+                .push(at.since(self.elected_since).as_ms_f64());
         }
         if let Some(s) = self.split_since.take() {
             self.split_ns += at.since(s).0;
@@ -372,7 +383,11 @@ impl Metrics {
             messages_dropped: self.by_kind.iter().map(|k| k.dropped).sum(),
             election_messages: self.election_sent,
             heartbeat_messages: self.heartbeat_sent,
-            heartbeats_per_s: if duration_s > 0.0 { self.heartbeat_sent as f64 / duration_s } else { 0.0 },
+            heartbeats_per_s: if duration_s > 0.0 {
+                self.heartbeat_sent as f64 / duration_s
+            } else {
+                0.0
+            },
             messages_per_election: (elections > 0)
                 .then(|| self.leaderless_msgs as f64 / elections as f64),
             messages_by_kind: self
@@ -387,7 +402,11 @@ impl Metrics {
             leader_changes: self.leader_changes,
             elections_started: self.elections_started,
             unnecessary_elections: self.unnecessary,
-            availability: if end.0 > 0 { self.elected_ns as f64 / end.0 as f64 } else { 0.0 },
+            availability: if end.0 > 0 {
+                self.elected_ns as f64 / end.0 as f64
+            } else {
+                0.0
+            },
             leader_tenure_ms: Stats::of(&self.tenure_ms),
             leaderless_at_end: self.elected.is_none(),
         }
@@ -428,5 +447,213 @@ impl Observer for Metrics {
             TraceEvent::End { at } => self.on_end(at),
             TraceEvent::Timer { .. } => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Metric definitions checked on hand-built traces (no engine involved).
+    use super::*;
+    use crate::sim::faults::{FaultAction, Target};
+    use crate::sim::observe::MsgRef;
+
+    const MS: u64 = 1_000_000;
+
+    fn st(role: Role, term: u64, leader: Option<NodeId>) -> NodeStatus {
+        NodeStatus {
+            role,
+            term,
+            leader,
+            voted_for: None,
+        }
+    }
+
+    struct Trace {
+        m: Metrics,
+        status: Vec<NodeStatus>,
+    }
+
+    impl Trace {
+        fn new(nodes: u32) -> Self {
+            let mut t = Trace {
+                m: Metrics::new(nodes, &["Vote", "Beat"]),
+                status: vec![NodeStatus::DOWN; nodes as usize],
+            };
+            for n in 0..nodes {
+                t.set(0, n, st(Role::Follower, 1, None));
+            }
+            t
+        }
+        fn set(&mut self, at_ms: u64, node: NodeId, new: NodeStatus) {
+            let old = self.status[node as usize];
+            self.status[node as usize] = new;
+            self.m.observe(&TraceEvent::Status {
+                at: SimTime(at_ms * MS),
+                node,
+                old,
+                new,
+            });
+        }
+        fn elect(&mut self, at_ms: u64, leader: NodeId, term: u64) {
+            for n in 0..self.status.len() as NodeId {
+                if n == leader {
+                    self.set(at_ms, n, st(Role::Leader, term, Some(n)));
+                } else if self.status[n as usize].role != Role::Down {
+                    self.set(at_ms, n, st(Role::Follower, term, Some(leader)));
+                }
+            }
+        }
+        fn fault(&mut self, at_ms: u64, action: FaultAction) {
+            self.m.observe(&TraceEvent::Fault {
+                at: SimTime(at_ms * MS),
+                action: &action,
+            });
+        }
+        fn send(&mut self, at_ms: u64, class: MsgClass) {
+            let msg = MsgRef {
+                id: 0,
+                from: 0,
+                to: 1,
+                kind: 0,
+                kind_name: "Vote",
+                class,
+                term: None,
+            };
+            self.m.observe(&TraceEvent::Send {
+                at: SimTime(at_ms * MS),
+                msg,
+            });
+        }
+        fn end(mut self, at_ms: u64) -> RunMetrics {
+            self.m.observe(&TraceEvent::End {
+                at: SimTime(at_ms * MS),
+            });
+            self.m.finish()
+        }
+    }
+
+    #[test]
+    fn crash_at_1s_and_new_leader_at_1300ms_is_a_300ms_election() {
+        let mut t = Trace::new(5);
+        t.elect(100, 0, 2);
+        t.fault(
+            1000,
+            FaultAction::Crash {
+                target: Target::Node(0),
+                restart_after: None,
+            },
+        );
+        t.set(1000, 0, NodeStatus::DOWN);
+        t.send(1150, MsgClass::Election);
+        t.elect(1300, 3, 3);
+        let m = t.end(2000);
+        assert_eq!(m.elections, 2);
+        assert_eq!(m.failover_ms.max, Some(300.0));
+        assert_eq!(
+            m.election_ms.p50,
+            Some(100.0),
+            "initial election 0 -> 100 ms"
+        );
+        assert_eq!(
+            m.detect_ms.max,
+            Some(150.0),
+            "crash -> first election message"
+        );
+        assert_eq!(m.leader_changes, 1);
+        // Elected from 100..1000 and 1300..2000 of 2000 ms.
+        assert!((m.availability - 1600.0 / 2000.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_leader_needs_a_majority_of_live_followers() {
+        let mut t = Trace::new(5);
+        // Leader with only one follower: 2 of 5 is not a majority -> not elected.
+        t.set(10, 0, st(Role::Leader, 2, Some(0)));
+        t.set(10, 1, st(Role::Follower, 2, Some(0)));
+        let m = t.m.clone();
+        assert_eq!(m.elected, None);
+        t.set(20, 2, st(Role::Follower, 2, Some(0)));
+        assert_eq!(t.m.elected, Some(0));
+        let m = t.end(100);
+        assert_eq!(m.election_ms.max, Some(20.0));
+    }
+
+    #[test]
+    fn a_leader_cut_off_from_its_majority_is_lost() {
+        let mut t = Trace::new(5);
+        t.elect(100, 0, 2);
+        t.fault(
+            500,
+            FaultAction::Partition {
+                groups: vec![vec![0, 1], vec![2, 3, 4]],
+                heal_after: None,
+            },
+        );
+        assert_eq!(
+            t.m.elected, None,
+            "followers 2,3,4 still believe in 0 but cannot reach it"
+        );
+        t.fault(800, FaultAction::Heal);
+        let m = t.end(1000);
+        assert_eq!(m.failover_ms.max, Some(300.0));
+        assert_eq!(m.leader_changes, 0, "same leader again");
+    }
+
+    #[test]
+    fn split_brain_is_two_live_leaders_and_same_term_is_counted_once() {
+        let mut t = Trace::new(5);
+        t.elect(100, 0, 2);
+        t.set(400, 4, st(Role::Leader, 3, Some(4)));
+        t.set(600, 0, st(Role::Follower, 3, Some(4)));
+        t.set(700, 1, st(Role::Leader, 3, Some(1)));
+        t.set(750, 1, st(Role::Follower, 3, Some(4)));
+        let m = t.end(1000);
+        assert_eq!(m.split_brain_incidents, 2);
+        assert!(
+            (m.split_brain_ms - 250.0).abs() < 1e-9,
+            "200 ms + 50 ms, got {}",
+            m.split_brain_ms
+        );
+        assert_eq!(m.same_term_leaders, 1, "nodes 4 and 1 both led term 3");
+    }
+
+    #[test]
+    fn a_paused_leader_is_not_live() {
+        let mut t = Trace::new(3);
+        t.elect(10, 2, 2);
+        t.fault(
+            100,
+            FaultAction::Pause {
+                target: Target::Node(2),
+                duration: crate::sim::SimDuration::from_millis(50),
+            },
+        );
+        assert_eq!(t.m.elected, None);
+        t.m.observe(&TraceEvent::Resume {
+            at: SimTime(150 * MS),
+            node: 2,
+        });
+        assert_eq!(t.m.elected, Some(2));
+        let m = t.end(200);
+        assert_eq!(m.failover_ms.max, Some(50.0));
+    }
+
+    #[test]
+    fn candidacy_while_a_leader_is_elected_is_unnecessary() {
+        let mut t = Trace::new(3);
+        t.elect(10, 0, 2);
+        t.set(50, 1, st(Role::Candidate, 3, None));
+        let m = t.end(100);
+        assert_eq!(m.elections_started, 1);
+        assert_eq!(m.unnecessary_elections, 1);
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(nearest_rank(&v, 0.5), 5.0);
+        assert_eq!(nearest_rank(&v, 0.9), 9.0);
+        assert_eq!(nearest_rank(&v, 0.99), 10.0);
+        assert_eq!(Stats::of(&[]).mean, None);
     }
 }

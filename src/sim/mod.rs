@@ -15,5 +15,7 @@ pub use engine::{Outcome, Sim, SimConfig, SimError};
 pub use faults::{FaultAction, RandomFault, ScriptedFault, Target};
 pub use network::{DelayDist, LinkModel, Links, Network};
 pub use observe::{DropReason, MsgRef, Observer, TraceEvent};
-pub use protocol::{Ctx, Delay, Effect, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, TimerKey};
+pub use protocol::{
+    Ctx, Delay, Effect, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, TimerKey,
+};
 pub use time::{LocalClock, SimDuration, SimTime};

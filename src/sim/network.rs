@@ -13,13 +13,25 @@ use std::collections::{BTreeMap, BTreeSet};
 pub enum DelayDist {
     Constant(SimDuration),
     /// Uniform in `[min, max]`.
-    Uniform { min: SimDuration, max: SimDuration },
+    Uniform {
+        min: SimDuration,
+        max: SimDuration,
+    },
     /// Normal, truncated at zero (negative draws become 0).
-    Normal { mean: SimDuration, sd: SimDuration },
+    Normal {
+        mean: SimDuration,
+        sd: SimDuration,
+    },
     /// `floor + Exp(mean)`.
-    Exponential { floor: SimDuration, mean: SimDuration },
+    Exponential {
+        floor: SimDuration,
+        mean: SimDuration,
+    },
     /// Log-normal with the given median and shape `sigma` (long tail for sigma >~ 1).
-    LogNormal { median: SimDuration, sigma: f64 },
+    LogNormal {
+        median: SimDuration,
+        sigma: f64,
+    },
 }
 
 impl DelayDist {
@@ -56,7 +68,11 @@ impl DelayDist {
 /// Cap draws at one virtual day: a bounded tail keeps every run finite.
 fn clamp_ns(v: f64) -> u64 {
     const DAY_NS: f64 = 86_400e9;
-    if v.is_nan() || v <= 0.0 { 0 } else { v.min(DAY_NS) as u64 }
+    if v.is_nan() || v <= 0.0 {
+        0
+    } else {
+        v.min(DAY_NS) as u64
+    }
 }
 
 /// Delay, loss and duplication of a link.
@@ -197,15 +213,24 @@ mod tests {
     #[test]
     fn normal_is_truncated_at_zero_and_lognormal_has_median() {
         let mut r = SimRng::new(3, Stream::Network);
-        let n = DelayDist::Normal { mean: SimDuration::from_millis(1), sd: SimDuration::from_millis(5) };
+        let n = DelayDist::Normal {
+            mean: SimDuration::from_millis(1),
+            sd: SimDuration::from_millis(5),
+        };
         let mut zeros = 0;
         for _ in 0..1000 {
             if n.sample(&mut r) == SimDuration::ZERO {
                 zeros += 1;
             }
         }
-        assert!(zeros > 300 && zeros < 500, "about 42% of N(1,5) is negative, got {zeros}");
-        let ln = DelayDist::LogNormal { median: SimDuration::from_millis(10), sigma: 1.0 };
+        assert!(
+            zeros > 300 && zeros < 500,
+            "about 42% of N(1,5) is negative, got {zeros}"
+        );
+        let ln = DelayDist::LogNormal {
+            median: SimDuration::from_millis(10),
+            sigma: 1.0,
+        };
         let mut v: Vec<u64> = (0..4001).map(|_| ln.sample(&mut r).0).collect();
         v.sort();
         let med = v[2000] as f64 / 1e6;

@@ -99,7 +99,10 @@ pub trait TimerKey: Copy + Eq + Debug {
 pub enum Delay {
     Fixed(SimDuration),
     /// Uniform in `[min, max]`, sampled by the engine from the node's random stream.
-    Uniform { min: SimDuration, max: SimDuration },
+    Uniform {
+        min: SimDuration,
+        max: SimDuration,
+    },
 }
 
 /// Read-only context handed to every handler.
@@ -133,11 +136,21 @@ impl<C> Ctx<'_, C> {
 /// One effect requested by a handler.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect<M, T, D> {
-    Send { to: NodeId, msg: M },
+    Send {
+        to: NodeId,
+        msg: M,
+    },
     /// Send to every other participant (not to service replicas).
-    Broadcast { msg: M },
-    SetTimer { key: T, delay: Delay },
-    CancelTimer { key: T },
+    Broadcast {
+        msg: M,
+    },
+    SetTimer {
+        key: T,
+        delay: Delay,
+    },
+    CancelTimer {
+        key: T,
+    },
     /// Replace the node's durable state (survives crashes). With a configured fsync latency,
     /// messages sent by the same handler leave only after the write completes.
     Persist(D),
@@ -151,7 +164,9 @@ pub struct Out<P: Protocol> {
 
 impl<P: Protocol> Default for Out<P> {
     fn default() -> Self {
-        Out { effects: Vec::new() }
+        Out {
+            effects: Vec::new(),
+        }
     }
 }
 
@@ -196,8 +211,11 @@ pub trait Protocol: Sized + Debug {
     type Config: Clone + Debug;
 
     /// Start (or restart, with the durable state saved before the crash).
-    fn boot(ctx: &Ctx<'_, Self::Config>, durable: Option<&Self::Durable>, out: &mut Out<Self>)
-    -> Self;
+    fn boot(
+        ctx: &Ctx<'_, Self::Config>,
+        durable: Option<&Self::Durable>,
+        out: &mut Out<Self>,
+    ) -> Self;
     fn on_message(
         &mut self,
         ctx: &Ctx<'_, Self::Config>,

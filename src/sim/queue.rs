@@ -52,7 +52,9 @@ impl<E> EventQueue<E> {
     /// Remove and return the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let Reverse((t, _seq, slot)) = self.heap.pop()?;
-        let ev = self.slab[slot as usize].take().expect("slab slot holds the queued event");
+        let ev = self.slab[slot as usize]
+            .take()
+            .expect("slab slot holds the queued event");
         self.free.push(slot);
         Some((SimTime(t), ev))
     }
@@ -82,7 +84,9 @@ mod tests {
         q.push(SimTime(1), "a");
         q.push(SimTime(5), "c");
         q.push(SimTime(3), "x");
-        let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(t, e)| (t.0, e)).collect();
+        let order: Vec<_> = std::iter::from_fn(|| q.pop())
+            .map(|(t, e)| (t.0, e))
+            .collect();
         assert_eq!(order, vec![(1, "a"), (3, "x"), (5, "b"), (5, "c")]);
     }
 

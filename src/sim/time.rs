@@ -179,8 +179,14 @@ mod tests {
 
     #[test]
     fn parses_units_and_rejects_bare_numbers() {
-        assert_eq!(SimDuration::parse("150ms").unwrap(), SimDuration::from_millis(150));
-        assert_eq!(SimDuration::parse("1m 30s").unwrap(), SimDuration::from_secs(90));
+        assert_eq!(
+            SimDuration::parse("150ms").unwrap(),
+            SimDuration::from_millis(150)
+        );
+        assert_eq!(
+            SimDuration::parse("1m 30s").unwrap(),
+            SimDuration::from_secs(90)
+        );
         assert!(SimDuration::parse("150").unwrap_err().contains("unit"));
         assert!(SimDuration::parse("-5ms").unwrap_err().contains("negative"));
     }
@@ -195,10 +201,16 @@ mod tests {
 
     #[test]
     fn drifting_clock_shortens_global_span() {
-        let fast = LocalClock { offset_ns: 0, drift_ppm: 100_000.0 }; // 10% fast
+        let fast = LocalClock {
+            offset_ns: 0,
+            drift_ppm: 100_000.0,
+        }; // 10% fast
         let g = fast.global_span(SimDuration::from_millis(110));
         assert_eq!(g, SimDuration::from_millis(100));
-        assert_eq!(fast.local_at(SimTime(1_000_000_000)), SimTime(1_100_000_000));
+        assert_eq!(
+            fast.local_at(SimTime(1_000_000_000)),
+            SimTime(1_100_000_000)
+        );
     }
 
     #[test]

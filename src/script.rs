@@ -1,0 +1,337 @@
+//! Golden interaction scripts: a small text language to drive a simulation step by step and
+//! print what happened, checked against expectations stored under the commands.
+//!
+//! A script is a sequence of blocks separated by blank lines. Each block is one command, a
+//! `----` line, and the expected output (which may be empty):
+//!
+//! ```text
+//! # comments start with '#'
+//! new algorithm=raft nodes=5 seed=3 network.delay={constant="5ms"}
+//! ----
+//! ok
+//!
+//! run 1s
+//! ----
+//! 163.205ms n2 follower/t1 -> candidate/t2
+//! ```
+//!
+//! Commands:
+//! * `new key=value ...` — a fresh simulation; any scenario key (as for `--set`).
+//! * `run DURATION` — advance virtual time; prints status changes, faults and resumes.
+//! * `run DURATION verbose` — also prints every message sent.
+//! * `crash N|leader`, `restart N`, `pause N|leader DURATION`, `isolate N|leader`,
+//!   `partition 0,1 / 2,3,4`, `cut FROM TO`, `heal`, `drift N PPM` — apply a fault now.
+//! * `status` — every node's status; `leader` — the current leader; `metrics` — the key
+//!   metrics so far.
+//!
+//! `tests/golden.rs` runs every `tests/scripts/**/*.txt`; with `ELECTSIM_REWRITE=1` it rewrites
+//! the expectations instead of comparing (review the diff before committing!).
+
+use crate::runner::{self, DynSim};
+use crate::scenario::{Assignment, Origin, ScenarioFile, parse_value};
+use crate::sim::{
+    FaultAction, NodeId, NodeStatus, Observer, Role, SimDuration, SimTime, Target, TraceEvent,
+};
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::rc::Rc;
+
+/// Shared line buffer the recording observer writes into.
+#[derive(Clone, Default)]
+struct Lines {
+    buf: Rc<RefCell<Vec<String>>>,
+    verbose: Rc<RefCell<bool>>,
+}
+
+struct Recorder(Lines);
+
+fn fmt_status(s: &NodeStatus) -> String {
+    let mut out = format!("{}/t{}", s.role.as_str(), s.term);
+    if s.role != Role::Leader
+        && let Some(l) = s.leader
+    {
+        let _ = write!(out, " (leader n{l})");
+    }
+    out
+}
+
+fn fmt_time(t: SimTime) -> String {
+    format!("{:.3}ms", t.0 as f64 / 1e6)
+}
+
+impl Observer for Recorder {
+    fn observe(&mut self, ev: &TraceEvent<'_>) {
+        let line = match *ev {
+            TraceEvent::Status { at, node, old, new } => Some(format!(
+                "{} n{node} {} -> {}",
+                fmt_time(at),
+                fmt_status(&old),
+                fmt_status(&new)
+            )),
+            TraceEvent::Fault { at, action } => {
+                Some(format!("{} fault {}", fmt_time(at), describe(action)))
+            }
+            TraceEvent::Resume { at, node } => Some(format!("{} n{node} resumes", fmt_time(at))),
+            TraceEvent::Send { at, msg } if *self.0.verbose.borrow() => Some(format!(
+                "{} n{} -> n{} {}{}",
+                fmt_time(at),
+                msg.from,
+                msg.to,
+                msg.kind_name,
+                msg.term.map_or(String::new(), |t| format!(" t{t}"))
+            )),
+            _ => None,
+        };
+        if let Some(l) = line {
+            self.0.buf.borrow_mut().push(l);
+        }
+    }
+}
+
+fn target_str(t: &Target) -> String {
+    match t {
+        Target::Node(n) => format!("n{n}"),
+        Target::Leader => "leader".into(),
+        Target::Random => "random".into(),
+    }
+}
+
+fn describe(a: &FaultAction) -> String {
+    match a {
+        FaultAction::Crash { target, .. } => format!("crash {}", target_str(target)),
+        FaultAction::Restart { target } => format!("restart {}", target_str(target)),
+        FaultAction::Pause { target, duration } => {
+            format!("pause {} for {duration}", target_str(target))
+        }
+        FaultAction::Partition { groups, .. } => format!(
+            "partition {}",
+            groups
+                .iter()
+                .map(|g| g.iter().map(u32::to_string).collect::<Vec<_>>().join(","))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        ),
+        FaultAction::Cut { from, to, .. } => format!("cut n{from} -> n{to}"),
+        FaultAction::Isolate { target, .. } => format!("isolate {}", target_str(target)),
+        FaultAction::Heal => "heal".into(),
+        FaultAction::SetLoss { loss } => format!("set_loss {loss}"),
+        FaultAction::SetDelay { delay } => format!("set_delay {delay:?}"),
+        FaultAction::ClockDrift {
+            target, drift_ppm, ..
+        } => format!("clock_drift {} {drift_ppm}ppm", target_str(target)),
+    }
+}
+
+/// The state of one script run.
+#[derive(Default)]
+pub struct ScriptRunner {
+    sim: Option<Box<dyn DynSim>>,
+    lines: Lines,
+}
+
+impl ScriptRunner {
+    /// Execute one command and return its output (without trailing newline).
+    pub fn exec(&mut self, cmd: &str) -> Result<String, String> {
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        let Some((&verb, args)) = words.split_first() else {
+            return Err("empty command".into());
+        };
+        if verb == "new" {
+            return self.new_sim(args);
+        }
+        let sim = self
+            .sim
+            .as_mut()
+            .ok_or("no simulation: start with `new ...`")?;
+        let node = |s: &str, sim: &dyn DynSim| -> Result<Target, String> {
+            if s == "leader" {
+                return Ok(Target::Leader);
+            }
+            let n: NodeId = s
+                .trim_start_matches('n')
+                .parse()
+                .map_err(|_| format!("`{s}` is not a node id or `leader`"))?;
+            if n >= sim.total_nodes() {
+                return Err(format!(
+                    "node {n} does not exist (0..{})",
+                    sim.total_nodes()
+                ));
+            }
+            Ok(Target::Node(n))
+        };
+        let dur = |s: Option<&&str>| -> Result<SimDuration, String> {
+            SimDuration::parse(s.ok_or("missing duration")?)
+        };
+        match verb {
+            "run" => {
+                let d = dur(args.first())?;
+                *self.lines.verbose.borrow_mut() = args.get(1) == Some(&"verbose");
+                let until = sim.now() + d;
+                sim.run_until(until).map_err(|e| e.to_string())?;
+                *self.lines.verbose.borrow_mut() = false;
+            }
+            "crash" => {
+                let t = node(args.first().ok_or("crash what?")?, sim.as_ref())?;
+                sim.apply_fault(FaultAction::Crash {
+                    target: t,
+                    restart_after: None,
+                });
+            }
+            "restart" => {
+                let t = node(args.first().ok_or("restart what?")?, sim.as_ref())?;
+                sim.apply_fault(FaultAction::Restart { target: t });
+            }
+            "pause" => {
+                let t = node(args.first().ok_or("pause what?")?, sim.as_ref())?;
+                sim.apply_fault(FaultAction::Pause {
+                    target: t,
+                    duration: dur(args.get(1))?,
+                });
+            }
+            "isolate" => {
+                let t = node(args.first().ok_or("isolate what?")?, sim.as_ref())?;
+                sim.apply_fault(FaultAction::Isolate {
+                    target: t,
+                    heal_after: None,
+                });
+            }
+            "partition" => {
+                let text = args.join(" ");
+                let mut groups = Vec::new();
+                for g in text.split('/') {
+                    let ids: Result<Vec<NodeId>, _> =
+                        g.split(',').map(|x| x.trim().parse::<NodeId>()).collect();
+                    groups.push(ids.map_err(|_| {
+                        format!("bad partition `{text}`; write e.g. `partition 0,1 / 2,3,4`")
+                    })?);
+                }
+                sim.apply_fault(FaultAction::Partition {
+                    groups,
+                    heal_after: None,
+                });
+            }
+            "cut" => {
+                let (Some(a), Some(b)) = (args.first(), args.get(1)) else {
+                    return Err("cut FROM TO".into());
+                };
+                let (Target::Node(from), Target::Node(to)) =
+                    (node(a, sim.as_ref())?, node(b, sim.as_ref())?)
+                else {
+                    return Err("cut takes node ids".into());
+                };
+                sim.apply_fault(FaultAction::Cut {
+                    from,
+                    to,
+                    heal_after: None,
+                });
+            }
+            "heal" => sim.apply_fault(FaultAction::Heal),
+            "drift" => {
+                let t = node(args.first().ok_or("drift what?")?, sim.as_ref())?;
+                let ppm: f64 = args
+                    .get(1)
+                    .and_then(|s| s.parse().ok())
+                    .ok_or("drift N PPM")?;
+                sim.apply_fault(FaultAction::ClockDrift {
+                    target: t,
+                    drift_ppm: ppm,
+                    offset: SimDuration::ZERO,
+                });
+            }
+            "status" => {
+                let mut out = Vec::new();
+                for n in 0..sim.total_nodes() {
+                    let paused = if sim.is_paused(n) { " paused" } else { "" };
+                    out.push(format!("n{n} {}{paused}", fmt_status(&sim.status(n))));
+                }
+                return Ok(out.join("\n"));
+            }
+            "leader" => {
+                return Ok(sim.current_leader().map_or("none".into(), |l| {
+                    format!("n{l} (term {})", sim.status(l).term)
+                }));
+            }
+            "metrics" => {
+                let m = sim.metrics_now();
+                return Ok(format!(
+                    "elections={} leader_changes={} split_brain_incidents={} same_term_leaders={} messages_sent={} failover_ms_max={}",
+                    m.elections,
+                    m.leader_changes,
+                    m.split_brain_incidents,
+                    m.same_term_leaders,
+                    m.messages_sent,
+                    m.failover_ms.max.map_or("-".into(), |x| format!("{x:.3}"))
+                ));
+            }
+            other => return Err(format!("unknown command `{other}`")),
+        }
+        Ok(self
+            .lines
+            .buf
+            .borrow_mut()
+            .drain(..)
+            .collect::<Vec<_>>()
+            .join("\n"))
+    }
+
+    fn new_sim(&mut self, args: &[&str]) -> Result<String, String> {
+        let mut sets = Vec::new();
+        let mut seed = 1u64;
+        for a in args {
+            let (k, v) = a
+                .split_once('=')
+                .ok_or_else(|| format!("`{a}`: expected key=value"))?;
+            if k == "seed" {
+                seed = v.parse().map_err(|_| format!("bad seed `{v}`"))?;
+            }
+            sets.push(Assignment {
+                key: k.into(),
+                value: parse_value(v),
+                origin: Origin::Override(a.to_string()),
+            });
+        }
+        let base = "name = \"script\"\nduration = \"1h\"\n".to_string();
+        let file =
+            ScenarioFile::from_text(Path::new("<script>"), base).map_err(|e| e.to_string())?;
+        let sc = file.instantiate(&sets).map_err(|e| e.to_string())?;
+        self.lines = Lines::default();
+        let rec: Box<dyn Observer> = Box::new(Recorder(self.lines.clone()));
+        self.sim = Some(runner::build(&sc, seed, vec![rec]).map_err(|e| e.to_string())?);
+        self.lines.buf.borrow_mut().clear(); // boot-time status lines are not interesting
+        Ok("ok".into())
+    }
+}
+
+/// Run a whole script; returns the script text with every expectation replaced by the
+/// actual output (so the caller can compare or rewrite).
+pub fn run_script(text: &str) -> String {
+    let mut runner = ScriptRunner::default();
+    let mut out = String::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+        // Skip the old expectation (up to and including the blank line after `----`).
+        if lines.peek().is_some_and(|l| l.trim() == "----") {
+            lines.next();
+            while lines.peek().is_some_and(|l| !l.trim().is_empty()) {
+                lines.next();
+            }
+        }
+        let result = runner
+            .exec(line.trim())
+            .unwrap_or_else(|e| format!("error: {e}"));
+        out.push_str("----\n");
+        if !result.is_empty() {
+            out.push_str(&result);
+            out.push('\n');
+        }
+    }
+    out
+}

@@ -1,0 +1,453 @@
+//! The bad-input catalogue: every case exits with the documented code and a message that
+//! names the file, the line/column where there is one, the field, the bad value and what
+//! would be valid. Exit codes: 2 for usage/input errors, 1 for a failed run, 0 otherwise.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn electsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_electsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run electsim")
+}
+
+/// Write a scenario into a fresh temporary directory named after the test.
+fn scenario(test: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("electsim-cli-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("s.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Run `validate` (and `run`) on the text; both must fail with exit 2 and mention every needle.
+fn rejects(test: &str, text: &str, needles: &[&str]) {
+    let p = scenario(test, text);
+    for cmd in ["validate", "run"] {
+        let out = electsim(&[cmd, p.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{test} ({cmd}): expected exit 2, stderr:\n{err}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{test} ({cmd}): nothing may be printed on stdout when input is rejected"
+        );
+        assert!(!err.contains("panicked"), "{test}: panic:\n{err}");
+        for n in needles {
+            assert!(
+                err.contains(n),
+                "{test} ({cmd}): stderr lacks {n:?}:\n{err}"
+            );
+        }
+    }
+}
+
+const BASE: &str = "name = \"t\"\nalgorithm = \"raft\"\nnodes = 5\nduration = \"10s\"\n";
+
+#[test]
+fn missing_file() {
+    let out = electsim(&["run", "scenarios/does-not-exist.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot read scenario file `scenarios/does-not-exist.toml`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn not_toml() {
+    rejects(
+        "not_toml",
+        "name = \"t\"\nnodes = = 5\n",
+        &["s.toml:2:", "nodes = = 5"],
+    );
+}
+
+#[test]
+fn wrong_type() {
+    rejects(
+        "wrong_type",
+        "nodes = \"five\"\n",
+        &["s.toml:1:9", "invalid type: string \"five\""],
+    );
+}
+
+#[test]
+fn unknown_key_suggests_nearest() {
+    rejects(
+        "unknown_key",
+        &format!("{BASE}[raft]\nheartbeet = \"50ms\"\n"),
+        &[
+            "s.toml:6:1",
+            "unknown field `heartbeet`",
+            "did you mean `heartbeat`?",
+        ],
+    );
+}
+
+#[test]
+fn duration_without_unit() {
+    rejects(
+        "duration_unit",
+        "duration = \"150\"\n",
+        &["s.toml:1:12", "`150` is not a duration", "\"150ms\""],
+    );
+}
+
+#[test]
+fn duration_as_bare_number() {
+    rejects(
+        "duration_number",
+        "duration = 150\n",
+        &["s.toml:1:12", "a duration string with a unit"],
+    );
+}
+
+#[test]
+fn negative_duration() {
+    rejects(
+        "negative_duration",
+        &format!("{BASE}[raft]\nheartbeat = \"-5ms\"\n"),
+        &["s.toml:6:13", "negative"],
+    );
+}
+
+#[test]
+fn loss_above_one() {
+    rejects(
+        "loss",
+        &format!("{BASE}[network]\nloss = 1.5\n"),
+        &[
+            "s.toml:6:8",
+            "`network.loss`: 1.5",
+            "probability between 0.0 and 1.0",
+        ],
+    );
+}
+
+#[test]
+fn negative_duplicate_probability() {
+    rejects(
+        "dup",
+        &format!("{BASE}[network]\nduplicate = -0.1\n"),
+        &["`network.duplicate`: -0.1", "probability"],
+    );
+}
+
+#[test]
+fn delay_min_above_max() {
+    rejects(
+        "delay",
+        &format!("{BASE}[network]\ndelay = {{ uniform = [\"10ms\", \"1ms\"] }}\n"),
+        &["s.toml:6:9", "`network.delay`", "min <= max"],
+    );
+}
+
+#[test]
+fn election_timeout_min_above_max() {
+    rejects(
+        "timeout",
+        &format!("{BASE}[raft]\nelection_timeout = [\"300ms\", \"150ms\"]\n"),
+        &["s.toml:6:", "`raft.election_timeout`", "min <= max"],
+    );
+}
+
+#[test]
+fn nodes_zero_one_and_too_many() {
+    for (i, n) in ["0", "1", "100001", "-3"].iter().enumerate() {
+        rejects(
+            &format!("nodes{i}"),
+            &format!("nodes = {n}\n"),
+            &[
+                "s.toml:1:9",
+                &format!("`nodes`: {n}"),
+                "an integer from 2 to 100000",
+            ],
+        );
+    }
+}
+
+#[test]
+fn unknown_algorithm_lists_valid_ones() {
+    rejects(
+        "algo",
+        "algorithm = \"paxos\"\n",
+        &[
+            "s.toml:1:13",
+            "unknown variant `paxos`",
+            "`bully`, `ring`, `raft`, `zookeeper`, `etcd`",
+        ],
+    );
+}
+
+#[test]
+fn partition_naming_unknown_node() {
+    rejects(
+        "partition_unknown",
+        &format!("{BASE}[[fault]]\nat = \"1s\"\npartition = [[0, 1], [2, 9]]\n"),
+        &[
+            "s.toml:7:",
+            "`fault.0.partition.1.1`: 9",
+            "a node id in 0..5",
+        ],
+    );
+}
+
+#[test]
+fn partition_groups_overlap() {
+    rejects(
+        "partition_overlap",
+        &format!("{BASE}[[fault]]\nat = \"1s\"\npartition = [[0, 1], [1, 2]]\n"),
+        &["`fault.0.partition.1.0`: 1", "must not overlap"],
+    );
+}
+
+#[test]
+fn fault_after_the_end() {
+    rejects(
+        "fault_late",
+        &format!("{BASE}[[fault]]\nat = \"20s\"\ncrash = \"leader\"\n"),
+        &[
+            "s.toml:6:6",
+            "`fault.0.at`: \"20s\"",
+            "before the end of the run (10s)",
+        ],
+    );
+}
+
+#[test]
+fn fault_targeting_missing_node() {
+    rejects(
+        "fault_node",
+        &format!("{BASE}[[fault]]\nat = \"1s\"\ncrash = 7\n"),
+        &["s.toml:7:9", "`fault.0.crash`: 7", "a node id in 0..5"],
+    );
+}
+
+#[test]
+fn fault_with_two_actions() {
+    rejects(
+        "fault_two",
+        &format!("{BASE}[[fault]]\nat = \"1s\"\ncrash = 1\nheal = true\n"),
+        &["`fault.0.heal`", "exactly one of crash"],
+    );
+}
+
+#[test]
+fn pause_without_duration() {
+    rejects(
+        "pause",
+        &format!("{BASE}[[fault]]\nat = \"1s\"\npause = \"leader\"\n"),
+        &["`fault.0.duration`", "how long the pause lasts"],
+    );
+}
+
+#[test]
+fn fault_target_name_is_checked() {
+    rejects(
+        "target_name",
+        &format!("{BASE}[[fault]]\nat = \"1s\"\ncrash = \"ledaer\"\n"),
+        &["`fault.0.crash`: \"ledaer\"", "\"leader\" or \"random\""],
+    );
+}
+
+#[test]
+fn sweep_axis_empty() {
+    rejects(
+        "axis_empty",
+        &format!("{BASE}[sweep]\nnodes = []\n"),
+        &["s.toml:6:9", "`sweep.nodes`", "non-empty list"],
+    );
+}
+
+#[test]
+fn sweep_axis_repeats_a_value() {
+    rejects(
+        "axis_repeat",
+        &format!("{BASE}[sweep]\nnodes = [3, 5, 3]\n"),
+        &["`sweep.nodes`: 3", "without repeated values"],
+    );
+}
+
+#[test]
+fn sweep_axis_value_fails_validation() {
+    let p = scenario("axis_bad", &format!("{BASE}[sweep]\nnodes = [3, 1]\n"));
+    let out = electsim(&["validate", p.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("sweep axis `nodes` = 1") && err.contains("an integer from 2 to 100000"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sweep_axis_unknown_key() {
+    let p = scenario(
+        "axis_unknown",
+        &format!("{BASE}[sweep]\n\"raft.heartbeet\" = [\"10ms\"]\n"),
+    );
+    let out = electsim(&["validate", p.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("unknown field `heartbeet`") && err.contains("did you mean `heartbeat`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn set_with_unknown_key() {
+    let out = electsim(&[
+        "run",
+        "scenarios/raft-lossy.toml",
+        "--set",
+        "raft.heartbeet=10ms",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--set raft.heartbeet=10ms") && err.contains("did you mean `heartbeat`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn set_with_unparsable_value() {
+    let out = electsim(&[
+        "run",
+        "scenarios/raft-lossy.toml",
+        "--set",
+        "network.loss=lots",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--set network.loss=lots")
+            && err.contains("invalid type: string \"lots\", expected f64"),
+        "{err}"
+    );
+}
+
+#[test]
+fn set_value_failing_validation_points_at_the_flag() {
+    let out = electsim(&[
+        "run",
+        "scenarios/raft-lossy.toml",
+        "--set",
+        "network.loss=2",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("(from --set network.loss=2)")
+            && err.contains("probability between 0.0 and 1.0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn set_without_equals_is_a_usage_error() {
+    let out = electsim(&["run", "scenarios/raft-lossy.toml", "--set", "network.loss"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected KEY=VALUE"));
+}
+
+#[test]
+fn unknown_subcommand_and_flag_are_usage_errors() {
+    assert_eq!(electsim(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        electsim(&["run", "scenarios/raft-lossy.toml", "--frob"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn event_limit_is_a_failed_run_with_the_limit_named() {
+    let out = electsim(&[
+        "run",
+        "scenarios/raft-lossy.toml",
+        "--set",
+        "max_events=1000",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("max_events = 1000") && err.contains("--set max_events=N"),
+        "{err}"
+    );
+}
+
+#[test]
+fn in_flight_limit_is_a_failed_run_with_the_limit_named() {
+    let out = electsim(&[
+        "run",
+        "scenarios/raft-lossy.toml",
+        "--set",
+        "max_in_flight=3",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("max_in_flight = 3"), "{err}");
+}
+
+#[test]
+fn strict_fails_on_an_invariant_violation_and_prints_the_replay() {
+    // A 3-node Raft without persisted votes under frequent crashes double-votes quickly.
+    let p = scenario(
+        "strict",
+        "name = \"bug\"\nalgorithm = \"raft\"\nnodes = 3\nduration = \"60s\"\n[raft]\npersist_vote = false\n\
+         [network]\ndelay = { uniform = [\"1ms\", \"20ms\"] }\n[[random_fault]]\nkind = \"crash\"\nrate_per_s = 5.0\nmean_duration = \"30ms\"\n",
+    );
+    let mut found = false;
+    for seed in 1..=20 {
+        let s = seed.to_string();
+        let out = electsim(&["run", p.to_str().unwrap(), "--strict", "--seed", &s]);
+        if out.status.code() == Some(1) {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains("invariant violation") && err.contains(&format!("--seed {seed}")),
+                "{err}"
+            );
+            found = true;
+            break;
+        }
+        assert_eq!(out.status.code(), Some(0));
+    }
+    assert!(
+        found,
+        "persist_vote = false should violate vote_once within 20 seeds"
+    );
+}
+
+#[test]
+fn stdout_closed_early_is_not_an_error() {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_electsim"))
+        .args(["list"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // like `| head -0`
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(status.success(), "{err}");
+}
