@@ -210,7 +210,7 @@ fn bully_crash_highest(n: u32, detectors: Vec<NodeId>) -> (RunMetrics, RunMetric
             "steady state before the crash, n={n}"
         );
     }
-    let before = sim.metrics().finish();
+    let before = sim.metrics_now();
     sim.apply_fault(FaultAction::Crash {
         target: Target::Node(n - 1),
         restart_after: None,
