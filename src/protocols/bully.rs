@@ -26,11 +26,13 @@
 //!   not heard heartbeat acks from a majority within a heartbeat timeout
 //!   (`heartbeat_timeout` max) steps down.
 //!
-//! Epochs: Bully has no terms. Each node keeps an election epoch: holding an election bumps
-//! it to one more than the highest epoch the node has seen, every message carries the
-//! sender's epoch and receivers adopt a higher one. `status().term` is this epoch, so "same
-//! term leaders" means two nodes led after announcing the same epoch number, which can happen
-//! on the two sides of a partition: Bully claims no per-epoch safety.
+//! Epochs: Bully has no terms. Each node keeps the highest election epoch it has seen
+//! (persisted): holding an election bumps it by one, every message carries the sender's
+//! epoch and receivers adopt a higher one. `status().term` is that epoch, except that a
+//! claimant or leader keeps the epoch it announced for its whole tenure. So "same term
+//! leaders" means two nodes led under the same announced epoch number, which happens on the
+//! two sides of a partition, and when a restarted node announces an epoch that was used while
+//! it was down (it cannot know about it): Bully claims no per-epoch safety.
 
 use crate::protocols::Param;
 use crate::scenario::FieldError;
@@ -310,7 +312,10 @@ pub enum Phase {
 pub struct Bully {
     id: NodeId,
     phase: Phase,
+    /// The epoch reported as `term`: the highest seen, or the announced one while leading.
     epoch: u64,
+    /// The highest epoch seen (durable).
+    seen: u64,
     leader: Option<NodeId>,
     /// quorum_guard: nodes that acknowledged (claim, or heartbeats since the last check).
     acks: Vec<bool>,
@@ -360,9 +365,12 @@ impl Bully {
     }
 
     fn observe_epoch(&mut self, epoch: u64, out: &mut Out<Self>) {
-        if epoch > self.epoch {
-            self.epoch = epoch;
-            out.persist(self.epoch);
+        if epoch > self.seen {
+            self.seen = epoch;
+            out.persist(self.seen);
+        }
+        if !matches!(self.phase, Phase::Claiming | Phase::Leader) {
+            self.epoch = self.seen;
         }
     }
 
@@ -384,8 +392,9 @@ impl Bully {
     /// Hold an election: Election to every higher id (or claim at once when there is none).
     fn start_election(&mut self, ctx: &BCtx<'_>, out: &mut Out<Self>) {
         Self::cancel_all(out);
-        self.epoch += 1;
-        out.persist(self.epoch);
+        self.seen += 1;
+        self.epoch = self.seen;
+        out.persist(self.seen);
         self.phase = Phase::Electing;
         self.leader = None;
         if self.id + 1 >= ctx.nodes {
@@ -438,6 +447,7 @@ impl Bully {
         debug_assert!(leader > self.id, "a node follows only a higher id");
         Self::cancel_all(out);
         self.phase = Phase::Follower;
+        self.epoch = self.seen;
         self.leader = Some(leader);
         self.arm_detector(ctx, out);
     }
@@ -446,6 +456,7 @@ impl Bully {
     fn step_down(&mut self, ctx: &BCtx<'_>, out: &mut Out<Self>) {
         Self::cancel_all(out);
         self.phase = Phase::Follower;
+        self.epoch = self.seen;
         self.leader = None;
         self.arm_detector(ctx, out);
     }
@@ -476,6 +487,7 @@ impl Protocol for Bully {
             id: ctx.id,
             phase: Phase::Follower,
             epoch: durable.copied().unwrap_or(0),
+            seen: durable.copied().unwrap_or(0),
             leader: None,
             acks: Vec::new(),
         };
