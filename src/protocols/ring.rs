@@ -12,7 +12,10 @@
 //! Chang–Roberts (`variant = "chang_roberts"`): an initiator sends its own id. A node
 //! forwards a larger id, swallows a smaller one if it already takes part, and otherwise
 //! replaces it with its own id (it joins as an initiator). A node that gets its own id back
-//! has the largest live id: it leads, and sends `Elected` around once.
+//! has the largest live id: it leads, and sends `Elected` around once (unless it passed on a
+//! larger id or learned a larger winner in the same epoch: then its token went round a node
+//! that was skipped by mistake). A node that knows the epoch's winner swallows late smaller
+//! ids.
 //! LeLann (`variant = "lcr"`): every node that takes part sends its own id and forwards every
 //! other id, so each id travels the whole ring (n² tokens with n initiators); a node decides
 //! when its own id comes back, on the largest id it has seen. There is no `Elected` lap.
@@ -476,7 +479,11 @@ impl Ring {
         match ctx.config.variant {
             Variant::ChangRoberts => {
                 if id == self.id {
-                    if self.role != Role::Leader {
+                    // Unless we passed on a larger id, or a larger id already won, in this
+                    // epoch: then our token went round a node that was skipped by mistake.
+                    let larger_seen = self.forwarded[self.id as usize + 1..].iter().any(|&f| f)
+                        || self.leader.is_some_and(|l| l > self.id);
+                    if self.role != Role::Leader && !larger_seen {
                         // Our own id made a full lap: it is the largest live id.
                         self.become_leader(ctx, out);
                         self.elected_forwarded = true;
@@ -508,10 +515,10 @@ impl Ring {
                         },
                         out,
                     );
-                } else if !self.participant {
+                } else if !self.participant && self.leader.is_none() {
                     self.initiate(ctx, out); // Replace the smaller id with ours.
                 }
-                // else: swallow the smaller id.
+                // else: swallow the smaller id (we take part, or this epoch is decided).
             }
             Variant::Lcr => {
                 if !self.forwarded[self.id as usize] && self.role != Role::Leader {
@@ -860,6 +867,44 @@ mod tests {
             &mut out,
         );
         assert_eq!(sent(&out), vec![(Some(3), RingMsg::Ack { seq: 5 })]);
+    }
+
+    #[test]
+    fn own_id_back_after_a_larger_one_passed_is_not_a_win() {
+        // A live larger node was skipped by mistake (slow ack): our token made a lap without
+        // meeting it, but we forwarded its id, so we cannot be the maximum.
+        let cfg = RingConfig::default();
+        let (mut n, _) = boot(3, &cfg);
+        let mut out = Out::default();
+        n.on_message(&ctx(3, &cfg), 2, election(4, 0), &mut out);
+        n.on_message(&ctx(3, &cfg), 2, election(3, 1), &mut out);
+        assert_eq!(n.status().role, Role::Follower);
+        assert!(
+            !sent(&out)
+                .iter()
+                .any(|(_, m)| matches!(m, RingMsg::Elected { .. }))
+        );
+    }
+
+    #[test]
+    fn decided_node_swallows_late_smaller_ids() {
+        let cfg = RingConfig::default();
+        let (mut n, _) = boot(2, &cfg);
+        let mut out = Out::default();
+        n.on_message(
+            &ctx(2, &cfg),
+            1,
+            RingMsg::Elected {
+                epoch: 1,
+                leader: 4,
+                seq: 0,
+            },
+            &mut out,
+        );
+        let mut out = Out::default();
+        n.on_message(&ctx(2, &cfg), 1, election(0, 1), &mut out);
+        assert_eq!(sent(&out), vec![(Some(1), RingMsg::Ack { seq: 1 })]);
+        assert_eq!(n.status().leader, Some(4));
     }
 
     #[test]
