@@ -5,6 +5,7 @@
 
 use crate::protocols::Algorithm;
 use crate::report::run::RunReport;
+use crate::report::trace::{DEFAULT_TRACE_LIMIT, Recorder, TraceFormat, TraceMeta};
 use crate::runner;
 use crate::scenario::{Assignment, Scenario, ScenarioFile};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -15,7 +16,13 @@ const EXAMPLES: &str = "\
 Examples:
   electsim run scenarios/raft-leader-crash.toml --seed 7
   electsim run scenarios/raft-partition.toml --set raft.pre_vote=true --format json
+  electsim run scenarios/raft-partition.toml --trace run.json --timeline run.png
+  electsim check scenarios/raft-lossy.toml --seed 3
+  electsim explore scenarios/raft-leader-crash.toml --set raft.persist_vote=false --set duration=10s
   electsim validate scenarios/raft-lossy.toml
+  electsim sweep scenarios/cluster-size.toml --set algorithm=raft --runs 20
+  electsim sweep scenarios/cluster-size.toml --shard 2/4 --out shard-2 && electsim merge shard-* --out results/cluster-size
+  electsim chart results/cluster-size
   electsim list";
 
 /// Deterministic discrete-event simulator of leader-election algorithms.
@@ -105,7 +112,38 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Write the run's event trace to FILE (also when the run fails).
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
+        /// Trace format (default from the file name: .json -> perfetto, .log -> shiviz, else jsonl).
+        #[arg(long, value_enum)]
+        trace_format: Option<TraceFormat>,
+        /// Most events a trace keeps; later events are left out with a warning.
+        #[arg(long, default_value_t = DEFAULT_TRACE_LIMIT, value_name = "N")]
+        trace_limit: u64,
+        /// Draw the run's timeline picture to FILE (.svg or .png).
+        #[arg(long, value_name = "FILE")]
+        timeline: Option<PathBuf>,
     },
+    /// Run a scenario twice and compare the event streams (determinism check).
+    #[command(
+        after_help = "Exit 0 with the digest when both runs agree; exit 1 naming the first differing event."
+    )]
+    Check {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Run seed (default: the scenario's `seed`).
+        #[arg(long, short = 's')]
+        seed: Option<u64>,
+        /// Most events compared line by line (beyond it, event counts and digests are compared).
+        #[arg(long, default_value_t = DEFAULT_TRACE_LIMIT, value_name = "N")]
+        trace_limit: u64,
+    },
+    /// Search random fault plans for a property violation, shrink it, write a repro.
+    #[command(
+        after_help = "Example:\n  electsim explore scenarios/raft-leader-crash.toml --set raft.persist_vote=false --set duration=10s --runs 5000\n\nExit 0: no violation found; 1: a violation was found (repro written)."
+    )]
+    Explore(Box<crate::explore::ExploreArgs>),
     /// Check a scenario file (and overrides) without running it.
     Validate {
         #[command(flatten)]
@@ -113,6 +151,164 @@ pub enum Command {
     },
     /// List the algorithms and their parameters with defaults.
     List,
+    /// Measure whole-run speed: events per CPU-second, runs per second, peak memory.
+    #[command(
+        after_help = "Example:\n  electsim bench scenarios/bench-raft-churn.toml --repeats 3"
+    )]
+    Bench {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Runs per sweep point (the best time is kept).
+        #[arg(long, default_value_t = 3)]
+        repeats: u32,
+        /// Run seed (default: the scenario's `seed`).
+        #[arg(long, short = 's')]
+        seed: Option<u64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Run every point of the scenario's [sweep] axes x its replications; write runs.csv and summary.csv.
+    #[command(after_help = SWEEP_HELP)]
+    Sweep(SweepArgs),
+    /// Combine the output directories of `sweep --shard K/N` into the single-machine result.
+    #[command(
+        after_help = "Example:\n  electsim merge results/cluster-size/shard-*-of-4 --out results/cluster-size"
+    )]
+    Merge {
+        /// Shard output directories (all N shards of one sweep, any order).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write runs.csv, summary.csv and sweep.json.
+        #[arg(long)]
+        out: PathBuf,
+        /// Do not build charts.
+        #[arg(long)]
+        no_charts: bool,
+    },
+    /// Draw the charts of a sweep directory (from its runs.csv and summary.csv only) into DIR/charts/.
+    #[command(after_help = "Example:\n  electsim chart results/cluster-size")]
+    Chart {
+        /// Sweep output directory holding runs.csv and summary.csv.
+        dir: PathBuf,
+    },
+}
+
+const SWEEP_HELP: &str = "\
+Replication r of every sweep point runs with the same seed (derived from the scenario seed and r),
+so algorithms are compared on the same faults and network draws. Output is sorted and
+byte-identical for any --jobs and any --shard split (after merge). See docs/sweeps.md.
+
+Examples:
+  electsim sweep scenarios/partition.toml --runs 50
+  electsim sweep scenarios/cluster-size.toml --set 'sweep.nodes=[3,5,9]' --jobs 2
+  electsim sweep scenarios/cluster-size.toml --resume        # after Ctrl-C";
+
+/// Options of `electsim sweep`.
+#[derive(Debug, clap::Args, Clone)]
+pub struct SweepArgs {
+    /// Scenario file (TOML) with an optional [sweep] table.
+    pub scenario: PathBuf,
+    /// Output directory [default: results/<scenario name>/, or .../shard-K-of-N/ with --shard].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads [default: all cores].
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Replications per sweep point (overrides the scenario's `runs`).
+    #[arg(long)]
+    pub runs: Option<u32>,
+    /// Override any key for every point (repeatable); `--set KEY=V` on an axis key pins the
+    /// axis to V, `--set 'sweep.KEY=[...]'` replaces or adds an axis.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Run only the K-th of N deterministic slices (1 <= K <= N); combine with `merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::sweep::shard::Shard>,
+    /// Keep finished runs found in the output directory and run only the rest.
+    #[arg(long)]
+    pub resume: bool,
+    /// Do not build charts.
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Start even if the sweep is above the confirmation limits.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// No plan line and no progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Ask for --yes above this many runs.
+    #[arg(long, value_name = "N", default_value_t = crate::sweep::DEFAULT_CONFIRM_RUNS)]
+    pub confirm_runs: u64,
+    /// Ask for --yes above this many estimated kernel events.
+    #[arg(long, value_name = "N", default_value_t = crate::sweep::DEFAULT_CONFIRM_EVENTS)]
+    pub confirm_events: f64,
+}
+
+impl SweepArgs {
+    /// The library options these flags mean.
+    pub fn options(&self) -> Result<crate::sweep::SweepOptions, CliError> {
+        let mut o = crate::sweep::SweepOptions::new(&self.scenario);
+        o.out = self.out.clone();
+        o.jobs = self.jobs;
+        o.runs = self.runs;
+        o.sets = self
+            .sets
+            .iter()
+            .map(|s| Assignment::parse_set(s).map_err(CliError::Usage))
+            .collect::<Result<_, _>>()?;
+        o.shard = self.shard;
+        o.resume = self.resume;
+        o.charts = !self.no_charts;
+        o.yes = self.yes;
+        o.quiet = self.quiet;
+        o.confirm_runs = self.confirm_runs;
+        o.confirm_events = self.confirm_events;
+        Ok(o)
+    }
+}
+
+impl From<crate::sweep::SweepError> for CliError {
+    fn from(e: crate::sweep::SweepError) -> Self {
+        match e.exit_code() {
+            2 => CliError::Input(e.to_string()),
+            _ => CliError::Io(e.to_string()),
+        }
+    }
+}
+
+/// The closing report of a sweep or merge; exit 1 when some runs failed.
+fn finish_sweep(r: &crate::sweep::SweepResult, verb: &str) -> Result<(), CliError> {
+    let secs = r.elapsed.as_secs_f64();
+    let mut s = format!(
+        "{verb} {} runs of {} point(s) into {}",
+        r.runs_selected,
+        r.points,
+        r.out_dir.display()
+    );
+    if r.runs_executed > 0 {
+        s.push_str(&format!(
+            "; ran {} in {secs:.2} s ({:.1} runs/s, {:.2} M events/s)",
+            r.runs_executed,
+            r.runs_executed as f64 / secs.max(1e-9),
+            r.events_executed as f64 / secs.max(1e-9) / 1e6
+        ));
+    }
+    if r.runs_resumed > 0 {
+        s.push_str(&format!("; {} resumed", r.runs_resumed));
+    }
+    s.push('\n');
+    for f in &r.files {
+        s.push_str(&format!("  {}\n", f.display()));
+    }
+    print_stdout(&s)?;
+    if r.failed_runs > 0 {
+        return Err(CliError::Failed(format!(
+            "{} of {} runs failed; their rows carry the error and the replay command (column `error` of runs.csv)",
+            r.failed_runs, r.runs_selected
+        )));
+    }
+    Ok(())
 }
 
 /// A failure, classified by exit code.
@@ -186,8 +382,10 @@ pub fn shell_quote(s: &str) -> String {
 pub fn replay_command(path: &Path, sets: &[Assignment], seed: u64) -> String {
     let mut cmd = format!("electsim run {}", shell_quote(&path.display().to_string()));
     for a in sets {
+        // A string is written bare when it reads back as the same string (`10s`, `raft`);
+        // otherwise (`"1"`, `"true"`) it keeps its TOML quotes so the replay is exact.
         let v = match &a.value {
-            toml::Value::String(s) => s.clone(),
+            toml::Value::String(s) if crate::scenario::parse_value(s) == a.value => s.clone(),
             other => other.to_string(),
         };
         cmd.push_str(&format!(
@@ -202,8 +400,16 @@ pub fn replay_command(path: &Path, sets: &[Assignment], seed: u64) -> String {
 /// Instantiate every sweep point (axes x overrides) so a bad axis value is caught before any
 /// run; returns the number of points.
 pub fn check_sweep_points(file: &ScenarioFile, sets: &[Assignment]) -> Result<usize, CliError> {
+    Ok(sweep_points(file, sets)?.len())
+}
+
+/// Every sweep point as (label, validated scenario), in odometer order over the axes.
+pub fn sweep_points(
+    file: &ScenarioFile,
+    sets: &[Assignment],
+) -> Result<Vec<(String, Scenario)>, CliError> {
     let axes = file.axes().map_err(|e| CliError::Input(e.to_string()))?;
-    let mut points = 0usize;
+    let mut points = Vec::new();
     let mut index = vec![0usize; axes.len()];
     loop {
         let mut assignments: Vec<Assignment> = axes
@@ -218,10 +424,23 @@ pub fn check_sweep_points(file: &ScenarioFile, sets: &[Assignment]) -> Result<us
                 },
             })
             .collect();
+        let label = assignments
+            .iter()
+            .map(|a| format!("{}={}", a.key, a.value))
+            .collect::<Vec<_>>()
+            .join(" ");
         assignments.extend(sets.iter().cloned());
-        file.instantiate(&assignments)
+        let sc = file
+            .instantiate(&assignments)
             .map_err(|e| CliError::Input(e.to_string()))?;
-        points += 1;
+        points.push((
+            if label.is_empty() {
+                sc.name.clone()
+            } else {
+                label
+            },
+            sc,
+        ));
         // Odometer increment over the axes.
         let mut k = axes.len();
         loop {
@@ -245,11 +464,50 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             seed,
             strict,
             format,
+            trace,
+            trace_format,
+            trace_limit,
+            timeline,
         } => {
+            if let Some(t) = &timeline {
+                crate::report::timeline::check_path(t).map_err(CliError::Usage)?;
+            }
+            if trace_limit == 0 {
+                return Err(CliError::Usage("--trace-limit must be at least 1".into()));
+            }
             let (file, sc, sets) = scenario.load()?;
             let seed = seed.unwrap_or(sc.seed);
-            let outcome =
-                runner::run(&sc, seed, Vec::new()).map_err(|e| CliError::Failed(e.to_string()))?;
+            let recorder =
+                (trace.is_some() || timeline.is_some()).then(|| Recorder::with_limit(trace_limit));
+            let result = runner::run(&sc, seed, recorder.iter().map(Recorder::observer).collect());
+            if let Some(rec) = recorder {
+                // Written before judging the run: a failed run's trace is the one you want.
+                let meta = TraceMeta {
+                    scenario: sc.name.clone(),
+                    algorithm: sc.algorithm.name().into(),
+                    nodes: sc.nodes,
+                    seed,
+                };
+                let format = trace_format
+                    .or(trace.as_deref().map(TraceFormat::from_path))
+                    .unwrap_or(TraceFormat::Jsonl);
+                let notes = crate::report::trace::export(
+                    &rec.take(),
+                    &meta,
+                    trace.as_deref().map(|p| (p, format)),
+                    timeline.as_deref(),
+                )
+                .map_err(CliError::Io)?;
+                for n in notes {
+                    eprintln!("{n}");
+                }
+            }
+            let outcome = result.map_err(|e| {
+                CliError::Failed(format!(
+                    "{e}; replay with: {}",
+                    replay_command(&file.path, &sets, seed)
+                ))
+            })?;
             let report =
                 RunReport::new(&sc, seed, &outcome, replay_command(&file.path, &sets, seed));
             let text = match format {
@@ -272,6 +530,28 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Command::Check {
+            scenario,
+            seed,
+            trace_limit,
+        } => {
+            let (file, sc, sets) = scenario.load()?;
+            let seed = seed.unwrap_or(sc.seed);
+            let replay = replay_command(&file.path, &sets, seed);
+            let verdict = crate::explore::check::check(&sc, seed, trace_limit.max(1))
+                .map_err(|e| CliError::Failed(format!("{e}; replay with: {replay}")))?;
+            match verdict {
+                crate::explore::check::Verdict::Same { digest, events } => print_stdout(&format!(
+                    "ok: two runs of {} (seed {seed}) produced the same {events} events, digest {digest}\n",
+                    file.path.display()
+                )),
+                crate::explore::check::Verdict::Differ(m) => Err(CliError::Failed(format!(
+                    "nondeterminism: two runs of {} (seed {seed}) differ\n{m}\nreplay with: {replay}",
+                    file.path.display()
+                ))),
+            }
+        }
+        Command::Explore(args) => crate::explore::execute(*args),
         Command::Validate { scenario } => {
             let (file, sc, sets) = scenario.load()?;
             let points = check_sweep_points(&file, &sets)?;
@@ -286,6 +566,55 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 points
             ))
         }
+        Command::Bench {
+            scenario,
+            repeats,
+            seed,
+            format,
+        } => {
+            let (file, _sc, sets) = scenario.load()?;
+            let points = sweep_points(&file, &sets)?;
+            let mut rows = Vec::new();
+            for (label, sc) in points {
+                let seed = seed.unwrap_or(sc.seed);
+                let row = crate::bench::bench_one(&label, &sc, seed, repeats)
+                    .map_err(|e| CliError::Failed(e.to_string()))?;
+                if format == Format::Table {
+                    eprintln!(
+                        "{:<28} n={:<5} events {:>10}  cpu {:>8.3} s  wall {:>8.3} s  {:>6.2} M events/s  {:>8.2} runs/s  peak RSS {:.1} MiB",
+                        row.label,
+                        row.nodes,
+                        row.events,
+                        row.cpu_s,
+                        row.wall_s,
+                        row.events_per_cpu_s / 1e6,
+                        row.runs_per_cpu_s,
+                        row.peak_rss_mib
+                    );
+                }
+                rows.push(row);
+            }
+            if format == Format::Json {
+                print_stdout(
+                    &(serde_json::to_string_pretty(&rows).expect("rows serialize") + "\n"),
+                )?;
+            }
+            Ok(())
+        }
+        Command::Chart { dir } => {
+            let files = crate::report::charts::chart_dir(&dir).map_err(|e| {
+                if e.is_input() {
+                    CliError::Input(e.to_string())
+                } else {
+                    CliError::Io(e.to_string())
+                }
+            })?;
+            let mut s = String::new();
+            for f in &files {
+                s.push_str(&format!("wrote {}\n", f.display()));
+            }
+            print_stdout(&s)
+        }
         Command::List => {
             let mut s = String::new();
             for a in Algorithm::ALL {
@@ -299,5 +628,51 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             }
             print_stdout(&s)
         }
+        Command::Sweep(args) => {
+            let r = crate::sweep::run_sweep(&args.options()?)?;
+            finish_sweep(&r, if r.complete { "swept" } else { "swept shard:" })
+        }
+        Command::Merge {
+            dirs,
+            out,
+            no_charts,
+        } => {
+            let r = crate::sweep::merge::merge(&crate::sweep::merge::MergeOptions {
+                dirs,
+                out,
+                charts: !no_charts,
+            })?;
+            finish_sweep(&r, "merged")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Origin, parse_value};
+
+    #[test]
+    fn replay_keeps_types_of_ambiguous_strings() {
+        let set = |k: &str, v: toml::Value| Assignment {
+            key: k.into(),
+            value: v,
+            origin: Origin::Unlocated,
+        };
+        let cmd = replay_command(
+            Path::new("s.toml"),
+            &[
+                set("duration", toml::Value::String("10s".into())),
+                set("name", toml::Value::String("1".into())),
+                set("nodes", toml::Value::Integer(7)),
+            ],
+            3,
+        );
+        assert_eq!(
+            cmd,
+            "electsim run s.toml --set duration=10s --set 'name=\"1\"' --set nodes=7 --seed 3"
+        );
+        // And each --set value parses back to the original value.
+        assert_eq!(parse_value("\"1\""), toml::Value::String("1".into()));
     }
 }

@@ -78,7 +78,9 @@
 //! * [`scenario`] — TOML scenario files, validated with errors that point into the file.
 //! * [`runner`] — one run of a scenario; [`cli`] — the `electsim` command line.
 
+pub mod bench;
 pub mod cli;
+pub mod explore;
 pub mod fsutil;
 pub mod protocols;
 pub mod report;
@@ -86,3 +88,4 @@ pub mod runner;
 pub mod scenario;
 pub mod script;
 pub mod sim;
+pub mod sweep;

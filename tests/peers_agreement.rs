@@ -28,8 +28,13 @@ impl Observer for PeerView {
     fn observe(&mut self, ev: &TraceEvent<'_>) {
         let mut c = self.0.borrow_mut();
         match *ev {
-            TraceEvent::Fault { at, action: FaultAction::Crash { .. } } => c.pending_crash = Some(at),
-            TraceEvent::Status { at, old, new, .. } if new.role == Role::Leader && old.role != Role::Leader => {
+            TraceEvent::Fault {
+                at,
+                action: FaultAction::Crash { .. },
+            } => c.pending_crash = Some(at),
+            TraceEvent::Status { at, old, new, .. }
+                if new.role == Role::Leader && old.role != Role::Leader =>
+            {
                 c.leaders_elected += 1;
                 if let Some(t) = c.pending_crash.take() {
                     c.samples_ms.push(at.since(t).as_ms_f64());
@@ -50,8 +55,14 @@ struct Sample {
 fn ours(n: u32, seed: u64) -> Sample {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let file = ScenarioFile::read(&root.join("scenarios/bench-raft-churn.toml")).unwrap();
-    let set = |k: &str, v: &str| Assignment { key: k.into(), value: parse_value(v), origin: Origin::Unlocated };
-    let sc = file.instantiate(&[set("nodes", &n.to_string()), set("duration", "\"600s\"")]).unwrap();
+    let set = |k: &str, v: &str| Assignment {
+        key: k.into(),
+        value: parse_value(v),
+        origin: Origin::Unlocated,
+    };
+    let sc = file
+        .instantiate(&[set("nodes", &n.to_string()), set("duration", "\"600s\"")])
+        .unwrap();
     let counts = Rc::new(RefCell::new(PeerCounts::default()));
     let o = runner::run(&sc, seed, vec![Box::new(PeerView(counts.clone()))]).unwrap();
     let c = counts.borrow();
@@ -64,7 +75,8 @@ fn ours(n: u32, seed: u64) -> Sample {
 }
 
 fn peers(n: u32) -> Vec<Sample> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/peers-heapq-raft-churn-600s.jsonl");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/peers-heapq-raft-churn-600s.jsonl");
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -89,12 +101,19 @@ fn mean_sd(v: &[f64]) -> (f64, f64) {
 fn z(a: &[f64], b: &[f64]) -> f64 {
     let (ma, sa) = mean_sd(a);
     let (mb, sb) = mean_sd(b);
-    (ma - mb).abs() / (sa * sa / a.len() as f64 + sb * sb / b.len() as f64).sqrt().max(1e-9)
+    (ma - mb).abs()
+        / (sa * sa / a.len() as f64 + sb * sb / b.len() as f64)
+            .sqrt()
+            .max(1e-9)
 }
 
 fn agree(n: u32) {
     let theirs = peers(n);
-    assert_eq!(theirs.len(), 10, "fixture should hold seeds 1..10 for n={n}");
+    assert_eq!(
+        theirs.len(),
+        10,
+        "fixture should hold seeds 1..10 for n={n}"
+    );
     let mine: Vec<Sample> = (1..=10).map(|s| ours(n, s)).collect();
     let pick = |v: &[Sample], f: fn(&Sample) -> f64| v.iter().map(f).collect::<Vec<_>>();
     for (name, f) in [
@@ -110,7 +129,10 @@ fn agree(n: u32) {
         // |z| < 4: a real difference of a few percent in these counts would show as z >> 4
         // (the seed-to-seed spread is well under 1%), while chance alone exceeds 4 with
         // probability ~6e-5.
-        assert!(zz < 4.0, "n={n} {name}: electsim mean {ma:.2} vs peer mean {mb:.2}, z = {zz:.2}");
+        assert!(
+            zz < 4.0,
+            "n={n} {name}: electsim mean {ma:.2} vs peer mean {mb:.2}, z = {zz:.2}"
+        );
     }
 }
 

@@ -1,4 +1,8 @@
 //! Everything that turns outcomes into files and text.
 
+pub mod charts;
 pub mod font;
+pub mod matrix;
 pub mod run;
+pub mod timeline;
+pub mod trace;

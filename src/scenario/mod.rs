@@ -4,6 +4,11 @@
 //! before validation, so any key of the file can be overridden or swept, and every error is
 //! reported against where the bad value came from: a file position, a `--set`, or an axis.
 
+// Scenario errors carry the file path, the located origin and the source line so they can
+// be printed without the file at hand; they are produced once per invocation (cold path),
+// so their size does not matter.
+#![allow(clippy::result_large_err)]
+
 mod error;
 pub mod raw;
 mod validate;
@@ -253,7 +258,8 @@ fn flatten_axes(prefix: &str, t: &toml::Table, out: &mut Vec<Axis>) {
 }
 
 /// Set a dotted path in a table, creating tables as needed; numeric segments index arrays.
-fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
+/// This is how `--set` and sweep axes apply to a scenario.
+pub fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
     let segs: Vec<&str> = key.split('.').collect();
     let (first, rest) = segs.split_first().ok_or("a non-empty key")?;
     if rest.is_empty() {

@@ -102,7 +102,7 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, FieldError> {
     for (i, r) in raw.random_faults.iter().flatten().enumerate() {
         let field = |f: &str| format!("random_fault.{i}.{f}");
         let rate = r.rate_per_s.unwrap_or(0.0);
-        if !rate.is_finite() || rate < 0.0 || rate > 1e6 {
+        if !rate.is_finite() || !(0.0..=1e6).contains(&rate) {
             return Err(FieldError::new(
                 field("rate_per_s"),
                 rate,
@@ -235,7 +235,7 @@ pub fn delay_dist(field: &str, d: &RawDelay) -> Result<DelayDist, FieldError> {
         RawDelay::Normal { mean, sd } => DelayDist::Normal { mean, sd },
         RawDelay::Exponential { floor, mean } => DelayDist::Exponential { floor, mean },
         RawDelay::Lognormal { median, sigma } => {
-            if !sigma.is_finite() || sigma < 0.0 || sigma > 10.0 {
+            if !sigma.is_finite() || !(0.0..=10.0).contains(&sigma) {
                 return Err(FieldError::new(
                     field,
                     format!("sigma = {sigma}"),

@@ -77,10 +77,33 @@ pub struct Outcome {
     pub violations: Vec<Violation>,
 }
 
+/// Identity of a queued message: send sequence number, sender, receiver.
+#[derive(Clone, Copy, Debug)]
+struct Route {
+    id: u64,
+    from: NodeId,
+    to: NodeId,
+}
+
+fn msg_ref<M: Message>(msg: &M, r: Route) -> MsgRef {
+    let kind = msg.kind();
+    MsgRef {
+        id: r.id,
+        from: r.from,
+        to: r.to,
+        kind,
+        kind_name: M::KINDS[kind],
+        class: msg.class(),
+        term: msg.term(),
+    }
+}
+
 enum Event<M, T> {
+    /// A message in transit; its trace reference is rebuilt from `msg` on delivery so the
+    /// queued payload stays small.
     Deliver {
         msg: M,
-        r: MsgRef,
+        r: Route,
     },
     Timer {
         node: NodeId,
@@ -133,7 +156,10 @@ impl Observers {
     #[inline]
     fn emit(&mut self, ev: TraceEvent<'_>) {
         self.metrics.observe(&ev);
-        self.invariants.observe(&ev);
+        // Safety properties only change with a status change.
+        if matches!(ev, TraceEvent::Status { .. }) {
+            self.invariants.observe(&ev);
+        }
         self.digest.observe(&ev);
         for o in &mut self.extra {
             o.observe(&ev);
@@ -345,7 +371,10 @@ impl<P: Protocol> Sim<P> {
                     });
                     return;
                 }
-                let Some(pos) = n.timers.iter().position(|s| s.key == key && s.token == token)
+                let Some(pos) = n
+                    .timers
+                    .iter()
+                    .position(|s| s.key == key && s.token == token)
                 else {
                     return; // cancelled, or superseded by an earlier deadline
                 };
@@ -357,7 +386,15 @@ impl<P: Protocol> Sim<P> {
                     slot.token = token;
                     slot.queued_at = Some(slot.deadline);
                     let at = slot.deadline;
-                    self.queue.push(at, Event::Timer { node, incarnation, key, token });
+                    self.queue.push(
+                        at,
+                        Event::Timer {
+                            node,
+                            incarnation,
+                            key,
+                            token,
+                        },
+                    );
                     return;
                 }
                 n.timers.swap_remove(pos);
@@ -386,23 +423,24 @@ impl<P: Protocol> Sim<P> {
         }
     }
 
-    fn deliver(&mut self, msg: P::Msg, r: MsgRef) {
+    fn deliver(&mut self, msg: P::Msg, route: Route) {
         let at = self.now;
-        let n = &mut self.nodes[r.to as usize];
+        let n = &mut self.nodes[route.to as usize];
         if n.state.is_none() {
             self.in_flight -= 1;
             self.obs.emit(TraceEvent::Drop {
                 at,
-                msg: r,
+                msg: msg_ref(&msg, route),
                 reason: DropReason::ReceiverDown,
             });
             return;
         }
         if n.paused {
-            n.stash.push(Event::Deliver { msg, r });
+            n.stash.push(Event::Deliver { msg, r: route });
             return;
         }
         self.in_flight -= 1;
+        let r = msg_ref(&msg, route);
         if !self.cfg.network.links.is_up(r.from, r.to) {
             self.obs.emit(TraceEvent::Drop {
                 at,
@@ -509,7 +547,12 @@ impl<P: Protocol> Sim<P> {
                 slot
             }
             None => {
-                n.timers.push(TimerSlot { key, deadline, token: 0, queued_at: None });
+                n.timers.push(TimerSlot {
+                    key,
+                    deadline,
+                    token: 0,
+                    queued_at: None,
+                });
                 n.timers.last_mut().expect("just pushed")
             }
         };
@@ -517,20 +560,25 @@ impl<P: Protocol> Sim<P> {
         self.next_token += 1;
         slot.token = token;
         slot.queued_at = Some(deadline);
-        self.queue.push(deadline, Event::Timer { node: id, incarnation, key, token });
+        self.queue.push(
+            deadline,
+            Event::Timer {
+                node: id,
+                incarnation,
+                key,
+                token,
+            },
+        );
     }
 
     fn transmit(&mut self, from: NodeId, to: NodeId, msg: P::Msg, extra: SimDuration) {
         let at = self.now;
-        let r = MsgRef {
+        let route = Route {
             id: self.next_msg_id,
             from,
             to,
-            kind: msg.kind(),
-            kind_name: P::Msg::KINDS[msg.kind()],
-            class: msg.class(),
-            term: msg.term(),
         };
+        let r = msg_ref(&msg, route);
         self.next_msg_id += 1;
         self.obs.emit(TraceEvent::Send { at, msg: r });
         if to >= self.total || !self.cfg.network.links.is_up(from, to) {
@@ -569,7 +617,7 @@ impl<P: Protocol> Sim<P> {
                 at + extra + delay,
                 Event::Deliver {
                     msg: msg.clone(),
-                    r,
+                    r: route,
                 },
             );
         }
@@ -782,11 +830,11 @@ impl<P: Protocol> Sim<P> {
             new: NodeStatus::DOWN,
         });
         for e in stash {
-            if let Event::Deliver { r, .. } = e {
+            if let Event::Deliver { msg, r } = e {
                 self.in_flight -= 1;
                 self.obs.emit(TraceEvent::Drop {
                     at,
-                    msg: r,
+                    msg: msg_ref(&msg, r),
                     reason: DropReason::ReceiverDown,
                 });
             }

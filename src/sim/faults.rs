@@ -86,6 +86,18 @@ impl FaultAction {
         }
     }
 
+    /// The node target of a single-node fault (crash, restart, pause, isolate, clock drift).
+    pub fn target(&self) -> Option<Target> {
+        match self {
+            FaultAction::Crash { target, .. }
+            | FaultAction::Restart { target }
+            | FaultAction::Pause { target, .. }
+            | FaultAction::Isolate { target, .. }
+            | FaultAction::ClockDrift { target, .. } => Some(*target),
+            _ => None,
+        }
+    }
+
     fn target_mut(&mut self) -> Option<&mut Target> {
         match self {
             FaultAction::Crash { target, .. }

@@ -20,7 +20,7 @@ pub struct Violation {
     pub detail: String,
 }
 
-/// Keep at most this many violations in detail (all are counted).
+/// Keep about this many violations in detail (all are counted).
 const MAX_KEPT: usize = 32;
 
 /// Checks "at most one leader per term" (Raft §5.2 Election Safety, where the algorithm
@@ -51,7 +51,9 @@ impl Invariants {
 
     fn violate(&mut self, property: &'static str, at: SimTime, detail: String) {
         self.count += 1;
-        if self.kept.len() < MAX_KEPT {
+        // Keep the first violations, and always the first of each property (so a flood of
+        // one kind cannot hide the other).
+        if self.kept.len() < MAX_KEPT || !self.kept.iter().any(|v| v.property == property) {
             self.kept.push(Violation {
                 property,
                 at_ns: at.0,

@@ -272,15 +272,21 @@ impl Metrics {
         }
         let split = self.live_leaders.len() >= 2;
         match (split, self.split_since) {
-            (true, None) => {
-                self.split_since = Some(at);
-                self.split_incidents += 1;
-            }
-            (false, Some(s)) => {
-                self.split_ns += at.since(s).0;
-                self.split_since = None;
-            }
+            (true, None) => self.split_since = Some(at),
+            (false, Some(_)) => self.close_split(at),
             _ => {}
+        }
+    }
+
+    /// End a split-brain interval. Only intervals of positive length count: two status
+    /// changes at the same virtual instant (a new leader elected, the old one stepping down)
+    /// are an artefact of processing simultaneous events one at a time, not a split brain.
+    fn close_split(&mut self, at: SimTime) {
+        if let Some(s) = self.split_since.take()
+            && at > s
+        {
+            self.split_incidents += 1;
+            self.split_ns += at.since(s).0;
         }
     }
 
@@ -359,9 +365,7 @@ impl Metrics {
             self.tenure_ms
                 .push(at.since(self.elected_since).as_ms_f64());
         }
-        if let Some(s) = self.split_since.take() {
-            self.split_ns += at.since(s).0;
-        }
+        self.close_split(at);
         self.end = Some(at);
     }
 
@@ -615,6 +619,16 @@ mod tests {
             m.split_brain_ms
         );
         assert_eq!(m.same_term_leaders, 1, "nodes 4 and 1 both led term 3");
+    }
+
+    #[test]
+    fn simultaneous_handover_is_not_split_brain() {
+        let mut t = Trace::new(3);
+        t.elect(10, 0, 2);
+        t.set(50, 1, st(Role::Leader, 3, Some(1)));
+        t.set(50, 0, st(Role::Follower, 3, Some(1)));
+        let m = t.end(100);
+        assert_eq!((m.split_brain_incidents, m.split_brain_ms), (0, 0.0));
     }
 
     #[test]

@@ -116,11 +116,11 @@ fn format_ns(ns: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
     for (scale, unit) in UNITS {
         if ns >= scale {
-            if ns % scale == 0 {
+            if ns.is_multiple_of(scale) {
                 return write!(f, "{}{unit}", ns / scale);
             }
             // Smallest unit that is exact within three decimals.
-            if (ns * 1000) % scale == 0 || scale == 1 {
+            if (u128::from(ns) * 1000).is_multiple_of(u128::from(scale)) || scale == 1 {
                 let whole = ns / scale;
                 let frac = ns % scale;
                 let digits = scale.ilog10() as usize;
@@ -173,6 +173,37 @@ impl LocalClock {
     }
 }
 
+/// Serialized as the human form (`"150ms"`), the same form scenario files use.
+impl serde::Serialize for SimDuration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl serde::Serialize for SimTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Parsed from a human duration string (`"150ms"`); a bare number is rejected because its
+/// unit would be a guess.
+impl<'de> serde::Deserialize<'de> for SimDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = SimDuration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration string with a unit, e.g. \"150ms\" or \"2s\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<SimDuration, E> {
+                SimDuration::parse(s).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,36 +248,5 @@ mod tests {
     fn time_arithmetic_saturates() {
         assert_eq!(SimTime::MAX + SimDuration(5), SimTime::MAX);
         assert_eq!(SimTime(3) - SimTime(10), SimDuration::ZERO);
-    }
-}
-
-/// Serialized as the human form (`"150ms"`), the same form scenario files use.
-impl serde::Serialize for SimDuration {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl serde::Serialize for SimTime {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-/// Parsed from a human duration string (`"150ms"`); a bare number is rejected because its
-/// unit would be a guess.
-impl<'de> serde::Deserialize<'de> for SimDuration {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = SimDuration;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a duration string with a unit, e.g. \"150ms\" or \"2s\"")
-            }
-            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<SimDuration, E> {
-                SimDuration::parse(s).map_err(E::custom)
-            }
-        }
-        d.deserialize_str(V)
     }
 }

@@ -1,0 +1,81 @@
+//! `electsim bench`: whole-run throughput. Runs each sweep point of a scenario (e.g.
+//! `scenarios/bench-raft-churn.toml`) on one thread and reports events per CPU-second,
+//! runs per second and peak memory. Wall-clock time is read here, outside the kernel, and
+//! never influences a result.
+
+use crate::runner;
+use crate::scenario::Scenario;
+use std::time::Instant;
+
+/// Measurements of one scenario instance.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BenchRow {
+    pub label: String,
+    pub nodes: u32,
+    pub repeats: u32,
+    pub events: u64,
+    /// Best (minimum) wall seconds of one run over the repeats.
+    pub wall_s: f64,
+    /// Best thread CPU seconds of one run (from /proc/thread-self/schedstat; = wall elsewhere).
+    pub cpu_s: f64,
+    pub events_per_cpu_s: f64,
+    pub runs_per_cpu_s: f64,
+    /// Peak resident set size of the process so far, in MiB (VmHWM; 0 where unknown).
+    pub peak_rss_mib: f64,
+}
+
+/// CPU time consumed by the calling thread, in seconds, if the OS tells us.
+pub fn thread_cpu_s() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
+}
+
+/// Peak RSS of this process in MiB (Linux VmHWM), 0 when unavailable.
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Run `sc` `repeats` times with seed `seed` and keep the best timing.
+pub fn bench_one(
+    label: &str,
+    sc: &Scenario,
+    seed: u64,
+    repeats: u32,
+) -> Result<BenchRow, runner::RunError> {
+    let mut best_wall = f64::INFINITY;
+    let mut best_cpu = f64::INFINITY;
+    let mut events = 0;
+    for _ in 0..repeats.max(1) {
+        let cpu0 = thread_cpu_s();
+        let t0 = Instant::now();
+        let o = runner::run(sc, seed, Vec::new())?;
+        let wall = t0.elapsed().as_secs_f64();
+        let cpu = match (cpu0, thread_cpu_s()) {
+            (Some(a), Some(b)) => b - a,
+            _ => wall,
+        };
+        best_wall = best_wall.min(wall);
+        best_cpu = best_cpu.min(cpu);
+        events = o.events;
+    }
+    Ok(BenchRow {
+        label: label.to_string(),
+        nodes: sc.nodes,
+        repeats: repeats.max(1),
+        events,
+        wall_s: best_wall,
+        cpu_s: best_cpu,
+        events_per_cpu_s: events as f64 / best_cpu,
+        runs_per_cpu_s: 1.0 / best_cpu,
+        peak_rss_mib: peak_rss_mib(),
+    })
+}

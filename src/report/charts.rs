@@ -1,0 +1,772 @@
+//! Charts drawn from a sweep's CSV files only (`DIR/runs.csv`, `DIR/summary.csv`), never by
+//! re-running anything: `electsim chart DIR` and `electsim sweep` call [`chart_dir`].
+//!
+//! Every chart is written twice, as `DIR/charts/<name>.png` (plotters' bitmap backend into
+//! a buffer, encoded with the `png` crate) and `DIR/charts/<name>.svg`, both atomically and
+//! byte-identical on every run: no timestamps, fonts compiled in (see [`super::font`]), fixed
+//! float formatting, inputs taken in file order and grouped with ordered maps.
+//!
+//! Kinds (each drawn only when its columns are present; see `docs/charts.md`):
+//! * `<metric>-vs-nodes`: a key metric against cluster size, one line per algorithm (the
+//!   mean over runs, with markers) and a shaded p10–p90 band, from `summary.csv`; an axis
+//!   is logarithmic when its values span more than a decade and a half.
+//! * `election-cdf` (or `election-cdf-<algorithm>` when there are many sweep points): the
+//!   CDF over runs of each run's mean election time, one curve per sweep point.
+//! * `split-brain`: incidents and split-brain time per algorithm, bars grouped by cluster
+//!   size (mean over runs, whiskers at the 95% confidence interval of the mean).
+//! * `messages-by-kind`: messages sent of each kind per election, stacked, one panel per
+//!   algorithm, one bar per cluster size (all sent messages of that kind / elections).
+//! * `figure16`: for the Raft Figure 16 scenario, the paper's two-panel CDF of the time
+//!   without leader after a leader crash, per election-timeout range.
+
+mod bars;
+mod cdf;
+mod fig16;
+mod line;
+pub mod table;
+
+use super::font;
+use crate::fsutil::write_atomic;
+pub use fig16::{RangeSamples, samples as fig16_samples, timeout_range};
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::element::ComposedElement;
+use plotters::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+pub use table::{Row, Table};
+
+/// Why charts could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    /// A missing or unreadable input (exit code 2).
+    #[error("{}: {message}", path.display())]
+    Input { path: PathBuf, message: String },
+    /// A malformed CSV file (exit code 2).
+    #[error("{}:{line}: {message}", path.display())]
+    Csv {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    /// Writing a chart failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Drawing failed (a plotting-library error).
+    #[error("cannot draw {}: {message}", path.display())]
+    Draw { path: PathBuf, message: String },
+}
+
+impl ChartError {
+    /// True for problems with the inputs (as opposed to writing or drawing).
+    pub fn is_input(&self) -> bool {
+        matches!(self, ChartError::Input { .. } | ChartError::Csv { .. })
+    }
+}
+
+/// Draw every chart the CSV files in `dir` support into `dir/charts/`; returns the written
+/// files (PNG and SVG), sorted.
+pub fn chart_dir(dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
+    if !dir.is_dir() {
+        return Err(ChartError::Input {
+            path: dir.to_path_buf(),
+            message:
+                "not a directory (expected a sweep output directory with runs.csv and summary.csv)"
+                    .into(),
+        });
+    }
+    let runs = Table::read(&dir.join("runs.csv"))?;
+    let summary = Table::read(&dir.join("summary.csv"))?;
+    let data = SweepData::new(runs, summary)?;
+    let out_dir = dir.join("charts");
+    std::fs::create_dir_all(&out_dir).map_err(|source| ChartError::Io {
+        path: out_dir.clone(),
+        source,
+    })?;
+    let figures = figures(&data)?;
+    let mut written = Vec::new();
+    for (stem, fig) in &figures {
+        written.extend(render(&out_dir, stem, fig.as_ref())?);
+    }
+    written.sort();
+    Ok(written)
+}
+
+/// The chart file stems [`chart_dir`] would write for `dir` (without drawing).
+pub fn chart_names(dir: &Path) -> Result<Vec<String>, ChartError> {
+    let runs = Table::read(&dir.join("runs.csv"))?;
+    let summary = Table::read(&dir.join("summary.csv"))?;
+    let data = SweepData::new(runs, summary)?;
+    let figures = figures(&data)?;
+    Ok(figures.into_iter().map(|(s, _)| s).collect())
+}
+
+/// Figures with their file stems, in drawing order.
+pub(crate) type Figures = Vec<(String, Box<dyn FigureDyn>)>;
+
+/// Every figure the data supports, with its file stem, in drawing order.
+fn figures(data: &SweepData) -> Result<Figures, ChartError> {
+    let mut figures: Figures = Vec::new();
+    line::figures(data, &mut figures)?;
+    cdf::figures(data, &mut figures)?;
+    bars::split_brain(data, &mut figures)?;
+    bars::stability(data, &mut figures)?;
+    bars::messages_by_kind(data, &mut figures)?;
+    fig16::figures(data, &mut figures)?;
+    Ok(figures)
+}
+
+// ---------------------------------------------------------------------------------------
+// The data model: sweep points from summary.csv, their runs from runs.csv.
+
+/// One sweep point.
+#[derive(Clone, Debug)]
+pub struct Point {
+    /// The `point` cell (sweep point index as written).
+    pub id: String,
+    pub algorithm: String,
+    pub nodes: Option<f64>,
+    /// `param_*` columns other than algorithm and nodes: (name without `param_`, value).
+    pub params: Vec<(String, String)>,
+    /// Index of the point's row in `summary.csv`, if it has one.
+    pub summary_row: Option<usize>,
+    /// Indices of its rows in `runs.csv`.
+    pub run_rows: Vec<usize>,
+}
+
+impl Point {
+    /// Series key: the algorithm plus any non-size parameters.
+    pub fn series_label(&self) -> String {
+        let mut s = self.algorithm.clone();
+        for (k, v) in &self.params {
+            s.push_str(&format!(" {k}={}", short_value(v)));
+        }
+        s
+    }
+
+    /// Label of the point itself (series label plus the size).
+    pub fn label(&self) -> String {
+        match self.nodes {
+            Some(n) => format!("{} n={}", self.series_label(), fmt_num(n)),
+            None => self.series_label(),
+        }
+    }
+}
+
+/// The CSV files of one sweep directory, grouped by sweep point.
+pub struct SweepData {
+    pub runs: Table,
+    pub summary: Table,
+    pub scenario: String,
+    /// Points in `point` order (numeric when the ids are numbers).
+    pub points: Vec<Point>,
+}
+
+impl SweepData {
+    pub fn new(runs: Table, summary: Table) -> Result<SweepData, ChartError> {
+        let mut points: BTreeMap<(u64, String), Point> = BTreeMap::new();
+        for (t, is_summary) in [(&summary, true), (&runs, false)] {
+            let c_point = t.require("point")?;
+            let c_alg = t.require("algorithm")?;
+            let c_nodes = t.require("nodes")?;
+            let params: Vec<(usize, String)> = t
+                .columns_with_prefix("param_")
+                .into_iter()
+                .filter(|(_, h)| h != "param_algorithm" && h != "param_nodes")
+                .collect();
+            for (i, row) in t.rows.iter().enumerate() {
+                let id = t.text(row, c_point).to_string();
+                let order = id.parse::<u64>().unwrap_or(u64::MAX);
+                let nodes = t.num(row, c_nodes)?;
+                let p = points.entry((order, id.clone())).or_insert_with(|| Point {
+                    id: id.clone(),
+                    algorithm: t.text(row, c_alg).to_string(),
+                    nodes,
+                    params: params
+                        .iter()
+                        .map(|(c, h)| {
+                            (h["param_".len()..].to_string(), t.text(row, *c).to_string())
+                        })
+                        .collect(),
+                    summary_row: None,
+                    run_rows: Vec::new(),
+                });
+                if is_summary {
+                    if p.summary_row.is_some() {
+                        return Err(ChartError::Csv {
+                            path: t.path.clone(),
+                            line: row.line,
+                            message: format!("sweep point `{id}` appears twice"),
+                        });
+                    }
+                    p.summary_row = Some(i);
+                } else {
+                    p.run_rows.push(i);
+                }
+            }
+        }
+        let scenario = summary
+            .col("scenario")
+            .and_then(|c| summary.rows.first().map(|r| summary.text(r, c).to_string()))
+            .or_else(|| {
+                runs.col("scenario")
+                    .and_then(|c| runs.rows.first().map(|r| runs.text(r, c).to_string()))
+            })
+            .unwrap_or_default();
+        Ok(SweepData {
+            runs,
+            summary,
+            scenario,
+            points: points.into_values().collect(),
+        })
+    }
+
+    /// A summary statistic of a point (`<metric>_<stat>`), if present.
+    pub fn stat(&self, p: &Point, metric: &str, stat: &str) -> Result<Option<f64>, ChartError> {
+        match p.summary_row {
+            Some(i) => self
+                .summary
+                .num_by(&self.summary.rows[i], &format!("{metric}_{stat}")),
+            None => Ok(None),
+        }
+    }
+
+    /// The values of a runs.csv column over a point's runs (missing cells skipped).
+    pub fn run_values(&self, p: &Point, col: &str) -> Result<Vec<f64>, ChartError> {
+        let Some(c) = self.runs.col(col) else {
+            return Ok(Vec::new());
+        };
+        let mut v = Vec::new();
+        for &i in &p.run_rows {
+            if let Some(x) = self.runs.num(&self.runs.rows[i], c)? {
+                v.push(x);
+            }
+        }
+        Ok(v)
+    }
+
+    /// Series (label, points in order) grouping the points by [`Point::series_label`], with
+    /// algorithms in the canonical order.
+    pub fn series(&self) -> Vec<(String, Vec<&Point>)> {
+        let mut m: BTreeMap<(usize, String), Vec<&Point>> = BTreeMap::new();
+        for p in &self.points {
+            m.entry((algorithm_rank(&p.algorithm), p.series_label()))
+                .or_default()
+                .push(p);
+        }
+        m.into_iter()
+            .map(|((_, l), mut ps)| {
+                ps.sort_by(|a, b| a.nodes.unwrap_or(0.0).total_cmp(&b.nodes.unwrap_or(0.0)));
+                (l, ps)
+            })
+            .collect()
+    }
+
+    /// Distinct cluster sizes, ascending.
+    pub fn sizes(&self) -> Vec<f64> {
+        let mut v: Vec<f64> = self.points.iter().filter_map(|p| p.nodes).collect();
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+        v
+    }
+
+    /// Algorithms in canonical order.
+    pub fn algorithms(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.points.iter().map(|p| p.algorithm.clone()).collect();
+        v.sort_by(|a, b| algorithm_rank(a).cmp(&algorithm_rank(b)).then(a.cmp(b)));
+        v.dedup();
+        v
+    }
+
+    /// Title suffix naming the scenario.
+    pub fn scenario_suffix(&self) -> String {
+        if self.scenario.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", self.scenario)
+        }
+    }
+}
+
+/// Canonical algorithm order (the README's).
+pub const ALGORITHMS: [&str; 5] = ["bully", "ring", "raft", "zookeeper", "etcd"];
+
+fn algorithm_rank(a: &str) -> usize {
+    ALGORITHMS
+        .iter()
+        .position(|x| *x == a)
+        .unwrap_or(ALGORITHMS.len())
+}
+
+/// Okabe–Ito colour-blind-safe palette, ordered for contrast on white (yellow last).
+pub const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(0, 158, 115),   // bluish green
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(0, 0, 0),       // black
+    RGBColor(240, 228, 66),  // yellow
+];
+
+/// Fixed colour per algorithm, so a reader learns them once across all charts.
+pub fn algorithm_color(a: &str, fallback: usize) -> RGBColor {
+    match a {
+        "bully" => PALETTE[1],
+        "ring" => PALETTE[4],
+        "raft" => PALETTE[0],
+        "zookeeper" => PALETTE[2],
+        "etcd" => PALETTE[3],
+        _ => PALETTE[fallback % PALETTE.len()],
+    }
+}
+
+/// Shorten a parameter value for a legend.
+pub fn short_value(v: &str) -> String {
+    if let Some((lo, hi)) = fig16::timeout_range(v) {
+        return format!("{}-{}ms", fmt_num(lo), fmt_num(hi));
+    }
+    let v = v.trim();
+    if v.chars().count() > 24 {
+        format!("{}…", v.chars().take(23).collect::<String>())
+    } else {
+        v.to_string()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Number formatting and axes.
+
+/// Compact fixed formatting: 1500 -> "1.5k", 20000 -> "20k", 0.25 -> "0.25", 3 -> "3".
+pub fn fmt_num(v: f64) -> String {
+    let a = v.abs();
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if a >= 1e6 {
+        format!("{}M", trim(format!("{:.2}", v / 1e6)))
+    } else if a >= 1e3 {
+        format!("{}k", trim(format!("{:.2}", v / 1e3)))
+    } else if a >= 100.0 || a == 0.0 {
+        trim(format!("{v:.0}"))
+    } else if a >= 1.0 {
+        trim(format!("{v:.2}"))
+    } else {
+        trim(format!("{v:.3}"))
+    }
+}
+
+/// A value axis: linear or log10, with its range and tick positions (in data units).
+#[derive(Clone, Debug)]
+pub struct Axis {
+    pub log: bool,
+    pub lo: f64,
+    pub hi: f64,
+    pub ticks: Vec<f64>,
+    /// Tick label override: `%` multiplies by 100 and appends "%".
+    pub percent: bool,
+    /// Category names: when non-empty, tick `i` is labelled `names[i]`.
+    pub names: Vec<String>,
+}
+
+impl Axis {
+    /// Linear axis over `[lo, hi]` with "nice" ticks.
+    pub fn linear(lo: f64, hi: f64) -> Axis {
+        let (lo, hi) = if hi > lo { (lo, hi) } else { (lo, lo + 1.0) };
+        let raw = (hi - lo) / 5.0;
+        let mag = 10f64.powf(raw.log10().floor());
+        let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+            .iter()
+            .map(|m| m * mag)
+            .find(|s| *s >= raw)
+            .unwrap_or(10.0 * mag);
+        let mut ticks = Vec::new();
+        let mut k = (lo / step).ceil();
+        while k * step <= hi + step * 1e-9 {
+            ticks.push(k * step);
+            k += 1.0;
+        }
+        Axis {
+            log: false,
+            lo,
+            hi,
+            ticks,
+            percent: false,
+            names: Vec::new(),
+        }
+    }
+
+    /// Log axis over `[lo, hi]` (both > 0): ticks at decades, plus 2 and 5 when it spans
+    /// fewer than three decades.
+    pub fn log(lo: f64, hi: f64) -> Axis {
+        let (lo, hi) = if hi > lo { (lo, hi) } else { (lo, lo * 10.0) };
+        let decades = (hi / lo).log10();
+        let mults: &[f64] = if decades < 3.0 {
+            &[1.0, 2.0, 5.0]
+        } else {
+            &[1.0]
+        };
+        let mut ticks = Vec::new();
+        let mut d = lo.log10().floor() as i32;
+        while 10f64.powi(d) <= hi {
+            for m in mults {
+                let t = m * 10f64.powi(d);
+                if t >= lo * (1.0 - 1e-9) && t <= hi * (1.0 + 1e-9) {
+                    ticks.push(t);
+                }
+            }
+            d += 1;
+        }
+        Axis {
+            log: true,
+            lo,
+            hi,
+            ticks,
+            percent: false,
+            names: Vec::new(),
+        }
+    }
+
+    /// An axis fitted to data: log when all values are positive and span more than
+    /// `log_ratio` (max/min), else linear from `min(0, lo)` with 8% headroom.
+    pub fn fit(values: &[f64], log_ratio: f64) -> Axis {
+        let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if finite.is_empty() {
+            return Axis::linear(0.0, 1.0);
+        }
+        if lo > 0.0 && hi / lo > log_ratio {
+            return Axis::log(lo / 1.25, hi * 1.25);
+        }
+        let lo0 = lo.min(0.0);
+        let span = if hi > lo0 { hi - lo0 } else { 1.0 };
+        Axis::linear(lo0, hi + span * 0.08)
+    }
+
+    /// Data value -> drawing coordinate.
+    pub fn t(&self, v: f64) -> f64 {
+        if self.log {
+            v.max(self.lo * 1e-3).log10()
+        } else {
+            v
+        }
+    }
+
+    /// The plotters coordinate (drawing coordinates) with our ticks as key points.
+    pub fn range(&self) -> Scale {
+        Scale {
+            lo: self.t(self.lo),
+            hi: self.t(self.hi),
+            ticks: self.ticks.iter().map(|v| self.t(*v)).collect(),
+        }
+    }
+
+    /// A categorical axis: categories `0..names.len()` centred at `i + 0.5`.
+    pub fn categories(names: Vec<String>) -> Axis {
+        let ticks = (0..names.len()).map(|i| i as f64 + 0.5).collect();
+        Axis {
+            log: false,
+            lo: 0.0,
+            hi: names.len().max(1) as f64,
+            ticks,
+            percent: false,
+            names,
+        }
+    }
+
+    /// Label of a tick given in drawing coordinates.
+    pub fn label(&self, c: f64) -> String {
+        if !self.names.is_empty() {
+            let i = self
+                .ticks
+                .iter()
+                .position(|t| (self.t(*t) - c).abs() < 1e-6)
+                .unwrap_or(usize::MAX);
+            return self.names.get(i).cloned().unwrap_or_default();
+        }
+        let v = if self.log { 10f64.powf(c) } else { c };
+        // Snap to the nearest tick to undo float noise.
+        let v = self
+            .ticks
+            .iter()
+            .copied()
+            .find(|t| (t - v).abs() <= 1e-6 * t.abs().max(1e-12))
+            .unwrap_or(v);
+        if self.percent {
+            format!("{}%", fmt_num(v * 100.0))
+        } else {
+            fmt_num(v)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Drawing infrastructure.
+
+/// A linear coordinate over drawing units whose mesh lines and labels sit exactly at the
+/// given ticks (plotters' own f64 ranges choose their own ticks).
+#[derive(Clone, Debug)]
+pub struct Scale {
+    lo: f64,
+    hi: f64,
+    ticks: Vec<f64>,
+}
+
+impl Ranged for Scale {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let len = f64::from(limit.1 - limit.0);
+        if self.hi == self.lo {
+            return limit.0 + (len / 2.0) as i32;
+        }
+        let f = (v - self.lo) / (self.hi - self.lo);
+        limit.0 + (len * f + 1e-3).floor() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+pub(crate) type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<Scale, Scale>>;
+
+/// A figure that can be drawn on any plotters backend.
+pub(crate) trait Figure {
+    fn size(&self) -> (u32, u32);
+    fn draw<'d, DB: DrawingBackend + 'd>(
+        &self,
+        root: &'d DrawingArea<DB, Shift>,
+    ) -> Result<(), String>;
+}
+
+/// Object-safe wrapper: one method per backend we use.
+pub(crate) trait FigureDyn {
+    fn size(&self) -> (u32, u32);
+    fn draw_bitmap(&self, root: &DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>;
+    fn draw_svg(&self, root: &DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>;
+}
+
+impl<F: Figure> FigureDyn for F {
+    fn size(&self) -> (u32, u32) {
+        Figure::size(self)
+    }
+    fn draw_bitmap(&self, root: &DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String> {
+        self.draw(root)
+    }
+    fn draw_svg(&self, root: &DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String> {
+        self.draw(root)
+    }
+}
+
+/// Map any plotters error to text.
+pub(crate) fn de<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// Draw `fig` to `dir/stem.png` and `dir/stem.svg`.
+fn render(dir: &Path, stem: &str, fig: &dyn FigureDyn) -> Result<Vec<PathBuf>, ChartError> {
+    let png_path = dir.join(format!("{stem}.png"));
+    let svg_path = dir.join(format!("{stem}.svg"));
+    let draw_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |message: String| ChartError::Draw { path, message }
+    };
+    font::ensure_registered().map_err(draw_err(&png_path))?;
+    let (w, h) = fig.size();
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(de).map_err(draw_err(&png_path))?;
+        fig.draw_bitmap(&root).map_err(draw_err(&png_path))?;
+        root.present().map_err(de).map_err(draw_err(&png_path))?;
+    }
+    let png = font::encode_png(&rgb, w, h).map_err(draw_err(&png_path))?;
+    write_atomic(&png_path, &png).map_err(|source| ChartError::Io {
+        path: png_path.clone(),
+        source,
+    })?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(de).map_err(draw_err(&svg_path))?;
+        fig.draw_svg(&root).map_err(draw_err(&svg_path))?;
+        root.present().map_err(de).map_err(draw_err(&svg_path))?;
+    }
+    write_atomic(&svg_path, svg.as_bytes()).map_err(|source| ChartError::Io {
+        path: svg_path.clone(),
+        source,
+    })?;
+    Ok(vec![png_path, svg_path])
+}
+
+/// Draw a title and a smaller subtitle, returning the area below them.
+pub(crate) fn titled<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    let (w, _) = area.dim_in_pixel();
+    let has_sub = !subtitle.is_empty();
+    let top = if has_sub { 62 } else { 40 };
+    let (head, body) = area.split_vertically(top);
+    let center = |size: i32| (w as i32 / 2, size);
+    let title_style = TextStyle::from((font::FAMILY, 22, FontStyle::Bold).into_font())
+        .color(&BLACK)
+        .pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Center,
+            plotters::style::text_anchor::VPos::Top,
+        ));
+    head.draw_text(title, &title_style, center(8)).map_err(de)?;
+    if has_sub {
+        let sub_style = TextStyle::from((font::FAMILY, 15).into_font())
+            .color(&RGBColor(70, 70, 70))
+            .pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Center,
+                plotters::style::text_anchor::VPos::Top,
+            ));
+        head.draw_text(subtitle, &sub_style, center(37))
+            .map_err(de)?;
+    }
+    Ok(body)
+}
+
+/// Build a chart with our standard look on `area`.
+pub(crate) fn xy_chart<'a, DB: DrawingBackend + 'a>(
+    area: &'a DrawingArea<DB, Shift>,
+    x: &Axis,
+    y: &Axis,
+    x_desc: &str,
+    y_desc: &str,
+) -> Result<Chart2d<'a, DB>, String> {
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(10)
+        .margin_right(25)
+        .margin_top(8)
+        .margin_bottom(8)
+        .x_label_area_size(48)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x.range(), y.range())
+        .map_err(de)?;
+    let xl = |c: &f64| x.label(*c);
+    let yl = |c: &f64| y.label(*c);
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&xl)
+        .y_label_formatter(&yl)
+        .label_style((font::FAMILY, 15))
+        .axis_desc_style((font::FAMILY, 17))
+        .bold_line_style(RGBColor(225, 225, 225))
+        .light_line_style(TRANSPARENT)
+        .axis_style(RGBColor(90, 90, 90))
+        .draw()
+        .map_err(de)?;
+    Ok(chart)
+}
+
+/// Marker outline (pixel offsets) for marker kind `kind`, cycled per series so lines differ
+/// by more than colour: circle, triangle, square, diamond.
+pub(crate) fn marker_shape(kind: usize) -> Vec<(i32, i32)> {
+    match kind % 4 {
+        0 => (0..12)
+            .map(|i| {
+                let a = f64::from(i) * std::f64::consts::PI / 6.0;
+                (
+                    (5.0 * a.cos()).round() as i32,
+                    (5.0 * a.sin()).round() as i32,
+                )
+            })
+            .collect(),
+        1 => vec![(0, -6), (6, 4), (-6, 4)],
+        2 => vec![(-4, -4), (4, -4), (4, 4), (-4, 4)],
+        _ => vec![(0, -6), (6, 0), (0, 6), (-6, 0)],
+    }
+}
+
+/// A marker at a data point.
+pub(crate) fn marker<DB: DrawingBackend>(
+    kind: usize,
+    at: (f64, f64),
+    color: RGBColor,
+) -> MarkerElement<DB> {
+    // (An empty path first: `EmptyElement + a + b` has a nameable type, `EmptyElement + a` has not.)
+    EmptyElement::at(at)
+        + PathElement::new(vec![], color.stroke_width(1))
+        + Polygon::new(marker_shape(kind), color.filled())
+}
+
+/// A marker drawn at a data point, in pixel offsets.
+pub(crate) type MarkerElement<DB> =
+    ComposedElement<(f64, f64), DB, PathElement<(i32, i32)>, Polygon<(i32, i32)>>;
+/// A legend entry with a line and a marker.
+pub(crate) type LegendElement<DB> =
+    ComposedElement<(i32, i32), DB, PathElement<(i32, i32)>, Polygon<(i32, i32)>>;
+/// A legend swatch.
+pub(crate) type SwatchElement<DB> =
+    ComposedElement<(i32, i32), DB, PathElement<(i32, i32)>, Rectangle<(i32, i32)>>;
+
+/// A legend entry: a short line with the series' marker (if any).
+pub(crate) fn legend_line<DB: DrawingBackend>(
+    kind: Option<usize>,
+    color: RGBColor,
+) -> impl Fn((i32, i32)) -> LegendElement<DB> {
+    move |(x, y)| {
+        let shape = match kind {
+            Some(k) => marker_shape(k)
+                .into_iter()
+                .map(|(a, b)| (a + 12, b))
+                .collect(),
+            None => vec![(12, 0), (12, 0), (12, 0)],
+        };
+        EmptyElement::at((x, y))
+            + PathElement::new(vec![(0, 0), (24, 0)], color.stroke_width(2))
+            + Polygon::new(shape, color.filled())
+    }
+}
+
+/// A filled legend swatch (bars, bands).
+pub(crate) fn legend_box<DB: DrawingBackend>(
+    color: RGBColor,
+) -> impl Fn((i32, i32)) -> SwatchElement<DB> {
+    move |(x, y)| {
+        EmptyElement::at((x, y))
+            + PathElement::new(vec![], color.stroke_width(1))
+            + Rectangle::new([(0, -6), (14, 6)], color.filled())
+    }
+}
+
+/// Standard legend box.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart2d<'a, DB>,
+    pos: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(pos)
+        .margin(12)
+        .label_font((font::FAMILY, 15))
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(160, 160, 160))
+        .draw()
+        .map_err(de)
+}

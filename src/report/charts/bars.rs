@@ -1,0 +1,464 @@
+//! Bar charts: split brain per algorithm (grouped by cluster size) and messages per
+//! election by message kind (stacked, one panel per algorithm).
+
+use super::{
+    Axis, ChartError, Figure, Figures, PALETTE, SweepData, de, draw_legend, fmt_num, legend_box,
+    titled, xy_chart,
+};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// One bar (or one stack segment).
+struct Bar {
+    category: usize,
+    /// Offset within the category, 0..slots.
+    slot: usize,
+    base: f64,
+    value: f64,
+    whisker: Option<(f64, f64)>,
+    color: RGBColor,
+}
+
+struct BarPanel {
+    title: String,
+    subtitle: String,
+    x: Axis,
+    y: Axis,
+    x_desc: String,
+    y_desc: String,
+    slots: usize,
+    bars: Vec<Bar>,
+    legend: Vec<(String, RGBColor)>,
+    note: Option<String>,
+    /// Print each bar's value above it.
+    value_labels: bool,
+    percent: bool,
+}
+
+impl BarPanel {
+    fn draw<'d, DB: DrawingBackend + 'd>(
+        &self,
+        area: &'d DrawingArea<DB, Shift>,
+    ) -> Result<(), String> {
+        let body = titled(area, &self.title, &self.subtitle)?;
+        let mut chart = xy_chart(&body, &self.x, &self.y, &self.x_desc, &self.y_desc)?;
+        let width = 0.8 / self.slots.max(1) as f64;
+        for b in &self.bars {
+            let x0 = b.category as f64 + 0.1 + b.slot as f64 * width;
+            let x1 = x0 + width * 0.92;
+            let (y0, y1) = (self.y.t(b.base), self.y.t(b.base + b.value));
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x0, y0), (x1, y1)],
+                    b.color.filled(),
+                )))
+                .map_err(de)?;
+            if self.value_labels {
+                let text = if self.percent {
+                    format!("{}%", fmt_num(b.value * 100.0))
+                } else {
+                    fmt_num(b.value)
+                };
+                let top = b
+                    .whisker
+                    .map_or(b.base + b.value, |(_, h)| h.max(b.base + b.value));
+                let style = TextStyle::from((super::font::FAMILY, 13).into_font())
+                    .color(&RGBColor(40, 40, 40))
+                    .pos(plotters::style::text_anchor::Pos::new(
+                        plotters::style::text_anchor::HPos::Center,
+                        plotters::style::text_anchor::VPos::Bottom,
+                    ));
+                chart
+                    .draw_series(std::iter::once(
+                        EmptyElement::at(((x0 + x1) / 2.0, self.y.t(top)))
+                            + Text::new(text, (0, -3), style),
+                    ))
+                    .map_err(de)?;
+            }
+            if let Some((lo, hi)) = b.whisker {
+                let xm = (x0 + x1) / 2.0;
+                let cap = (x1 - x0) * 0.25;
+                let style = RGBColor(40, 40, 40).stroke_width(1);
+                let (lo, hi) = (self.y.t(lo.max(0.0)), self.y.t(hi));
+                chart
+                    .draw_series([
+                        PathElement::new(vec![(xm, lo), (xm, hi)], style),
+                        PathElement::new(vec![(xm - cap, lo), (xm + cap, lo)], style),
+                        PathElement::new(vec![(xm - cap, hi), (xm + cap, hi)], style),
+                    ])
+                    .map_err(de)?;
+            }
+        }
+        if let Some(note) = &self.note {
+            let (w, h) = body.dim_in_pixel();
+            let style = TextStyle::from((super::font::FAMILY, 16).into_font())
+                .color(&RGBColor(90, 90, 90))
+                .pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Center,
+                ));
+            body.draw_text(note, &style, (w as i32 / 2 + 30, h as i32 / 2 - 20))
+                .map_err(de)?;
+        }
+        for (label, color) in &self.legend {
+            chart
+                .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
+                .map_err(de)?
+                .label(label.clone())
+                .legend(legend_box(*color));
+        }
+        if !self.legend.is_empty() {
+            draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        }
+        Ok(())
+    }
+}
+
+struct BarFigure {
+    title: String,
+    subtitle: String,
+    cols: usize,
+    panel: (u32, u32),
+    panels: Vec<BarPanel>,
+    /// A legend shared by all panels, drawn as one row under the subtitle.
+    legend: Vec<(String, RGBColor)>,
+}
+
+/// Height of the shared legend row.
+const LEGEND_ROW: u32 = 30;
+
+impl Figure for BarFigure {
+    fn size(&self) -> (u32, u32) {
+        let rows = self.panels.len().div_ceil(self.cols.max(1)).max(1);
+        (
+            self.panel.0 * self.cols as u32,
+            self.panel.1 * rows as u32
+                + 62
+                + if self.legend.is_empty() {
+                    0
+                } else {
+                    LEGEND_ROW
+                },
+        )
+    }
+
+    fn draw<'d, DB: DrawingBackend + 'd>(
+        &self,
+        root: &'d DrawingArea<DB, Shift>,
+    ) -> Result<(), String> {
+        let mut body = titled(root, &self.title, &self.subtitle)?;
+        if !self.legend.is_empty() {
+            let (row, rest) = body.split_vertically(LEGEND_ROW);
+            let style = TextStyle::from((super::font::FAMILY, 15).into_font()).color(&BLACK);
+            let widths: Vec<i32> = self
+                .legend
+                .iter()
+                .map(|(l, _)| l.chars().count() as i32 * 9 + 44)
+                .collect();
+            let (w, _) = row.dim_in_pixel();
+            let mut x = (w as i32 - widths.iter().sum::<i32>()) / 2;
+            for ((label, color), width) in self.legend.iter().zip(widths) {
+                row.draw(&Rectangle::new([(x, 6), (x + 14, 20)], color.filled()))
+                    .map_err(de)?;
+                row.draw_text(label, &style, (x + 20, 5)).map_err(de)?;
+                x += width;
+            }
+            body = rest;
+        }
+        let rows = self.panels.len().div_ceil(self.cols.max(1)).max(1);
+        let areas = body.split_evenly((rows, self.cols.max(1)));
+        for (p, a) in self.panels.iter().zip(areas.iter()) {
+            p.draw(a)?;
+        }
+        Ok(())
+    }
+}
+
+fn y_axis_for(values: &[f64]) -> Axis {
+    let hi = values.iter().copied().fold(0.0, f64::max);
+    if hi <= 0.0 {
+        Axis::linear(0.0, 1.0)
+    } else {
+        Axis::linear(0.0, hi * 1.15)
+    }
+}
+
+/// Split-brain incidents and time per algorithm, bars grouped by cluster size.
+pub(super) fn split_brain(data: &SweepData, out: &mut Figures) -> Result<(), ChartError> {
+    grouped(
+        data,
+        out,
+        "split-brain",
+        "Split brain per algorithm",
+        &[
+            (
+                "split_brain_incidents",
+                "Split-brain incidents",
+                "incidents per run (mean)",
+                false,
+            ),
+            (
+                "split_brain_ms",
+                "Split-brain time",
+                "time with 2+ leaders per run (ms)",
+                false,
+            ),
+        ],
+    )
+}
+
+/// Stability per algorithm: leader changes, unnecessary elections and availability.
+pub(super) fn stability(data: &SweepData, out: &mut Figures) -> Result<(), ChartError> {
+    grouped(
+        data,
+        out,
+        "stability",
+        "Stability per algorithm",
+        &[
+            (
+                "leader_changes",
+                "Leader changes",
+                "leader changes per run (mean)",
+                false,
+            ),
+            (
+                "unnecessary_elections",
+                "Unnecessary elections",
+                "elections started with a leader in place",
+                false,
+            ),
+            (
+                "availability",
+                "Availability",
+                "time with an elected leader",
+                true,
+            ),
+        ],
+    )
+}
+
+/// Bars per algorithm (grouped by cluster size when there are several), one panel per
+/// metric: (summary metric, panel title, y description, percent axis).
+fn grouped(
+    data: &SweepData,
+    out: &mut Figures,
+    stem: &str,
+    title: &str,
+    metrics: &[(&str, &str, &str, bool)],
+) -> Result<(), ChartError> {
+    let metrics: Vec<_> = metrics
+        .iter()
+        .filter(|m| data.summary.col(&format!("{}_mean", m.0)).is_some())
+        .collect();
+    if metrics.is_empty() || data.points.is_empty() {
+        return Ok(());
+    }
+    let algs = data.algorithms();
+    let sizes = data.sizes();
+    let by_size = sizes.len() > 1;
+    let mut panels = Vec::new();
+    for &&(metric, panel_title, y_desc, percent) in &metrics {
+        let mut bars = Vec::new();
+        let mut vals = Vec::new();
+        for p in &data.points {
+            let Some(cat) = algs.iter().position(|a| *a == p.algorithm) else {
+                continue;
+            };
+            let slot = p
+                .nodes
+                .and_then(|n| sizes.iter().position(|s| *s == n))
+                .unwrap_or(0);
+            let Some(mean) = data.stat(p, metric, "mean")? else {
+                continue;
+            };
+            let whisker = data
+                .stat(p, metric, "ci95_lo")?
+                .zip(data.stat(p, metric, "ci95_hi")?);
+            // Several points may share an (algorithm, size) slot when other parameters vary;
+            // the first one (in point order) is drawn.
+            if bars
+                .iter()
+                .any(|b: &Bar| b.category == cat && b.slot == slot)
+            {
+                continue;
+            }
+            vals.push(mean);
+            if let Some((_, h)) = whisker {
+                vals.push(h);
+            }
+            let color = if by_size {
+                PALETTE[slot % PALETTE.len()]
+            } else {
+                super::algorithm_color(&p.algorithm, cat)
+            };
+            bars.push(Bar {
+                category: cat,
+                slot,
+                base: 0.0,
+                value: mean,
+                whisker,
+                color,
+            });
+        }
+        let note = if !bars.is_empty() && vals.iter().all(|v| *v == 0.0) {
+            Some("none observed (all zero)".to_string())
+        } else {
+            None
+        };
+        let mut y = y_axis_for(&vals);
+        if percent {
+            y = Axis::linear(0.0, 1.0);
+            y.hi = 1.08;
+            y.percent = true;
+        }
+        panels.push(BarPanel {
+            title: panel_title.to_string(),
+            subtitle: String::new(),
+            x: Axis::categories(algs.clone()),
+            y,
+            x_desc: "algorithm".into(),
+            y_desc: y_desc.into(),
+            slots: if by_size { sizes.len() } else { 1 },
+            bars,
+            legend: Vec::new(),
+            note,
+            value_labels: !by_size || sizes.len() <= 3,
+            percent,
+        });
+    }
+    let size_note = match sizes.as_slice() {
+        [n] => format!(" (n={})", fmt_num(*n)),
+        _ => ", grouped by cluster size".to_string(),
+    };
+    let cols = panels.len().min(3);
+    out.push((
+        stem.to_string(),
+        Box::new(BarFigure {
+            title: format!("{title}{}", data.scenario_suffix()),
+            subtitle: format!("bars: mean over runs{size_note}; whiskers: 95% CI of the mean"),
+            cols,
+            panel: (560, 460),
+            panels,
+            legend: if by_size {
+                sizes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (format!("n={}", fmt_num(*s)), PALETTE[i % PALETTE.len()]))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        }),
+    ));
+    Ok(())
+}
+
+/// Messages per election by message kind, stacked; one panel per algorithm.
+pub(super) fn messages_by_kind(data: &SweepData, out: &mut Figures) -> Result<(), ChartError> {
+    let kinds: Vec<(usize, String)> = data
+        .runs
+        .columns_with_prefix("msg_")
+        .into_iter()
+        .filter(|(_, h)| h.ends_with("_sent"))
+        .map(|(c, h)| (c, h["msg_".len()..h.len() - "_sent".len()].to_string()))
+        .collect();
+    if kinds.is_empty() || data.runs.col("elections").is_none() {
+        return Ok(());
+    }
+    let sizes = data.sizes();
+    let mut panels = Vec::new();
+    for alg in data.algorithms() {
+        // Per point: elections and per-kind totals over its runs.
+        let mut per_point: Vec<(usize, f64, Vec<f64>)> = Vec::new();
+        for p in data.points.iter().filter(|p| p.algorithm == alg) {
+            let slot = p
+                .nodes
+                .and_then(|n| sizes.iter().position(|s| *s == n))
+                .unwrap_or(0);
+            if per_point.iter().any(|(s, _, _)| *s == slot) {
+                continue;
+            }
+            let elections: f64 = data.run_values(p, "elections")?.iter().sum();
+            let mut totals = vec![0.0; kinds.len()];
+            for &i in &p.run_rows {
+                let row = &data.runs.rows[i];
+                for (k, (c, _)) in kinds.iter().enumerate() {
+                    totals[k] += data.runs.num(row, *c)?.unwrap_or(0.0);
+                }
+            }
+            per_point.push((slot, elections, totals));
+        }
+        let used: Vec<usize> = (0..kinds.len())
+            .filter(|k| per_point.iter().any(|(_, _, t)| t[*k] > 0.0))
+            .collect();
+        let mut bars = Vec::new();
+        let mut tops = Vec::new();
+        for (slot, elections, totals) in &per_point {
+            if *elections <= 0.0 {
+                continue;
+            }
+            let mut base = 0.0;
+            for (j, &k) in used.iter().enumerate() {
+                let v = totals[k] / elections;
+                bars.push(Bar {
+                    category: *slot,
+                    slot: 0,
+                    base,
+                    value: v,
+                    whisker: None,
+                    color: PALETTE[j % PALETTE.len()],
+                });
+                base += v;
+            }
+            tops.push(base);
+        }
+        let note = if bars.is_empty() {
+            Some("no elections".to_string())
+        } else {
+            None
+        };
+        panels.push(BarPanel {
+            title: alg.clone(),
+            subtitle: String::new(),
+            x: Axis::categories(sizes.iter().map(|s| fmt_num(*s)).collect()),
+            // Headroom for the legend (upper left), so it never hides a bar: its rows take
+            // about (rows * 20 + 30) px of the ~330 px plot.
+            y: {
+                let frac = ((used.len() as f64 * 20.0 + 30.0) / 330.0).min(0.6);
+                let top = tops.iter().copied().fold(0.0, f64::max);
+                y_axis_for(&[top / (1.0 - frac) / 1.15])
+            },
+            x_desc: "cluster size (nodes)".into(),
+            y_desc: "messages sent per election".into(),
+            slots: 1,
+            bars,
+            // Top segment first, as stacked.
+            legend: used
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(j, &k)| (kinds[k].1.clone(), PALETTE[j % PALETTE.len()]))
+                .collect(),
+            note,
+            value_labels: false,
+            percent: false,
+        });
+    }
+    if panels.is_empty() {
+        return Ok(());
+    }
+    let cols = panels.len().min(3);
+    out.push((
+        "messages-by-kind".into(),
+        Box::new(BarFigure {
+            title: format!("Messages per election by message kind{}", data.scenario_suffix()),
+            subtitle: "all messages of each kind sent in the runs / elections in the runs (steady-state heartbeats included)".into(),
+            cols,
+            // At least 1000 px wide so the title and subtitle fit.
+            panel: ((1000 / cols as u32).max(520), 440),
+            panels,
+            legend: Vec::new(),
+        }),
+    ));
+    Ok(())
+}

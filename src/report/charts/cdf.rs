@@ -1,0 +1,282 @@
+//! Empirical CDFs over runs: election time per sweep point (and the shared drawing code the
+//! Figure 16 chart uses).
+
+use super::{
+    Axis, ChartError, Figure, Figures, PALETTE, Point, SweepData, algorithm_color, de, titled,
+    xy_chart,
+};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Most curves on one CDF chart before it is split per algorithm.
+const MAX_CURVES: usize = 8;
+
+/// One CDF curve: sorted finite samples plus the number of censored (infinite) samples.
+pub(crate) struct Curve {
+    pub label: String,
+    pub color: RGBColor,
+    pub dashed: bool,
+    pub samples: Vec<f64>,
+    pub censored: usize,
+}
+
+impl Curve {
+    pub fn new(label: String, color: RGBColor, mut samples: Vec<f64>, censored: usize) -> Curve {
+        samples.sort_by(f64::total_cmp);
+        Curve {
+            label,
+            color,
+            dashed: false,
+            samples,
+            censored,
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.samples.len() + self.censored
+    }
+}
+
+/// One CDF panel.
+pub(crate) struct CdfPanel {
+    pub title: String,
+    pub subtitle: String,
+    pub x: Axis,
+    pub x_desc: String,
+    pub curves: Vec<Curve>,
+}
+
+impl CdfPanel {
+    pub fn draw<'d, DB: DrawingBackend + 'd>(
+        &self,
+        area: &'d DrawingArea<DB, Shift>,
+    ) -> Result<(), String> {
+        let body = titled(area, &self.title, &self.subtitle)?;
+        let (w, _) = body.dim_in_pixel();
+        // Legend beside the plot: CDF curves fill every corner of the plot area.
+        let (body, side) = body.split_horizontally(w.saturating_sub(LEGEND_WIDTH));
+        let mut y = Axis::linear(0.0, 1.0);
+        y.ticks = vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
+        y.hi = 1.02;
+        y.percent = true;
+        let mut chart = xy_chart(
+            &body,
+            &self.x,
+            &y,
+            &self.x_desc,
+            "cumulative percent of runs",
+        )?;
+        let x = &self.x;
+        for c in &self.curves {
+            let n = c.total();
+            if n == 0 {
+                continue;
+            }
+            // Step function: at each sample the CDF jumps by 1/n.
+            let mut pts = Vec::with_capacity(c.samples.len() * 2 + 1);
+            let mut prev = 0.0;
+            for (i, v) in c.samples.iter().enumerate() {
+                let xv = x.t(v.max(x.lo));
+                pts.push((xv, prev));
+                prev = (i + 1) as f64 / n as f64;
+                pts.push((xv, prev));
+            }
+            // Complete curves run flat to the right edge; a curve with censored runs stops at
+            // its last sample (what happens after the run end is unknown).
+            if let Some(&(last_x, last_y)) = pts.last()
+                && c.censored == 0
+            {
+                pts.push((x.t(x.hi).max(last_x), last_y));
+            }
+            let style = c.color.stroke_width(2);
+            if c.dashed {
+                chart
+                    .draw_series(DashedLineSeries::new(pts, 8, 5, style))
+                    .map_err(de)?;
+            } else {
+                chart.draw_series(LineSeries::new(pts, style)).map_err(de)?;
+            }
+        }
+        side_legend(&side, &self.curves)
+    }
+}
+
+/// Width of the legend column beside a CDF plot.
+const LEGEND_WIDTH: u32 = 230;
+
+/// The legend column: one entry per curve, with the count of censored runs under it.
+fn side_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    curves: &[Curve],
+) -> Result<(), String> {
+    let text = TextStyle::from((super::font::FAMILY, 15).into_font()).color(&BLACK);
+    let note = TextStyle::from((super::font::FAMILY, 13).into_font()).color(&RGBColor(90, 90, 90));
+    let mut y = 24;
+    for c in curves {
+        if c.dashed {
+            for x in [8, 20] {
+                area.draw(&PathElement::new(
+                    vec![(x, y + 8), (x + 8, y + 8)],
+                    c.color.stroke_width(3),
+                ))
+                .map_err(de)?;
+            }
+        } else {
+            area.draw(&PathElement::new(
+                vec![(8, y + 8), (36, y + 8)],
+                c.color.stroke_width(3),
+            ))
+            .map_err(de)?;
+        }
+        let label: String = if c.label.chars().count() > 22 {
+            format!("{}…", c.label.chars().take(21).collect::<String>())
+        } else {
+            c.label.clone()
+        };
+        area.draw_text(&label, &text, (44, y)).map_err(de)?;
+        y += 22;
+        if c.censored > 0 {
+            area.draw_text(
+                &format!("{} of {} runs never elected", c.censored, c.total()),
+                &note,
+                (44, y - 2),
+            )
+            .map_err(de)?;
+            y += 20;
+        }
+    }
+    Ok(())
+}
+
+/// A figure of CDF panels stacked vertically.
+pub(crate) struct CdfFigure {
+    pub panels: Vec<CdfPanel>,
+    pub width: u32,
+    pub panel_height: u32,
+}
+
+impl Figure for CdfFigure {
+    fn size(&self) -> (u32, u32) {
+        (
+            self.width,
+            self.panel_height * self.panels.len().max(1) as u32,
+        )
+    }
+
+    fn draw<'d, DB: DrawingBackend + 'd>(
+        &self,
+        root: &'d DrawingArea<DB, Shift>,
+    ) -> Result<(), String> {
+        let areas = root.split_evenly((self.panels.len().max(1), 1));
+        for (p, a) in self.panels.iter().zip(areas.iter()) {
+            p.draw(a)?;
+        }
+        Ok(())
+    }
+}
+
+/// X axis for a set of curves: log when the samples span more than a decade and a half.
+pub(crate) fn x_axis(curves: &[Curve]) -> Axis {
+    let all: Vec<f64> = curves
+        .iter()
+        .flat_map(|c| c.samples.iter().copied())
+        .filter(|v| *v > 0.0)
+        .collect();
+    let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if all.is_empty() {
+        return Axis::linear(0.0, 1.0);
+    }
+    if hi / lo > 30.0 {
+        Axis::log(lo / 1.2, hi * 1.2)
+    } else {
+        let pad = ((hi - lo) * 0.05).max(hi * 0.01);
+        Axis::linear((lo - pad).max(0.0), hi + pad)
+    }
+}
+
+/// Election-time CDFs: each run's mean election time is one sample of its sweep point.
+pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartError> {
+    if data.runs.col("election_ms_mean").is_none() {
+        return Ok(());
+    }
+    let groups: Vec<(String, Vec<&Point>)> = if data.points.len() <= MAX_CURVES {
+        vec![(String::new(), data.points.iter().collect())]
+    } else {
+        data.algorithms()
+            .into_iter()
+            .map(|a| {
+                let ps: Vec<&Point> = data.points.iter().filter(|p| p.algorithm == a).collect();
+                (a, ps)
+            })
+            .collect()
+    };
+    for (alg, points) in groups {
+        let mut curves = Vec::new();
+        let single_alg = !alg.is_empty() || data.algorithms().len() == 1;
+        for (i, p) in points.iter().enumerate() {
+            let samples = data.run_values(p, "election_ms_mean")?;
+            if samples.is_empty() {
+                continue;
+            }
+            let sizes_vary = points.iter().any(|q| q.nodes != p.nodes);
+            let (label, color, dashed) = if single_alg {
+                // Within one algorithm: name the point by what varies (size, parameters).
+                let mut parts: Vec<String> = p
+                    .params
+                    .iter()
+                    .map(|(k, v)| {
+                        if super::timeout_range(v).is_some() {
+                            super::short_value(v)
+                        } else {
+                            format!("{k}={}", super::short_value(v))
+                        }
+                    })
+                    .collect();
+                if let (Some(n), true) = (p.nodes, sizes_vary || parts.is_empty()) {
+                    parts.push(format!("n={}", super::fmt_num(n)));
+                }
+                // Seven colours (yellow is too faint for a line), then the same dashed.
+                (parts.join(" "), PALETTE[i % 7], i >= 7)
+            } else {
+                (p.label(), algorithm_color(&p.algorithm, i), false)
+            };
+            let label = if label.is_empty() { p.label() } else { label };
+            let mut curve = Curve::new(label, color, samples, 0);
+            curve.dashed = dashed;
+            curves.push(curve);
+        }
+        if curves.is_empty() {
+            continue;
+        }
+        let x = x_axis(&curves);
+        let stem = if alg.is_empty() {
+            "election-cdf".to_string()
+        } else {
+            format!("election-cdf-{alg}")
+        };
+        let who = if alg.is_empty() {
+            String::new()
+        } else {
+            format!(" ({alg})")
+        };
+        out.push((
+            stem,
+            Box::new(CdfFigure {
+                panels: vec![CdfPanel {
+                    title: format!("Election time CDF{who}{}", data.scenario_suffix()),
+                    subtitle: format!(
+                        "one curve per sweep point; one sample per run (its mean election time){}",
+                        if x.log { "; log x axis" } else { "" }
+                    ),
+                    x,
+                    x_desc: "election time (ms)".into(),
+                    curves,
+                }],
+                width: 1000,
+                panel_height: 580,
+            }),
+        ));
+    }
+    Ok(())
+}

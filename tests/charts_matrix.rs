@@ -1,0 +1,205 @@
+//! MATRIX.md from the fixture sweeps: the growth fit, key cells, "not measured" cells,
+//! matrix.toml parsing, and byte-identical output.
+
+use electsim::report::matrix::{
+    MatrixEntry, Role, fit_power, read_matrix_toml, render_matrix, write_matrix,
+};
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn entries() -> Vec<MatrixEntry> {
+    let e = |name: &str, role| MatrixEntry {
+        name: name.into(),
+        file: PathBuf::from(format!("scenarios/{name}.toml")),
+        role,
+    };
+    vec![
+        e("cluster-size", Role::Sizes),
+        e("partition", Role::Partition),
+        e("lossy", Role::Lossy),
+        e("raft-figure16", Role::Figure16),
+    ]
+}
+
+#[test]
+fn power_fit_of_exact_square_law_is_two() {
+    let pts: Vec<(f64, f64)> = [3.0, 5.0, 9.0, 17.0, 33.0, 65.0]
+        .iter()
+        .map(|n| (*n, 0.7 * n * n))
+        .collect();
+    let f = fit_power(&pts).expect("fit");
+    assert_eq!(format!("{:.2}", f.exponent), "2.00");
+    assert_eq!(format!("{:.3}", f.r2), "1.000");
+    assert!((f.coefficient - 0.7).abs() < 1e-9, "{}", f.coefficient);
+    assert_eq!(f.points, 6);
+}
+
+#[test]
+fn power_fit_needs_two_distinct_sizes() {
+    assert!(fit_power(&[(5.0, 10.0)]).is_none());
+    assert!(fit_power(&[(5.0, 10.0), (5.0, 12.0)]).is_none());
+    // Zero values cannot be on a log scale: they are left out, not fitted as -inf.
+    let f = fit_power(&[(3.0, 0.0), (5.0, 5.0), (9.0, 9.0)]).expect("fit");
+    assert_eq!(format!("{:.2}", f.exponent), "1.00");
+}
+
+#[test]
+fn matrix_from_fixtures_matches_the_committed_expectation() {
+    let text = render_matrix(&fixtures(), &entries()).expect("matrix");
+    let expected_path = fixtures().join("MATRIX.expected.md");
+    if std::env::var_os("UPDATE_EXPECTED").is_some() {
+        std::fs::write(&expected_path, &text).unwrap();
+    }
+    let expected =
+        std::fs::read_to_string(&expected_path).expect("tests/fixtures/MATRIX.expected.md");
+    assert_eq!(
+        text, expected,
+        "MATRIX.md changed; rerun with UPDATE_EXPECTED=1 and review the diff"
+    );
+}
+
+#[test]
+fn matrix_key_cells() {
+    let text = render_matrix(&fixtures(), &entries()).expect("matrix");
+    let row = |alg: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("| {alg} |")))
+            .unwrap_or_else(|| panic!("no row for {alg}"))
+            .to_string()
+    };
+    // Bully's synthetic messages are 0.5 n^2 + n: the fit must say ~n^2 and link its sources.
+    let bully = row("bully");
+    assert!(
+        bully.contains("[n^1.8") || bully.contains("[n^1.9") || bully.contains("[n^2.0"),
+        "{bully}"
+    );
+    assert!(
+        bully.contains("(cluster-size/charts/messages-per-election-vs-nodes.svg)"),
+        "{bully}"
+    );
+    assert!(
+        bully.contains("<sup>[csv](cluster-size/summary.csv#L"),
+        "{bully}"
+    );
+    assert!(
+        bully.contains("(partition/charts/split-brain.svg)"),
+        "{bully}"
+    );
+    assert!(bully.contains("(lossy/charts/stability.svg)"), "{bully}");
+    // Raft is ~2.6(n-1): exponent near 1.
+    let raft = row("raft");
+    assert!(
+        raft.contains("[n^1.0") || raft.contains("[n^1.1") || raft.contains("[n^0.9"),
+        "{raft}"
+    );
+    // Paragraphs compare with the textbook claims.
+    assert!(
+        text.contains("**ring.** The seed document claims O(n); Chang–Roberts averages n·H_n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("**bully.**") && text.contains("agrees (expected n^2.00)"),
+        "{text}"
+    );
+    // The Figure 16 section quotes the paper.
+    assert!(
+        text.contains("| 150-155ms |") && text.contains("median 287 ms"),
+        "{text}"
+    );
+}
+
+#[test]
+fn missing_inputs_give_not_measured_cells() {
+    let dir = std::env::temp_dir().join(format!("electsim-matrix-missing-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("partition")).unwrap();
+    for f in ["runs.csv", "summary.csv"] {
+        std::fs::copy(
+            fixtures().join("partition").join(f),
+            dir.join("partition").join(f),
+        )
+        .unwrap();
+    }
+    write_matrix(&dir, &entries()).expect("a matrix with holes, not an error");
+    let text = std::fs::read_to_string(dir.join("MATRIX.md")).unwrap();
+    let bully = text.lines().find(|l| l.starts_with("| bully |")).unwrap();
+    assert!(
+        bully.contains("| not measured | not measured | not measured |"),
+        "{bully}"
+    );
+    assert!(
+        bully.contains("(partition/charts/split-brain.svg)"),
+        "{bully}"
+    );
+    assert!(text.contains("`sizes` (scenarios/cluster-size.toml): [`cluster-size/`](cluster-size/) — not measured (no summary.csv)"), "{text}");
+    // Nothing at all: still a document, all cells "not measured".
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let text = render_matrix(&empty, &entries()).unwrap();
+    assert!(
+        text.lines()
+            .filter(|l| l.starts_with("| ") && l.contains("not measured"))
+            .count()
+            >= 5,
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn malformed_results_csv_is_an_error_naming_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("electsim-matrix-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("lossy")).unwrap();
+    std::fs::write(
+        dir.join("lossy/summary.csv"),
+        "scenario,point,algorithm,nodes,leader_changes_mean\nlossy,0,raft,5,1.5\nlossy,1,ring,5\n",
+    )
+    .unwrap();
+    let err = render_matrix(&dir, &entries()).unwrap_err().to_string();
+    assert!(err.contains("lossy/summary.csv:3:"), "{err}");
+    assert!(err.contains("4 fields, but the header has 5"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn matrix_toml_lists_roles_and_resolves_paths() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/matrix.toml");
+    let entries = read_matrix_toml(&path).expect("scenarios/matrix.toml");
+    let roles: Vec<Role> = entries.iter().map(|e| e.role).collect();
+    assert_eq!(
+        roles,
+        vec![Role::Sizes, Role::Partition, Role::Lossy, Role::Figure16]
+    );
+    let fig = entries.iter().find(|e| e.role == Role::Figure16).unwrap();
+    assert_eq!(fig.name, "raft-figure16");
+    assert!(
+        fig.file.ends_with("scenarios/raft-figure16.toml") && fig.file.is_file(),
+        "{}",
+        fig.file.display()
+    );
+
+    let dir = std::env::temp_dir().join(format!("electsim-matrix-toml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("m.toml");
+    std::fs::write(&bad, "[[scenario]]\nfile = \"a.toml\"\nrole = \"sizes\"\n[[scenario]]\nfile = \"b.toml\"\nrole = \"sizes\"\n").unwrap();
+    let err = read_matrix_toml(&bad).unwrap_err().to_string();
+    assert!(err.contains("role `sizes` appears twice"), "{err}");
+    std::fs::write(&bad, "[[scenario]]\nfile = \"a.toml\"\nrole = \"size\"\n").unwrap();
+    let err = read_matrix_toml(&bad).unwrap_err().to_string();
+    assert!(
+        err.contains("m.toml") && err.contains("unknown variant `size`"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn matrix_is_byte_identical_across_invocations() {
+    let a = render_matrix(&fixtures(), &entries()).unwrap();
+    let b = render_matrix(&fixtures(), &entries()).unwrap();
+    assert_eq!(a, b);
+}

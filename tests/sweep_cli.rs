@@ -1,0 +1,253 @@
+//! `electsim sweep` / `merge` on the command line: exit codes, guards, and "nothing is
+//! written" when the input or the usage is bad.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const OK: &str = r#"
+name = "cli"
+algorithm = "raft"
+duration = "2s"
+runs = 3
+
+[sweep]
+nodes = [3, 5]
+
+[[fault]]
+at = "1s"
+crash = "leader"
+restart_after = "300ms"
+"#;
+
+fn tmp(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("sweep_cli")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn electsim(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_electsim"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn success_writes_to_the_default_directory() {
+    let d = tmp("default");
+    std::fs::write(d.join("cli.toml"), OK).unwrap();
+    let o = electsim(&["sweep", "cli.toml", "--no-charts"], &d);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The plan line with runs and the estimate comes first, on stderr.
+    assert!(
+        stderr(&o).contains("2 point(s) x 3 runs = 6 runs"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("estimated ~"), "{}", stderr(&o));
+    assert_eq!(
+        files(&d.join("results/cli")),
+        ["runs.csv", "summary.csv", "sweep.json"]
+    );
+    let o = electsim(&["sweep", "cli.toml", "--shard", "2/2", "-q"], &d);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        files(&d.join("results/cli/shard-2-of-2")),
+        ["runs.csv", "sweep.json"]
+    );
+}
+
+#[test]
+fn bad_usage_exits_2_and_writes_nothing() {
+    let d = tmp("usage");
+    std::fs::write(d.join("cli.toml"), OK).unwrap();
+    std::fs::write(d.join("afile"), "x").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["sweep", "cli.toml", "--out", "o", "--shard", "3/2"],
+            "K must be between 1 and 2",
+        ),
+        (
+            &["sweep", "cli.toml", "--out", "o", "--shard", "0/2"],
+            "K must be between 1 and 2",
+        ),
+        (
+            &["sweep", "cli.toml", "--out", "afile"],
+            "is not a directory",
+        ),
+        (
+            &["sweep", "cli.toml", "--out", "o", "--jobs", "0"],
+            "--jobs must be at least 1",
+        ),
+        (
+            &["sweep", "cli.toml", "--out", "o", "--runs", "0"],
+            "--runs must be at least 1",
+        ),
+        (
+            &["sweep", "cli.toml", "--out", "o", "--set", "nodes"],
+            "expected KEY=VALUE",
+        ),
+        (
+            &["sweep", "missing.toml", "--out", "o"],
+            "cannot read scenario file",
+        ),
+        (
+            &["merge", "o", "--out", "m"],
+            "not a sweep output directory",
+        ),
+    ];
+    for (args, msg) in cases {
+        let o = electsim(args, &d);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(msg), "{args:?}: {}", stderr(&o));
+    }
+    assert_eq!(files(&d), ["afile", "cli.toml"], "nothing was written");
+    assert_eq!(std::fs::read_to_string(d.join("afile")).unwrap(), "x");
+}
+
+#[test]
+fn bad_axes_are_rejected_before_any_run_with_file_line_and_key() {
+    let d = tmp("axes");
+    let cases = [
+        (
+            "empty",
+            "[sweep]\nnodes = []\n",
+            "empty.toml:6:9",
+            "sweep.nodes",
+        ),
+        (
+            "unknown",
+            "[sweep]\nnodes = [3]\nraft.heartbeet = [\"50ms\"]\n",
+            "unknown.toml:7:",
+            "heartbeet",
+        ),
+        (
+            "invalid",
+            "[sweep]\nalgorithm = [\"raft\"]\nnodes = [3, 1]\n",
+            "invalid.toml:7:",
+            "`nodes`: 1",
+        ),
+        (
+            "loss",
+            "[sweep]\nnetwork.loss = [0.1, 1.5]\n",
+            "loss.toml:6:",
+            "network.loss",
+        ),
+        (
+            "repeated",
+            "[sweep]\nnodes = [3, 3]\n",
+            "repeated.toml:6:",
+            "without repeated values",
+        ),
+    ];
+    for (name, sweep, location, key) in cases {
+        let text = format!("name = \"{name}\"\nduration = \"2s\"\nruns = 2\n\n{sweep}");
+        std::fs::write(d.join(format!("{name}.toml")), text).unwrap();
+        let o = electsim(&["sweep", &format!("{name}.toml"), "--out", "o"], &d);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(
+            e.contains(location) && e.contains(key),
+            "{name}: expected `{location}` and `{key}` in:\n{e}"
+        );
+        assert!(!d.join("o").exists(), "{name}: nothing may be written");
+    }
+}
+
+#[test]
+fn big_sweeps_need_yes() {
+    let d = tmp("guard");
+    std::fs::write(d.join("cli.toml"), OK).unwrap();
+    let o = electsim(
+        &["sweep", "cli.toml", "--out", "o", "--confirm-runs", "5"],
+        &d,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("6 runs") && stderr(&o).contains("--yes"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.join("o").exists(), "nothing is written without --yes");
+    let o = electsim(
+        &[
+            "sweep",
+            "cli.toml",
+            "--out",
+            "o",
+            "--confirm-events",
+            "1000",
+        ],
+        &d,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!d.join("o").exists());
+    let o = electsim(
+        &[
+            "sweep",
+            "cli.toml",
+            "--out",
+            "o",
+            "--confirm-runs",
+            "5",
+            "--yes",
+            "-q",
+        ],
+        &d,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(d.join("o/runs.csv").is_file());
+}
+
+#[test]
+fn set_pins_an_axis_and_sweep_set_replaces_it() {
+    let d = tmp("sets");
+    std::fs::write(d.join("cli.toml"), OK).unwrap();
+    let o = electsim(
+        &["sweep", "cli.toml", "--out", "a", "-q", "--set", "nodes=4"],
+        &d,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let runs = std::fs::read_to_string(d.join("a/runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 1 + 3);
+    assert!(
+        runs.lines()
+            .skip(1)
+            .all(|l| l.contains(",raft,4,") && l.contains("--set nodes=4 ")),
+        "{runs}"
+    );
+    let o = electsim(
+        &[
+            "sweep",
+            "cli.toml",
+            "--out",
+            "b",
+            "-q",
+            "--set",
+            "sweep.nodes=[3,4,5]",
+            "--runs",
+            "2",
+        ],
+        &d,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let summary = std::fs::read_to_string(d.join("b/summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 1 + 3);
+}
