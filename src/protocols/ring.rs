@@ -29,7 +29,9 @@
 //!
 //! Failure detection: the leader broadcasts `Heartbeat` every `heartbeat`; a node that has
 //! not heard it (or an `Elected`) for a heartbeat timeout (redrawn uniformly in
-//! `heartbeat_timeout`) starts a new election. At the first boot, `initiators = "all"` makes
+//! `heartbeat_timeout`) starts a new election. While an election runs the same timer guards
+//! against a stuck election, lengthened by two laps at one `ack_timeout` per hop
+//! (`2 · nodes · ack_timeout`) so that large rings can finish. At the first boot, `initiators = "all"` makes
 //! every node start an election; `"one"` only `order[0]`. A recovering node does not start
 //! an election: it waits for a heartbeat (or for its detector).
 //!
@@ -366,6 +368,20 @@ impl Ring {
         );
     }
 
+    /// While an election runs: a heartbeat timeout plus two laps of the ring (Election and
+    /// Elected) at one ack timeout per hop, so large rings can finish before it fires.
+    fn arm_election_guard(ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        let c = ctx.config;
+        let laps = SimDuration(c.ack_timeout.0.saturating_mul(2 * u64::from(ctx.nodes)));
+        out.set_timer(
+            RingTimer::Detector,
+            Delay::Uniform {
+                min: c.heartbeat_timeout_min + laps,
+                max: c.heartbeat_timeout_max + laps,
+            },
+        );
+    }
+
     /// Join epoch `epoch` with fresh election state (a leader of an older epoch steps down).
     fn enter_epoch(&mut self, ctx: &RCtx<'_>, epoch: u64, out: &mut Out<Self>) {
         debug_assert!(epoch > self.epoch, "epochs only grow");
@@ -381,7 +397,7 @@ impl Ring {
         }
         self.role = Role::Follower;
         self.leader = None;
-        Self::arm_detector(ctx, out);
+        Self::arm_election_guard(ctx, out);
     }
 
     /// Start an election in a new epoch: send our own id.
@@ -592,6 +608,10 @@ impl Protocol for Ring {
         };
         if first_boot && initiates {
             node.start_election(ctx, out);
+        } else if first_boot {
+            // The first election is under way: wait for it like a participant would.
+            out.persist(node.epoch);
+            Self::arm_election_guard(ctx, out);
         } else {
             out.persist(node.epoch);
             Self::arm_detector(ctx, out);
