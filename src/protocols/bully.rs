@@ -22,9 +22,9 @@
 //! * Coordinator (or a heartbeat) from a higher id is accepted; from a lower id the receiver
 //!   bullies: it holds an election, or re-announces itself when it already leads.
 //! * `quorum_guard`: a claimant becomes leader only once a strict majority of all nodes
-//!   (itself included) acknowledged its Coordinator within `answer_timeout`; a leader that has
-//!   not heard heartbeat acks from a majority within a heartbeat timeout
-//!   (`heartbeat_timeout` max) steps down.
+//!   (itself included) acknowledged its Coordinator within `answer_timeout`; a leader checks
+//!   at every heartbeat interval that a majority acknowledged (its claim or a heartbeat)
+//!   within the last heartbeat timeout (`heartbeat_timeout` min), and steps down otherwise.
 //!
 //! Epochs: Bully has no terms. Each node keeps the highest election epoch it has seen
 //! (persisted): holding an election bumps it by one, every message carries the sender's
@@ -37,7 +37,8 @@
 use crate::protocols::Param;
 use crate::scenario::FieldError;
 use crate::sim::{
-    Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, TimerKey,
+    Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, SimTime,
+    TimerKey,
 };
 
 /// Bully options (scenario table `[bully]`).
@@ -98,7 +99,7 @@ pub const PARAMS: &[Param] = &[
     Param {
         key: "bully.quorum_guard",
         default: "false",
-        doc: "claim leadership only with acks from a majority; a leader without majority heartbeat acks steps down",
+        doc: "claim leadership only with acks from a majority; a leader without majority acks within the last heartbeat timeout steps down",
     },
     Param {
         key: "bully.detectors",
@@ -317,8 +318,8 @@ pub struct Bully {
     /// The highest epoch seen (durable).
     seen: u64,
     leader: Option<NodeId>,
-    /// quorum_guard: nodes that acknowledged (claim, or heartbeats since the last check).
-    acks: Vec<bool>,
+    /// quorum_guard: local time of each node's latest ack (of the claim or a heartbeat).
+    acks: Vec<Option<SimTime>>,
 }
 
 type BCtx<'a> = Ctx<'a, BullyConfig>;
@@ -375,18 +376,24 @@ impl Bully {
     }
 
     fn reset_acks(&mut self, ctx: &BCtx<'_>) {
-        self.acks = vec![false; ctx.nodes as usize];
-        self.acks[self.id as usize] = true;
+        self.acks = vec![None; ctx.nodes as usize];
+        self.acks[self.id as usize] = Some(ctx.now);
     }
 
-    fn record_ack(&mut self, from: NodeId) {
+    fn record_ack(&mut self, ctx: &BCtx<'_>, from: NodeId) {
         if let Some(a) = self.acks.get_mut(from as usize) {
-            *a = true;
+            *a = Some(ctx.now);
         }
     }
 
-    fn has_majority(&self, ctx: &BCtx<'_>) -> bool {
-        2 * self.acks.iter().filter(|&&a| a).count() as u32 > ctx.nodes
+    /// A strict majority (itself included) acknowledged at or after `since`.
+    fn majority_since(&self, ctx: &BCtx<'_>, since: SimTime) -> bool {
+        2 * self
+            .acks
+            .iter()
+            .filter(|a| a.is_some_and(|t| t >= since))
+            .count() as u32
+            > ctx.nodes
     }
 
     /// Hold an election: Election to every higher id (or claim at once when there is none).
@@ -415,7 +422,7 @@ impl Bully {
         }
         if ctx.config.quorum_guard {
             self.reset_acks(ctx);
-            if !self.has_majority(ctx) {
+            if !self.majority_since(ctx, ctx.now) {
                 self.phase = Phase::Claiming;
                 out.set_timer(BullyTimer::Claim, Delay::Fixed(ctx.config.answer_timeout));
                 return;
@@ -435,11 +442,8 @@ impl Bully {
         self.leader = Some(self.id);
         out.set_timer(BullyTimer::Heartbeat, Delay::Fixed(ctx.config.heartbeat));
         if ctx.config.quorum_guard {
-            self.reset_acks(ctx);
-            out.set_timer(
-                BullyTimer::QuorumCheck,
-                Delay::Fixed(ctx.config.heartbeat_timeout_max),
-            );
+            // The claim's acks count as the first contact with each follower.
+            out.set_timer(BullyTimer::QuorumCheck, Delay::Fixed(ctx.config.heartbeat));
         }
     }
 
@@ -535,12 +539,12 @@ impl Protocol for Bully {
             }
             BullyMsg::CoordinatorAck { .. } => match self.phase {
                 Phase::Claiming => {
-                    self.record_ack(from);
-                    if self.has_majority(ctx) {
+                    self.record_ack(ctx, from);
+                    if self.majority_since(ctx, SimTime::ZERO) {
                         self.become_leader(ctx, out);
                     }
                 }
-                Phase::Leader => self.record_ack(from),
+                Phase::Leader => self.record_ack(ctx, from),
                 _ => {}
             },
             BullyMsg::Heartbeat { .. } => {
@@ -566,7 +570,7 @@ impl Protocol for Bully {
             }
             BullyMsg::HeartbeatAck { .. } => {
                 if self.phase == Phase::Leader {
-                    self.record_ack(from);
+                    self.record_ack(ctx, from);
                 }
             }
         }
@@ -583,12 +587,11 @@ impl Protocol for Bully {
                 out.set_timer(BullyTimer::Heartbeat, Delay::Fixed(ctx.config.heartbeat));
             }
             (BullyTimer::QuorumCheck, Phase::Leader) => {
-                if self.has_majority(ctx) {
-                    self.reset_acks(ctx);
-                    out.set_timer(
-                        BullyTimer::QuorumCheck,
-                        Delay::Fixed(ctx.config.heartbeat_timeout_max),
-                    );
+                // Sliding window: acks from a majority within the last heartbeat timeout.
+                self.record_ack(ctx, self.id);
+                let since = SimTime(ctx.now.0.saturating_sub(ctx.config.heartbeat_timeout_min.0));
+                if self.majority_since(ctx, since) {
+                    out.set_timer(BullyTimer::QuorumCheck, Delay::Fixed(ctx.config.heartbeat));
                 } else {
                     self.step_down(ctx, out);
                 }
@@ -847,46 +850,34 @@ mod tests {
 
     #[test]
     fn quorum_guard_leader_steps_down_without_majority() {
+        // A leader needs acks from a majority within the last heartbeat timeout (150 ms).
         let cfg = BullyConfig {
             quorum_guard: true,
             ..BullyConfig::default()
         };
+        let at = |ms: u64| Ctx {
+            id: 4,
+            nodes: 5,
+            service: 0,
+            now: SimTime(ms * 1_000_000),
+            config: &cfg,
+        };
         let (mut n, _) = boot(4, &cfg);
         let mut out = Out::default();
         for f in [0, 1] {
-            n.on_message(
-                &ctx(4, &cfg),
-                f,
-                BullyMsg::CoordinatorAck { epoch: 1 },
-                &mut out,
-            );
+            n.on_message(&at(1), f, BullyMsg::CoordinatorAck { epoch: 1 }, &mut out);
         }
         assert_eq!(n.phase, Phase::Leader);
-        for f in [2, 3] {
-            n.on_message(
-                &ctx(4, &cfg),
-                f,
-                BullyMsg::HeartbeatAck { epoch: 1 },
-                &mut out,
-            );
-        }
-        n.on_timer(&ctx(4, &cfg), BullyTimer::QuorumCheck, &mut out);
-        assert_eq!(
-            n.phase,
-            Phase::Leader,
-            "acks from 2 of 4 peers: 3 of 5 with itself"
-        );
-        n.on_message(
-            &ctx(4, &cfg),
-            3,
-            BullyMsg::HeartbeatAck { epoch: 1 },
-            &mut out,
-        );
-        n.on_timer(&ctx(4, &cfg), BullyTimer::QuorumCheck, &mut out);
+        n.on_timer(&at(50), BullyTimer::QuorumCheck, &mut out);
+        assert_eq!(n.phase, Phase::Leader, "claim acks at 1 ms are recent");
+        n.on_message(&at(120), 3, BullyMsg::HeartbeatAck { epoch: 1 }, &mut out);
+        n.on_timer(&at(150), BullyTimer::QuorumCheck, &mut out);
+        assert_eq!(n.phase, Phase::Leader, "0, 1 (1 ms), 3 (120 ms) and itself");
+        n.on_timer(&at(160), BullyTimer::QuorumCheck, &mut out);
         assert_eq!(
             n.phase,
             Phase::Follower,
-            "acks reset after a check: only 1 of 4 peers since"
+            "at 160 ms only node 3 acked within 150 ms: 2 of 5 with itself"
         );
     }
 
