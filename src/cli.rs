@@ -186,6 +186,28 @@ pub enum Command {
         #[arg(long)]
         no_charts: bool,
     },
+    /// Regenerate the comparison matrix: sweep every scenario listed in the matrix file into
+    /// OUT/<name>/ (CSV + charts), then write OUT/MATRIX.md. Output is byte-identical for any --jobs.
+    #[command(
+        after_help = "Examples:\n  electsim matrix                      # results/ from scenarios/matrix.toml\n  electsim matrix --runs 20 --out /tmp/quick   # a quick, smaller matrix"
+    )]
+    Matrix {
+        /// The list of matrix scenarios.
+        #[arg(long, default_value = "scenarios/matrix.toml")]
+        matrix: PathBuf,
+        /// Results directory.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Worker threads [default: all cores].
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+        /// Replications per sweep point, overriding each scenario's `runs` (for a quick look).
+        #[arg(long)]
+        runs: Option<u32>,
+        /// No plan lines and no progress bars.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
     /// Draw the charts of a sweep directory (from its runs.csv and summary.csv only) into DIR/charts/.
     #[command(after_help = "Example:\n  electsim chart results/cluster-size")]
     Chart {
@@ -600,6 +622,47 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 )?;
             }
             Ok(())
+        }
+        Command::Matrix {
+            matrix,
+            out,
+            jobs,
+            runs,
+            quiet,
+        } => {
+            let matrix_err = |e: crate::report::matrix::MatrixError| CliError::Input(e.to_string());
+            let entries = crate::report::matrix::read_matrix_toml(&matrix).map_err(matrix_err)?;
+            let mut report = String::new();
+            for e in &entries {
+                let mut o = crate::sweep::SweepOptions::new(&e.file);
+                o.out = Some(out.join(&e.name));
+                o.jobs = jobs;
+                o.runs = runs;
+                o.quiet = quiet;
+                // The matrix is a known, fixed workload: no confirmation prompt.
+                o.yes = true;
+                let r = crate::sweep::run_sweep(&o)?;
+                report.push_str(&format!(
+                    "{}: {} runs of {} point(s) in {:.1} s -> {}\n",
+                    e.name,
+                    r.runs_selected,
+                    r.points,
+                    r.elapsed.as_secs_f64(),
+                    r.out_dir.display()
+                ));
+                if r.failed_runs > 0 {
+                    return Err(CliError::Failed(format!(
+                        "{}: {} runs failed; see the `error` column of {}",
+                        e.name,
+                        r.failed_runs,
+                        r.out_dir.join("runs.csv").display()
+                    )));
+                }
+            }
+            crate::report::matrix::write_matrix(&out, &entries)
+                .map_err(|e| CliError::Io(e.to_string()))?;
+            report.push_str(&format!("wrote {}\n", out.join("MATRIX.md").display()));
+            print_stdout(&report)
         }
         Command::Chart { dir } => {
             let files = crate::report::charts::chart_dir(&dir).map_err(|e| {

@@ -19,8 +19,15 @@ fn check_passes_on_every_shipped_scenario() {
     for p in paths {
         // 5 s of virtual time keeps CI fast; files whose faults come later keep them all.
         let sc = ScenarioFile::read(&p).unwrap().instantiate(&[]).unwrap();
-        let last_fault_s = sc.faults.iter().map(|f| f.at.0 / 1_000_000_000 + 1).max().unwrap_or(0);
-        let secs = 5u64.max(last_fault_s).min(sc.duration.as_nanos() / 1_000_000_000);
+        let last_fault_s = sc
+            .faults
+            .iter()
+            .map(|f| f.at.0 / 1_000_000_000 + 1)
+            .max()
+            .unwrap_or(0);
+        let secs = 5u64
+            .max(last_fault_s)
+            .min(sc.duration.as_nanos() / 1_000_000_000);
         let duration = format!("duration={secs}s");
         let out = Command::new(env!("CARGO_BIN_EXE_electsim"))
             .args(["check", p.to_str().unwrap(), "--set", &duration])

@@ -68,7 +68,13 @@ fn jobs_1_and_4_write_identical_bytes() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["runs.csv", "summary.csv", "sweep.json"]);
+    assert_eq!(names, ["charts", "runs.csv", "summary.csv", "sweep.json"]);
+    let leftovers: Vec<String> = std::fs::read_dir(d.join("j4").join("charts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') || n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary chart files left: {leftovers:?}");
     // Re-running into the same directory gives the same bytes again (a re-run diff is empty).
     let before = read(&d.join("j1").join("runs.csv"));
     sweep(&sc, &d.join("j1"), 2);
@@ -97,7 +103,7 @@ fn header_follows_the_contract() {
             expected.push_str(&format!("{m}_{p},"));
         }
     }
-    expected.push_str("messages_sent,messages_delivered,messages_dropped,election_messages,heartbeat_messages,heartbeats_per_s,messages_per_election,split_brain_incidents,split_brain_ms,same_term_leaders,leader_changes,elections_started,unnecessary_elections,availability,leaderless_at_end,invariant_violations,");
+    expected.push_str("messages_sent,messages_delivered,messages_dropped,election_messages,heartbeat_messages,heartbeats_per_s,messages_per_election,split_brain_incidents,split_brain_ms,same_term_leaders,leader_changes,elections_started,unnecessary_elections,availability,leaderless_at_end,lease_overlap_incidents,lease_overlap_ms,stale_actions_accepted,stale_actions_rejected,invariant_violations,");
     expected.push_str("msg_AppendEntries_sent,msg_AppendResponse_sent,msg_PreVote_sent,msg_PreVoteResponse_sent,msg_RequestVote_sent,msg_VoteResponse_sent,");
     expected.push_str("trace_digest,replay,error");
     assert_eq!(header, expected);

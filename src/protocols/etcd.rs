@@ -1,76 +1,382 @@
-//! SKELETON — to be replaced by the real Etcd implementation (see the issue).
-//! It compiles and never elects anyone; it exists so the registry and scenario glue compile.
+//! The etcd leader-election recipe (etcd clientv3 `concurrency.Election`, as used by
+//! Kubernetes' client-go `leaderelection` with an etcd lease lock) on the simulated
+//! coordination service of [`coordinator`](super::coordinator).
+//!
+//! Modelled: each contender grants a lease with TTL `lease_ttl` and keeps it alive every
+//! `lease_ttl / 3`; the service revokes a lease `lease_ttl` after its last keepalive (on the
+//! service's clock) and deletes the keys attached to it. The contender puts
+//! `election/<lease>` in a transaction guarded by "create revision is zero", then reads the
+//! prefix: it leads when no key has a smaller create revision; otherwise it watches the key
+//! with the largest create revision below its own for deletion (`waitDeletes`) and re-reads
+//! when it goes. The leader believes it leads until its *local* estimate of the lease expiry
+//! passes — `lease_ttl` after the last keepalive response, measured on its own (possibly
+//! drifting) clock, as clientv3 computes the deadline on receipt — or until the service says
+//! the lease is gone. With `fencing = true` every action carries the leader's create
+//! revision and the service applies it only while that key still exists (the
+//! `If(CreateRevision(key) == rev)` guard of `Election.Proclaim`); a rejected action makes the
+//! leader give up its lease.
+//!
+//! Scaled: etcd's concurrency session TTL defaults to 60 s; the default here is 3 s (keepalive
+//! every 1 s) so failovers fit into short simulated runs. Only the ratio to the network delays
+//! matters for the recipe's behaviour.
 
+use super::coordinator::{
+    CoordNode, CoordTimer, Env, RAFT_KIND_NAMES, Recipe, RecipeConfig, SERVICE_PARAMS,
+    ServiceConfig, WIRE_KINDS, Wire, check_positive,
+};
 use crate::protocols::Param;
+use crate::protocols::raft::RaftDurable;
 use crate::scenario::FieldError;
-use crate::sim::{Ctx, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, TimerKey};
+use crate::sim::{Ctx, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, SimDuration};
 
-pub const PARAMS: &[Param] = &[];
+/// etcd recipe options (scenario table `[etcd]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EtcdConfig {
+    /// Lease TTL. Default 3s (scaled down from clientv3's 60 s; keepalive every third).
+    pub lease_ttl: SimDuration,
+    /// Actions carry the create revision; the service rejects stale ones. Default false.
+    pub fencing: bool,
+    /// Interval of the leader's actions on the protected resource. Default 100ms.
+    pub action_interval: SimDuration,
+    /// The coordination service (the `[service]` table).
+    pub service: ServiceConfig,
+}
 
+impl Default for EtcdConfig {
+    fn default() -> Self {
+        EtcdConfig {
+            lease_ttl: SimDuration::from_secs(3),
+            fencing: false,
+            action_interval: SimDuration::from_millis(100),
+            service: ServiceConfig::default(),
+        }
+    }
+}
+
+impl EtcdConfig {
+    pub fn recipe(&self) -> RecipeConfig {
+        RecipeConfig {
+            ttl: self.lease_ttl,
+            ping_interval: SimDuration(self.lease_ttl.0 / 3),
+            herd: false,
+            client_deadline: true,
+            fencing: self.fencing,
+            action_interval: self.action_interval,
+        }
+    }
+}
+
+/// Parameters of the `[etcd]` table (and the shared `[service]` table).
+pub const PARAMS: &[Param] = &[
+    Param {
+        key: "etcd.lease_ttl",
+        default: "\"3s\"",
+        doc: "lease TTL (scaled down from clientv3's 60 s); keepalive every third of it",
+    },
+    Param {
+        key: "etcd.fencing",
+        default: "false",
+        doc: "leader actions carry the create revision; the service rejects stale ones",
+    },
+    Param {
+        key: "etcd.action_interval",
+        default: "\"100ms\"",
+        doc: "interval of the leader's actions on the protected resource",
+    },
+    SERVICE_PARAMS[0],
+    SERVICE_PARAMS[1],
+    SERVICE_PARAMS[2],
+];
+
+/// The `[etcd]` table as written.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawEtcd {}
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct EtcdConfig {}
+pub struct RawEtcd {
+    pub lease_ttl: Option<SimDuration>,
+    pub fencing: Option<bool>,
+    pub action_interval: Option<SimDuration>,
+}
 
 impl RawEtcd {
-    pub fn validate(
-        &self,
-        nodes: u32,
-        _service: &super::coordinator::ServiceConfig,
-    ) -> Result<EtcdConfig, FieldError> {
+    /// Apply defaults and check values; field paths are relative to `[etcd]`.
+    pub fn validate(&self, nodes: u32, service: &ServiceConfig) -> Result<EtcdConfig, FieldError> {
         let _ = nodes;
-        Ok(EtcdConfig {})
+        let d = EtcdConfig::default();
+        let lease_ttl = check_positive("lease_ttl", self.lease_ttl.unwrap_or(d.lease_ttl))?;
+        if lease_ttl < SimDuration::from_millis(3) {
+            return Err(FieldError::new(
+                "lease_ttl",
+                format!("\"{lease_ttl}\""),
+                "at least 3ms (keepalives go every third of it)",
+            ));
+        }
+        Ok(EtcdConfig {
+            lease_ttl,
+            fencing: self.fencing.unwrap_or(d.fencing),
+            action_interval: check_positive(
+                "action_interval",
+                self.action_interval.unwrap_or(d.action_interval),
+            )?,
+            service: service.clone(),
+        })
     }
 }
 
-#[derive(Clone, Debug)]
-pub enum EtcdMsg {}
+/// An etcd message: the shared wire format with etcd's names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EtcdMsg(pub Wire);
+
+const KINDS: [&str; WIRE_KINDS] = [
+    "LeaseGrant",
+    "LeaseGrantResponse",
+    "LeaseKeepAlive",
+    "LeaseKeepAliveResponse",
+    "TxnPutIfAbsent",
+    "TxnResponse",
+    "RangePrefix",
+    "RangeResponse",
+    "WatchCreate",
+    "WatchCreated",
+    "WatchEvent",
+    "LeaseNotFound",
+    "Action",
+    "ActionAccepted",
+    crate::sim::metrics::STALE_ACCEPTED_KIND,
+    crate::sim::metrics::STALE_REJECTED_KIND,
+    "NotLeader",
+    RAFT_KIND_NAMES[0],
+    RAFT_KIND_NAMES[1],
+    RAFT_KIND_NAMES[2],
+    RAFT_KIND_NAMES[3],
+    RAFT_KIND_NAMES[4],
+    RAFT_KIND_NAMES[5],
+    "ServiceReplicate",
+    "ServiceReplicateAck",
+    "ServiceRecover",
+    "ServiceRecoverReply",
+];
 
 impl Message for EtcdMsg {
-    const KINDS: &'static [&'static str] = &[];
+    const KINDS: &'static [&'static str] = &KINDS;
     fn kind(&self) -> usize {
-        match *self {}
+        self.0.kind()
     }
     fn class(&self) -> MsgClass {
-        match *self {}
+        self.0.class()
+    }
+    fn term(&self) -> Option<u64> {
+        self.0.term()
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EtcdTimer {}
+/// Timers (shared with ZooKeeper).
+pub type EtcdTimer = CoordTimer;
 
-impl TimerKey for EtcdTimer {
-    fn name(&self) -> &'static str {
-        match *self {}
-    }
-}
-
+/// One node: a contender (`id < nodes`) or a service replica.
 #[derive(Clone, Debug)]
-pub struct Etcd;
+pub struct Etcd(pub CoordNode);
+
+type ECtx<'a> = Ctx<'a, EtcdConfig>;
+
+fn env<'a>(ctx: &ECtx<'a>) -> Env<'a> {
+    Env::from_ctx(ctx, ctx.config.recipe(), &ctx.config.service)
+}
+
+impl Recipe for Etcd {
+    fn wrap(w: Wire) -> EtcdMsg {
+        EtcdMsg(w)
+    }
+}
 
 impl Protocol for Etcd {
     type Msg = EtcdMsg;
-    type Timer = EtcdTimer;
-    type Durable = ();
+    type Timer = CoordTimer;
+    type Durable = RaftDurable;
     type Config = EtcdConfig;
-    fn boot(_ctx: &Ctx<'_, EtcdConfig>, _d: Option<&()>, _out: &mut Out<Self>) -> Self {
-        Etcd
+
+    fn boot(ctx: &ECtx<'_>, durable: Option<&RaftDurable>, out: &mut Out<Self>) -> Self {
+        Etcd(CoordNode::boot(&env(ctx), durable, out))
     }
-    fn on_message(
-        &mut self,
-        _ctx: &Ctx<'_, EtcdConfig>,
-        _from: NodeId,
-        msg: EtcdMsg,
-        _out: &mut Out<Self>,
-    ) {
-        match msg {}
+    fn on_message(&mut self, ctx: &ECtx<'_>, from: NodeId, msg: EtcdMsg, out: &mut Out<Self>) {
+        self.0.on_message(&env(ctx), from, msg.0, out);
     }
-    fn on_timer(&mut self, _ctx: &Ctx<'_, EtcdConfig>, t: EtcdTimer, _out: &mut Out<Self>) {
-        match t {}
+    fn on_timer(&mut self, ctx: &ECtx<'_>, t: CoordTimer, out: &mut Out<Self>) {
+        self.0.on_timer(&env(ctx), t, out);
     }
     fn status(&self) -> NodeStatus {
-        NodeStatus::default()
+        self.0.status()
+    }
+    fn service_nodes(config: &EtcdConfig) -> u32 {
+        config.service.replicas
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Role, SimTime};
+
+    const NODES: u32 = 3;
+
+    fn ctx(id: NodeId, now_ms: u64, cfg: &EtcdConfig) -> ECtx<'_> {
+        Ctx {
+            id,
+            nodes: NODES,
+            service: 1,
+            now: SimTime(now_ms * 1_000_000),
+            config: cfg,
+        }
+    }
+
+    fn server_call(
+        s: &mut Etcd,
+        cfg: &EtcdConfig,
+        now_ms: u64,
+        from: NodeId,
+        w: Wire,
+    ) -> Vec<Wire> {
+        let mut out = Out::default();
+        s.on_message(&ctx(NODES, now_ms, cfg), from, EtcdMsg(w), &mut out);
+        out.sent().into_iter().map(|(_, m)| m.0.clone()).collect()
+    }
+
+    fn grant(s: &mut Etcd, cfg: &EtcdConfig, who: NodeId) -> (u64, u64) {
+        let r = server_call(s, cfg, 0, who, Wire::Open { nonce: 1 });
+        let Wire::Opened { session, .. } = r[0] else {
+            panic!("{r:?}")
+        };
+        let r = server_call(s, cfg, 0, who, Wire::Create { session });
+        let Wire::Created { rev, .. } = r[0] else {
+            panic!("{r:?}")
+        };
+        (session, rev)
+    }
+
+    #[test]
+    fn create_revisions_order_the_contenders() {
+        let cfg = EtcdConfig::default();
+        let mut out = Out::default();
+        let mut s = Etcd::boot(&ctx(NODES, 0, &cfg), None, &mut out);
+        let (_, r2) = grant(&mut s, &cfg, 2);
+        let (_, r0) = grant(&mut s, &cfg, 0);
+        let (l1, r1) = grant(&mut s, &cfg, 1);
+        assert!(
+            r2 < r0 && r0 < r1,
+            "revisions follow creation order, not ids"
+        );
+        assert_eq!(s.status().leader, Some(2));
+        let r = server_call(
+            &mut s,
+            &cfg,
+            1,
+            1,
+            Wire::List {
+                session: l1,
+                watch: false,
+            },
+        );
+        assert_eq!(
+            r,
+            vec![Wire::Children {
+                session: l1,
+                entries: vec![(r2, 2), (r0, 0), (r1, 1)]
+            }]
+        );
+    }
+
+    #[test]
+    fn fencing_rejects_a_non_holder_token_and_without_it_the_write_gets_through() {
+        for fencing in [false, true] {
+            let cfg = EtcdConfig {
+                fencing,
+                ..EtcdConfig::default()
+            };
+            let mut out = Out::default();
+            let mut s = Etcd::boot(&ctx(NODES, 0, &cfg), None, &mut out);
+            let (l0, r0) = grant(&mut s, &cfg, 0);
+            let (l1, r1) = grant(&mut s, &cfg, 1);
+            assert_eq!(
+                server_call(
+                    &mut s,
+                    &cfg,
+                    1,
+                    0,
+                    Wire::Action {
+                        session: l0,
+                        token: r0
+                    }
+                ),
+                vec![Wire::ActionOk { token: r0 }]
+            );
+            let r = server_call(
+                &mut s,
+                &cfg,
+                1,
+                1,
+                Wire::Action {
+                    session: l1,
+                    token: r1,
+                },
+            );
+            let expected = if fencing {
+                Wire::StaleRejected { token: r1 }
+            } else {
+                Wire::StaleAccepted { token: r1 }
+            };
+            assert_eq!(r, vec![expected], "fencing = {fencing}");
+        }
+    }
+
+    #[test]
+    fn leader_trusts_its_lease_until_the_local_deadline() {
+        let cfg = EtcdConfig::default();
+        let mut out = Out::default();
+        let mut c = Etcd::boot(&ctx(0, 0, &cfg), None, &mut out);
+        let Wire::Open { nonce } = out.sent()[0].1.0 else {
+            panic!()
+        };
+        for w in [
+            Wire::Opened { nonce, session: 4 },
+            Wire::Created { session: 4, rev: 2 },
+            Wire::Children {
+                session: 4,
+                entries: vec![(2, 0)],
+            },
+        ] {
+            c.on_message(&ctx(0, 0, &cfg), NODES, EtcdMsg(w), &mut out);
+        }
+        assert_eq!(c.status().role, Role::Leader);
+        let mut out = Out::default();
+        c.on_message(
+            &ctx(0, 1000, &cfg),
+            NODES,
+            EtcdMsg(Wire::Pong {
+                session: 4,
+                holder: Some(0),
+            }),
+            &mut out,
+        );
+        let mut out = Out::default();
+        c.on_timer(&ctx(0, 3999, &cfg), CoordTimer::Act, &mut out);
+        assert_eq!(
+            c.status().role,
+            Role::Leader,
+            "1 ms before ttl after the last keepalive response"
+        );
+        assert!(out.sent().iter().any(|(_, m)| m.0
+            == Wire::Action {
+                session: 4,
+                token: 2
+            }));
+        let mut out = Out::default();
+        c.on_timer(&ctx(0, 4000, &cfg), CoordTimer::Act, &mut out);
+        assert_eq!(c.status().role, Role::Follower);
+        assert_eq!(c.status().leader, None);
+        assert!(
+            out.sent()
+                .iter()
+                .all(|(_, m)| !matches!(m.0, Wire::Action { .. })),
+            "no action after the deadline"
+        );
     }
 }

@@ -1,81 +1,434 @@
-//! SKELETON — to be replaced by the real Zookeeper implementation (see the issue).
-//! It compiles and never elects anyone; it exists so the registry and scenario glue compile.
+//! The ZooKeeper leader-election recipe (zookeeper.apache.org "Recipes and Solutions",
+//! Apache Curator `LeaderLatch`) on the simulated coordination service of
+//! [`coordinator`](super::coordinator).
+//!
+//! Modelled: each contender opens a session and pings every `session_timeout / 3`; the
+//! service expires a session `session_timeout` after its last ping (on the service's clock)
+//! and deletes its EPHEMERAL_SEQUENTIAL node under `/election`; the contender whose node has
+//! the smallest sequence number leads; every other contender sets an `exists` watch on the
+//! next-lower node only and re-lists the children when it is deleted. `herd = true` makes
+//! every contender watch the whole children list instead (the herd effect). A client that
+//! has not heard from the service for `session_timeout` on its own clock stops acting as
+//! leader and starts a new session; `client_step_down = false` models a client that ignores
+//! the disconnection and only steps down when the service tells it its session expired.
+//!
+//! Simplified: sequence numbers come from one global counter (ZooKeeper uses the parent's
+//! cversion, which orders creates the same way); a create is idempotent per session (as with
+//! Curator's protected mode); any service reply does not refresh the session, pings do.
 
+use super::coordinator::{
+    CoordNode, CoordTimer, Env, RAFT_KIND_NAMES, Recipe, RecipeConfig, SERVICE_PARAMS,
+    ServiceConfig, WIRE_KINDS, Wire, check_positive,
+};
 use crate::protocols::Param;
+use crate::protocols::raft::RaftDurable;
 use crate::scenario::FieldError;
-use crate::sim::{Ctx, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, TimerKey};
+use crate::sim::{Ctx, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, SimDuration};
 
-pub const PARAMS: &[Param] = &[];
+/// ZooKeeper recipe options (scenario table `[zookeeper]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZookeeperConfig {
+    /// Session timeout. Default 2s (scaled down from Curator's 60 s; pings every third).
+    pub session_timeout: SimDuration,
+    /// Every contender watches the whole children list. Default false.
+    pub herd: bool,
+    /// A client disconnected for a session timeout (own clock) stops leading. Default true.
+    pub client_step_down: bool,
+    /// The service rejects actions whose sequence number is not the current leader's. Default false.
+    pub fencing: bool,
+    /// Interval of the leader's actions on the protected resource. Default 100ms.
+    pub action_interval: SimDuration,
+    /// The coordination service (the `[service]` table).
+    pub service: ServiceConfig,
+}
 
+impl Default for ZookeeperConfig {
+    fn default() -> Self {
+        ZookeeperConfig {
+            session_timeout: SimDuration::from_secs(2),
+            herd: false,
+            client_step_down: true,
+            fencing: false,
+            action_interval: SimDuration::from_millis(100),
+            service: ServiceConfig::default(),
+        }
+    }
+}
+
+impl ZookeeperConfig {
+    pub fn recipe(&self) -> RecipeConfig {
+        RecipeConfig {
+            ttl: self.session_timeout,
+            ping_interval: SimDuration(self.session_timeout.0 / 3),
+            herd: self.herd,
+            client_deadline: self.client_step_down,
+            fencing: self.fencing,
+            action_interval: self.action_interval,
+        }
+    }
+}
+
+/// Parameters of the `[zookeeper]` table (and the shared `[service]` table).
+pub const PARAMS: &[Param] = &[
+    Param {
+        key: "zookeeper.session_timeout",
+        default: "\"2s\"",
+        doc: "session timeout (server expiry after no ping; pings every third of it)",
+    },
+    Param {
+        key: "zookeeper.herd",
+        default: "false",
+        doc: "every contender watches the whole /election children list (herd effect)",
+    },
+    Param {
+        key: "zookeeper.client_step_down",
+        default: "true",
+        doc: "a client disconnected for a session timeout (own clock) stops leading",
+    },
+    Param {
+        key: "zookeeper.fencing",
+        default: "false",
+        doc: "the service rejects leader actions whose sequence number is stale",
+    },
+    Param {
+        key: "zookeeper.action_interval",
+        default: "\"100ms\"",
+        doc: "interval of the leader's actions on the protected resource",
+    },
+    SERVICE_PARAMS[0],
+    SERVICE_PARAMS[1],
+    SERVICE_PARAMS[2],
+];
+
+/// The `[zookeeper]` table as written.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawZookeeper {}
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ZookeeperConfig {}
+pub struct RawZookeeper {
+    pub session_timeout: Option<SimDuration>,
+    pub herd: Option<bool>,
+    pub client_step_down: Option<bool>,
+    pub fencing: Option<bool>,
+    pub action_interval: Option<SimDuration>,
+}
 
 impl RawZookeeper {
+    /// Apply defaults and check values; field paths are relative to `[zookeeper]`.
     pub fn validate(
         &self,
         nodes: u32,
-        _service: &super::coordinator::ServiceConfig,
+        service: &ServiceConfig,
     ) -> Result<ZookeeperConfig, FieldError> {
         let _ = nodes;
-        Ok(ZookeeperConfig {})
+        let d = ZookeeperConfig::default();
+        let session_timeout = check_positive(
+            "session_timeout",
+            self.session_timeout.unwrap_or(d.session_timeout),
+        )?;
+        if session_timeout < SimDuration::from_millis(3) {
+            return Err(FieldError::new(
+                "session_timeout",
+                format!("\"{session_timeout}\""),
+                "at least 3ms (pings go every third of it)",
+            ));
+        }
+        Ok(ZookeeperConfig {
+            session_timeout,
+            herd: self.herd.unwrap_or(d.herd),
+            client_step_down: self.client_step_down.unwrap_or(d.client_step_down),
+            fencing: self.fencing.unwrap_or(d.fencing),
+            action_interval: check_positive(
+                "action_interval",
+                self.action_interval.unwrap_or(d.action_interval),
+            )?,
+            service: service.clone(),
+        })
     }
 }
 
-#[derive(Clone, Debug)]
-pub enum ZookeeperMsg {}
+/// A ZooKeeper message: the shared wire format with ZooKeeper's names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZookeeperMsg(pub Wire);
+
+const KINDS: [&str; WIRE_KINDS] = [
+    "ConnectRequest",
+    "ConnectResponse",
+    "Ping",
+    "PingResponse",
+    "CreateEphemeralSequential",
+    "CreateResponse",
+    "GetChildren",
+    "GetChildrenResponse",
+    "ExistsWatch",
+    "ExistsResponse",
+    "WatchEvent",
+    "SessionExpired",
+    "Action",
+    "ActionAccepted",
+    crate::sim::metrics::STALE_ACCEPTED_KIND,
+    crate::sim::metrics::STALE_REJECTED_KIND,
+    "NotLeader",
+    RAFT_KIND_NAMES[0],
+    RAFT_KIND_NAMES[1],
+    RAFT_KIND_NAMES[2],
+    RAFT_KIND_NAMES[3],
+    RAFT_KIND_NAMES[4],
+    RAFT_KIND_NAMES[5],
+    "ServiceReplicate",
+    "ServiceReplicateAck",
+    "ServiceRecover",
+    "ServiceRecoverReply",
+];
 
 impl Message for ZookeeperMsg {
-    const KINDS: &'static [&'static str] = &[];
+    const KINDS: &'static [&'static str] = &KINDS;
     fn kind(&self) -> usize {
-        match *self {}
+        self.0.kind()
     }
     fn class(&self) -> MsgClass {
-        match *self {}
+        self.0.class()
+    }
+    fn term(&self) -> Option<u64> {
+        self.0.term()
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ZookeeperTimer {}
+/// Timers (shared with etcd).
+pub type ZookeeperTimer = CoordTimer;
 
-impl TimerKey for ZookeeperTimer {
-    fn name(&self) -> &'static str {
-        match *self {}
-    }
-}
-
+/// One node: a contender (`id < nodes`) or a service replica.
 #[derive(Clone, Debug)]
-pub struct Zookeeper;
+pub struct Zookeeper(pub CoordNode);
+
+type ZCtx<'a> = Ctx<'a, ZookeeperConfig>;
+
+fn env<'a>(ctx: &ZCtx<'a>) -> Env<'a> {
+    Env::from_ctx(ctx, ctx.config.recipe(), &ctx.config.service)
+}
+
+impl Recipe for Zookeeper {
+    fn wrap(w: Wire) -> ZookeeperMsg {
+        ZookeeperMsg(w)
+    }
+}
 
 impl Protocol for Zookeeper {
     type Msg = ZookeeperMsg;
-    type Timer = ZookeeperTimer;
-    type Durable = ();
+    type Timer = CoordTimer;
+    type Durable = RaftDurable;
     type Config = ZookeeperConfig;
-    fn boot(_ctx: &Ctx<'_, ZookeeperConfig>, _d: Option<&()>, _out: &mut Out<Self>) -> Self {
-        Zookeeper
+
+    fn boot(ctx: &ZCtx<'_>, durable: Option<&RaftDurable>, out: &mut Out<Self>) -> Self {
+        Zookeeper(CoordNode::boot(&env(ctx), durable, out))
     }
-    fn on_message(
-        &mut self,
-        _ctx: &Ctx<'_, ZookeeperConfig>,
-        _from: NodeId,
-        msg: ZookeeperMsg,
-        _out: &mut Out<Self>,
-    ) {
-        match msg {}
+    fn on_message(&mut self, ctx: &ZCtx<'_>, from: NodeId, msg: ZookeeperMsg, out: &mut Out<Self>) {
+        self.0.on_message(&env(ctx), from, msg.0, out);
     }
-    fn on_timer(
-        &mut self,
-        _ctx: &Ctx<'_, ZookeeperConfig>,
-        t: ZookeeperTimer,
-        _out: &mut Out<Self>,
-    ) {
-        match t {}
+    fn on_timer(&mut self, ctx: &ZCtx<'_>, t: CoordTimer, out: &mut Out<Self>) {
+        self.0.on_timer(&env(ctx), t, out);
     }
     fn status(&self) -> NodeStatus {
-        NodeStatus::default()
+        self.0.status()
+    }
+    fn service_nodes(config: &ZookeeperConfig) -> u32 {
+        config.service.replicas
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocols::coordinator::Phase;
+    use crate::sim::{Role, SimTime};
+
+    const NODES: u32 = 3;
+
+    fn ctx(id: NodeId, now_ms: u64, cfg: &ZookeeperConfig) -> ZCtx<'_> {
+        Ctx {
+            id,
+            nodes: NODES,
+            service: 1,
+            now: SimTime(now_ms * 1_000_000),
+            config: cfg,
+        }
+    }
+
+    fn msgs(out: &Out<Zookeeper>) -> Vec<(Option<NodeId>, Wire)> {
+        out.sent()
+            .into_iter()
+            .map(|(to, m)| (to, m.0.clone()))
+            .collect()
+    }
+
+    /// Drive one client and the server by hand (no network): returns the server.
+    fn deliver(
+        server: &mut Zookeeper,
+        cfg: &ZookeeperConfig,
+        now_ms: u64,
+        from: NodeId,
+        w: Wire,
+    ) -> Vec<(Option<NodeId>, Wire)> {
+        let mut out = Out::default();
+        server.on_message(&ctx(NODES, now_ms, cfg), from, ZookeeperMsg(w), &mut out);
+        msgs(&out)
+    }
+
+    #[test]
+    fn server_expires_a_silent_session_and_deletes_its_node() {
+        let cfg = ZookeeperConfig::default();
+        let mut out = Out::default();
+        let mut server = Zookeeper::boot(&ctx(NODES, 0, &cfg), None, &mut out);
+        let r = deliver(&mut server, &cfg, 0, 0, Wire::Open { nonce: 1 });
+        let Wire::Opened { session, .. } = r[0].1 else {
+            panic!("{r:?}")
+        };
+        let r = deliver(&mut server, &cfg, 1, 0, Wire::Create { session });
+        assert!(matches!(r[0].1, Wire::Created { .. }));
+        assert_eq!(server.status().leader, Some(0));
+        // A ping at 1s pushes expiry to 3s; the timer set at 0 fires at 2s and re-arms.
+        deliver(&mut server, &cfg, 1000, 0, Wire::Ping { session });
+        let mut out = Out::default();
+        server.on_timer(
+            &ctx(NODES, 2000, &cfg),
+            CoordTimer::Expire(session),
+            &mut out,
+        );
+        assert_eq!(server.status().leader, Some(0), "pinged 1s ago: alive");
+        let mut out = Out::default();
+        server.on_timer(
+            &ctx(NODES, 3000, &cfg),
+            CoordTimer::Expire(session),
+            &mut out,
+        );
+        assert_eq!(
+            server.status().leader,
+            None,
+            "session_timeout without pings: expired"
+        );
+        let r = deliver(&mut server, &cfg, 3001, 0, Wire::Ping { session });
+        assert_eq!(r, vec![(Some(0), Wire::Expired { session })]);
+    }
+
+    #[test]
+    fn client_watches_only_its_predecessor_and_leads_after_its_deletion() {
+        let cfg = ZookeeperConfig::default();
+        let mut out = Out::default();
+        let mut c = Zookeeper::boot(&ctx(2, 0, &cfg), None, &mut out);
+        let Wire::Open { nonce } = msgs(&out)[0].1 else {
+            panic!()
+        };
+        let step = |c: &mut Zookeeper, w: Wire| {
+            let mut out = Out::default();
+            c.on_message(&ctx(2, 5, &cfg), NODES, ZookeeperMsg(w), &mut out);
+            msgs(&out)
+        };
+        step(&mut c, Wire::Opened { nonce, session: 9 });
+        assert_eq!((c.status().role, c.status().leader), (Role::Follower, None));
+        step(&mut c, Wire::Created { session: 9, rev: 7 });
+        let r = step(
+            &mut c,
+            Wire::Children {
+                session: 9,
+                entries: vec![(3, 0), (5, 1), (7, 2)],
+            },
+        );
+        assert_eq!(
+            r[0].1,
+            Wire::WatchKey { session: 9, key: 5 },
+            "watch the next-lower node, not the leader"
+        );
+        assert_eq!(
+            c.status(),
+            NodeStatus {
+                role: Role::Follower,
+                term: 7,
+                leader: Some(0),
+                voted_for: None
+            }
+        );
+        step(
+            &mut c,
+            Wire::WatchArmed {
+                session: 9,
+                key: 5,
+                exists: true,
+            },
+        );
+        assert!(
+            step(
+                &mut c,
+                Wire::Notify {
+                    session: 9,
+                    key: Some(3)
+                }
+            )
+            .is_empty(),
+            "not our watch"
+        );
+        let r = step(
+            &mut c,
+            Wire::Notify {
+                session: 9,
+                key: Some(5),
+            },
+        );
+        assert_eq!(
+            r[0].1,
+            Wire::List {
+                session: 9,
+                watch: false
+            }
+        );
+        step(
+            &mut c,
+            Wire::Children {
+                session: 9,
+                entries: vec![(7, 2)],
+            },
+        );
+        assert_eq!(
+            c.status(),
+            NodeStatus {
+                role: Role::Leader,
+                term: 7,
+                leader: Some(2),
+                voted_for: None
+            }
+        );
+        assert_eq!(c.0.as_client().unwrap().phase(), Phase::Leading);
+    }
+
+    #[test]
+    fn disconnected_client_steps_down_on_its_own_clock_unless_configured_not_to() {
+        for step_down in [true, false] {
+            let cfg = ZookeeperConfig {
+                client_step_down: step_down,
+                ..ZookeeperConfig::default()
+            };
+            let mut out = Out::default();
+            let mut c = Zookeeper::boot(&ctx(0, 0, &cfg), None, &mut out);
+            let Wire::Open { nonce } = msgs(&out)[0].1 else {
+                panic!()
+            };
+            let mut out = Out::default();
+            for w in [
+                Wire::Opened { nonce, session: 1 },
+                Wire::Created { session: 1, rev: 1 },
+                Wire::Children {
+                    session: 1,
+                    entries: vec![(1, 0)],
+                },
+            ] {
+                c.on_message(&ctx(0, 0, &cfg), NODES, ZookeeperMsg(w), &mut out);
+            }
+            assert_eq!(c.status().role, Role::Leader);
+            let mut out = Out::default();
+            c.on_timer(&ctx(0, 2000, &cfg), CoordTimer::Deadline, &mut out);
+            let expected = if step_down {
+                Role::Follower
+            } else {
+                Role::Leader
+            };
+            assert_eq!(c.status().role, expected, "client_step_down = {step_down}");
+        }
     }
 }

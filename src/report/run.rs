@@ -39,6 +39,10 @@ pub struct RunReport {
     pub availability: f64,
     pub leader_tenure_ms: Summary,
     pub leaderless_at_end: bool,
+    pub lease_overlap_ms: f64,
+    pub lease_overlap_incidents: u64,
+    pub stale_actions_accepted: u64,
+    pub stale_actions_rejected: u64,
     pub invariant_violations: u64,
     pub violations: Vec<Violation>,
     pub messages_by_kind: std::collections::BTreeMap<String, crate::sim::metrics::KindCounts>,
@@ -78,6 +82,10 @@ impl RunReport {
             availability: m.availability,
             leader_tenure_ms: m.leader_tenure_ms.clone(),
             leaderless_at_end: m.leaderless_at_end,
+            lease_overlap_ms: m.lease_overlap_ms,
+            lease_overlap_incidents: m.lease_overlap_incidents,
+            stale_actions_accepted: m.stale_actions_accepted,
+            stale_actions_rejected: m.stale_actions_rejected,
             invariant_violations: o.violation_count,
             violations: o.violations.clone(),
             messages_by_kind: m.messages_by_kind.clone(),
@@ -141,6 +149,16 @@ impl RunReport {
             "split brain   {} incidents, {:.1} ms   same-term leaders {}",
             self.split_brain_incidents, self.split_brain_ms, self.same_term_leaders
         );
+        if matches!(self.algorithm.as_str(), "zookeeper" | "etcd") {
+            let _ = writeln!(
+                s,
+                "lease overlap {} incidents, {:.1} ms   stale actions accepted {} rejected {}",
+                self.lease_overlap_incidents,
+                self.lease_overlap_ms,
+                self.stale_actions_accepted,
+                self.stale_actions_rejected
+            );
+        }
         let _ = writeln!(s, "invariants    {} violations", self.invariant_violations);
         for v in &self.violations {
             let _ = writeln!(

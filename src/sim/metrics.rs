@@ -9,6 +9,14 @@
 //!   that did not start at t=0; `detect_ms` runs to the first election-class message sent;
 //!   `converge_ms` to the moment every live node connected to the leader follows it.
 //! * **split brain**: a maximal interval with two or more live nodes in role leader.
+//! * **lease overlap** (coordination-service recipes): time during which a live participant
+//!   is in role leader while the service's authoritative status names a different holder or
+//!   none. The authoritative status is the one of the service replica (`Role::Service`) that
+//!   reports the highest term above zero — the active primary; its `leader` is the holder.
+//!   While no replica is authoritative (the service itself fails over) the holder it last
+//!   named stands: an unavailable service has not handed the lease to anyone else.
+//! * **stale actions**: replies the service sent to actions by a non-holder, by message kind
+//!   ([`STALE_ACCEPTED_KIND`], [`STALE_REJECTED_KIND`]).
 
 use super::network::Links;
 use super::observe::{Observer, TraceEvent};
@@ -16,6 +24,11 @@ use super::protocol::{MsgClass, NodeId, NodeStatus, Role};
 use super::time::SimTime;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// Message kind of a service reply to an action by a non-holder that was applied anyway.
+pub const STALE_ACCEPTED_KIND: &str = "StaleActionAccepted";
+/// Message kind of a service reply to an action by a non-holder that fencing refused.
+pub const STALE_REJECTED_KIND: &str = "StaleActionRejected";
 
 /// Summary statistics of a sample (nearest-rank percentiles). `None` when empty.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -100,6 +113,15 @@ pub struct RunMetrics {
     pub leader_tenure_ms: Stats,
     /// True when the run ended inside a leaderless interval.
     pub leaderless_at_end: bool,
+    /// Service recipes: time a live participant led while the service named another holder
+    /// (or none). Zero for algorithms without a service.
+    pub lease_overlap_ms: f64,
+    /// Maximal intervals of lease overlap of positive length.
+    pub lease_overlap_incidents: u64,
+    /// Actions by a non-holder that the service applied (no fencing).
+    pub stale_actions_accepted: u64,
+    /// Actions by a non-holder that the fencing check refused.
+    pub stale_actions_rejected: u64,
 }
 
 /// The metrics observer.
@@ -139,6 +161,15 @@ pub struct Metrics {
     elections_started: u64,
     unnecessary: u64,
     end: Option<SimTime>,
+    /// Status of each service replica (ids `nodes..`), grown on first sight.
+    service: Vec<NodeStatus>,
+    /// Holder last named by an authoritative replica (kept while the service fails over).
+    authority: Option<NodeId>,
+    overlap_since: Option<SimTime>,
+    overlap_incidents: u64,
+    overlap_ns: u64,
+    stale_accepted: u64,
+    stale_rejected: u64,
 }
 
 impl Metrics {
@@ -177,6 +208,13 @@ impl Metrics {
             elections_started: 0,
             unnecessary: 0,
             end: None,
+            service: Vec::new(),
+            authority: None,
+            overlap_since: None,
+            overlap_incidents: 0,
+            overlap_ns: 0,
+            stale_accepted: 0,
+            stale_rejected: 0,
         }
     }
 
@@ -270,10 +308,44 @@ impl Metrics {
             self.converge_ms.push(at.since(from).as_ms_f64());
             self.converge_from = None;
         }
+        self.update_overlap(at);
         let split = self.live_leaders.len() >= 2;
         match (split, self.split_since) {
             (true, None) => self.split_since = Some(at),
             (false, Some(_)) => self.close_split(at),
+            _ => {}
+        }
+    }
+
+    /// The holder named by the authoritative service replica (highest term above zero), or
+    /// `None` when no replica is authoritative (the service is failing over).
+    fn service_holder(&self) -> Option<Option<NodeId>> {
+        self.service
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.role == Role::Service && s.term > 0)
+            .max_by_key(|&(i, s)| (s.term, std::cmp::Reverse(i)))
+            .map(|(_, s)| s.leader)
+    }
+
+    /// Close an overlap interval; only intervals of positive length are incidents.
+    fn close_overlap(&mut self, since: SimTime, at: SimTime) {
+        self.overlap_since = None;
+        if at > since {
+            self.overlap_ns += at.since(since).0;
+            self.overlap_incidents += 1;
+        }
+    }
+
+    fn update_overlap(&mut self, at: SimTime) {
+        if self.service.is_empty() {
+            return;
+        }
+        let holder = self.authority;
+        let overlap = self.live_leaders.iter().any(|&l| Some(l) != holder);
+        match (overlap, self.overlap_since) {
+            (true, None) => self.overlap_since = Some(at),
+            (false, Some(s)) => self.close_overlap(s, at),
             _ => {}
         }
     }
@@ -292,6 +364,15 @@ impl Metrics {
 
     fn on_status(&mut self, at: SimTime, n: NodeId, old: NodeStatus, new: NodeStatus) {
         if n >= self.nodes {
+            let i = (n - self.nodes) as usize;
+            if self.service.len() <= i {
+                self.service.resize(i + 1, NodeStatus::DOWN);
+            }
+            self.service[i] = new;
+            if let Some(h) = self.service_holder() {
+                self.authority = h;
+            }
+            self.update_overlap(at);
             return;
         }
         let candidacy = |r: Role| matches!(r, Role::Candidate | Role::PreCandidate);
@@ -366,6 +447,9 @@ impl Metrics {
                 .push(at.since(self.elected_since).as_ms_f64());
         }
         self.close_split(at);
+        if let Some(s) = self.overlap_since {
+            self.close_overlap(s, at);
+        }
         self.end = Some(at);
     }
 
@@ -413,6 +497,10 @@ impl Metrics {
             },
             leader_tenure_ms: Stats::of(&self.tenure_ms),
             leaderless_at_end: self.elected.is_none(),
+            lease_overlap_ms: self.overlap_ns as f64 / 1e6,
+            lease_overlap_incidents: self.overlap_incidents,
+            stale_actions_accepted: self.stale_accepted,
+            stale_actions_rejected: self.stale_rejected,
         }
     }
 }
@@ -426,6 +514,11 @@ impl Observer for Metrics {
         match *ev {
             TraceEvent::Send { at, msg } => {
                 self.by_kind[msg.kind].sent += 1;
+                if msg.kind_name == STALE_ACCEPTED_KIND {
+                    self.stale_accepted += 1;
+                } else if msg.kind_name == STALE_REJECTED_KIND {
+                    self.stale_rejected += 1;
+                }
                 match msg.class {
                     MsgClass::Heartbeat => self.heartbeat_sent += 1,
                     MsgClass::Election => {

@@ -25,7 +25,7 @@ pub const STAT_METRICS: [&str; 5] = [
 /// The columns of one statistics block, in order.
 pub const STAT_PARTS: [&str; 6] = ["count", "mean", "p50", "p90", "p99", "max"];
 /// Scalar metrics after the statistics blocks, in column order.
-pub const SCALAR_METRICS: [&str; 16] = [
+pub const SCALAR_METRICS: [&str; 20] = [
     "messages_sent",
     "messages_delivered",
     "messages_dropped",
@@ -41,6 +41,10 @@ pub const SCALAR_METRICS: [&str; 16] = [
     "unnecessary_elections",
     "availability",
     "leaderless_at_end",
+    "lease_overlap_incidents",
+    "lease_overlap_ms",
+    "stale_actions_accepted",
+    "stale_actions_rejected",
     "invariant_violations",
 ];
 
@@ -157,6 +161,10 @@ pub fn row_cells(
                 r.unnecessary_elections.to_string(),
                 fmt_f64(r.availability),
                 u8::from(r.leaderless_at_end).to_string(),
+                r.lease_overlap_incidents.to_string(),
+                fmt_f64(r.lease_overlap_ms),
+                r.stale_actions_accepted.to_string(),
+                r.stale_actions_rejected.to_string(),
                 r.invariant_violations.to_string(),
             ]);
             for k in kinds {
