@@ -1,72 +1,901 @@
-//! SKELETON — to be replaced by the real Bully implementation (see the issue).
-//! It compiles and never elects anyone; it exists so the registry and scenario glue compile.
+//! Garcia-Molina's Bully algorithm ("Elections in a Distributed Computing System", IEEE
+//! Trans. Computers C-31(1), 1982), with an optional quorum guard.
+//!
+//! Messages: `Election` (to every higher id), `Answer` (the "OK" of textbooks, from a higher
+//! id that is alive), `Coordinator` (the winner's announcement, to every lower id) and, for
+//! failure detection, `Heartbeat` (coordinator -> all, every `heartbeat`). With
+//! `quorum_guard`, receivers acknowledge Coordinator (`CoordinatorAck`) and heartbeats
+//! (`HeartbeatAck`).
+//!
+//! Rules, as modelled:
+//! * A node that boots or recovers holds an election at once, so a recovering higher id
+//!   bullies the current coordinator out of office.
+//! * A follower that has not heard its coordinator's heartbeat for a heartbeat timeout
+//!   (redrawn uniformly in `heartbeat_timeout` at every reset) holds an election. Only the
+//!   nodes in `detectors` run this failure detector (default: all).
+//! * Holding an election: send Election to every higher id. No Answer within
+//!   `answer_timeout` -> claim leadership: send Coordinator to every lower id. An Answer but
+//!   no Coordinator within `coordinator_timeout` -> hold the election again.
+//! * A node that receives Election from a lower id answers it and holds one election of its
+//!   own (unless it is already holding one). A coordinator answers and re-announces itself to
+//!   the sender instead.
+//! * Coordinator (or a heartbeat) from a higher id is accepted; from a lower id the receiver
+//!   bullies: it holds an election, or re-announces itself when it already leads.
+//! * `quorum_guard`: a claimant becomes leader only once a strict majority of all nodes
+//!   (itself included) acknowledged its Coordinator within `answer_timeout`; a leader checks
+//!   at every heartbeat interval that a majority acknowledged (its claim or a heartbeat)
+//!   within the last heartbeat timeout (`heartbeat_timeout` min), and steps down otherwise.
+//!
+//! Epochs: Bully has no terms. Each node keeps the highest election epoch it has seen
+//! (persisted): holding an election bumps it by one, every message carries the sender's
+//! epoch and receivers adopt a higher one. `status().term` is that epoch, except that a
+//! claimant or leader keeps the epoch it announced for its whole tenure. So "same term
+//! leaders" means two nodes led under the same announced epoch number, which happens on the
+//! two sides of a partition, and when a restarted node announces an epoch that was used while
+//! it was down (it cannot know about it): Bully claims no per-epoch safety.
 
 use crate::protocols::Param;
 use crate::scenario::FieldError;
-use crate::sim::{Ctx, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, TimerKey};
+use crate::sim::{
+    Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, SimTime,
+    TimerKey,
+};
 
-pub const PARAMS: &[Param] = &[];
+/// Bully options (scenario table `[bully]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BullyConfig {
+    /// Coordinator heartbeat interval. Default 50ms.
+    pub heartbeat: SimDuration,
+    /// Follower heartbeat timeout, redrawn uniformly in [min, max] at every reset.
+    /// Default 150ms..250ms.
+    pub heartbeat_timeout_min: SimDuration,
+    pub heartbeat_timeout_max: SimDuration,
+    /// How long a node waits for an Answer before claiming leadership. Default 50ms.
+    pub answer_timeout: SimDuration,
+    /// How long a node that got an Answer waits for Coordinator. Default 200ms.
+    pub coordinator_timeout: SimDuration,
+    /// Leadership needs (and keeps) acknowledgements from a strict majority. Default false.
+    pub quorum_guard: bool,
+    /// Nodes that run the heartbeat failure detector; `None` = all (default).
+    pub detectors: Option<Vec<NodeId>>,
+}
 
-#[derive(Clone, Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawBully {}
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct BullyConfig {}
-
-impl RawBully {
-    pub fn validate(&self, nodes: u32) -> Result<BullyConfig, FieldError> {
-        let _ = nodes;
-        Ok(BullyConfig {})
+impl Default for BullyConfig {
+    fn default() -> Self {
+        BullyConfig {
+            heartbeat: SimDuration::from_millis(50),
+            heartbeat_timeout_min: SimDuration::from_millis(150),
+            heartbeat_timeout_max: SimDuration::from_millis(250),
+            answer_timeout: SimDuration::from_millis(50),
+            coordinator_timeout: SimDuration::from_millis(200),
+            quorum_guard: false,
+            detectors: None,
+        }
     }
 }
 
-#[derive(Clone, Debug)]
-pub enum BullyMsg {}
+/// Parameters of the `[bully]` scenario table.
+pub const PARAMS: &[Param] = &[
+    Param {
+        key: "bully.heartbeat",
+        default: "\"50ms\"",
+        doc: "coordinator -> all heartbeat interval",
+    },
+    Param {
+        key: "bully.heartbeat_timeout",
+        default: "[\"150ms\", \"250ms\"]",
+        doc: "follower failure-detector timeout range [min, max], redrawn at every heartbeat; min must exceed heartbeat",
+    },
+    Param {
+        key: "bully.answer_timeout",
+        default: "\"50ms\"",
+        doc: "wait for an Answer before claiming leadership (must exceed a round trip)",
+    },
+    Param {
+        key: "bully.coordinator_timeout",
+        default: "\"200ms\"",
+        doc: "after an Answer, wait this long for Coordinator before re-running the election",
+    },
+    Param {
+        key: "bully.quorum_guard",
+        default: "false",
+        doc: "claim leadership only with acks from a majority; a leader without majority acks within the last heartbeat timeout steps down",
+    },
+    Param {
+        key: "bully.detectors",
+        default: "all nodes",
+        doc: "node ids that run the heartbeat failure detector (literature set-ups)",
+    },
+];
+
+/// The `[bully]` table as written.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBully {
+    pub heartbeat: Option<SimDuration>,
+    pub heartbeat_timeout: Option<[SimDuration; 2]>,
+    pub answer_timeout: Option<SimDuration>,
+    pub coordinator_timeout: Option<SimDuration>,
+    pub quorum_guard: Option<bool>,
+    pub detectors: Option<Vec<i64>>,
+}
+
+impl RawBully {
+    /// Apply defaults and check values; field paths are relative to `[bully]`.
+    pub fn validate(&self, nodes: u32) -> Result<BullyConfig, FieldError> {
+        let d = BullyConfig::default();
+        let heartbeat = self.heartbeat.unwrap_or(d.heartbeat);
+        if heartbeat.0 == 0 {
+            return Err(FieldError::new(
+                "heartbeat",
+                format!("\"{heartbeat}\""),
+                "a positive duration, e.g. \"50ms\"",
+            ));
+        }
+        let [min, max] = self
+            .heartbeat_timeout
+            .unwrap_or([d.heartbeat_timeout_min, d.heartbeat_timeout_max]);
+        if min <= heartbeat || min > max {
+            return Err(FieldError::new(
+                "heartbeat_timeout",
+                format!("[\"{min}\", \"{max}\"]"),
+                format!(
+                    "[min, max] with heartbeat ({heartbeat}) < min <= max, e.g. [\"150ms\", \"250ms\"]"
+                ),
+            ));
+        }
+        let answer_timeout = self.answer_timeout.unwrap_or(d.answer_timeout);
+        if answer_timeout.0 == 0 {
+            return Err(FieldError::new(
+                "answer_timeout",
+                format!("\"{answer_timeout}\""),
+                "a positive duration longer than a message round trip, e.g. \"50ms\"",
+            ));
+        }
+        let coordinator_timeout = self.coordinator_timeout.unwrap_or(d.coordinator_timeout);
+        if coordinator_timeout.0 == 0 {
+            return Err(FieldError::new(
+                "coordinator_timeout",
+                format!("\"{coordinator_timeout}\""),
+                "a positive duration, usually a few answer timeouts, e.g. \"200ms\"",
+            ));
+        }
+        let detectors = match &self.detectors {
+            None => None,
+            Some(list) => {
+                let mut ids = Vec::new();
+                for (i, &n) in list.iter().enumerate() {
+                    if n < 0 || n >= i64::from(nodes) {
+                        return Err(FieldError::new(
+                            format!("detectors.{i}"),
+                            n,
+                            format!("a node id in 0..{nodes}"),
+                        ));
+                    }
+                    if ids.contains(&(n as NodeId)) {
+                        return Err(FieldError::new(
+                            format!("detectors.{i}"),
+                            n,
+                            "each node id once",
+                        ));
+                    }
+                    ids.push(n as NodeId);
+                }
+                Some(ids)
+            }
+        };
+        Ok(BullyConfig {
+            heartbeat,
+            heartbeat_timeout_min: min,
+            heartbeat_timeout_max: max,
+            answer_timeout,
+            coordinator_timeout,
+            quorum_guard: self.quorum_guard.unwrap_or(d.quorum_guard),
+            detectors,
+        })
+    }
+}
+
+/// Bully messages; each carries the sender's election epoch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BullyMsg {
+    Election {
+        epoch: u64,
+    },
+    /// "OK": a higher node is alive and takes over the election.
+    Answer {
+        epoch: u64,
+    },
+    Coordinator {
+        epoch: u64,
+    },
+    /// quorum_guard: acceptance of a Coordinator announcement.
+    CoordinatorAck {
+        epoch: u64,
+    },
+    Heartbeat {
+        epoch: u64,
+    },
+    /// quorum_guard: a follower's answer to a heartbeat.
+    HeartbeatAck {
+        epoch: u64,
+    },
+}
 
 impl Message for BullyMsg {
-    const KINDS: &'static [&'static str] = &[];
+    const KINDS: &'static [&'static str] = &[
+        "Election",
+        "Answer",
+        "Coordinator",
+        "CoordinatorAck",
+        "Heartbeat",
+        "HeartbeatAck",
+    ];
     fn kind(&self) -> usize {
-        match *self {}
+        match self {
+            BullyMsg::Election { .. } => 0,
+            BullyMsg::Answer { .. } => 1,
+            BullyMsg::Coordinator { .. } => 2,
+            BullyMsg::CoordinatorAck { .. } => 3,
+            BullyMsg::Heartbeat { .. } => 4,
+            BullyMsg::HeartbeatAck { .. } => 5,
+        }
     }
     fn class(&self) -> MsgClass {
-        match *self {}
+        match self {
+            BullyMsg::Heartbeat { .. } | BullyMsg::HeartbeatAck { .. } => MsgClass::Heartbeat,
+            _ => MsgClass::Election,
+        }
+    }
+    fn term(&self) -> Option<u64> {
+        Some(self.epoch())
+    }
+}
+
+impl BullyMsg {
+    pub fn epoch(&self) -> u64 {
+        match *self {
+            BullyMsg::Election { epoch }
+            | BullyMsg::Answer { epoch }
+            | BullyMsg::Coordinator { epoch }
+            | BullyMsg::CoordinatorAck { epoch }
+            | BullyMsg::Heartbeat { epoch }
+            | BullyMsg::HeartbeatAck { epoch } => epoch,
+        }
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BullyTimer {}
+pub enum BullyTimer {
+    /// Follower: coordinator heartbeat timeout (the failure detector).
+    Detector,
+    /// Election sent: no Answer in time -> claim.
+    Answer,
+    /// Answer received: no Coordinator in time -> re-run the election.
+    Coordinator,
+    /// quorum_guard claimant: no majority of acks in time -> give up.
+    Claim,
+    /// Leader: send the next heartbeat.
+    Heartbeat,
+    /// quorum_guard leader: periodic majority check.
+    QuorumCheck,
+}
 
 impl TimerKey for BullyTimer {
     fn name(&self) -> &'static str {
-        match *self {}
+        match self {
+            BullyTimer::Detector => "detector",
+            BullyTimer::Answer => "answer",
+            BullyTimer::Coordinator => "coordinator",
+            BullyTimer::Claim => "claim",
+            BullyTimer::Heartbeat => "heartbeat",
+            BullyTimer::QuorumCheck => "quorum_check",
+        }
     }
 }
 
+/// Where a node is in the algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Following `leader` (or nobody, after a failed claim).
+    Follower,
+    /// Sent Election to the higher ids; waiting for an Answer.
+    Electing,
+    /// Got an Answer; waiting for a Coordinator announcement.
+    Waiting,
+    /// quorum_guard: announced itself; collecting acknowledgements.
+    Claiming,
+    Leader,
+}
+
+/// One Bully node.
 #[derive(Clone, Debug)]
-pub struct Bully;
+pub struct Bully {
+    id: NodeId,
+    phase: Phase,
+    /// The epoch reported as `term`: the highest seen, or the announced one while leading.
+    epoch: u64,
+    /// The highest epoch seen (durable).
+    seen: u64,
+    leader: Option<NodeId>,
+    /// quorum_guard: local time of each node's latest ack (of the claim or a heartbeat).
+    acks: Vec<Option<SimTime>>,
+}
+
+type BCtx<'a> = Ctx<'a, BullyConfig>;
+
+impl Bully {
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    fn is_detector(&self, ctx: &BCtx<'_>) -> bool {
+        ctx.config
+            .detectors
+            .as_ref()
+            .is_none_or(|d| d.contains(&self.id))
+    }
+
+    fn arm_detector(&self, ctx: &BCtx<'_>, out: &mut Out<Self>) {
+        if self.is_detector(ctx) {
+            let c = ctx.config;
+            out.set_timer(
+                BullyTimer::Detector,
+                Delay::Uniform {
+                    min: c.heartbeat_timeout_min,
+                    max: c.heartbeat_timeout_max,
+                },
+            );
+        }
+    }
+
+    fn cancel_all(out: &mut Out<Self>) {
+        for t in [
+            BullyTimer::Detector,
+            BullyTimer::Answer,
+            BullyTimer::Coordinator,
+            BullyTimer::Claim,
+            BullyTimer::Heartbeat,
+            BullyTimer::QuorumCheck,
+        ] {
+            out.cancel_timer(t);
+        }
+    }
+
+    fn observe_epoch(&mut self, epoch: u64, out: &mut Out<Self>) {
+        if epoch > self.seen {
+            self.seen = epoch;
+            out.persist(self.seen);
+        }
+        if !matches!(self.phase, Phase::Claiming | Phase::Leader) {
+            self.epoch = self.seen;
+        }
+    }
+
+    fn reset_acks(&mut self, ctx: &BCtx<'_>) {
+        self.acks = vec![None; ctx.nodes as usize];
+        self.acks[self.id as usize] = Some(ctx.now);
+    }
+
+    fn record_ack(&mut self, ctx: &BCtx<'_>, from: NodeId) {
+        if let Some(a) = self.acks.get_mut(from as usize) {
+            *a = Some(ctx.now);
+        }
+    }
+
+    /// A strict majority (itself included) acknowledged at or after `since`.
+    fn majority_since(&self, ctx: &BCtx<'_>, since: SimTime) -> bool {
+        2 * self
+            .acks
+            .iter()
+            .filter(|a| a.is_some_and(|t| t >= since))
+            .count() as u32
+            > ctx.nodes
+    }
+
+    /// Hold an election: Election to every higher id (or claim at once when there is none).
+    fn start_election(&mut self, ctx: &BCtx<'_>, out: &mut Out<Self>) {
+        Self::cancel_all(out);
+        self.seen += 1;
+        self.epoch = self.seen;
+        out.persist(self.seen);
+        self.phase = Phase::Electing;
+        self.leader = None;
+        if self.id + 1 >= ctx.nodes {
+            return self.claim(ctx, out);
+        }
+        for higher in self.id + 1..ctx.nodes {
+            out.send(higher, BullyMsg::Election { epoch: self.epoch });
+        }
+        out.set_timer(BullyTimer::Answer, Delay::Fixed(ctx.config.answer_timeout));
+    }
+
+    /// No higher node answered: announce to every lower id.
+    fn claim(&mut self, ctx: &BCtx<'_>, out: &mut Out<Self>) {
+        debug_assert_eq!(self.phase, Phase::Electing, "only an electing node claims");
+        out.cancel_timer(BullyTimer::Answer);
+        for lower in 0..self.id {
+            out.send(lower, BullyMsg::Coordinator { epoch: self.epoch });
+        }
+        if ctx.config.quorum_guard {
+            self.reset_acks(ctx);
+            if !self.majority_since(ctx, ctx.now) {
+                self.phase = Phase::Claiming;
+                out.set_timer(BullyTimer::Claim, Delay::Fixed(ctx.config.answer_timeout));
+                return;
+            }
+        }
+        self.become_leader(ctx, out);
+    }
+
+    fn become_leader(&mut self, ctx: &BCtx<'_>, out: &mut Out<Self>) {
+        debug_assert!(
+            matches!(self.phase, Phase::Electing | Phase::Claiming),
+            "leader from {:?}",
+            self.phase
+        );
+        Self::cancel_all(out);
+        self.phase = Phase::Leader;
+        self.leader = Some(self.id);
+        out.set_timer(BullyTimer::Heartbeat, Delay::Fixed(ctx.config.heartbeat));
+        if ctx.config.quorum_guard {
+            // The claim's acks count as the first contact with each follower.
+            out.set_timer(BullyTimer::QuorumCheck, Delay::Fixed(ctx.config.heartbeat));
+        }
+    }
+
+    fn follow(&mut self, ctx: &BCtx<'_>, leader: NodeId, out: &mut Out<Self>) {
+        debug_assert!(leader > self.id, "a node follows only a higher id");
+        Self::cancel_all(out);
+        self.phase = Phase::Follower;
+        self.epoch = self.seen;
+        self.leader = Some(leader);
+        self.arm_detector(ctx, out);
+    }
+
+    /// Give up leadership or a claim (quorum_guard), and retry after a heartbeat timeout.
+    fn step_down(&mut self, ctx: &BCtx<'_>, out: &mut Out<Self>) {
+        Self::cancel_all(out);
+        self.phase = Phase::Follower;
+        self.epoch = self.seen;
+        self.leader = None;
+        self.arm_detector(ctx, out);
+    }
+
+    /// A lower id claims to lead: take over.
+    fn bully(&mut self, ctx: &BCtx<'_>, out: &mut Out<Self>) {
+        match self.phase {
+            Phase::Follower => self.start_election(ctx, out),
+            Phase::Electing | Phase::Waiting => {}
+            Phase::Claiming | Phase::Leader => {
+                for lower in 0..self.id {
+                    out.send(lower, BullyMsg::Coordinator { epoch: self.epoch });
+                }
+            }
+        }
+    }
+}
 
 impl Protocol for Bully {
     type Msg = BullyMsg;
     type Timer = BullyTimer;
-    type Durable = ();
+    /// The election epoch.
+    type Durable = u64;
     type Config = BullyConfig;
-    fn boot(_ctx: &Ctx<'_, BullyConfig>, _d: Option<&()>, _out: &mut Out<Self>) -> Self {
-        Bully
+
+    fn boot(ctx: &BCtx<'_>, durable: Option<&u64>, out: &mut Out<Self>) -> Self {
+        let mut node = Bully {
+            id: ctx.id,
+            phase: Phase::Follower,
+            epoch: durable.copied().unwrap_or(0),
+            seen: durable.copied().unwrap_or(0),
+            leader: None,
+            acks: Vec::new(),
+        };
+        // Booting and recovering nodes hold an election (a recovering higher id bullies).
+        node.start_election(ctx, out);
+        node
     }
-    fn on_message(
-        &mut self,
-        _ctx: &Ctx<'_, BullyConfig>,
-        _from: NodeId,
-        msg: BullyMsg,
-        _out: &mut Out<Self>,
-    ) {
-        match msg {}
+
+    fn on_message(&mut self, ctx: &BCtx<'_>, from: NodeId, msg: BullyMsg, out: &mut Out<Self>) {
+        self.observe_epoch(msg.epoch(), out);
+        let guard = ctx.config.quorum_guard;
+        match msg {
+            BullyMsg::Election { .. } => {
+                if from >= self.id {
+                    return; // Elections only go upwards.
+                }
+                out.send(from, BullyMsg::Answer { epoch: self.epoch });
+                match self.phase {
+                    Phase::Follower => self.start_election(ctx, out),
+                    Phase::Electing | Phase::Waiting => {}
+                    Phase::Claiming | Phase::Leader => {
+                        out.send(from, BullyMsg::Coordinator { epoch: self.epoch })
+                    }
+                }
+            }
+            BullyMsg::Answer { .. } => {
+                if self.phase == Phase::Electing && from > self.id {
+                    out.cancel_timer(BullyTimer::Answer);
+                    self.phase = Phase::Waiting;
+                    out.set_timer(
+                        BullyTimer::Coordinator,
+                        Delay::Fixed(ctx.config.coordinator_timeout),
+                    );
+                }
+            }
+            BullyMsg::Coordinator { .. } => {
+                if from > self.id {
+                    self.follow(ctx, from, out);
+                    if guard {
+                        out.send(from, BullyMsg::CoordinatorAck { epoch: self.epoch });
+                    }
+                } else if from < self.id {
+                    self.bully(ctx, out);
+                }
+            }
+            BullyMsg::CoordinatorAck { .. } => match self.phase {
+                Phase::Claiming => {
+                    self.record_ack(ctx, from);
+                    if self.majority_since(ctx, SimTime::ZERO) {
+                        self.become_leader(ctx, out);
+                    }
+                }
+                Phase::Leader => self.record_ack(ctx, from),
+                _ => {}
+            },
+            BullyMsg::Heartbeat { .. } => {
+                if from < self.id {
+                    return self.bully(ctx, out);
+                }
+                let adopt = match self.phase {
+                    Phase::Follower => self.leader.is_none_or(|l| l <= from),
+                    // A live higher coordinator exists: stop electing or leading.
+                    Phase::Electing | Phase::Waiting | Phase::Claiming | Phase::Leader => true,
+                };
+                if !adopt {
+                    return; // Our (higher) coordinator will bully `from`.
+                }
+                if self.leader == Some(from) && self.phase == Phase::Follower {
+                    self.arm_detector(ctx, out);
+                } else {
+                    self.follow(ctx, from, out);
+                }
+                if guard {
+                    out.send(from, BullyMsg::HeartbeatAck { epoch: self.epoch });
+                }
+            }
+            BullyMsg::HeartbeatAck { .. } => {
+                if self.phase == Phase::Leader {
+                    self.record_ack(ctx, from);
+                }
+            }
+        }
     }
-    fn on_timer(&mut self, _ctx: &Ctx<'_, BullyConfig>, t: BullyTimer, _out: &mut Out<Self>) {
-        match t {}
+
+    fn on_timer(&mut self, ctx: &BCtx<'_>, timer: BullyTimer, out: &mut Out<Self>) {
+        match (timer, self.phase) {
+            (BullyTimer::Detector, Phase::Follower) => self.start_election(ctx, out),
+            (BullyTimer::Answer, Phase::Electing) => self.claim(ctx, out),
+            (BullyTimer::Coordinator, Phase::Waiting) => self.start_election(ctx, out),
+            (BullyTimer::Claim, Phase::Claiming) => self.step_down(ctx, out),
+            (BullyTimer::Heartbeat, Phase::Leader) => {
+                out.broadcast(BullyMsg::Heartbeat { epoch: self.epoch });
+                out.set_timer(BullyTimer::Heartbeat, Delay::Fixed(ctx.config.heartbeat));
+            }
+            (BullyTimer::QuorumCheck, Phase::Leader) => {
+                // Sliding window: acks from a majority within the last heartbeat timeout.
+                self.record_ack(ctx, self.id);
+                let since = SimTime(ctx.now.0.saturating_sub(ctx.config.heartbeat_timeout_min.0));
+                if self.majority_since(ctx, since) {
+                    out.set_timer(BullyTimer::QuorumCheck, Delay::Fixed(ctx.config.heartbeat));
+                } else {
+                    self.step_down(ctx, out);
+                }
+            }
+            _ => {} // A timer of a phase the node has left.
+        }
     }
+
     fn status(&self) -> NodeStatus {
-        NodeStatus::default()
+        let role = match self.phase {
+            Phase::Follower => Role::Follower,
+            Phase::Electing | Phase::Waiting | Phase::Claiming => Role::Candidate,
+            Phase::Leader => Role::Leader,
+        };
+        NodeStatus {
+            role,
+            term: self.epoch,
+            leader: self.leader,
+            voted_for: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Effect, SimTime};
+
+    fn ctx(id: NodeId, cfg: &BullyConfig) -> Ctx<'_, BullyConfig> {
+        Ctx {
+            id,
+            nodes: 5,
+            service: 0,
+            now: SimTime(0),
+            config: cfg,
+        }
+    }
+
+    fn boot(id: NodeId, cfg: &BullyConfig) -> (Bully, Out<Bully>) {
+        let mut out = Out::default();
+        let n = Bully::boot(&ctx(id, cfg), None, &mut out);
+        (n, out)
+    }
+
+    fn sent(out: &Out<Bully>) -> Vec<(Option<NodeId>, BullyMsg)> {
+        out.sent()
+            .into_iter()
+            .map(|(to, m)| (to, m.clone()))
+            .collect()
+    }
+
+    /// Drive node `id` to follow `leader` (a Coordinator from it).
+    fn follower(id: NodeId, leader: NodeId, cfg: &BullyConfig) -> Bully {
+        let (mut n, _) = boot(id, cfg);
+        let mut out = Out::default();
+        n.on_message(
+            &ctx(id, cfg),
+            leader,
+            BullyMsg::Coordinator { epoch: 1 },
+            &mut out,
+        );
+        assert_eq!(n.phase, Phase::Follower);
+        n
+    }
+
+    #[test]
+    fn election_goes_to_higher_ids_only() {
+        // Garcia-Molina 1982: an electing node sends Election to every node with a higher id.
+        let cfg = BullyConfig::default();
+        let (n, out) = boot(2, &cfg);
+        assert_eq!(n.phase, Phase::Electing);
+        assert_eq!(
+            sent(&out),
+            vec![
+                (Some(3), BullyMsg::Election { epoch: 1 }),
+                (Some(4), BullyMsg::Election { epoch: 1 })
+            ]
+        );
+        assert_eq!(n.status().role, Role::Candidate);
+    }
+
+    #[test]
+    fn highest_id_claims_at_once_and_announces_to_lower_ids() {
+        let cfg = BullyConfig::default();
+        let (n, out) = boot(4, &cfg);
+        assert_eq!(n.phase, Phase::Leader);
+        let coords: Vec<_> = sent(&out).into_iter().map(|(to, _)| to.unwrap()).collect();
+        assert_eq!(coords, vec![0, 1, 2, 3]);
+        assert_eq!(
+            n.status(),
+            NodeStatus {
+                role: Role::Leader,
+                term: 1,
+                leader: Some(4),
+                voted_for: None
+            }
+        );
+    }
+
+    #[test]
+    fn receiver_answers_and_holds_one_election() {
+        // Every receiver of an Election from a lower id answers it and holds one election.
+        let cfg = BullyConfig::default();
+        let mut n = follower(2, 4, &cfg);
+        let mut out = Out::default();
+        n.on_message(&ctx(2, &cfg), 0, BullyMsg::Election { epoch: 1 }, &mut out);
+        let msgs = sent(&out);
+        assert_eq!(msgs[0], (Some(0), BullyMsg::Answer { epoch: 1 }));
+        assert_eq!(
+            msgs[1..],
+            [
+                (Some(3), BullyMsg::Election { epoch: 2 }),
+                (Some(4), BullyMsg::Election { epoch: 2 })
+            ]
+        );
+        // A second Election while electing is answered but starts nothing new.
+        let mut out = Out::default();
+        n.on_message(&ctx(2, &cfg), 1, BullyMsg::Election { epoch: 1 }, &mut out);
+        assert_eq!(sent(&out), vec![(Some(1), BullyMsg::Answer { epoch: 2 })]);
+    }
+
+    #[test]
+    fn answer_then_no_coordinator_restarts_the_election() {
+        let cfg = BullyConfig::default();
+        let (mut n, _) = boot(1, &cfg);
+        let mut out = Out::default();
+        n.on_message(&ctx(1, &cfg), 3, BullyMsg::Answer { epoch: 1 }, &mut out);
+        assert_eq!(n.phase, Phase::Waiting);
+        assert!(out.effects.contains(&Effect::CancelTimer {
+            key: BullyTimer::Answer
+        }));
+        // The (cancelled) answer timer would be ignored in this phase.
+        let mut out = Out::default();
+        n.on_timer(&ctx(1, &cfg), BullyTimer::Answer, &mut out);
+        assert!(out.effects.is_empty());
+        n.on_timer(&ctx(1, &cfg), BullyTimer::Coordinator, &mut out);
+        assert_eq!(n.phase, Phase::Electing);
+        assert_eq!(n.epoch, 2);
+    }
+
+    #[test]
+    fn no_answer_means_claim() {
+        let cfg = BullyConfig::default();
+        let (mut n, _) = boot(3, &cfg);
+        let mut out = Out::default();
+        n.on_timer(&ctx(3, &cfg), BullyTimer::Answer, &mut out);
+        assert_eq!(n.phase, Phase::Leader);
+        assert_eq!(sent(&out).len(), 3, "Coordinator to 0, 1, 2");
+    }
+
+    #[test]
+    fn lower_coordinator_is_bullied() {
+        let cfg = BullyConfig::default();
+        let mut n = follower(3, 4, &cfg);
+        let mut out = Out::default();
+        n.on_message(
+            &ctx(3, &cfg),
+            1,
+            BullyMsg::Coordinator { epoch: 5 },
+            &mut out,
+        );
+        assert_eq!(n.phase, Phase::Electing);
+        assert_eq!(n.epoch, 6, "adopts the higher epoch, then bumps it");
+        // A leader re-announces itself to lower ids instead.
+        let (mut l, _) = boot(4, &cfg);
+        let mut out = Out::default();
+        l.on_message(&ctx(4, &cfg), 1, BullyMsg::Heartbeat { epoch: 1 }, &mut out);
+        assert_eq!(l.phase, Phase::Leader);
+        assert_eq!(sent(&out).len(), 4);
+    }
+
+    #[test]
+    fn heartbeat_timeout_starts_an_election_only_on_detectors() {
+        let cfg = BullyConfig::default();
+        let mut n = follower(1, 4, &cfg);
+        let mut out = Out::default();
+        n.on_timer(&ctx(1, &cfg), BullyTimer::Detector, &mut out);
+        assert_eq!(n.phase, Phase::Electing);
+        let cfg = BullyConfig {
+            detectors: Some(vec![0]),
+            ..BullyConfig::default()
+        };
+        let (mut n, _) = boot(1, &cfg);
+        let mut out = Out::default();
+        n.on_message(
+            &ctx(1, &cfg),
+            4,
+            BullyMsg::Coordinator { epoch: 1 },
+            &mut out,
+        );
+        assert!(!out.effects.iter().any(|e| matches!(
+            e,
+            Effect::SetTimer {
+                key: BullyTimer::Detector,
+                ..
+            }
+        )));
+    }
+
+    #[test]
+    fn quorum_guard_needs_a_majority_of_acks() {
+        let cfg = BullyConfig {
+            quorum_guard: true,
+            ..BullyConfig::default()
+        };
+        let (mut n, _) = boot(2, &cfg);
+        let mut out = Out::default();
+        n.on_timer(&ctx(2, &cfg), BullyTimer::Answer, &mut out);
+        assert_eq!(n.phase, Phase::Claiming);
+        assert_eq!(n.status().role, Role::Candidate);
+        n.on_message(
+            &ctx(2, &cfg),
+            0,
+            BullyMsg::CoordinatorAck { epoch: 1 },
+            &mut out,
+        );
+        n.on_message(
+            &ctx(2, &cfg),
+            0,
+            BullyMsg::CoordinatorAck { epoch: 1 },
+            &mut out,
+        );
+        assert_eq!(
+            n.phase,
+            Phase::Claiming,
+            "a duplicate ack counts once: 2 of 5"
+        );
+        n.on_message(
+            &ctx(2, &cfg),
+            1,
+            BullyMsg::CoordinatorAck { epoch: 1 },
+            &mut out,
+        );
+        assert_eq!(n.phase, Phase::Leader);
+        // Minority claimant: the claim times out and the node steps down.
+        let (mut m, _) = boot(1, &cfg);
+        let mut out = Out::default();
+        m.on_timer(&ctx(1, &cfg), BullyTimer::Answer, &mut out);
+        m.on_message(
+            &ctx(1, &cfg),
+            0,
+            BullyMsg::CoordinatorAck { epoch: 1 },
+            &mut out,
+        );
+        m.on_timer(&ctx(1, &cfg), BullyTimer::Claim, &mut out);
+        assert_eq!(
+            m.status(),
+            NodeStatus {
+                role: Role::Follower,
+                term: 1,
+                leader: None,
+                voted_for: None
+            }
+        );
+    }
+
+    #[test]
+    fn quorum_guard_leader_steps_down_without_majority() {
+        // A leader needs acks from a majority within the last heartbeat timeout (150 ms).
+        let cfg = BullyConfig {
+            quorum_guard: true,
+            ..BullyConfig::default()
+        };
+        let at = |ms: u64| Ctx {
+            id: 4,
+            nodes: 5,
+            service: 0,
+            now: SimTime(ms * 1_000_000),
+            config: &cfg,
+        };
+        let (mut n, _) = boot(4, &cfg);
+        let mut out = Out::default();
+        for f in [0, 1] {
+            n.on_message(&at(1), f, BullyMsg::CoordinatorAck { epoch: 1 }, &mut out);
+        }
+        assert_eq!(n.phase, Phase::Leader);
+        n.on_timer(&at(50), BullyTimer::QuorumCheck, &mut out);
+        assert_eq!(n.phase, Phase::Leader, "claim acks at 1 ms are recent");
+        n.on_message(&at(120), 3, BullyMsg::HeartbeatAck { epoch: 1 }, &mut out);
+        n.on_timer(&at(150), BullyTimer::QuorumCheck, &mut out);
+        assert_eq!(n.phase, Phase::Leader, "0, 1 (1 ms), 3 (120 ms) and itself");
+        n.on_timer(&at(160), BullyTimer::QuorumCheck, &mut out);
+        assert_eq!(
+            n.phase,
+            Phase::Follower,
+            "at 160 ms only node 3 acked within 150 ms: 2 of 5 with itself"
+        );
+    }
+
+    #[test]
+    fn validate_names_fields() {
+        let raw = RawBully {
+            heartbeat_timeout: Some([SimDuration::from_millis(10), SimDuration::from_millis(20)]),
+            ..RawBully::default()
+        };
+        assert_eq!(raw.validate(5).unwrap_err().field, "heartbeat_timeout");
+        let raw = RawBully {
+            detectors: Some(vec![0, 7]),
+            ..RawBully::default()
+        };
+        assert_eq!(raw.validate(5).unwrap_err().field, "detectors.1");
+        assert_eq!(
+            RawBully::default().validate(5).unwrap(),
+            BullyConfig::default()
+        );
     }
 }

@@ -1,72 +1,1052 @@
-//! SKELETON — to be replaced by the real Ring implementation (see the issue).
-//! It compiles and never elects anyone; it exists so the registry and scenario glue compile.
+//! Ring election: Chang & Roberts ("An improved algorithm for decentralized extrema-finding in
+//! circular configurations of processes", CACM 22(5), 1979), LeLann's original all-ids
+//! variant (LeLann 1977), and Tanenbaum's crash-tolerant ring (skip a successor that does not
+//! acknowledge; Tanenbaum & van Steen, *Distributed Systems*, §6.5).
+//!
+//! Messages: `Election` (a token carrying an id), `Elected` (the winner's announcement, one
+//! lap), `Ack` (the successor's receipt of a token) and `Heartbeat` (leader -> all).
+//!
+//! The logical ring is `order` (default: ids ascending); tokens travel from `order[i]` to
+//! `order[i + 1]`, wrapping around.
+//!
+//! Chang–Roberts (`variant = "chang_roberts"`): an initiator sends its own id. A node
+//! forwards a larger id, swallows a smaller one if it already takes part, and otherwise
+//! replaces it with its own id (it joins as an initiator). A node that gets its own id back
+//! has the largest live id: it leads, and sends `Elected` around once (unless it passed on a
+//! larger id or learned a larger winner in the same epoch: then its token went round a node
+//! that was skipped by mistake). A node that knows the epoch's winner swallows late smaller
+//! ids.
+//! LeLann (`variant = "lcr"`): every node that takes part sends its own id and forwards every
+//! other id, so each id travels the whole ring (n² tokens with n initiators); a node decides
+//! when its own id comes back, on the largest id it has seen. There is no `Elected` lap.
+//!
+//! Crash tolerance: every token is acknowledged by its receiver; a sender that gets no `Ack`
+//! within `ack_timeout` suspects its successor and re-sends its unacknowledged tokens to the
+//! next unsuspected node of the ring. Suspicions are cleared when the node is heard from and
+//! when a new election epoch starts. A node with no unsuspected successor left leads alone.
+//! A token seen a second time in the same epoch (its originator is gone, or it was
+//! duplicated) is swallowed.
+//!
+//! Failure detection: the leader broadcasts `Heartbeat` every `heartbeat`; a node that has
+//! not heard it (or an `Elected`) for a heartbeat timeout (redrawn uniformly in
+//! `heartbeat_timeout`) starts a new election. While an election runs the same timer guards
+//! against a stuck election, lengthened by two laps at one `ack_timeout` per hop
+//! (`2 · nodes · ack_timeout`) so that large rings can finish. At the first boot, `initiators = "all"` makes
+//! every node start an election; `"one"` only `order[0]`. A recovering node does not start
+//! an election: it waits for a heartbeat (or for its detector).
+//!
+//! Roles: a node whose own id is still in the running is `Candidate` (so entering Candidate is
+//! starting an election); one that has seen a larger id is a `Follower` without a leader
+//! until `Elected` (or the leader's heartbeat) names one. `status().term` is the election
+//! epoch: starting an election bumps it, tokens carry it, a newer epoch resets a node's
+//! election state, and tokens of older epochs are dropped.
 
 use crate::protocols::Param;
 use crate::scenario::FieldError;
-use crate::sim::{Ctx, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, TimerKey};
+use crate::sim::{
+    Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, TimerKey,
+};
 
-pub const PARAMS: &[Param] = &[];
+/// Which ring algorithm runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Variant {
+    /// Chang–Roberts: smaller ids are swallowed; an Elected lap announces the winner.
+    #[default]
+    ChangRoberts,
+    /// LeLann: every id travels the whole ring; no Elected lap.
+    Lcr,
+}
 
-#[derive(Clone, Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRing {}
+/// Who starts an election at the first boot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Initiators {
+    #[default]
+    All,
+    /// Only `order[0]`.
+    One,
+}
 
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RingConfig {}
+/// Ring options (scenario table `[ring]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RingConfig {
+    /// The ring: a permutation of `0..nodes`; tokens go from `order[i]` to `order[i+1]`.
+    /// Empty (the default) means ids ascending.
+    pub order: Vec<NodeId>,
+    /// Default chang_roberts.
+    pub variant: Variant,
+    /// Default all.
+    pub initiators: Initiators,
+    /// Leader heartbeat interval. Default 50ms.
+    pub heartbeat: SimDuration,
+    /// Failure-detector timeout range, redrawn at every reset. Default 150ms..250ms.
+    pub heartbeat_timeout_min: SimDuration,
+    pub heartbeat_timeout_max: SimDuration,
+    /// A successor that does not acknowledge a token within this is skipped. Default 30ms.
+    pub ack_timeout: SimDuration,
+}
 
-impl RawRing {
-    pub fn validate(&self, nodes: u32) -> Result<RingConfig, FieldError> {
-        let _ = nodes;
-        Ok(RingConfig {})
+impl Default for RingConfig {
+    fn default() -> Self {
+        RingConfig {
+            order: Vec::new(),
+            variant: Variant::ChangRoberts,
+            initiators: Initiators::All,
+            heartbeat: SimDuration::from_millis(50),
+            heartbeat_timeout_min: SimDuration::from_millis(150),
+            heartbeat_timeout_max: SimDuration::from_millis(250),
+            ack_timeout: SimDuration::from_millis(30),
+        }
     }
 }
 
-#[derive(Clone, Debug)]
-pub enum RingMsg {}
+/// Parameters of the `[ring]` scenario table.
+pub const PARAMS: &[Param] = &[
+    Param {
+        key: "ring.order",
+        default: "ids ascending",
+        doc: "the logical ring as a permutation of the node ids; tokens travel order[i] -> order[i+1]",
+    },
+    Param {
+        key: "ring.variant",
+        default: "\"chang_roberts\"",
+        doc: "\"chang_roberts\" (swallow smaller ids) or \"lcr\" (LeLann: every id travels the whole ring)",
+    },
+    Param {
+        key: "ring.initiators",
+        default: "\"all\"",
+        doc: "who starts the first election: \"all\" nodes or \"one\" (order[0])",
+    },
+    Param {
+        key: "ring.heartbeat",
+        default: "\"50ms\"",
+        doc: "leader -> all heartbeat interval",
+    },
+    Param {
+        key: "ring.heartbeat_timeout",
+        default: "[\"150ms\", \"250ms\"]",
+        doc: "failure-detector timeout range [min, max], redrawn at every reset; min must exceed heartbeat",
+    },
+    Param {
+        key: "ring.ack_timeout",
+        default: "\"30ms\"",
+        doc: "skip a successor that does not acknowledge a token within this (must exceed a round trip)",
+    },
+];
+
+/// The `[ring]` table as written.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRing {
+    pub order: Option<Vec<i64>>,
+    pub variant: Option<Variant>,
+    pub initiators: Option<Initiators>,
+    pub heartbeat: Option<SimDuration>,
+    pub heartbeat_timeout: Option<[SimDuration; 2]>,
+    pub ack_timeout: Option<SimDuration>,
+}
+
+impl RawRing {
+    /// Apply defaults and check values; field paths are relative to `[ring]`.
+    pub fn validate(&self, nodes: u32) -> Result<RingConfig, FieldError> {
+        let d = RingConfig::default();
+        let mut order = Vec::new();
+        if let Some(list) = &self.order {
+            if list.len() != nodes as usize {
+                return Err(FieldError::new(
+                    "order",
+                    format!("{list:?}"),
+                    format!("a permutation of all {nodes} node ids 0..{nodes}"),
+                ));
+            }
+            let mut seen = vec![false; nodes as usize];
+            for (i, &n) in list.iter().enumerate() {
+                if n < 0 || n >= i64::from(nodes) {
+                    return Err(FieldError::new(
+                        format!("order.{i}"),
+                        n,
+                        format!("a node id in 0..{nodes}"),
+                    ));
+                }
+                if seen[n as usize] {
+                    return Err(FieldError::new(
+                        format!("order.{i}"),
+                        n,
+                        "each node id once (a permutation)",
+                    ));
+                }
+                seen[n as usize] = true;
+                order.push(n as NodeId);
+            }
+        }
+        let heartbeat = self.heartbeat.unwrap_or(d.heartbeat);
+        if heartbeat.0 == 0 {
+            return Err(FieldError::new(
+                "heartbeat",
+                format!("\"{heartbeat}\""),
+                "a positive duration, e.g. \"50ms\"",
+            ));
+        }
+        let [min, max] = self
+            .heartbeat_timeout
+            .unwrap_or([d.heartbeat_timeout_min, d.heartbeat_timeout_max]);
+        if min <= heartbeat || min > max {
+            return Err(FieldError::new(
+                "heartbeat_timeout",
+                format!("[\"{min}\", \"{max}\"]"),
+                format!(
+                    "[min, max] with heartbeat ({heartbeat}) < min <= max, e.g. [\"150ms\", \"250ms\"]"
+                ),
+            ));
+        }
+        let ack_timeout = self.ack_timeout.unwrap_or(d.ack_timeout);
+        if ack_timeout.0 == 0 {
+            return Err(FieldError::new(
+                "ack_timeout",
+                format!("\"{ack_timeout}\""),
+                "a positive duration longer than a message round trip, e.g. \"30ms\"",
+            ));
+        }
+        Ok(RingConfig {
+            order,
+            variant: self.variant.unwrap_or(d.variant),
+            initiators: self.initiators.unwrap_or(d.initiators),
+            heartbeat,
+            heartbeat_timeout_min: min,
+            heartbeat_timeout_max: max,
+            ack_timeout,
+        })
+    }
+}
+
+impl RingConfig {
+    /// The node at ring position `pos` (of `nodes`).
+    fn at(&self, pos: usize, nodes: u32) -> NodeId {
+        if self.order.is_empty() {
+            (pos % nodes as usize) as NodeId
+        } else {
+            self.order[pos % self.order.len()]
+        }
+    }
+    fn position(&self, id: NodeId) -> usize {
+        if self.order.is_empty() {
+            id as usize
+        } else {
+            self.order.iter().position(|&n| n == id).unwrap_or(0)
+        }
+    }
+}
+
+/// Ring messages. Tokens (`Election`, `Elected`) carry a per-sender sequence number that the
+/// receiver echoes in `Ack`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RingMsg {
+    /// Chang–Roberts: the best id so far; LeLann: the id of the token's originator.
+    Election {
+        epoch: u64,
+        id: NodeId,
+        seq: u64,
+    },
+    Elected {
+        epoch: u64,
+        leader: NodeId,
+        seq: u64,
+    },
+    Ack {
+        seq: u64,
+    },
+    Heartbeat {
+        epoch: u64,
+    },
+}
 
 impl Message for RingMsg {
-    const KINDS: &'static [&'static str] = &[];
+    const KINDS: &'static [&'static str] = &["Election", "Elected", "Ack", "Heartbeat"];
     fn kind(&self) -> usize {
-        match *self {}
+        match self {
+            RingMsg::Election { .. } => 0,
+            RingMsg::Elected { .. } => 1,
+            RingMsg::Ack { .. } => 2,
+            RingMsg::Heartbeat { .. } => 3,
+        }
     }
     fn class(&self) -> MsgClass {
-        match *self {}
+        match self {
+            RingMsg::Election { .. } | RingMsg::Elected { .. } => MsgClass::Election,
+            RingMsg::Ack { .. } | RingMsg::Heartbeat { .. } => MsgClass::Heartbeat,
+        }
+    }
+    fn term(&self) -> Option<u64> {
+        match *self {
+            RingMsg::Election { epoch, .. }
+            | RingMsg::Elected { epoch, .. }
+            | RingMsg::Heartbeat { epoch } => Some(epoch),
+            RingMsg::Ack { .. } => None,
+        }
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RingTimer {}
+pub enum RingTimer {
+    /// Leader failure detector (and stuck-election guard).
+    Detector,
+    /// The oldest unacknowledged token was not acknowledged in time.
+    Ack,
+    /// Leader: send the next heartbeat.
+    Heartbeat,
+}
 
 impl TimerKey for RingTimer {
     fn name(&self) -> &'static str {
-        match *self {}
+        match self {
+            RingTimer::Detector => "detector",
+            RingTimer::Ack => "ack",
+            RingTimer::Heartbeat => "heartbeat",
+        }
     }
 }
 
+/// A token sent to a successor and not yet acknowledged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Pending {
+    seq: u64,
+    to: NodeId,
+    msg: RingMsg,
+}
+
+/// Bound on unacknowledged tokens per node; older ones are dropped beyond it.
+const MAX_PENDING: usize = 1024;
+
+/// One ring node.
 #[derive(Clone, Debug)]
-pub struct Ring;
+pub struct Ring {
+    id: NodeId,
+    pos: usize,
+    role: Role,
+    epoch: u64,
+    leader: Option<NodeId>,
+    /// Takes part in the current epoch's election (has sent or forwarded a token).
+    participant: bool,
+    /// Ids whose Election token this node has passed on in this epoch.
+    forwarded: Vec<bool>,
+    /// Passed on an Elected in this epoch.
+    elected_forwarded: bool,
+    /// LeLann: the largest id seen in this epoch.
+    best_seen: NodeId,
+    /// Nodes skipped as successors.
+    suspected: Vec<bool>,
+    pending: Vec<Pending>,
+    next_seq: u64,
+}
+
+type RCtx<'a> = Ctx<'a, RingConfig>;
+
+impl Ring {
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+    pub fn suspects(&self, node: NodeId) -> bool {
+        self.suspected.get(node as usize).copied().unwrap_or(false)
+    }
+
+    /// The next node along the ring that is not suspected (never itself).
+    pub fn successor(&self, ctx: &RCtx<'_>) -> Option<NodeId> {
+        (1..ctx.nodes as usize)
+            .map(|k| ctx.config.at(self.pos + k, ctx.nodes))
+            .find(|&n| !self.suspected[n as usize])
+    }
+
+    fn arm_detector(ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        let c = ctx.config;
+        out.set_timer(
+            RingTimer::Detector,
+            Delay::Uniform {
+                min: c.heartbeat_timeout_min,
+                max: c.heartbeat_timeout_max,
+            },
+        );
+    }
+
+    /// While an election runs: a heartbeat timeout plus two laps of the ring (Election and
+    /// Elected) at one ack timeout per hop, so large rings can finish before it fires.
+    fn arm_election_guard(ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        let c = ctx.config;
+        let laps = SimDuration(c.ack_timeout.0.saturating_mul(2 * u64::from(ctx.nodes)));
+        out.set_timer(
+            RingTimer::Detector,
+            Delay::Uniform {
+                min: c.heartbeat_timeout_min + laps,
+                max: c.heartbeat_timeout_max + laps,
+            },
+        );
+    }
+
+    /// Join epoch `epoch` with fresh election state (a leader of an older epoch steps down).
+    fn enter_epoch(&mut self, ctx: &RCtx<'_>, epoch: u64, out: &mut Out<Self>) {
+        debug_assert!(epoch > self.epoch, "epochs only grow");
+        self.epoch = epoch;
+        out.persist(epoch);
+        self.participant = false;
+        self.forwarded = vec![false; ctx.nodes as usize];
+        self.elected_forwarded = false;
+        self.best_seen = self.id;
+        self.suspected = vec![false; ctx.nodes as usize];
+        if self.role == Role::Leader {
+            out.cancel_timer(RingTimer::Heartbeat);
+        }
+        self.role = Role::Follower;
+        self.leader = None;
+        Self::arm_election_guard(ctx, out);
+    }
+
+    /// Start an election in a new epoch: send our own id.
+    fn start_election(&mut self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        self.enter_epoch(ctx, self.epoch + 1, out);
+        self.initiate(ctx, out);
+    }
+
+    /// Take part with our own id in the current epoch.
+    fn initiate(&mut self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        self.participant = true;
+        self.role = Role::Candidate;
+        self.forwarded[self.id as usize] = true;
+        self.send_token(
+            ctx,
+            RingMsg::Election {
+                epoch: self.epoch,
+                id: self.id,
+                seq: 0,
+            },
+            out,
+        );
+    }
+
+    fn become_leader(&mut self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        self.role = Role::Leader;
+        self.leader = Some(self.id);
+        self.participant = false;
+        out.cancel_timer(RingTimer::Detector);
+        out.set_timer(RingTimer::Heartbeat, Delay::Fixed(ctx.config.heartbeat));
+    }
+
+    fn follow(&mut self, ctx: &RCtx<'_>, leader: NodeId, out: &mut Out<Self>) {
+        if self.role == Role::Leader {
+            out.cancel_timer(RingTimer::Heartbeat);
+        }
+        self.role = Role::Follower;
+        self.leader = Some(leader);
+        self.participant = false;
+        Self::arm_detector(ctx, out);
+    }
+
+    /// Send a token to the successor, remembering it until acknowledged.
+    fn send_token(&mut self, ctx: &RCtx<'_>, msg: RingMsg, out: &mut Out<Self>) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let msg = match msg {
+            RingMsg::Election { epoch, id, .. } => RingMsg::Election { epoch, id, seq },
+            RingMsg::Elected { epoch, leader, .. } => RingMsg::Elected { epoch, leader, seq },
+            other => other,
+        };
+        let Some(to) = self.successor(ctx) else {
+            return self.alone(ctx, &msg, out);
+        };
+        if self.pending.is_empty() {
+            out.set_timer(RingTimer::Ack, Delay::Fixed(ctx.config.ack_timeout));
+        }
+        if self.pending.len() >= MAX_PENDING {
+            self.pending.remove(0);
+        }
+        self.pending.push(Pending {
+            seq,
+            to,
+            msg: msg.clone(),
+        });
+        out.send(to, msg);
+    }
+
+    /// No reachable successor: an election token means we are the only live node we know of.
+    fn alone(&mut self, ctx: &RCtx<'_>, msg: &RingMsg, out: &mut Out<Self>) {
+        if let RingMsg::Election { epoch, .. } = *msg
+            && epoch == self.epoch
+            && self.role != Role::Leader
+        {
+            self.become_leader(ctx, out);
+        }
+    }
+
+    /// The successor did not acknowledge: skip it and re-send what it did not acknowledge.
+    fn on_ack_timeout(&mut self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        let Some(first) = self.pending.first() else {
+            return;
+        };
+        self.suspected[first.to as usize] = true;
+        let pending = std::mem::take(&mut self.pending);
+        for p in pending {
+            if p.msg.term().is_some_and(|e| e < self.epoch) {
+                continue; // A token of an older epoch is moot.
+            }
+            self.send_token(ctx, p.msg, out);
+        }
+    }
+
+    fn on_election(&mut self, ctx: &RCtx<'_>, id: NodeId, out: &mut Out<Self>) {
+        match ctx.config.variant {
+            Variant::ChangRoberts => {
+                if id == self.id {
+                    // Unless we passed on a larger id, or a larger id already won, in this
+                    // epoch: then our token went round a node that was skipped by mistake.
+                    let larger_seen = self.forwarded[self.id as usize + 1..].iter().any(|&f| f)
+                        || self.leader.is_some_and(|l| l > self.id);
+                    if self.role != Role::Leader && !larger_seen {
+                        // Our own id made a full lap: it is the largest live id.
+                        self.become_leader(ctx, out);
+                        self.elected_forwarded = true;
+                        self.send_token(
+                            ctx,
+                            RingMsg::Elected {
+                                epoch: self.epoch,
+                                leader: self.id,
+                                seq: 0,
+                            },
+                            out,
+                        );
+                    }
+                } else if id > self.id {
+                    if self.forwarded[id as usize] {
+                        return; // Second lap: its originator is gone (or a duplicate).
+                    }
+                    self.forwarded[id as usize] = true;
+                    self.participant = true;
+                    if self.role == Role::Candidate {
+                        self.role = Role::Follower; // Our id lost.
+                    }
+                    self.send_token(
+                        ctx,
+                        RingMsg::Election {
+                            epoch: self.epoch,
+                            id,
+                            seq: 0,
+                        },
+                        out,
+                    );
+                } else if !self.participant && self.leader.is_none() {
+                    self.initiate(ctx, out); // Replace the smaller id with ours.
+                }
+                // else: swallow the smaller id (we take part, or this epoch is decided).
+            }
+            Variant::Lcr => {
+                if !self.forwarded[self.id as usize] && self.role != Role::Leader {
+                    self.initiate(ctx, out); // Join with our own id before passing others on.
+                }
+                self.best_seen = self.best_seen.max(id);
+                if id == self.id {
+                    // Our id made a full lap; on FIFO links we have seen every live id.
+                    if self.best_seen == self.id {
+                        if self.role != Role::Leader {
+                            self.become_leader(ctx, out);
+                        }
+                    } else {
+                        self.follow(ctx, self.best_seen, out);
+                    }
+                    return;
+                }
+                if id > self.id {
+                    match self.role {
+                        Role::Candidate => self.role = Role::Follower,
+                        // Decided too early (links reordered tokens): defer to the larger id.
+                        Role::Leader => self.follow(ctx, id, out),
+                        _ if self.leader.is_some_and(|l| l < id) => self.follow(ctx, id, out),
+                        _ => {}
+                    }
+                }
+                if !self.forwarded[id as usize] {
+                    self.forwarded[id as usize] = true;
+                    self.send_token(
+                        ctx,
+                        RingMsg::Election {
+                            epoch: self.epoch,
+                            id,
+                            seq: 0,
+                        },
+                        out,
+                    );
+                }
+            }
+        }
+    }
+}
 
 impl Protocol for Ring {
     type Msg = RingMsg;
     type Timer = RingTimer;
-    type Durable = ();
+    /// The election epoch (its presence also marks "has booted before").
+    type Durable = u64;
     type Config = RingConfig;
-    fn boot(_ctx: &Ctx<'_, RingConfig>, _d: Option<&()>, _out: &mut Out<Self>) -> Self {
-        Ring
+
+    fn boot(ctx: &RCtx<'_>, durable: Option<&u64>, out: &mut Out<Self>) -> Self {
+        let n = ctx.nodes as usize;
+        let mut node = Ring {
+            id: ctx.id,
+            pos: ctx.config.position(ctx.id),
+            role: Role::Follower,
+            epoch: durable.copied().unwrap_or(0),
+            leader: None,
+            participant: false,
+            forwarded: vec![false; n],
+            elected_forwarded: false,
+            best_seen: ctx.id,
+            suspected: vec![false; n],
+            pending: Vec::new(),
+            next_seq: 0,
+        };
+        let first_boot = durable.is_none();
+        let initiates = match ctx.config.initiators {
+            Initiators::All => true,
+            Initiators::One => node.pos == 0,
+        };
+        if first_boot && initiates {
+            node.start_election(ctx, out);
+        } else if first_boot {
+            // The first election is under way: wait for it like a participant would.
+            out.persist(node.epoch);
+            Self::arm_election_guard(ctx, out);
+        } else {
+            out.persist(node.epoch);
+            Self::arm_detector(ctx, out);
+        }
+        node
     }
-    fn on_message(
-        &mut self,
-        _ctx: &Ctx<'_, RingConfig>,
-        _from: NodeId,
-        msg: RingMsg,
-        _out: &mut Out<Self>,
-    ) {
-        match msg {}
+
+    fn on_message(&mut self, ctx: &RCtx<'_>, from: NodeId, msg: RingMsg, out: &mut Out<Self>) {
+        if let Some(s) = self.suspected.get_mut(from as usize) {
+            *s = false; // Heard from it: it is alive.
+        }
+        match msg {
+            RingMsg::Ack { seq } => {
+                let before = self.pending.len();
+                self.pending.retain(|p| p.seq != seq);
+                if self.pending.len() != before {
+                    if self.pending.is_empty() {
+                        out.cancel_timer(RingTimer::Ack);
+                    } else {
+                        out.set_timer(RingTimer::Ack, Delay::Fixed(ctx.config.ack_timeout));
+                    }
+                }
+            }
+            RingMsg::Election { epoch, id, seq } => {
+                out.send(from, RingMsg::Ack { seq });
+                if epoch < self.epoch {
+                    return;
+                }
+                if epoch > self.epoch {
+                    self.enter_epoch(ctx, epoch, out);
+                }
+                self.on_election(ctx, id, out);
+            }
+            RingMsg::Elected { epoch, leader, seq } => {
+                out.send(from, RingMsg::Ack { seq });
+                if epoch < self.epoch {
+                    return;
+                }
+                if epoch > self.epoch {
+                    self.enter_epoch(ctx, epoch, out);
+                }
+                if leader == self.id || self.elected_forwarded {
+                    return; // The announcement made its lap (or is a duplicate).
+                }
+                self.elected_forwarded = true;
+                self.follow(ctx, leader, out);
+                self.send_token(
+                    ctx,
+                    RingMsg::Elected {
+                        epoch,
+                        leader,
+                        seq: 0,
+                    },
+                    out,
+                );
+            }
+            RingMsg::Heartbeat { epoch } => {
+                if self.role == Role::Leader {
+                    // Two leaders (e.g. after a partition heals): the larger id keeps leading.
+                    if from > self.id {
+                        if epoch > self.epoch {
+                            self.epoch = epoch;
+                            out.persist(epoch);
+                        }
+                        self.follow(ctx, from, out);
+                    }
+                    return;
+                }
+                if epoch < self.epoch {
+                    return; // A leader of an older epoch; the newer election decides.
+                }
+                if epoch > self.epoch {
+                    self.enter_epoch(ctx, epoch, out);
+                }
+                if self.role == Role::Follower
+                    && self.leader.is_some_and(|l| l > from)
+                    && !self.participant
+                {
+                    return; // Our leader is larger and will outlast `from`.
+                }
+                self.follow(ctx, from, out);
+            }
+        }
     }
-    fn on_timer(&mut self, _ctx: &Ctx<'_, RingConfig>, t: RingTimer, _out: &mut Out<Self>) {
-        match t {}
+
+    fn on_timer(&mut self, ctx: &RCtx<'_>, timer: RingTimer, out: &mut Out<Self>) {
+        match timer {
+            RingTimer::Detector => {
+                if self.role != Role::Leader {
+                    self.start_election(ctx, out);
+                }
+            }
+            RingTimer::Ack => self.on_ack_timeout(ctx, out),
+            RingTimer::Heartbeat => {
+                if self.role == Role::Leader {
+                    out.broadcast(RingMsg::Heartbeat { epoch: self.epoch });
+                    out.set_timer(RingTimer::Heartbeat, Delay::Fixed(ctx.config.heartbeat));
+                }
+            }
+        }
     }
+
     fn status(&self) -> NodeStatus {
-        NodeStatus::default()
+        NodeStatus {
+            role: self.role,
+            term: self.epoch,
+            leader: self.leader,
+            voted_for: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Effect, SimTime};
+
+    fn ctx(id: NodeId, cfg: &RingConfig) -> Ctx<'_, RingConfig> {
+        Ctx {
+            id,
+            nodes: 5,
+            service: 0,
+            now: SimTime(0),
+            config: cfg,
+        }
+    }
+
+    fn boot(id: NodeId, cfg: &RingConfig) -> (Ring, Out<Ring>) {
+        let mut out = Out::default();
+        let n = Ring::boot(&ctx(id, cfg), None, &mut out);
+        (n, out)
+    }
+
+    fn sent(out: &Out<Ring>) -> Vec<(Option<NodeId>, RingMsg)> {
+        out.sent()
+            .into_iter()
+            .map(|(to, m)| (to, m.clone()))
+            .collect()
+    }
+
+    fn election(id: NodeId, seq: u64) -> RingMsg {
+        RingMsg::Election { epoch: 1, id, seq }
+    }
+
+    #[test]
+    fn initiator_sends_own_id_to_successor() {
+        // Chang & Roberts 1979: an initiator sends its own id to its neighbour.
+        let cfg = RingConfig::default();
+        let (n, out) = boot(4, &cfg);
+        assert_eq!(
+            sent(&out),
+            vec![(Some(0), election(4, 0))],
+            "the ring wraps around"
+        );
+        assert_eq!(n.status().role, Role::Candidate);
+        let cfg = RingConfig {
+            order: vec![3, 1, 4, 0, 2],
+            ..RingConfig::default()
+        };
+        let (_, out) = boot(4, &cfg);
+        assert_eq!(sent(&out), vec![(Some(0), election(4, 0))]);
+        let (_, out) = boot(2, &cfg);
+        assert_eq!(sent(&out), vec![(Some(3), election(2, 0))]);
+    }
+
+    #[test]
+    fn forwards_larger_swallows_smaller() {
+        let cfg = RingConfig::default();
+        let (mut n, _) = boot(2, &cfg);
+        let mut out = Out::default();
+        n.on_message(&ctx(2, &cfg), 1, election(1, 7), &mut out);
+        assert_eq!(
+            sent(&out),
+            vec![(Some(1), RingMsg::Ack { seq: 7 })],
+            "smaller id swallowed by a participant"
+        );
+        let mut out = Out::default();
+        n.on_message(&ctx(2, &cfg), 1, election(4, 8), &mut out);
+        assert_eq!(
+            sent(&out),
+            vec![
+                (Some(1), RingMsg::Ack { seq: 8 }),
+                (Some(3), election(4, 1))
+            ]
+        );
+        assert_eq!(n.status().role, Role::Follower, "our id lost");
+        // The same id again in the same epoch: its originator did not stop it; swallow.
+        let mut out = Out::default();
+        n.on_message(&ctx(2, &cfg), 1, election(4, 9), &mut out);
+        assert_eq!(sent(&out), vec![(Some(1), RingMsg::Ack { seq: 9 })]);
+    }
+
+    #[test]
+    fn non_participant_replaces_smaller_id_with_its_own() {
+        let cfg = RingConfig {
+            initiators: Initiators::One,
+            ..RingConfig::default()
+        };
+        let (mut n, out) = boot(3, &cfg);
+        assert!(sent(&out).is_empty(), "not an initiator");
+        let mut out = Out::default();
+        n.on_message(&ctx(3, &cfg), 2, election(0, 0), &mut out);
+        assert_eq!(
+            sent(&out),
+            vec![
+                (Some(2), RingMsg::Ack { seq: 0 }),
+                (Some(4), election(3, 0))
+            ]
+        );
+        assert_eq!(n.status().role, Role::Candidate);
+    }
+
+    #[test]
+    fn own_id_back_means_leader_and_elected_lap() {
+        let cfg = RingConfig::default();
+        let (mut n, _) = boot(4, &cfg);
+        let mut out = Out::default();
+        n.on_message(&ctx(4, &cfg), 3, election(4, 3), &mut out);
+        assert_eq!(
+            n.status(),
+            NodeStatus {
+                role: Role::Leader,
+                term: 1,
+                leader: Some(4),
+                voted_for: None
+            }
+        );
+        assert_eq!(
+            sent(&out)[1],
+            (
+                Some(0),
+                RingMsg::Elected {
+                    epoch: 1,
+                    leader: 4,
+                    seq: 1
+                }
+            )
+        );
+        // Followers forward Elected once; the winner stops it.
+        let (mut f, _) = boot(0, &cfg);
+        let mut out = Out::default();
+        f.on_message(
+            &ctx(0, &cfg),
+            4,
+            RingMsg::Elected {
+                epoch: 1,
+                leader: 4,
+                seq: 1,
+            },
+            &mut out,
+        );
+        assert_eq!(f.status().leader, Some(4));
+        assert_eq!(
+            sent(&out)[1],
+            (
+                Some(1),
+                RingMsg::Elected {
+                    epoch: 1,
+                    leader: 4,
+                    seq: 1
+                }
+            )
+        );
+        let mut out = Out::default();
+        n.on_message(
+            &ctx(4, &cfg),
+            3,
+            RingMsg::Elected {
+                epoch: 1,
+                leader: 4,
+                seq: 5,
+            },
+            &mut out,
+        );
+        assert_eq!(sent(&out), vec![(Some(3), RingMsg::Ack { seq: 5 })]);
+    }
+
+    #[test]
+    fn own_id_back_after_a_larger_one_passed_is_not_a_win() {
+        // A live larger node was skipped by mistake (slow ack): our token made a lap without
+        // meeting it, but we forwarded its id, so we cannot be the maximum.
+        let cfg = RingConfig::default();
+        let (mut n, _) = boot(3, &cfg);
+        let mut out = Out::default();
+        n.on_message(&ctx(3, &cfg), 2, election(4, 0), &mut out);
+        n.on_message(&ctx(3, &cfg), 2, election(3, 1), &mut out);
+        assert_eq!(n.status().role, Role::Follower);
+        assert!(
+            !sent(&out)
+                .iter()
+                .any(|(_, m)| matches!(m, RingMsg::Elected { .. }))
+        );
+    }
+
+    #[test]
+    fn decided_node_swallows_late_smaller_ids() {
+        let cfg = RingConfig::default();
+        let (mut n, _) = boot(2, &cfg);
+        let mut out = Out::default();
+        n.on_message(
+            &ctx(2, &cfg),
+            1,
+            RingMsg::Elected {
+                epoch: 1,
+                leader: 4,
+                seq: 0,
+            },
+            &mut out,
+        );
+        let mut out = Out::default();
+        n.on_message(&ctx(2, &cfg), 1, election(0, 1), &mut out);
+        assert_eq!(sent(&out), vec![(Some(1), RingMsg::Ack { seq: 1 })]);
+        assert_eq!(n.status().leader, Some(4));
+    }
+
+    #[test]
+    fn unacknowledged_token_skips_dead_successor() {
+        // Tanenbaum & van Steen §6.5: a crashed successor is skipped.
+        let cfg = RingConfig::default();
+        let (mut n, _) = boot(1, &cfg);
+        let mut out = Out::default();
+        n.on_timer(&ctx(1, &cfg), RingTimer::Ack, &mut out);
+        assert!(n.suspects(2));
+        assert_eq!(sent(&out), vec![(Some(3), election(1, 1))]);
+        assert!(out.effects.iter().any(|e| matches!(
+            e,
+            Effect::SetTimer {
+                key: RingTimer::Ack,
+                ..
+            }
+        )));
+        // An ack from 3 clears the pending token and the timer.
+        let mut out = Out::default();
+        n.on_message(&ctx(1, &cfg), 3, RingMsg::Ack { seq: 1 }, &mut out);
+        assert!(out.effects.contains(&Effect::CancelTimer {
+            key: RingTimer::Ack
+        }));
+        // Hearing from 2 again un-suspects it.
+        n.on_message(&ctx(1, &cfg), 2, RingMsg::Heartbeat { epoch: 1 }, &mut out);
+        assert!(!n.suspects(2));
+    }
+
+    #[test]
+    fn alone_on_the_ring_leads() {
+        let cfg = RingConfig::default();
+        let (mut n, _) = boot(1, &cfg);
+        let mut out = Out::default();
+        for _ in 0..4 {
+            n.on_timer(&ctx(1, &cfg), RingTimer::Ack, &mut out);
+        }
+        assert_eq!(n.status().role, Role::Leader);
+    }
+
+    #[test]
+    fn lelann_forwards_every_id_and_decides_on_return() {
+        // LeLann 1977: every id travels the whole ring.
+        let cfg = RingConfig {
+            variant: Variant::Lcr,
+            ..RingConfig::default()
+        };
+        let (mut n, _) = boot(2, &cfg);
+        let mut out = Out::default();
+        n.on_message(&ctx(2, &cfg), 1, election(1, 0), &mut out);
+        n.on_message(&ctx(2, &cfg), 1, election(4, 1), &mut out);
+        let forwarded: Vec<_> = sent(&out)
+            .into_iter()
+            .filter(|(to, _)| *to == Some(3))
+            .collect();
+        assert_eq!(forwarded.len(), 2, "smaller ids are forwarded too");
+        let mut out = Out::default();
+        n.on_message(&ctx(2, &cfg), 1, election(2, 2), &mut out);
+        assert_eq!(n.status().leader, Some(4));
+        assert_eq!(
+            sent(&out),
+            vec![(Some(1), RingMsg::Ack { seq: 2 })],
+            "no Elected lap"
+        );
+    }
+
+    #[test]
+    fn stale_epoch_tokens_are_dropped_and_newer_reset() {
+        let cfg = RingConfig::default();
+        let (mut n, _) = boot(2, &cfg);
+        let mut out = Out::default();
+        n.on_message(
+            &ctx(2, &cfg),
+            1,
+            RingMsg::Election {
+                epoch: 3,
+                id: 0,
+                seq: 0,
+            },
+            &mut out,
+        );
+        assert_eq!(n.epoch(), 3);
+        assert_eq!(
+            sent(&out)[1],
+            (
+                Some(3),
+                RingMsg::Election {
+                    epoch: 3,
+                    id: 2,
+                    seq: 1
+                }
+            )
+        );
+        let mut out = Out::default();
+        n.on_message(
+            &ctx(2, &cfg),
+            1,
+            RingMsg::Election {
+                epoch: 2,
+                id: 4,
+                seq: 1,
+            },
+            &mut out,
+        );
+        assert_eq!(sent(&out).len(), 1, "only the ack");
+    }
+
+    #[test]
+    fn validate_checks_the_permutation() {
+        let raw = RawRing {
+            order: Some(vec![0, 1, 1, 2, 3]),
+            ..RawRing::default()
+        };
+        assert_eq!(raw.validate(5).unwrap_err().field, "order.2");
+        let raw = RawRing {
+            order: Some(vec![0, 1]),
+            ..RawRing::default()
+        };
+        assert_eq!(raw.validate(5).unwrap_err().field, "order");
+        assert_eq!(
+            RawRing::default().validate(5).unwrap(),
+            RingConfig::default()
+        );
     }
 }
