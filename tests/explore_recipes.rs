@@ -11,13 +11,22 @@ const ETCD_OVERLAP: &str = "tests/repro/etcd-lease-overlap.toml";
 fn etcd_loss_burst_lets_the_old_leader_outlive_its_lease() {
     let file = ScenarioFile::read(Path::new(ETCD_OVERLAP)).unwrap();
     let sc = file.instantiate(&[]).unwrap();
-    assert!(sc.faults.len() <= 2, "shrunk to a handful of faults, got {}", sc.faults.len());
+    assert!(
+        sc.faults.len() <= 2,
+        "shrunk to a handful of faults, got {}",
+        sc.faults.len()
+    );
     let o = runner::run(&sc, sc.seed, Vec::new()).unwrap();
     // The leader's keepalives are lost; the service expires its lease and another contender
     // takes over while the old leader still trusts its own (later) estimate of the expiry.
-    assert!(o.metrics.lease_overlap_ms > 0.0, "the overlap no longer reproduces: {:?}", o.metrics);
     assert!(
-        file.text.contains(&format!("trace digest {}", o.trace_digest)),
+        o.metrics.lease_overlap_ms > 0.0,
+        "the overlap no longer reproduces: {:?}",
+        o.metrics
+    );
+    assert!(
+        file.text
+            .contains(&format!("trace digest {}", o.trace_digest)),
         "the repro's trace changed (digest {})",
         o.trace_digest
     );

@@ -74,7 +74,10 @@ fn jobs_1_and_4_write_identical_bytes() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with('.') || n.ends_with(".tmp"))
         .collect();
-    assert!(leftovers.is_empty(), "temporary chart files left: {leftovers:?}");
+    assert!(
+        leftovers.is_empty(),
+        "temporary chart files left: {leftovers:?}"
+    );
     // Re-running into the same directory gives the same bytes again (a re-run diff is empty).
     let before = read(&d.join("j1").join("runs.csv"));
     sweep(&sc, &d.join("j1"), 2);
