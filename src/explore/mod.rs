@@ -274,6 +274,7 @@ impl Base {
             heal_by: SimTime(d.0 - within.0),
             max_faults,
             base_loss: scenario.network.default.loss,
+            kinds: Vec::new(),
         };
         Ok(Base {
             scenario,
@@ -545,6 +546,9 @@ pub struct ExploreArgs {
     /// Most faults per plan.
     #[arg(long, default_value_t = 8)]
     pub max_faults: u32,
+    /// Fault kinds plans may use, comma-separated (default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub faults: Vec<plan::Kind>,
     /// Report every violating seed instead of stopping at the first (shrinks the first).
     #[arg(long)]
     pub all: bool,
@@ -567,7 +571,9 @@ pub fn execute(a: ExploreArgs) -> Result<(), CliError> {
     if a.runs == Some(0) {
         return Err(CliError::Usage("--runs must be at least 1".into()));
     }
-    let base = Base::new(&file, &sets, a.within, a.max_faults.max(1)).map_err(CliError::Input)?;
+    let mut base =
+        Base::new(&file, &sets, a.within, a.max_faults.max(1)).map_err(CliError::Input)?;
+    base.space.kinds = a.faults.clone();
     let judge = Judge {
         property: a.property,
         within: a.within,
@@ -615,6 +621,17 @@ pub fn execute(a: ExploreArgs) -> Result<(), CliError> {
         c.push_str(&format!(" --property {} --runs 1", judge.property.name()));
         if judge.property == Property::Liveness {
             c.push_str(&format!(" --within {}", judge.within));
+        }
+        if !a.faults.is_empty() {
+            let kinds: Vec<String> = a
+                .faults
+                .iter()
+                .map(|k| {
+                    clap::ValueEnum::to_possible_value(k)
+                        .map_or(String::new(), |v| v.get_name().to_string())
+                })
+                .collect();
+            c.push_str(&format!(" --faults {}", kinds.join(",")));
         }
         c
     };

@@ -24,16 +24,27 @@ pub struct PlanSpace {
     pub max_faults: u32,
     /// The scenario's loss probability, restored after a loss burst.
     pub base_loss: f64,
+    /// Fault kinds plans may use (`explore --faults`); empty means all of them.
+    pub kinds: Vec<Kind>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+/// A kind of fault a random plan can contain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum Kind {
+    /// Crash a random node, restart it later.
     Crash,
+    /// Crash whoever leads at that moment, restart it later.
     CrashLeader,
+    /// Pause a node (a GC pause): messages queue, timers fire late.
     Pause,
+    /// Split off a random minority, heal later.
     Partition,
+    /// Cut one direction of one link, heal later.
     Cut,
+    /// Permanent clock drift (and an optional step) of one node.
     Drift,
+    /// Raise the loss probability for a while.
     LossBurst,
 }
 
@@ -70,9 +81,23 @@ fn scripted(at_ms: u64, action: FaultAction) -> ScriptedFault {
 /// Draw the fault plan of `seed` (sorted by time).
 pub fn draw(seed: u64, space: &PlanSpace) -> Vec<ScriptedFault> {
     let mut rng = SimRng::new(seed, Stream::Explore);
-    let mut kinds: Vec<Kind> = KINDS.iter().copied().filter(|_| rng.chance(0.5)).collect();
+    let allowed: Vec<Kind> = KINDS
+        .iter()
+        .copied()
+        .filter(|k| space.kinds.is_empty() || space.kinds.contains(k))
+        .collect();
+    let allowed = if allowed.is_empty() {
+        KINDS.to_vec()
+    } else {
+        allowed
+    };
+    let mut kinds: Vec<Kind> = allowed
+        .iter()
+        .copied()
+        .filter(|_| rng.chance(0.5))
+        .collect();
     if kinds.is_empty() {
-        kinds.push(KINDS[rng.index(KINDS.len())]);
+        kinds.push(allowed[rng.index(allowed.len())]);
     }
     let n = space.nodes.max(2);
     let start_ms = space.start.0 / MS;
@@ -249,11 +274,27 @@ mod tests {
 
     fn space() -> PlanSpace {
         PlanSpace {
+            kinds: Vec::new(),
             nodes: 5,
             start: SimTime(500 * MS),
             heal_by: SimTime(7_000 * MS),
             max_faults: 8,
             base_loss: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_kind_filter_is_respected() {
+        let mut sp = space();
+        sp.kinds = vec![Kind::Partition];
+        for seed in 0..200 {
+            for f in draw(seed, &sp) {
+                assert!(
+                    matches!(f.action, FaultAction::Partition { .. } | FaultAction::Heal),
+                    "seed {seed}: {:?}",
+                    f.action
+                );
+            }
         }
     }
 
