@@ -163,13 +163,14 @@ impl Observer for Digest {
                 self.word(1);
                 self.msg(msg);
             }
+            // A message's content was hashed at its send; its id identifies it afterwards.
             TraceEvent::Deliver { msg, .. } => {
                 self.word(2);
-                self.msg(msg);
+                self.word(msg.id);
             }
             TraceEvent::Drop { msg, reason, .. } => {
                 self.word(3);
-                self.msg(msg);
+                self.word(msg.id);
                 self.word(*reason as u64);
             }
             TraceEvent::Timer { node, name, .. } => {

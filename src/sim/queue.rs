@@ -14,6 +14,11 @@ pub struct EventQueue<E> {
     slab: Vec<Option<E>>,
     free: Vec<u32>,
     next_seq: u64,
+    /// The heap's top entry was handed out by `pop` but is still physically in the heap: the
+    /// next `push` overwrites it (one sift-down instead of a pop plus a push), or the next
+    /// `pop`/`peek` removes it. Handlers usually schedule something, so this halves the heap
+    /// work of a typical event.
+    top_consumed: bool,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -29,6 +34,16 @@ impl<E> EventQueue<E> {
             slab: Vec::new(),
             free: Vec::new(),
             next_seq: 0,
+            top_consumed: false,
+        }
+    }
+
+    /// Physically remove a consumed top entry.
+    #[inline]
+    fn settle(&mut self) {
+        if self.top_consumed {
+            self.top_consumed = false;
+            self.heap.pop();
         }
     }
 
@@ -46,12 +61,24 @@ impl<E> EventQueue<E> {
         };
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Reverse((time.0, seq, slot)));
+        let key = Reverse((time.0, seq, slot));
+        if self.top_consumed {
+            self.top_consumed = false;
+            // Overwrite the consumed top; PeekMut restores the heap order when dropped.
+            *self
+                .heap
+                .peek_mut()
+                .expect("a consumed top is still in the heap") = key;
+        } else {
+            self.heap.push(key);
+        }
     }
 
     /// Remove and return the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let Reverse((t, _seq, slot)) = self.heap.pop()?;
+        self.settle();
+        let &Reverse((t, _seq, slot)) = self.heap.peek()?;
+        self.top_consumed = true;
         let ev = self.slab[slot as usize]
             .take()
             .expect("slab slot holds the queued event");
@@ -60,16 +87,17 @@ impl<E> EventQueue<E> {
     }
 
     /// Time of the earliest event, if any.
-    pub fn peek_time(&self) -> Option<SimTime> {
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        self.settle();
         self.heap.peek().map(|Reverse((t, _, _))| SimTime(*t))
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() - usize::from(self.top_consumed)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 }
 
