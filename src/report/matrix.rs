@@ -605,6 +605,12 @@ fn paragraph(
             if alg == "ring" && (f.exponent - 1.0).abs() > (f.exponent - e).abs() {
                 p.push_str(" Closer to n·H_n than to the linear claim.");
             }
+            if alg == "raft" && f.exponent > e + 0.25 {
+                p.push_str(" The extra growth is split votes: the more nodes, the likelier another one times out within one message delay of the first candidate, so elections take more rounds (at n = 1000 with 150–300 ms timeouts and 1–10 ms delays, no election completes at all; see the README).");
+            }
+            if matches!(alg, "zookeeper" | "etcd") && f.exponent > e + 0.25 {
+                p.push_str(" The extra growth is session traffic: every one of the n contenders keeps pinging (keepalives) through the seconds-long failover, and the definition counts all messages sent inside the leaderless interval; the election traffic proper — watch notifications — stays at exactly one per leader crash (`tests/recipes_watch.rs`).");
+            }
             if f.r2 < 0.9 && f.exponent.abs() >= 0.2 {
                 p.push_str(" The fit is poor (R² < 0.9): the growth is not a single power law over these sizes.");
             }
@@ -631,7 +637,15 @@ fn paragraph(
                 num(inc),
                 num(ms)
             );
+            let same_term = l.data.stat(pt, "same_term_leaders", "mean")?.unwrap_or(0.0);
             match tol {
+                // Less than a millisecond of overlap per run is a hand-over in flight.
+                Some("High") if ms < 1.0 => p.push_str(
+                    ", i.e. essentially none, consistent with the claimed high fault tolerance.",
+                ),
+                Some("High") if alg == "raft" && same_term == 0.0 => p.push_str(
+                    ". These are stale beliefs, not two leaders of one term (same-term leaders: 0): without `check_quorum` a leader cut off in the minority keeps believing it leads until it hears a higher term, while the majority elects a successor. Safety (one leader per term) holds, as claimed; `raft.check_quorum = true` makes the stale leader step down after an election timeout.",
+                ),
                 Some("High") if inc > 0.0 => {
                     p.push_str(", which contradicts the claimed high fault tolerance.")
                 }
