@@ -22,6 +22,8 @@ pub struct BenchRow {
     pub runs_per_cpu_s: f64,
     /// Peak resident set size of the process so far, in MiB (VmHWM; 0 where unknown).
     pub peak_rss_mib: f64,
+    /// Why the run failed (e.g. it exceeded `max_events`); timings are then of the failed run.
+    pub error: Option<String>,
 }
 
 /// CPU time consumed by the calling thread, in seconds, if the OS tells us.
@@ -50,14 +52,15 @@ pub fn bench_one(
     sc: &Scenario,
     seed: u64,
     repeats: u32,
-) -> Result<BenchRow, runner::RunError> {
+) -> BenchRow {
     let mut best_wall = f64::INFINITY;
     let mut best_cpu = f64::INFINITY;
     let mut events = 0;
+    let mut error = None;
     for _ in 0..repeats.max(1) {
         let cpu0 = thread_cpu_s();
         let t0 = Instant::now();
-        let o = runner::run(sc, seed, Vec::new())?;
+        let result = runner::run(sc, seed, Vec::new());
         let wall = t0.elapsed().as_secs_f64();
         let cpu = match (cpu0, thread_cpu_s()) {
             (Some(a), Some(b)) => b - a,
@@ -65,9 +68,16 @@ pub fn bench_one(
         };
         best_wall = best_wall.min(wall);
         best_cpu = best_cpu.min(cpu);
-        events = o.events;
+        match result {
+            Ok(o) => events = o.events,
+            Err(e) => {
+                // A failed point is a measurement too (what does not fit); don't repeat it.
+                error = Some(e.to_string());
+                break;
+            }
+        }
     }
-    Ok(BenchRow {
+    BenchRow {
         label: label.to_string(),
         nodes: sc.nodes,
         repeats: repeats.max(1),
@@ -77,5 +87,6 @@ pub fn bench_one(
         events_per_cpu_s: events as f64 / best_cpu,
         runs_per_cpu_s: 1.0 / best_cpu,
         peak_rss_mib: peak_rss_mib(),
-    })
+        error,
+    }
 }

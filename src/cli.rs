@@ -599,8 +599,7 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             let mut rows = Vec::new();
             for (label, sc) in points {
                 let seed = seed.unwrap_or(sc.seed);
-                let row = crate::bench::bench_one(&label, &sc, seed, repeats)
-                    .map_err(|e| CliError::Failed(e.to_string()))?;
+                let row = crate::bench::bench_one(&label, &sc, seed, repeats);
                 if format == Format::Table {
                     eprintln!(
                         "{:<28} n={:<5} events {:>10}  cpu {:>8.3} s  wall {:>8.3} s  {:>6.2} M events/s  {:>8.2} runs/s  peak RSS {:.1} MiB",
@@ -613,6 +612,9 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                         row.runs_per_cpu_s,
                         row.peak_rss_mib
                     );
+                    if let Some(e) = &row.error {
+                        eprintln!("  failed: {e}");
+                    }
                 }
                 rows.push(row);
             }
