@@ -47,12 +47,7 @@ pub fn peak_rss_mib() -> f64 {
 }
 
 /// Run `sc` `repeats` times with seed `seed` and keep the best timing.
-pub fn bench_one(
-    label: &str,
-    sc: &Scenario,
-    seed: u64,
-    repeats: u32,
-) -> BenchRow {
+pub fn bench_one(label: &str, sc: &Scenario, seed: u64, repeats: u32) -> BenchRow {
     let mut best_wall = f64::INFINITY;
     let mut best_cpu = f64::INFINITY;
     let mut events = 0;

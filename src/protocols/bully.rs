@@ -124,42 +124,21 @@ impl RawBully {
     /// Apply defaults and check values; field paths are relative to `[bully]`.
     pub fn validate(&self, nodes: u32) -> Result<BullyConfig, FieldError> {
         let d = BullyConfig::default();
-        let heartbeat = self.heartbeat.unwrap_or(d.heartbeat);
-        if heartbeat.0 == 0 {
-            return Err(FieldError::new(
-                "heartbeat",
-                format!("\"{heartbeat}\""),
-                "a positive duration, e.g. \"50ms\"",
-            ));
-        }
-        let [min, max] = self
-            .heartbeat_timeout
-            .unwrap_or([d.heartbeat_timeout_min, d.heartbeat_timeout_max]);
-        if min <= heartbeat || min > max {
-            return Err(FieldError::new(
-                "heartbeat_timeout",
-                format!("[\"{min}\", \"{max}\"]"),
-                format!(
-                    "[min, max] with heartbeat ({heartbeat}) < min <= max, e.g. [\"150ms\", \"250ms\"]"
-                ),
-            ));
-        }
-        let answer_timeout = self.answer_timeout.unwrap_or(d.answer_timeout);
-        if answer_timeout.0 == 0 {
-            return Err(FieldError::new(
-                "answer_timeout",
-                format!("\"{answer_timeout}\""),
-                "a positive duration longer than a message round trip, e.g. \"50ms\"",
-            ));
-        }
-        let coordinator_timeout = self.coordinator_timeout.unwrap_or(d.coordinator_timeout);
-        if coordinator_timeout.0 == 0 {
-            return Err(FieldError::new(
-                "coordinator_timeout",
-                format!("\"{coordinator_timeout}\""),
-                "a positive duration, usually a few answer timeouts, e.g. \"200ms\"",
-            ));
-        }
+        let (heartbeat, min, max) = super::heartbeat_detector(
+            self.heartbeat.unwrap_or(d.heartbeat),
+            self.heartbeat_timeout
+                .unwrap_or([d.heartbeat_timeout_min, d.heartbeat_timeout_max]),
+        )?;
+        let answer_timeout = super::positive_duration(
+            "answer_timeout",
+            self.answer_timeout.unwrap_or(d.answer_timeout),
+            "a positive duration longer than a message round trip, e.g. \"50ms\"",
+        )?;
+        let coordinator_timeout = super::positive_duration(
+            "coordinator_timeout",
+            self.coordinator_timeout.unwrap_or(d.coordinator_timeout),
+            "a positive duration, usually a few answer timeouts, e.g. \"200ms\"",
+        )?;
         let detectors = match &self.detectors {
             None => None,
             Some(list) => {

@@ -94,3 +94,47 @@ pub struct ProtocolConfigs {
     pub etcd: etcd::EtcdConfig,
     pub service: coordinator::ServiceConfig,
 }
+
+/// A positive duration for `field`, or an error saying what would be valid.
+pub(crate) fn positive_duration(
+    field: &str,
+    d: crate::sim::SimDuration,
+    expected: &str,
+) -> Result<crate::sim::SimDuration, crate::scenario::FieldError> {
+    if d.0 == 0 {
+        return Err(crate::scenario::FieldError::new(
+            field,
+            format!("\"{d}\""),
+            expected,
+        ));
+    }
+    Ok(d)
+}
+
+/// A heartbeat failure detector: a positive `heartbeat` interval and a timeout range
+/// `[min, max]` with `heartbeat < min <= max` (so a live leader is never suspected).
+pub(crate) fn heartbeat_detector(
+    heartbeat: crate::sim::SimDuration,
+    timeout: [crate::sim::SimDuration; 2],
+) -> Result<
+    (
+        crate::sim::SimDuration,
+        crate::sim::SimDuration,
+        crate::sim::SimDuration,
+    ),
+    crate::scenario::FieldError,
+> {
+    let heartbeat =
+        positive_duration("heartbeat", heartbeat, "a positive duration, e.g. \"50ms\"")?;
+    let [min, max] = timeout;
+    if min <= heartbeat || min > max {
+        return Err(crate::scenario::FieldError::new(
+            "heartbeat_timeout",
+            format!("[\"{min}\", \"{max}\"]"),
+            format!(
+                "[min, max] with heartbeat ({heartbeat}) < min <= max, e.g. [\"150ms\", \"250ms\"]"
+            ),
+        ));
+    }
+    Ok((heartbeat, min, max))
+}

@@ -180,34 +180,16 @@ impl RawRing {
                 order.push(n as NodeId);
             }
         }
-        let heartbeat = self.heartbeat.unwrap_or(d.heartbeat);
-        if heartbeat.0 == 0 {
-            return Err(FieldError::new(
-                "heartbeat",
-                format!("\"{heartbeat}\""),
-                "a positive duration, e.g. \"50ms\"",
-            ));
-        }
-        let [min, max] = self
-            .heartbeat_timeout
-            .unwrap_or([d.heartbeat_timeout_min, d.heartbeat_timeout_max]);
-        if min <= heartbeat || min > max {
-            return Err(FieldError::new(
-                "heartbeat_timeout",
-                format!("[\"{min}\", \"{max}\"]"),
-                format!(
-                    "[min, max] with heartbeat ({heartbeat}) < min <= max, e.g. [\"150ms\", \"250ms\"]"
-                ),
-            ));
-        }
-        let ack_timeout = self.ack_timeout.unwrap_or(d.ack_timeout);
-        if ack_timeout.0 == 0 {
-            return Err(FieldError::new(
-                "ack_timeout",
-                format!("\"{ack_timeout}\""),
-                "a positive duration longer than a message round trip, e.g. \"30ms\"",
-            ));
-        }
+        let (heartbeat, min, max) = super::heartbeat_detector(
+            self.heartbeat.unwrap_or(d.heartbeat),
+            self.heartbeat_timeout
+                .unwrap_or([d.heartbeat_timeout_min, d.heartbeat_timeout_max]),
+        )?;
+        let ack_timeout = super::positive_duration(
+            "ack_timeout",
+            self.ack_timeout.unwrap_or(d.ack_timeout),
+            "a positive duration longer than a message round trip, e.g. \"30ms\"",
+        )?;
         Ok(RingConfig {
             order,
             variant: self.variant.unwrap_or(d.variant),
