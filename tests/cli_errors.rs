@@ -451,3 +451,27 @@ fn stdout_closed_early_is_not_an_error() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(status.success(), "{err}");
 }
+
+#[test]
+fn flag_overrides_name_the_flag() {
+    let out = electsim(&["run", "scenarios/raft-lossy.toml", "--nodes", "0"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("(from --nodes 0)") && err.contains("`nodes`: 0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn set_into_a_list_the_file_does_not_have() {
+    let out = electsim(&["run", "scenarios/raft-lossy.toml", "--set", "fault.0.at=1s"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("(from --set fault.0.at=1s)")
+            && err.contains("no `fault` to index")
+            && err.contains("[[fault]]"),
+        "{err}"
+    );
+}

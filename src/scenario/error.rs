@@ -48,7 +48,7 @@ pub enum Origin {
         column: usize,
         source_line: String,
     },
-    /// A `--set key=value` override.
+    /// A command-line override, as typed (`--set key=value`, `--nodes 7`, ...).
     Override(String),
     /// A value of a `[sweep]` axis.
     SweepAxis { axis: String, value: String },
@@ -83,7 +83,7 @@ pub enum ScenarioError {
 fn location(path: &std::path::Path, origin: &Origin) -> String {
     match origin {
         Origin::File { line, column, .. } => format!("{}:{line}:{column}", path.display()),
-        Origin::Override(s) => format!("{} (from --set {s})", path.display()),
+        Origin::Override(s) => format!("{} (from {s})", path.display()),
         Origin::SweepAxis { axis, value } => {
             format!("{} (sweep axis `{axis}` = {value})", path.display())
         }

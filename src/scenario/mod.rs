@@ -69,7 +69,7 @@ impl Assignment {
         Ok(Assignment {
             key: key.to_string(),
             value: parse_value(value.trim()),
-            origin: Origin::Override(text.to_string()),
+            origin: Origin::Override(format!("--set {text}")),
         })
     }
 }
@@ -266,6 +266,9 @@ pub fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Resul
         table.insert(first.to_string(), value);
         return Ok(());
     }
+    if !table.contains_key(*first) && rest[0].parse::<usize>().is_ok() {
+        return Err(missing_list(first, rest[0]));
+    }
     let child = table
         .entry(first.to_string())
         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -287,6 +290,9 @@ fn set_in(
                 t.insert(seg.to_string(), value);
                 return Ok(());
             }
+            if !t.contains_key(seg) && segs[i + 1].parse::<usize>().is_ok() {
+                return Err(missing_list(&segs[..=i].join("."), segs[i + 1]));
+            }
             t.entry(seg.to_string())
                 .or_insert_with(|| toml::Value::Table(toml::Table::new()))
         }
@@ -307,6 +313,13 @@ fn set_in(
         _ => return Err(format!("a key of a table, but `{parent}` is a plain value")),
     };
     set_in(slot, segs, i + 1, value)
+}
+
+/// The error for `list.N.key` when `list` does not exist: indexes address existing entries.
+fn missing_list(list: &str, index: &str) -> String {
+    format!(
+        "an existing list element, but there is no `{list}` to index (element {index}); add a `[[{list}]]` entry to the file first"
+    )
 }
 
 /// Add a "did you mean" hint to serde's unknown-field / unknown-variant messages.
