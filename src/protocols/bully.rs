@@ -297,6 +297,10 @@ pub struct Bully {
     /// The highest epoch seen (durable).
     seen: u64,
     leader: Option<NodeId>,
+    /// The epoch of the announcement (Coordinator or Heartbeat) by which this follower
+    /// accepted its leader. An Election from below that is not newer was sent before its
+    /// sender could know that leader, and the sender gets the same announcement.
+    followed_epoch: u64,
     /// quorum_guard: local time of each node's latest ack (of the claim or a heartbeat).
     acks: Vec<Option<SimTime>>,
 }
@@ -472,6 +476,7 @@ impl Protocol for Bully {
             epoch: durable.copied().unwrap_or(0),
             seen: durable.copied().unwrap_or(0),
             leader: None,
+            followed_epoch: 0,
             acks: Vec::new(),
         };
         // Booting and recovering nodes hold an election (a recovering higher id bullies).
@@ -483,12 +488,18 @@ impl Protocol for Bully {
         self.observe_epoch(msg.epoch(), out);
         let guard = ctx.config.quorum_guard;
         match msg {
-            BullyMsg::Election { .. } => {
+            BullyMsg::Election { epoch } => {
                 if from >= self.id {
                     return; // Elections only go upwards.
                 }
                 out.send(from, BullyMsg::Answer { epoch: self.epoch });
                 match self.phase {
+                    // Garcia-Molina: hold an election unless already holding one. An
+                    // Election no newer than our leader's announcement is a late echo of an
+                    // election that announcement already settled (its sender is among the
+                    // lower ids the Coordinator went to): answering is enough. Without this,
+                    // a simultaneous start-up re-triggers followers over and over (~n^3).
+                    Phase::Follower if self.leader.is_some() && epoch <= self.followed_epoch => {}
                     Phase::Follower => self.start_election(ctx, out),
                     Phase::Electing | Phase::Waiting => {}
                     Phase::Claiming | Phase::Leader => {
@@ -506,9 +517,10 @@ impl Protocol for Bully {
                     );
                 }
             }
-            BullyMsg::Coordinator { .. } => {
+            BullyMsg::Coordinator { epoch } => {
                 if from > self.id {
                     self.follow(ctx, from, out);
+                    self.followed_epoch = epoch;
                     if guard {
                         out.send(from, BullyMsg::CoordinatorAck { epoch: self.epoch });
                     }
@@ -526,7 +538,7 @@ impl Protocol for Bully {
                 Phase::Leader => self.record_ack(ctx, from),
                 _ => {}
             },
-            BullyMsg::Heartbeat { .. } => {
+            BullyMsg::Heartbeat { epoch } => {
                 if from < self.id {
                     return self.bully(ctx, out);
                 }
@@ -543,6 +555,7 @@ impl Protocol for Bully {
                 } else {
                     self.follow(ctx, from, out);
                 }
+                self.followed_epoch = epoch;
                 if guard {
                     out.send(from, BullyMsg::HeartbeatAck { epoch: self.epoch });
                 }
@@ -671,25 +684,39 @@ mod tests {
     }
 
     #[test]
-    fn receiver_answers_and_holds_one_election() {
-        // Every receiver of an Election from a lower id answers it and holds one election.
+    fn a_late_election_older_than_the_leaders_announcement_is_only_answered() {
+        // Node 0 started an election at epoch 1 before it could know that 4 won it (4's
+        // Coordinator, epoch 1, goes to node 0 as well): node 2 answers, holds no new one.
         let cfg = BullyConfig::default();
         let mut n = follower(2, 4, &cfg);
         let mut out = Out::default();
         n.on_message(&ctx(2, &cfg), 0, BullyMsg::Election { epoch: 1 }, &mut out);
+        assert_eq!(sent(&out), vec![(Some(0), BullyMsg::Answer { epoch: 1 })]);
+        assert_eq!((n.phase, n.leader), (Phase::Follower, Some(4)));
+    }
+
+    #[test]
+    fn receiver_answers_and_holds_one_election() {
+        // Every receiver of an Election from a lower id answers it and holds one election.
+        let cfg = BullyConfig::default();
+        // Node 2 follows 4 (announced at epoch 1); node 0, which also followed 4, detected
+        // its failure and campaigns in a newer epoch.
+        let mut n = follower(2, 4, &cfg);
+        let mut out = Out::default();
+        n.on_message(&ctx(2, &cfg), 0, BullyMsg::Election { epoch: 2 }, &mut out);
         let msgs = sent(&out);
-        assert_eq!(msgs[0], (Some(0), BullyMsg::Answer { epoch: 1 }));
+        assert_eq!(msgs[0], (Some(0), BullyMsg::Answer { epoch: 2 }));
         assert_eq!(
             msgs[1..],
             [
-                (Some(3), BullyMsg::Election { epoch: 2 }),
-                (Some(4), BullyMsg::Election { epoch: 2 })
+                (Some(3), BullyMsg::Election { epoch: 3 }),
+                (Some(4), BullyMsg::Election { epoch: 3 })
             ]
         );
         // A second Election while electing is answered but starts nothing new.
         let mut out = Out::default();
-        n.on_message(&ctx(2, &cfg), 1, BullyMsg::Election { epoch: 1 }, &mut out);
-        assert_eq!(sent(&out), vec![(Some(1), BullyMsg::Answer { epoch: 2 })]);
+        n.on_message(&ctx(2, &cfg), 1, BullyMsg::Election { epoch: 2 }, &mut out);
+        assert_eq!(sent(&out), vec![(Some(1), BullyMsg::Answer { epoch: 3 })]);
     }
 
     #[test]
