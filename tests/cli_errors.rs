@@ -2,17 +2,11 @@
 //! names the file, the line/column where there is one, the field, the bad value and what
 //! would be valid. Exit codes: 2 for usage/input errors, 1 for a failed run, 0 otherwise.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+use common::electsim;
 
-fn electsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_electsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("run electsim")
-}
+use std::path::PathBuf;
+use std::process::Command;
 
 /// Write a scenario into a fresh temporary directory named after the test.
 fn scenario(test: &str, text: &str) -> PathBuf {

@@ -1,18 +1,11 @@
 //! Determinism contract: same scenario + seed => same trace digest and identical output.
 
+mod common;
+use common::electsim;
+
 use electsim::runner;
 use electsim::scenario::ScenarioFile;
 use std::path::Path;
-use std::process::Command;
-
-fn electsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_electsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("run electsim")
-}
 
 #[test]
 fn same_seed_twice_prints_identical_json() {

@@ -1,14 +1,7 @@
 //! `electsim explore` through the binary: exit codes, the repro files, the replay command.
 
-use std::process::{Command, Output};
-
-fn electsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_electsim"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap()
-}
+mod common;
+use common::electsim;
 
 #[test]
 fn a_found_bug_exits_1_and_writes_a_replayable_repro() {

@@ -1,8 +1,11 @@
 //! `electsim sweep` / `merge` on the command line: exit codes, guards, and "nothing is
 //! written" when the input or the usage is bad.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{electsim_in, fresh_dir};
+
+use std::path::Path;
+use std::process::Output;
 
 const OK: &str = r#"
 name = "cli"
@@ -19,23 +22,6 @@ crash = "leader"
 restart_after = "300ms"
 "#;
 
-fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("sweep_cli")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn electsim(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_electsim"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -51,9 +37,9 @@ fn files(dir: &Path) -> Vec<String> {
 
 #[test]
 fn success_writes_to_the_default_directory() {
-    let d = tmp("default");
+    let d = fresh_dir("sweep_cli", "default");
     std::fs::write(d.join("cli.toml"), OK).unwrap();
-    let o = electsim(&["sweep", "cli.toml", "--no-charts"], &d);
+    let o = electsim_in(&d, &["sweep", "cli.toml", "--no-charts"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // The plan line with runs and the estimate comes first, on stderr.
     assert!(
@@ -66,7 +52,7 @@ fn success_writes_to_the_default_directory() {
         files(&d.join("results/cli")),
         ["runs.csv", "summary.csv", "sweep.json"]
     );
-    let o = electsim(&["sweep", "cli.toml", "--shard", "2/2", "-q"], &d);
+    let o = electsim_in(&d, &["sweep", "cli.toml", "--shard", "2/2", "-q"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         files(&d.join("results/cli/shard-2-of-2")),
@@ -76,7 +62,7 @@ fn success_writes_to_the_default_directory() {
 
 #[test]
 fn bad_usage_exits_2_and_writes_nothing() {
-    let d = tmp("usage");
+    let d = fresh_dir("sweep_cli", "usage");
     std::fs::write(d.join("cli.toml"), OK).unwrap();
     std::fs::write(d.join("afile"), "x").unwrap();
     let cases: &[(&[&str], &str)] = &[
@@ -114,7 +100,7 @@ fn bad_usage_exits_2_and_writes_nothing() {
         ),
     ];
     for (args, msg) in cases {
-        let o = electsim(args, &d);
+        let o = electsim_in(&d, args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(msg), "{args:?}: {}", stderr(&o));
     }
@@ -124,7 +110,7 @@ fn bad_usage_exits_2_and_writes_nothing() {
 
 #[test]
 fn bad_axes_are_rejected_before_any_run_with_file_line_and_key() {
-    let d = tmp("axes");
+    let d = fresh_dir("sweep_cli", "axes");
     let cases = [
         (
             "empty",
@@ -160,7 +146,7 @@ fn bad_axes_are_rejected_before_any_run_with_file_line_and_key() {
     for (name, sweep, location, key) in cases {
         let text = format!("name = \"{name}\"\nduration = \"2s\"\nruns = 2\n\n{sweep}");
         std::fs::write(d.join(format!("{name}.toml")), text).unwrap();
-        let o = electsim(&["sweep", &format!("{name}.toml"), "--out", "o"], &d);
+        let o = electsim_in(&d, &["sweep", &format!("{name}.toml"), "--out", "o"]);
         assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
         let e = stderr(&o);
         assert!(
@@ -173,11 +159,11 @@ fn bad_axes_are_rejected_before_any_run_with_file_line_and_key() {
 
 #[test]
 fn big_sweeps_need_yes() {
-    let d = tmp("guard");
+    let d = fresh_dir("sweep_cli", "guard");
     std::fs::write(d.join("cli.toml"), OK).unwrap();
-    let o = electsim(
-        &["sweep", "cli.toml", "--out", "o", "--confirm-runs", "5"],
+    let o = electsim_in(
         &d,
+        &["sweep", "cli.toml", "--out", "o", "--confirm-runs", "5"],
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
@@ -186,7 +172,8 @@ fn big_sweeps_need_yes() {
         stderr(&o)
     );
     assert!(!d.join("o").exists(), "nothing is written without --yes");
-    let o = electsim(
+    let o = electsim_in(
+        &d,
         &[
             "sweep",
             "cli.toml",
@@ -195,11 +182,11 @@ fn big_sweeps_need_yes() {
             "--confirm-events",
             "1000",
         ],
-        &d,
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(!d.join("o").exists());
-    let o = electsim(
+    let o = electsim_in(
+        &d,
         &[
             "sweep",
             "cli.toml",
@@ -210,7 +197,6 @@ fn big_sweeps_need_yes() {
             "--yes",
             "-q",
         ],
-        &d,
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(d.join("o/runs.csv").is_file());
@@ -218,11 +204,11 @@ fn big_sweeps_need_yes() {
 
 #[test]
 fn set_pins_an_axis_and_sweep_set_replaces_it() {
-    let d = tmp("sets");
+    let d = fresh_dir("sweep_cli", "sets");
     std::fs::write(d.join("cli.toml"), OK).unwrap();
-    let o = electsim(
-        &["sweep", "cli.toml", "--out", "a", "-q", "--set", "nodes=4"],
+    let o = electsim_in(
         &d,
+        &["sweep", "cli.toml", "--out", "a", "-q", "--set", "nodes=4"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let runs = std::fs::read_to_string(d.join("a/runs.csv")).unwrap();
@@ -233,7 +219,8 @@ fn set_pins_an_axis_and_sweep_set_replaces_it() {
             .all(|l| l.contains(",raft,4,") && l.contains("--set nodes=4 ")),
         "{runs}"
     );
-    let o = electsim(
+    let o = electsim_in(
+        &d,
         &[
             "sweep",
             "cli.toml",
@@ -245,7 +232,6 @@ fn set_pins_an_axis_and_sweep_set_replaces_it() {
             "--runs",
             "2",
         ],
-        &d,
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let summary = std::fs::read_to_string(d.join("b/summary.csv")).unwrap();

@@ -1,8 +1,11 @@
 //! Sweep output is a pure function of the scenario: byte-identical for any `--jobs`, with
 //! paired seeds and the documented column contract.
 
+mod common;
+use common::fresh_dir;
+
 use electsim::sweep::{SweepOptions, run_sweep, seeds::run_seed};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const SMALL: &str = r#"
 name = "small"
@@ -28,15 +31,6 @@ crash = "leader"
 restart_after = "500ms"
 "#;
 
-fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("sweep_determinism")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 fn sweep(scenario: &Path, out: &Path, jobs: usize) -> electsim::sweep::SweepResult {
     let mut o = SweepOptions::new(scenario);
     o.out = Some(out.to_path_buf());
@@ -51,7 +45,7 @@ fn read(p: &Path) -> String {
 
 #[test]
 fn jobs_1_and_4_write_identical_bytes() {
-    let d = tmp("jobs");
+    let d = fresh_dir("sweep_determinism", "jobs");
     let sc = d.join("small.toml");
     std::fs::write(&sc, SMALL).unwrap();
     let r1 = sweep(&sc, &d.join("j1"), 1);
@@ -86,7 +80,7 @@ fn jobs_1_and_4_write_identical_bytes() {
 
 #[test]
 fn header_follows_the_contract() {
-    let d = tmp("header");
+    let d = fresh_dir("sweep_determinism", "header");
     let sc = d.join("small.toml");
     std::fs::write(&sc, SMALL).unwrap();
     sweep(&sc, &d.join("out"), 2);
@@ -147,7 +141,7 @@ fn header_follows_the_contract() {
 
 #[test]
 fn seeds_are_paired_across_points() {
-    let d = tmp("paired");
+    let d = fresh_dir("sweep_determinism", "paired");
     let sc = d.join("small.toml");
     std::fs::write(&sc, SMALL).unwrap();
     sweep(&sc, &d.join("out"), 2);

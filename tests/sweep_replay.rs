@@ -1,9 +1,12 @@
 //! The `replay` column of runs.csv reproduces its run: same seed, same trace digest —
 //! through the library and through the `electsim run` binary.
 
+mod common;
+use common::fresh_dir;
+
 use electsim::scenario::{Assignment, ScenarioFile};
 use electsim::sweep::{SweepOptions, run_sweep};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 const SCENARIO: &str = r#"
@@ -24,15 +27,6 @@ every = "1s"
 crash = "leader"
 restart_after = "300ms"
 "#;
-
-fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("sweep_replay")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// Split a POSIX shell command line as `cli::shell_quote` writes it (plain words and
 /// single-quoted words with `'\''` escapes).
@@ -110,7 +104,7 @@ fn shell_words_undoes_shell_quote() {
 
 #[test]
 fn every_replay_cell_reproduces_its_digest() {
-    let d = tmp("library");
+    let d = fresh_dir("sweep_replay", "library");
     let sc = d.join("replay it's.toml");
     std::fs::write(&sc, SCENARIO).unwrap();
     let mut o = SweepOptions::new(&sc);
@@ -154,7 +148,7 @@ fn every_replay_cell_reproduces_its_digest() {
 
 #[test]
 fn replay_through_the_binary() {
-    let d = tmp("binary");
+    let d = fresh_dir("sweep_replay", "binary");
     let sc = d.join("replay it's.toml");
     std::fs::write(&sc, SCENARIO).unwrap();
     let mut o = SweepOptions::new(&sc);

@@ -1,8 +1,11 @@
 //! Interrupt and resume: whatever survives of the journal, `--resume` finishes the sweep
 //! with final files equal to an uninterrupted sweep, byte for byte.
 
+mod common;
+use common::fresh_dir;
+
 use electsim::sweep::{SweepError, SweepOptions, run_sweep};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -26,15 +29,6 @@ every = "1s"
 crash = "leader"
 restart_after = "400ms"
 "#;
-
-fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("sweep_resume")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn opts(scenario: &Path, out: &Path, resume: bool) -> SweepOptions {
     let mut o = SweepOptions::new(scenario);
@@ -81,7 +75,7 @@ fn interrupt(full: &Path, dir: &Path, keep: usize) {
 
 #[test]
 fn resume_after_truncated_journal_equals_uninterrupted() {
-    let d = tmp("truncated");
+    let d = fresh_dir("sweep_resume", "truncated");
     let sc = d.join("resume.toml");
     std::fs::write(&sc, SMALL).unwrap();
     let full = d.join("full");
@@ -101,7 +95,7 @@ fn resume_after_truncated_journal_equals_uninterrupted() {
 
 #[test]
 fn resume_of_a_finished_sweep_runs_nothing() {
-    let d = tmp("finished");
+    let d = fresh_dir("sweep_resume", "finished");
     let sc = d.join("resume.toml");
     std::fs::write(&sc, SMALL).unwrap();
     let full = d.join("full");
@@ -115,7 +109,7 @@ fn resume_of_a_finished_sweep_runs_nothing() {
 
 #[test]
 fn resume_refuses_another_scenario() {
-    let d = tmp("foreign");
+    let d = fresh_dir("sweep_resume", "foreign");
     let sc = d.join("resume.toml");
     std::fs::write(&sc, SMALL).unwrap();
     let other = d.join("other.toml");
@@ -158,7 +152,7 @@ fn resume_refuses_another_scenario() {
 
 #[test]
 fn killed_cli_sweep_resumes_to_identical_output() {
-    let d = tmp("killed");
+    let d = fresh_dir("sweep_resume", "killed");
     let sc = d.join("big.toml");
     // Enough work (200 runs of 20 virtual seconds) to be killed in the middle.
     std::fs::write(

@@ -1,6 +1,9 @@
 //! `--shard K/N` slices merged with `electsim merge` equal the single-machine sweep, byte
 //! for byte; merge refuses incomplete or mixed shard sets.
 
+mod common;
+use common::fresh_dir;
+
 use electsim::sweep::merge::{MergeOptions, merge};
 use electsim::sweep::shard::Shard;
 use electsim::sweep::{SweepError, SweepOptions, run_sweep};
@@ -28,15 +31,6 @@ crash = "leader"
 restart_after = "400ms"
 "#;
 
-fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("sweep_shard_merge")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 fn opts(scenario: &Path, out: &Path, jobs: usize, shard: Option<Shard>) -> SweepOptions {
     let mut o = SweepOptions::new(scenario);
     o.out = Some(out.to_path_buf());
@@ -51,7 +45,7 @@ fn read(p: &Path) -> String {
 }
 
 fn setup(name: &str) -> (PathBuf, PathBuf) {
-    let d = tmp(name);
+    let d = fresh_dir("sweep_shard_merge", name);
     let sc = d.join("shards.toml");
     std::fs::write(&sc, SMALL).unwrap();
     (d, sc)

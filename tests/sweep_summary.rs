@@ -1,18 +1,11 @@
 //! summary.csv statistics against hand-computed values, and failed runs.
 
+mod common;
+use common::fresh_dir;
+
 use electsim::sweep::summary::{Describe, t975};
 use electsim::sweep::{SweepOptions, run_sweep};
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("sweep_summary")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn close(a: Option<f64>, b: f64, what: &str) {
     let a = a.unwrap_or_else(|| panic!("{what}: missing"));
@@ -92,7 +85,7 @@ fn records(text: &str) -> (Vec<String>, Vec<csv::StringRecord>) {
 
 #[test]
 fn summary_rows_recompute_from_runs_and_failed_runs_are_rows() {
-    let d = tmp("e2e");
+    let d = fresh_dir("sweep_summary", "e2e");
     let sc = d.join("summary.toml");
     std::fs::write(&sc, SCENARIO).unwrap();
     let mut o = SweepOptions::new(&sc);
@@ -191,7 +184,7 @@ fn summary_rows_recompute_from_runs_and_failed_runs_are_rows() {
 
 #[test]
 fn failed_runs_exit_1_after_writing_everything() {
-    let d = tmp("cli");
+    let d = fresh_dir("sweep_summary", "cli");
     let sc = d.join("summary.toml");
     std::fs::write(&sc, SCENARIO).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_electsim"))

@@ -1,28 +1,14 @@
 //! `electsim run --trace/--timeline` through the binary: files appear (atomically, also for
 //! a failed run), limits warn, bad paths are usage errors.
 
+mod common;
+use common::{electsim, fresh_dir};
+
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn electsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_electsim"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap()
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("electsim-trace-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 #[test]
 fn run_writes_trace_and_timeline_matching_the_report() {
-    let d = tmp("ok");
+    let d = fresh_dir("trace_cli", "ok");
     let (trace, png) = (d.join("t.jsonl"), d.join("t.png"));
     let out = electsim(&[
         "run",
@@ -96,7 +82,7 @@ fn run_writes_trace_and_timeline_matching_the_report() {
 
 #[test]
 fn failed_run_still_writes_its_trace() {
-    let d = tmp("fail");
+    let d = fresh_dir("trace_cli", "fail");
     let trace = d.join("t.jsonl");
     let out = electsim(&[
         "run",
@@ -118,7 +104,7 @@ fn failed_run_still_writes_its_trace() {
 
 #[test]
 fn trace_limit_truncates_with_a_warning() {
-    let d = tmp("limit");
+    let d = fresh_dir("trace_cli", "limit");
     let trace = d.join("t.jsonl");
     let out = electsim(&[
         "run",
@@ -147,7 +133,7 @@ fn trace_limit_truncates_with_a_warning() {
 
 #[test]
 fn bad_timeline_extension_is_a_usage_error_and_writes_nothing() {
-    let d = tmp("bad");
+    let d = fresh_dir("trace_cli", "bad");
     let trace = d.join("t.jsonl");
     let out = electsim(&[
         "run",
@@ -164,7 +150,7 @@ fn bad_timeline_extension_is_a_usage_error_and_writes_nothing() {
 
 #[test]
 fn strict_violation_still_writes_trace_and_timeline() {
-    let d = tmp("strict");
+    let d = fresh_dir("trace_cli", "strict");
     let (trace, svg) = (d.join("t.json"), d.join("t.svg"));
     let out = electsim(&[
         "run",
