@@ -419,66 +419,6 @@ pub fn replay_command(path: &Path, sets: &[Assignment], seed: u64) -> String {
     cmd
 }
 
-/// Instantiate every sweep point (axes x overrides) so a bad axis value is caught before any
-/// run; returns the number of points.
-pub fn check_sweep_points(file: &ScenarioFile, sets: &[Assignment]) -> Result<usize, CliError> {
-    Ok(sweep_points(file, sets)?.len())
-}
-
-/// Every sweep point as (label, validated scenario), in odometer order over the axes.
-pub fn sweep_points(
-    file: &ScenarioFile,
-    sets: &[Assignment],
-) -> Result<Vec<(String, Scenario)>, CliError> {
-    let axes = file.axes().map_err(|e| CliError::Input(e.to_string()))?;
-    let mut points = Vec::new();
-    let mut index = vec![0usize; axes.len()];
-    loop {
-        let mut assignments: Vec<Assignment> = axes
-            .iter()
-            .zip(&index)
-            .map(|(a, &i)| Assignment {
-                key: a.key.clone(),
-                value: a.values[i].clone(),
-                origin: crate::scenario::Origin::SweepAxis {
-                    axis: a.key.clone(),
-                    value: a.values[i].to_string(),
-                },
-            })
-            .collect();
-        let label = assignments
-            .iter()
-            .map(|a| format!("{}={}", a.key, a.value))
-            .collect::<Vec<_>>()
-            .join(" ");
-        assignments.extend(sets.iter().cloned());
-        let sc = file
-            .instantiate(&assignments)
-            .map_err(|e| CliError::Input(e.to_string()))?;
-        points.push((
-            if label.is_empty() {
-                sc.name.clone()
-            } else {
-                label
-            },
-            sc,
-        ));
-        // Odometer increment over the axes.
-        let mut k = axes.len();
-        loop {
-            if k == 0 {
-                return Ok(points);
-            }
-            k -= 1;
-            index[k] += 1;
-            if index[k] < axes[k].values.len() {
-                break;
-            }
-            index[k] = 0;
-        }
-    }
-}
-
 fn execute(cmd: Command) -> Result<(), CliError> {
     match cmd {
         Command::Run {
@@ -576,7 +516,10 @@ fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Explore(args) => crate::explore::execute(*args),
         Command::Validate { scenario } => {
             let (file, sc, sets) = scenario.load()?;
-            let points = check_sweep_points(&file, &sets)?;
+            // Instantiate every sweep point, so a bad axis value is caught before any run.
+            let points = crate::sweep::Plan::build(&file.path, &sets, None)?
+                .points
+                .len();
             print_stdout(&format!(
                 "ok: {} — {} with {} nodes for {}, {} scripted fault(s), {} random fault process(es), {} sweep point(s)\n",
                 sc.name,
@@ -595,9 +538,20 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             format,
         } => {
             let (file, _sc, sets) = scenario.load()?;
-            let points = sweep_points(&file, &sets)?;
+            let plan = crate::sweep::Plan::build(&file.path, &sets, None)?;
             let mut rows = Vec::new();
-            for (label, sc) in points {
+            for point in plan.points {
+                let sc = point.scenario;
+                let label = if point.assignments.is_empty() {
+                    sc.name.clone()
+                } else {
+                    let parts: Vec<String> = point
+                        .assignments
+                        .iter()
+                        .map(|a| format!("{}={}", a.key, a.value))
+                        .collect();
+                    parts.join(" ")
+                };
                 let seed = seed.unwrap_or(sc.seed);
                 let row = crate::bench::bench_one(&label, &sc, seed, repeats);
                 if format == Format::Table {

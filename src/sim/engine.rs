@@ -604,7 +604,6 @@ impl<P: Protocol> Sim<P> {
             1
         };
         for _ in 0..copies {
-            let model = self.cfg.network.model(from, to);
             let delay = model.delay.sample(&mut self.net_rng);
             self.in_flight += 1;
             if self.in_flight > self.cfg.max_in_flight && self.failure.is_none() {
