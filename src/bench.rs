@@ -57,8 +57,10 @@ pub fn bench_one(label: &str, sc: &Scenario, seed: u64, repeats: u32) -> BenchRo
         let t0 = Instant::now();
         let result = runner::run(sc, seed, Vec::new());
         let wall = t0.elapsed().as_secs_f64();
+        // The thread clock ticks coarsely on some kernels (4 ms here): a shorter run reads
+        // as 0 CPU-seconds, so fall back to wall time rather than divide by zero.
         let cpu = match (cpu0, thread_cpu_s()) {
-            (Some(a), Some(b)) => b - a,
+            (Some(a), Some(b)) if b > a => b - a,
             _ => wall,
         };
         best_wall = best_wall.min(wall);

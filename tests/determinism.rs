@@ -82,3 +82,36 @@ fn a_fault_plan_does_not_shift_the_network_stream() {
     let b = runner::run(&with_fault, 5, Vec::new()).unwrap();
     assert_eq!(a.trace_digest, b.trace_digest);
 }
+
+#[test]
+fn bench_reports_finite_rates_even_for_tiny_runs() {
+    // A run shorter than the thread clock's resolution must not report infinite speed.
+    let out = electsim(&[
+        "bench",
+        "scenarios/bench-raft-churn.toml",
+        "--set",
+        "nodes=5",
+        "--set",
+        "duration=1s",
+        "--repeats",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        1,
+        "--set on the axis key collapses the nodes axis"
+    );
+    for key in ["events_per_cpu_s", "runs_per_cpu_s", "cpu_s"] {
+        let v = rows[0][key].as_f64().unwrap_or(f64::NAN);
+        assert!(v.is_finite() && v > 0.0, "{key} = {v}");
+    }
+}
