@@ -92,7 +92,7 @@ fn bench_reports_finite_rates_even_for_tiny_runs() {
         "--set",
         "nodes=5",
         "--set",
-        "duration=1s",
+        "duration=3s",
         "--repeats",
         "1",
         "--format",
