@@ -115,6 +115,7 @@ fn describe(a: &FaultAction) -> String {
         FaultAction::Cut { from, to, .. } => format!("cut n{from} -> n{to}"),
         FaultAction::Isolate { target, .. } => format!("isolate {}", target_str(target)),
         FaultAction::Heal => "heal".into(),
+        FaultAction::HealFault { fault } => format!("heal fault #{fault}"),
         FaultAction::SetLoss { loss } => format!("set_loss {loss}"),
         FaultAction::SetDelay { delay } => format!("set_delay {delay:?}"),
         FaultAction::ClockDrift {

@@ -247,10 +247,7 @@ fn loss_one_drops_everything() {
 #[test]
 fn a_fast_clock_fires_timers_early() {
     let (mut s, log) = sim(2, 5, false, |c| {
-        c.clocks = vec![LocalClock {
-            offset_ns: 0,
-            drift_ppm: 250_000.0,
-        }]
+        c.clocks = vec![LocalClock::new(0, 250_000.0)]
     });
     s.run_until(at(200)).unwrap();
     assert_eq!(

@@ -207,25 +207,12 @@ pub fn last_heal(faults: &[ScriptedFault], base_loss: f64) -> Option<SimTime> {
     let mut loss = base_loss;
     let mut sorted: Vec<&ScriptedFault> = faults.iter().collect();
     sorted.sort_by_key(|f| f.at);
-    // Times at which all links are healed (explicit heals and heal_after).
+    // Times at which all links are healed: explicit heals only. A heal_after undoes its own
+    // fault and nothing else, so it is handled with that fault below.
     let heals: Vec<SimTime> = sorted
         .iter()
-        .filter_map(|f| match &f.action {
-            FaultAction::Heal => Some(f.at),
-            FaultAction::Partition {
-                heal_after: Some(d),
-                ..
-            }
-            | FaultAction::Cut {
-                heal_after: Some(d),
-                ..
-            }
-            | FaultAction::Isolate {
-                heal_after: Some(d),
-                ..
-            } => Some(f.at + *d),
-            _ => None,
-        })
+        .filter(|f| matches!(f.action, FaultAction::Heal))
+        .map(|f| f.at)
         .collect();
     for f in &sorted {
         if f.every.is_some() {

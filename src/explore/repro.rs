@@ -161,6 +161,8 @@ pub fn fault_toml(f: &ScriptedFault) -> String {
             heal(&mut s, heal_after);
         }
         FaultAction::Heal => s.push_str("heal = true\n"),
+        // Produced by the engine from a fault's heal_after, never part of a plan.
+        FaultAction::HealFault { .. } => {}
         FaultAction::SetLoss { loss } => {
             let _ = writeln!(s, "set_loss = {loss:?}");
         }

@@ -45,7 +45,7 @@ impl Timeline {
         };
         let mut role: Vec<(u64, Role, u64)> = vec![(0, Role::Down, 0); n];
         let mut paused: Vec<Option<u64>> = vec![None; n];
-        let mut links: Option<(u64, Vec<String>)> = None;
+        let mut links: Option<(u64, Vec<String>, u32)> = None;
         let mut split_since: Option<u64> = None;
         for r in &rec.records {
             let at = r.at.0;
@@ -79,13 +79,23 @@ impl Timeline {
                     FaultAction::Partition { .. }
                     | FaultAction::Cut { .. }
                     | FaultAction::Isolate { .. } => {
-                        links
-                            .get_or_insert_with(|| (at, Vec::new()))
-                            .1
-                            .push(describe_fault(action));
+                        let band = links.get_or_insert_with(|| (at, Vec::new(), 0));
+                        band.1.push(describe_fault(action));
+                        band.2 += 1;
+                    }
+                    // One shaded band per stretch with any network fault active.
+                    FaultAction::HealFault { .. } => {
+                        if let Some(band) = links.as_mut() {
+                            band.2 -= 1;
+                            if band.2 == 0
+                                && let Some((s, what, _)) = links.take()
+                            {
+                                t.link_faults.push((s, at, what.join("; ")));
+                            }
+                        }
                     }
                     FaultAction::Heal => {
-                        if let Some((s, what)) = links.take() {
+                        if let Some((s, what, _)) = links.take() {
                             t.link_faults.push((s, at, what.join("; ")));
                         }
                     }
@@ -122,7 +132,7 @@ impl Timeline {
                 t.pauses.push((i as u32, p, end));
             }
         }
-        if let Some((s, what)) = links {
+        if let Some((s, what, _)) = links {
             t.link_faults.push((s, end, what.join("; ")));
         }
         if let Some(s) = split_since

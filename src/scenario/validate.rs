@@ -85,10 +85,8 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, FieldError> {
             ));
         }
         let offset = c.offset.unwrap_or(SimDuration::ZERO);
-        clocks[node as usize] = LocalClock {
-            offset_ns: i64::try_from(offset.0).unwrap_or(i64::MAX),
-            drift_ppm,
-        };
+        clocks[node as usize] =
+            LocalClock::new(i64::try_from(offset.0).unwrap_or(i64::MAX), drift_ppm);
     }
 
     let end = SimTime::ZERO + duration;

@@ -535,6 +535,12 @@ impl<P: Protocol> Sim<P> {
             Delay::Uniform { min, max } => SimDuration(n.rng.range_inclusive(min.0, max.0)),
         };
         let deadline = self.now + n.clock.global_span(local);
+        self.arm_timer(id, key, deadline);
+    }
+
+    /// Arm (or re-arm) timer `key` of node `id` to fire at global time `deadline`.
+    fn arm_timer(&mut self, id: NodeId, key: P::Timer, deadline: SimTime) {
+        let n = &mut self.nodes[id as usize];
         let incarnation = n.incarnation;
         let slot = match n.timers.iter().position(|s| s.key == key) {
             Some(i) => {
@@ -722,30 +728,30 @@ impl<P: Protocol> Sim<P> {
                 ref groups,
                 heal_after,
             } => {
-                self.cfg.network.links.partition(self.total, groups);
+                let fault = self.cfg.network.links.partition(self.total, groups);
                 self.obs.emit(TraceEvent::Fault {
                     at,
                     action: &action,
                 });
-                self.schedule_heal(heal_after);
+                self.schedule_heal(fault, heal_after);
             }
             FaultAction::Cut {
                 from,
                 to,
                 heal_after,
             } => {
-                self.cfg.network.links.cut(from, to);
+                let fault = self.cfg.network.links.cut(from, to);
                 self.obs.emit(TraceEvent::Fault {
                     at,
                     action: &action,
                 });
-                self.schedule_heal(heal_after);
+                self.schedule_heal(fault, heal_after);
             }
             FaultAction::Isolate { target, heal_after } => {
                 let Some(id) = self.resolve(target) else {
                     return;
                 };
-                self.cfg.network.links.isolate(id);
+                let fault = self.cfg.network.links.isolate(id);
                 let resolved = FaultAction::Isolate {
                     target: Target::Node(id),
                     heal_after,
@@ -754,7 +760,7 @@ impl<P: Protocol> Sim<P> {
                     at,
                     action: &resolved,
                 });
-                self.schedule_heal(heal_after);
+                self.schedule_heal(fault, heal_after);
             }
             FaultAction::Heal => {
                 self.cfg.network.links.heal();
@@ -762,6 +768,15 @@ impl<P: Protocol> Sim<P> {
                     at,
                     action: &action,
                 });
+            }
+            FaultAction::HealFault { fault } => {
+                // Already undone by a `heal`: nothing changes, so nothing is traced.
+                if self.cfg.network.links.heal_fault(fault) {
+                    self.obs.emit(TraceEvent::Fault {
+                        at,
+                        action: &action,
+                    });
+                }
             }
             FaultAction::SetLoss { loss } => {
                 self.cfg.network.default.loss = loss;
@@ -788,11 +803,8 @@ impl<P: Protocol> Sim<P> {
                 let Some(id) = self.resolve(target) else {
                     return;
                 };
-                let c = &mut self.nodes[id as usize].clock;
-                c.drift_ppm = drift_ppm;
-                c.offset_ns = c
-                    .offset_ns
-                    .saturating_add(i64::try_from(offset.0).unwrap_or(i64::MAX));
+                let step_ns = i64::try_from(offset.0).unwrap_or(i64::MAX);
+                self.change_clock(id, drift_ppm, step_ns);
                 let resolved = FaultAction::ClockDrift {
                     target: Target::Node(id),
                     drift_ppm,
@@ -806,10 +818,39 @@ impl<P: Protocol> Sim<P> {
         }
     }
 
-    fn schedule_heal(&mut self, after: Option<SimDuration>) {
+    /// Change node `id`'s clock rate (continuously) and step it by `step_ns`. Pending timers
+    /// were armed for a local deadline; they are re-timed so that they still fire when the
+    /// local clock reaches it under the new rate and offset.
+    fn change_clock(&mut self, id: NodeId, drift_ppm: f64, step_ns: i64) {
+        let now = self.now;
+        let n = &mut self.nodes[id as usize];
+        let before = n.clock;
+        n.clock.set_drift_at(now, drift_ppm, step_ns);
+        let after = n.clock;
+        let local_now = after.local_at(now);
+        let retimed: Vec<(P::Timer, SimTime)> = n
+            .timers
+            .iter()
+            .filter(|s| s.deadline > now)
+            .map(|s| {
+                // The local reading the timer waits for; a forward step may have passed it.
+                let local_deadline = before.local_at(s.deadline);
+                (
+                    s.key,
+                    now + after.global_span(local_deadline.since(local_now)),
+                )
+            })
+            .collect();
+        for (key, deadline) in retimed {
+            self.arm_timer(id, key, deadline);
+        }
+    }
+
+    /// Schedule the undoing of network fault number `fault` (its `heal_after`).
+    fn schedule_heal(&mut self, fault: u32, after: Option<SimDuration>) {
         if let Some(d) = after {
             self.queue
-                .push(self.now + d, Event::Fault(FaultAction::Heal));
+                .push(self.now + d, Event::Fault(FaultAction::HealFault { fault }));
         }
     }
 

@@ -53,8 +53,14 @@ pub enum FaultAction {
         target: Target,
         heal_after: Option<SimDuration>,
     },
-    /// Restore every link.
+    /// Restore every link: undo every active partition, cut and isolation (`heal = true`).
     Heal,
+    /// Undo one network fault only: number `fault` of the run's partitions, cuts and
+    /// isolations, counted from 0 in the order they were applied. A fault's `heal_after`
+    /// schedules this, so healing one fault leaves overlapping ones in force.
+    HealFault {
+        fault: u32,
+    },
     SetLoss {
         loss: f64,
     },
@@ -80,6 +86,7 @@ impl FaultAction {
             FaultAction::Cut { .. } => "cut",
             FaultAction::Isolate { .. } => "isolate",
             FaultAction::Heal => "heal",
+            FaultAction::HealFault { .. } => "heal_fault",
             FaultAction::SetLoss { .. } => "set_loss",
             FaultAction::SetDelay { .. } => "set_delay",
             FaultAction::ClockDrift { .. } => "clock_drift",

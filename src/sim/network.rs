@@ -5,7 +5,7 @@ use super::protocol::NodeId;
 use super::rng::SimRng;
 use super::time::SimDuration;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// One-way message delay distribution.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -100,35 +100,51 @@ impl Default for LinkModel {
 
 /// Which directed links are up. Shared by the engine (to route) and the metrics (to judge
 /// whether a leader can reach a majority), so both read the same topology.
+///
+/// Network faults compose: every partition, cut and isolation applied is kept as an active
+/// fault with a run-wide number (0, 1, 2, ... in the order applied), and a link is up iff no
+/// active fault cuts it. [`Links::heal_fault`] undoes one fault (a fault's `heal_after`);
+/// [`Links::heal`] undoes all of them (the `heal` verb).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Links {
-    /// Partition group per node; nodes talk only within their group. Empty = no partition.
-    group: Vec<u32>,
-    /// Directed cuts `(from, to)`.
-    cuts: BTreeSet<(NodeId, NodeId)>,
-    isolated: BTreeSet<NodeId>,
+    /// Active network faults with their numbers, in the order applied.
+    active: Vec<(u32, LinkFault)>,
+    /// Number the next applied fault gets.
+    next_fault: u32,
+}
+
+/// One network fault, as the links see it.
+#[derive(Clone, Debug, PartialEq)]
+enum LinkFault {
+    /// Partition group per node id; ids past the end are in no group (`u32::MAX`).
+    Partition(Vec<u32>),
+    /// The directed link `from -> to`.
+    Cut(NodeId, NodeId),
+    /// Every link of one node.
+    Isolate(NodeId),
+}
+
+impl LinkFault {
+    fn cuts(&self, from: NodeId, to: NodeId) -> bool {
+        match self {
+            LinkFault::Partition(group) => {
+                let g = |n: NodeId| group.get(n as usize).copied().unwrap_or(u32::MAX);
+                g(from) != g(to)
+            }
+            LinkFault::Cut(f, t) => *f == from && *t == to,
+            LinkFault::Isolate(n) => *n == from || *n == to,
+        }
+    }
 }
 
 impl Links {
     /// True when nothing is partitioned, cut or isolated (the common fast path).
     pub fn all_up(&self) -> bool {
-        self.group.is_empty() && self.cuts.is_empty() && self.isolated.is_empty()
+        self.active.is_empty()
     }
 
     pub fn is_up(&self, from: NodeId, to: NodeId) -> bool {
-        if self.all_up() || from == to {
-            return true;
-        }
-        if self.isolated.contains(&from) || self.isolated.contains(&to) {
-            return false;
-        }
-        if !self.group.is_empty() {
-            let g = |n: NodeId| self.group.get(n as usize).copied().unwrap_or(u32::MAX);
-            if g(from) != g(to) {
-                return false;
-            }
-        }
-        !self.cuts.contains(&(from, to))
+        from == to || self.active.iter().all(|(_, f)| !f.cuts(from, to))
     }
 
     /// Both directions up.
@@ -136,35 +152,48 @@ impl Links {
         self.is_up(a, b) && self.is_up(b, a)
     }
 
+    fn push(&mut self, fault: LinkFault) -> u32 {
+        let number = self.next_fault;
+        self.next_fault += 1;
+        self.active.push((number, fault));
+        number
+    }
+
     /// Split `total` nodes into `groups`; nodes named in no group form one extra group.
-    pub fn partition(&mut self, total: u32, groups: &[Vec<NodeId>]) {
+    /// Returns the fault's number.
+    pub fn partition(&mut self, total: u32, groups: &[Vec<NodeId>]) -> u32 {
         let rest = groups.len() as u32;
-        self.group = vec![rest; total as usize];
+        let mut group = vec![rest; total as usize];
         for (gi, members) in groups.iter().enumerate() {
             for &n in members {
-                if let Some(slot) = self.group.get_mut(n as usize) {
+                if let Some(slot) = group.get_mut(n as usize) {
                     *slot = gi as u32;
                 }
             }
         }
+        self.push(LinkFault::Partition(group))
     }
 
-    pub fn cut(&mut self, from: NodeId, to: NodeId) {
-        self.cuts.insert((from, to));
+    /// Cut the directed link `from -> to`. Returns the fault's number.
+    pub fn cut(&mut self, from: NodeId, to: NodeId) -> u32 {
+        self.push(LinkFault::Cut(from, to))
     }
 
-    pub fn isolate(&mut self, node: NodeId) {
-        self.isolated.insert(node);
+    /// Cut every link of `node`. Returns the fault's number.
+    pub fn isolate(&mut self, node: NodeId) -> u32 {
+        self.push(LinkFault::Isolate(node))
     }
 
-    /// Undo isolation of one node.
-    pub fn rejoin(&mut self, node: NodeId) {
-        self.isolated.remove(&node);
+    /// Undo network fault number `fault` only; false if it is not active (already healed).
+    pub fn heal_fault(&mut self, fault: u32) -> bool {
+        let before = self.active.len();
+        self.active.retain(|(n, _)| *n != fault);
+        self.active.len() != before
     }
 
-    /// Restore every link.
+    /// Undo every active network fault (numbering continues).
     pub fn heal(&mut self) {
-        *self = Links::default();
+        self.active.clear();
     }
 }
 
@@ -199,6 +228,26 @@ mod tests {
         assert!(!l.is_up(4, 0), "unlisted node 4 is in a group of its own");
         l.heal();
         assert!(l.all_up());
+    }
+
+    /// Issue 12 defect 2: healing one fault leaves the others in force.
+    #[test]
+    fn overlapping_faults_compose_and_heal_one_by_one() {
+        let mut l = Links::default();
+        let p = l.partition(5, &[vec![3, 4], vec![0, 1, 2]]);
+        let c = l.cut(0, 1);
+        assert!(!l.is_up(0, 1) && !l.is_up(0, 3) && l.is_up(1, 0));
+        assert!(l.heal_fault(c));
+        assert!(l.is_up(0, 1), "the cut is undone");
+        assert!(!l.is_up(0, 3), "the partition is still in force");
+        assert!(!l.heal_fault(c), "healing twice is a no-op");
+        let i = l.isolate(2);
+        assert!(!l.is_up(1, 2));
+        assert!(l.heal_fault(p));
+        assert!(l.is_up(0, 3) && !l.is_up(2, 0));
+        assert!(l.heal_fault(i));
+        assert!(l.all_up());
+        assert_eq!(l.cut(1, 2), 3, "numbers are run-wide, in order applied");
     }
 
     #[test]

@@ -132,23 +132,43 @@ fn format_ns(ns: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     write!(f, "{ns}ns")
 }
 
-/// A node's local clock: `local = global * (1 + drift) + offset`.
+/// A node's local clock, piecewise linear in global time:
+/// `local(t) = t + offset + (t - anchor) * drift` for `t >= anchor`, where `anchor` is the
+/// global time of the last rate change (0 for a clock configured from the start).
 ///
 /// Timers a protocol sets are measured on its local clock, so a fast clock fires early in
-/// global time. This is what makes lease-based leadership unsafe under drift.
+/// global time. This is what makes lease-based leadership unsafe under drift. A rate change
+/// ([`LocalClock::set_drift_at`]) is continuous: the reading at the instant of the change is
+/// kept, so changing the rate never makes the clock jump; only an explicit offset steps it.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LocalClock {
-    /// Offset of the local clock from global time, in nanoseconds.
+    /// Offset of the local clock from global time at `anchor_ns`, in nanoseconds.
     pub offset_ns: i64,
     /// Rate error in parts per million (positive: the local clock runs fast).
     pub drift_ppm: f64,
+    /// Global time (ns) from which `drift_ppm` applies.
+    anchor_ns: u64,
 }
 
 impl LocalClock {
+    /// A clock that has had `offset_ns` and `drift_ppm` since t = 0.
+    pub fn new(offset_ns: i64, drift_ppm: f64) -> Self {
+        LocalClock {
+            offset_ns,
+            drift_ppm,
+            anchor_ns: 0,
+        }
+    }
+
+    /// Unsaturated reading at global time `t`, in nanoseconds.
+    fn reading_ns(&self, t: SimTime) -> f64 {
+        let since_anchor = t.0 as f64 - self.anchor_ns as f64;
+        t.0 as f64 + self.offset_ns as f64 + since_anchor * self.drift_ppm * 1e-6
+    }
+
     /// The node's reading of its own clock at global time `t` (saturating at 0).
     pub fn local_at(&self, t: SimTime) -> SimTime {
-        let scaled = t.0 as f64 * (1.0 + self.drift_ppm * 1e-6);
-        let v = scaled + self.offset_ns as f64;
+        let v = self.reading_ns(t);
         if v <= 0.0 {
             SimTime(0)
         } else if v >= u64::MAX as f64 {
@@ -156,6 +176,17 @@ impl LocalClock {
         } else {
             SimTime(v as u64)
         }
+    }
+
+    /// Change the rate to `drift_ppm` at global time `at`, keeping the reading continuous,
+    /// then step it forward by `step_ns` (may be negative).
+    pub fn set_drift_at(&mut self, at: SimTime, drift_ppm: f64, step_ns: i64) {
+        let reading = self.reading_ns(at);
+        let offset = (reading - at.0 as f64).round();
+        let offset = offset.clamp(i64::MIN as f64, i64::MAX as f64) as i64;
+        self.offset_ns = offset.saturating_add(step_ns);
+        self.drift_ppm = drift_ppm;
+        self.anchor_ns = at.0;
     }
 
     /// Global time that passes while this clock advances by `local`.
@@ -232,15 +263,30 @@ mod tests {
 
     #[test]
     fn drifting_clock_shortens_global_span() {
-        let fast = LocalClock {
-            offset_ns: 0,
-            drift_ppm: 100_000.0,
-        }; // 10% fast
+        let fast = LocalClock::new(0, 100_000.0); // 10% fast
         let g = fast.global_span(SimDuration::from_millis(110));
         assert_eq!(g, SimDuration::from_millis(100));
         assert_eq!(
             fast.local_at(SimTime(1_000_000_000)),
             SimTime(1_100_000_000)
+        );
+    }
+
+    /// Issue 12 defect 1: a rate change at 20 s must not step the reading by 20 s x drift.
+    #[test]
+    fn rate_change_keeps_the_reading_continuous() {
+        let mut c = LocalClock::default();
+        let t0 = SimTime(20_000_000_000);
+        c.set_drift_at(t0, 150_000.0, 0);
+        assert_eq!(c.local_at(t0), t0, "no jump at the change");
+        // 1 s later the clock has run 15 % fast: 1.15 s of local time, not 1.15 + 3 s.
+        assert_eq!(c.local_at(SimTime(21_000_000_000)), SimTime(21_150_000_000));
+        // A second change keeps the drifted reading and then steps it by the offset.
+        c.set_drift_at(SimTime(21_000_000_000), 0.0, 5_000_000);
+        assert_eq!(
+            c.local_at(SimTime(22_000_000_000)),
+            SimTime(22_155_000_000),
+            "21.15 s + 5 ms step + 1 s at the true rate"
         );
     }
 

@@ -154,6 +154,9 @@ pub fn describe_fault(action: &FaultAction) -> String {
             format!("isolate {}{}", who(target), heal(heal_after))
         }
         FaultAction::Heal => "heal all links".to_string(),
+        FaultAction::HealFault { fault } => {
+            format!("heal network fault #{fault} (its heal_after; other faults stay)")
+        }
         FaultAction::SetLoss { loss } => format!("set loss {loss}"),
         FaultAction::SetDelay { delay } => format!("set delay {delay:?}"),
         FaultAction::ClockDrift {
@@ -341,7 +344,7 @@ pub fn export(
     let mut notes = Vec::new();
     if rec.truncated() {
         notes.push(format!(
-            "warning: the trace keeps only the first {} of {} events (--trace-limit {}); raise --trace-limit or shorten the run",
+            "warning: the trace keeps only the first {} of {} trace records (--trace-limit {}); raise --trace-limit or shorten the run",
             rec.records.len(),
             rec.seen,
             rec.limit
@@ -351,7 +354,7 @@ pub fn export(
         write(path, format, rec, meta)
             .map_err(|e| format!("cannot write trace {}: {e}", path.display()))?;
         notes.push(format!(
-            "trace: {} ({:?}, {} events)",
+            "trace: {} ({:?}, {} trace records)",
             path.display(),
             format,
             rec.records.len()
