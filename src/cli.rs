@@ -118,7 +118,7 @@ pub enum Command {
         /// Trace format (default from the file name: .json -> perfetto, .log -> shiviz, else jsonl).
         #[arg(long, value_enum)]
         trace_format: Option<TraceFormat>,
-        /// Most events a trace keeps; later events are left out with a warning.
+        /// Most trace records a trace keeps; later records are left out with a warning.
         #[arg(long, default_value_t = DEFAULT_TRACE_LIMIT, value_name = "N")]
         trace_limit: u64,
         /// Draw the run's timeline picture to FILE (.svg or .png).
@@ -135,7 +135,7 @@ pub enum Command {
         /// Run seed (default: the scenario's `seed`).
         #[arg(long, short = 's')]
         seed: Option<u64>,
-        /// Most events compared line by line (beyond it, event counts and digests are compared).
+        /// Most trace records compared line by line (beyond it, record counts and digests are compared).
         #[arg(long, default_value_t = DEFAULT_TRACE_LIMIT, value_name = "N")]
         trace_limit: u64,
     },
@@ -504,7 +504,7 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 .map_err(|e| CliError::Failed(format!("{e}; replay with: {replay}")))?;
             match verdict {
                 crate::explore::check::Verdict::Same { digest, events } => print_stdout(&format!(
-                    "ok: two runs of {} (seed {seed}) produced the same {events} events, digest {digest}\n",
+                    "ok: two runs of {} (seed {seed}) produced the same {events} trace records, digest {digest}\n",
                     file.path.display()
                 )),
                 crate::explore::check::Verdict::Differ(m) => Err(CliError::Failed(format!(

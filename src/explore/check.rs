@@ -101,11 +101,11 @@ pub fn check(sc: &Scenario, seed: u64, limit: u64) -> Result<Verdict, RunError> 
         return Ok(Verdict::Differ(Mismatch {
             index: a.lines.len(),
             first: Some(format!(
-                "(beyond the recorded prefix) {} events, digest {}",
+                "(beyond the recorded prefix) {} trace records, digest {}",
                 a.seen, a.digest
             )),
             second: Some(format!(
-                "(beyond the recorded prefix) {} events, digest {}",
+                "(beyond the recorded prefix) {} trace records, digest {}",
                 b.seen, b.digest
             )),
         }));

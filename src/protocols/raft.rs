@@ -427,13 +427,21 @@ impl Protocol for Raft {
         {
             *a = true;
         }
-        // Term rule (§5.1), except for pre-vote traffic, which must not disrupt, and
-        // RequestVotes ignored under a leader lease (check_quorum).
         let msg_term = msg.term().unwrap_or(0);
+        // check_quorum's leader lease, as etcd-io/raft does it: a RequestVote or PreVote for a
+        // higher term that arrives within the minimum timeout of hearing from a leader is
+        // dropped without a reply, and does not touch the term.
+        if ctx.config.check_quorum
+            && msg_term > self.term
+            && matches!(msg, RaftMsg::RequestVote { .. } | RaftMsg::PreVote { .. })
+            && self.in_lease(ctx)
+        {
+            return;
+        }
+        // Term rule (§5.1), except for pre-vote traffic, which must not disrupt.
         let carries_real_term = match msg {
             RaftMsg::PreVote { .. } => false,
             RaftMsg::PreVoteResponse { granted, .. } => !granted,
-            RaftMsg::RequestVote { .. } => !(ctx.config.check_quorum && self.in_lease(ctx)),
             _ => true,
         };
         if carries_real_term && msg_term > self.term {
@@ -835,6 +843,73 @@ mod tests {
             n.role,
             Role::Follower,
             "heard from 1 of 4 peers: no majority"
+        );
+    }
+
+    /// Issue 12 defect 7: etcd-io/raft drops a disruptive vote request under check_quorum's
+    /// lease without replying (raft.go, `Step`: "ignored ... lease is not expired").
+    #[test]
+    fn check_quorum_lease_drops_disruptive_votes_silently() {
+        for pre_vote in [false, true] {
+            let cfg = RaftConfig {
+                check_quorum: true,
+                pre_vote,
+                ..RaftConfig::default()
+            };
+            let mut n = boot(0, &cfg);
+            let mut out = Out::default();
+            n.on_message(
+                &ctx(0, &cfg),
+                1,
+                RaftMsg::AppendEntries { term: 1 },
+                &mut out,
+            );
+            assert_eq!(n.leader, Some(1));
+            for msg in [
+                RaftMsg::RequestVote {
+                    term: 2,
+                    last_log: LOG_UP_TO_DATE,
+                },
+                RaftMsg::PreVote {
+                    term: 2,
+                    last_log: LOG_UP_TO_DATE,
+                },
+            ] {
+                let mut out = Out::default();
+                n.on_message(&ctx(0, &cfg), 2, msg.clone(), &mut out);
+                assert!(
+                    out.effects.is_empty(),
+                    "{msg:?}: no reply, no timer, no write"
+                );
+                assert_eq!((n.term, n.role), (1, Role::Follower), "{msg:?}");
+            }
+        }
+        // Without check_quorum a pre-vote inside the lease is still refused with a reply
+        // (dissertation §9.6), and a RequestVote still moves the term (§5.1).
+        let cfg = RaftConfig {
+            pre_vote: true,
+            ..RaftConfig::default()
+        };
+        let mut n = boot(0, &cfg);
+        let mut out = Out::default();
+        n.on_message(
+            &ctx(0, &cfg),
+            1,
+            RaftMsg::AppendEntries { term: 1 },
+            &mut out,
+        );
+        let mut out = Out::default();
+        let pv = RaftMsg::PreVote {
+            term: 2,
+            last_log: LOG_UP_TO_DATE,
+        };
+        n.on_message(&ctx(0, &cfg), 2, pv, &mut out);
+        assert_eq!(
+            responses(&out),
+            vec![RaftMsg::PreVoteResponse {
+                term: 1,
+                granted: false
+            }]
         );
     }
 

@@ -105,7 +105,7 @@ impl RunReport {
         );
         let _ = writeln!(
             s,
-            "virtual time  {:.1} s, {} events",
+            "virtual time  {:.1} s, {} kernel events",
             self.duration_s, self.events
         );
         let _ = writeln!(

@@ -95,7 +95,8 @@ pub struct RunMetrics {
     /// Sent heartbeat/keepalive messages (steady-state overhead).
     pub heartbeat_messages: u64,
     pub heartbeats_per_s: f64,
-    /// Messages sent inside leaderless intervals / elections.
+    /// Messages sent inside leaderless intervals that ended in an election / elections (an
+    /// interval still open at the end of the run is left out of both).
     pub messages_per_election: Option<f64>,
     pub messages_by_kind: BTreeMap<String, KindCounts>,
     pub split_brain_incidents: u64,
@@ -141,7 +142,10 @@ pub struct Metrics {
     leaderless_since: Option<SimTime>,
     elected_since: SimTime,
     elected_ns: u64,
+    /// A real loss (not the boot interval) still waits for its first election message.
     detect_pending: bool,
+    /// The leader whose loss opened the current leaderless interval (None at boot).
+    lost_leader: Option<NodeId>,
     converge_from: Option<SimTime>,
     election_ms: Vec<f64>,
     failover_ms: Vec<f64>,
@@ -151,7 +155,10 @@ pub struct Metrics {
     by_kind: Vec<KindCounts>,
     heartbeat_sent: u64,
     election_sent: u64,
+    /// Sends inside leaderless intervals that ended in an election.
     leaderless_msgs: u64,
+    /// Sends inside the current leaderless interval (counted once it ends in an election).
+    interval_msgs: u64,
     split_since: Option<SimTime>,
     split_incidents: u64,
     split_ns: u64,
@@ -188,7 +195,9 @@ impl Metrics {
             leaderless_since: Some(SimTime::ZERO),
             elected_since: SimTime::ZERO,
             elected_ns: 0,
-            detect_pending: true,
+            // The boot interval is not a loss: no detection or convergence sample.
+            detect_pending: false,
+            lost_leader: None,
             converge_from: None,
             election_ms: Vec::new(),
             failover_ms: Vec::new(),
@@ -199,6 +208,7 @@ impl Metrics {
             heartbeat_sent: 0,
             election_sent: 0,
             leaderless_msgs: 0,
+            interval_msgs: 0,
             split_since: None,
             split_incidents: 0,
             split_ns: 0,
@@ -276,14 +286,16 @@ impl Metrics {
     fn update(&mut self, at: SimTime) {
         let now = self.compute_elected();
         if now != self.elected {
-            if let Some(_old) = self.elected {
+            if let Some(old) = self.elected {
                 // Loss of the leader.
                 self.elected_ns += at.since(self.elected_since).0;
                 self.tenure_ms
                     .push(at.since(self.elected_since).as_ms_f64());
                 self.leaderless_since = Some(at);
                 self.detect_pending = true;
+                self.lost_leader = Some(old);
                 self.converge_from = None;
+                self.interval_msgs = 0;
             }
             if let Some(new) = now {
                 let since = self.leaderless_since.take().unwrap_or(at);
@@ -297,8 +309,11 @@ impl Metrics {
                 }
                 self.last_elected = Some(new);
                 self.elected_since = at;
-                self.converge_from = Some(since);
+                // Convergence is timed from a real loss only, like detection.
+                self.converge_from = self.lost_leader.is_some().then_some(since);
                 self.detect_pending = false;
+                self.lost_leader = None;
+                self.leaderless_msgs += std::mem::take(&mut self.interval_msgs);
             }
             self.elected = now;
         }
@@ -422,12 +437,19 @@ impl Metrics {
                 // matter for the majority rule.
                 self.links.partition(total.max(max_id(groups) + 1), groups);
             }
-            F::Cut { from, to, .. } => self.links.cut(*from, *to),
+            F::Cut { from, to, .. } => {
+                self.links.cut(*from, *to);
+            }
             F::Isolate {
                 target: Target::Node(n),
                 ..
-            } => self.links.isolate(*n),
+            } => {
+                self.links.isolate(*n);
+            }
             F::Heal => self.links.heal(),
+            F::HealFault { fault } => {
+                self.links.heal_fault(*fault);
+            }
             _ => {}
         }
         self.update(at);
@@ -523,7 +545,11 @@ impl Observer for Metrics {
                     MsgClass::Heartbeat => self.heartbeat_sent += 1,
                     MsgClass::Election => {
                         self.election_sent += 1;
+                        // Detection: a participant other than the lost leader reacts (the
+                        // lost leader restarting, or a service replica, is not detection).
                         if self.detect_pending
+                            && msg.from < self.nodes
+                            && Some(msg.from) != self.lost_leader
                             && let Some(since) = self.leaderless_since
                         {
                             self.detect_ms.push(at.since(since).as_ms_f64());
@@ -533,7 +559,7 @@ impl Observer for Metrics {
                     MsgClass::Other => {}
                 }
                 if self.elected.is_none() {
-                    self.leaderless_msgs += 1;
+                    self.interval_msgs += 1;
                 }
             }
             TraceEvent::Deliver { msg, .. } => self.by_kind[msg.kind].delivered += 1,
@@ -553,6 +579,7 @@ mod tests {
     use super::*;
     use crate::sim::faults::{FaultAction, Target};
     use crate::sim::observe::MsgRef;
+    use crate::sim::time::SimDuration;
 
     const MS: u64 = 1_000_000;
 
@@ -607,10 +634,13 @@ mod tests {
             });
         }
         fn send(&mut self, at_ms: u64, class: MsgClass) {
+            self.send_from(at_ms, 1, class);
+        }
+        fn send_from(&mut self, at_ms: u64, from: NodeId, class: MsgClass) {
             let msg = MsgRef {
                 id: 0,
-                from: 0,
-                to: 1,
+                from,
+                to: (from + 1) % self.status.len() as NodeId,
                 kind: 0,
                 kind_name: "Vote",
                 class,
@@ -659,6 +689,95 @@ mod tests {
         assert_eq!(m.leader_changes, 1);
         // Elected from 100..1000 and 1300..2000 of 2000 ms.
         assert!((m.availability - 1600.0 / 2000.0).abs() < 1e-12);
+    }
+
+    /// Issue 12 defect 4: detection and convergence are timed from real losses only; the
+    /// boot interval gives no sample. Defect 5: the lost leader's own election traffic (a
+    /// restart reconnecting) is not detection.
+    #[test]
+    fn detect_and_converge_sample_real_losses_only() {
+        let mut t = Trace::new(5);
+        t.send(50, MsgClass::Election);
+        t.elect(100, 0, 2);
+        assert!(
+            t.m.detect_ms.is_empty() && t.m.converge_ms.is_empty(),
+            "boot is no loss"
+        );
+        t.fault(
+            1000,
+            FaultAction::Crash {
+                target: Target::Node(0),
+                restart_after: None,
+            },
+        );
+        t.set(1000, 0, NodeStatus::DOWN);
+        t.set(1100, 0, st(Role::Follower, 2, None)); // restarts
+        t.send_from(1100, 0, MsgClass::Election); // ... and reconnects: not detection
+        t.send_from(1250, 4, MsgClass::Election); // a survivor reacts
+        t.elect(1300, 3, 3);
+        let m = t.end(2000);
+        assert_eq!(m.detect_ms.count, 1);
+        assert_eq!(
+            m.detect_ms.max,
+            Some(250.0),
+            "crash at 1000 -> survivor at 1250"
+        );
+        assert_eq!(m.converge_ms.count, 1, "the failover only");
+        assert_eq!(m.converge_ms.max, Some(300.0), "all follow 3 at 1300");
+    }
+
+    /// Issue 12 defect 3: an interval still open at the end counts neither messages nor an
+    /// election. 3 sends before the first election, 2 after a loss that never recovers.
+    #[test]
+    fn messages_per_election_leaves_out_the_unfinished_interval() {
+        let mut t = Trace::new(5);
+        for at in [10, 20, 30] {
+            t.send(at, MsgClass::Election);
+        }
+        t.elect(100, 0, 2);
+        t.send(200, MsgClass::Heartbeat); // elected: not election overhead
+        t.fault(
+            1000,
+            FaultAction::Crash {
+                target: Target::Node(0),
+                restart_after: None,
+            },
+        );
+        t.set(1000, 0, NodeStatus::DOWN);
+        for n in 1..3 {
+            t.set(1000, n, NodeStatus::DOWN);
+        }
+        t.send_from(1100, 3, MsgClass::Election);
+        t.send_from(1200, 4, MsgClass::Election);
+        let m = t.end(2000);
+        assert_eq!(m.elections, 1);
+        assert_eq!(m.messages_per_election, Some(3.0));
+    }
+
+    /// Issue 12 defect 2: a fault's heal_after undoes that fault only.
+    #[test]
+    fn healing_a_cut_leaves_an_overlapping_partition_in_force() {
+        let mut t = Trace::new(5);
+        t.elect(100, 3, 2);
+        t.fault(
+            1000,
+            FaultAction::Partition {
+                groups: vec![vec![3, 4], vec![0, 1, 2]],
+                heal_after: Some(SimDuration::from_secs(4)),
+            },
+        );
+        t.fault(
+            1500,
+            FaultAction::Cut {
+                from: 0,
+                to: 1,
+                heal_after: Some(SimDuration::from_millis(100)),
+            },
+        );
+        t.fault(1600, FaultAction::HealFault { fault: 1 });
+        assert_eq!(t.m.elected, None, "3 is still cut off from 0, 1, 2");
+        t.fault(5000, FaultAction::HealFault { fault: 0 });
+        assert_eq!(t.m.elected, Some(3));
     }
 
     #[test]
