@@ -75,7 +75,7 @@ pub const PARAMS: &[Param] = &[
     Param {
         key: "raft.check_quorum",
         default: "false",
-        doc: "leader steps down without a majority; followers in a leader lease ignore RequestVote",
+        doc: "leader steps down without a majority; followers in a leader lease drop higher-term RequestVote/PreVote unanswered",
     },
     Param {
         key: "raft.persist_vote",
