@@ -46,6 +46,7 @@ use crate::scenario::FieldError;
 use crate::sim::{
     Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, TimerKey,
 };
+use std::collections::BTreeSet;
 
 /// Which ring algorithm runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
@@ -310,14 +311,15 @@ pub struct Ring {
     leader: Option<NodeId>,
     /// Takes part in the current epoch's election (has sent or forwarded a token).
     participant: bool,
-    /// Ids whose Election token this node has passed on in this epoch.
-    forwarded: Vec<bool>,
+    /// Ids whose Election token this node has passed on in this epoch (a sparse set: a
+    /// dense per-node vector made start-up O(n^2) in memory).
+    forwarded: BTreeSet<NodeId>,
     /// Passed on an Elected in this epoch.
     elected_forwarded: bool,
     /// LeLann: the largest id seen in this epoch.
     best_seen: NodeId,
-    /// Nodes skipped as successors.
-    suspected: Vec<bool>,
+    /// Nodes skipped as successors (sparse, like `forwarded`).
+    suspected: BTreeSet<NodeId>,
     pending: Vec<Pending>,
     next_seq: u64,
 }
@@ -329,14 +331,14 @@ impl Ring {
         self.epoch
     }
     pub fn suspects(&self, node: NodeId) -> bool {
-        self.suspected.get(node as usize).copied().unwrap_or(false)
+        self.suspected.contains(&node)
     }
 
     /// The next node along the ring that is not suspected (never itself).
     pub fn successor(&self, ctx: &RCtx<'_>) -> Option<NodeId> {
         (1..ctx.nodes as usize)
             .map(|k| ctx.config.at(self.pos + k, ctx.nodes))
-            .find(|&n| !self.suspected[n as usize])
+            .find(|n| !self.suspected.contains(n))
     }
 
     fn arm_detector(ctx: &RCtx<'_>, out: &mut Out<Self>) {
@@ -370,10 +372,10 @@ impl Ring {
         self.epoch = epoch;
         out.persist(epoch);
         self.participant = false;
-        self.forwarded = vec![false; ctx.nodes as usize];
+        self.forwarded.clear();
         self.elected_forwarded = false;
         self.best_seen = self.id;
-        self.suspected = vec![false; ctx.nodes as usize];
+        self.suspected.clear();
         if self.role == Role::Leader {
             out.cancel_timer(RingTimer::Heartbeat);
         }
@@ -392,7 +394,7 @@ impl Ring {
     fn initiate(&mut self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
         self.participant = true;
         self.role = Role::Candidate;
-        self.forwarded[self.id as usize] = true;
+        self.forwarded.insert(self.id);
         self.send_token(
             ctx,
             RingMsg::Election {
@@ -463,7 +465,7 @@ impl Ring {
         let Some(first) = self.pending.first() else {
             return;
         };
-        self.suspected[first.to as usize] = true;
+        self.suspected.insert(first.to);
         let pending = std::mem::take(&mut self.pending);
         for p in pending {
             if p.msg.term().is_some_and(|e| e < self.epoch) {
@@ -479,7 +481,7 @@ impl Ring {
                 if id == self.id {
                     // Unless we passed on a larger id, or a larger id already won, in this
                     // epoch: then our token went round a node that was skipped by mistake.
-                    let larger_seen = self.forwarded[self.id as usize + 1..].iter().any(|&f| f)
+                    let larger_seen = self.forwarded.range(self.id + 1..).next().is_some()
                         || self.leader.is_some_and(|l| l > self.id);
                     if self.role != Role::Leader && !larger_seen {
                         // Our own id made a full lap: it is the largest live id.
@@ -496,10 +498,9 @@ impl Ring {
                         );
                     }
                 } else if id > self.id {
-                    if self.forwarded[id as usize] {
+                    if !self.forwarded.insert(id) {
                         return; // Second lap: its originator is gone (or a duplicate).
                     }
-                    self.forwarded[id as usize] = true;
                     self.participant = true;
                     if self.role == Role::Candidate {
                         self.role = Role::Follower; // Our id lost.
@@ -519,7 +520,7 @@ impl Ring {
                 // else: swallow the smaller id (we take part, or this epoch is decided).
             }
             Variant::Lcr => {
-                if !self.forwarded[self.id as usize] && self.role != Role::Leader {
+                if !self.forwarded.contains(&self.id) && self.role != Role::Leader {
                     self.initiate(ctx, out); // Join with our own id before passing others on.
                 }
                 self.best_seen = self.best_seen.max(id);
@@ -543,8 +544,7 @@ impl Ring {
                         _ => {}
                     }
                 }
-                if !self.forwarded[id as usize] {
-                    self.forwarded[id as usize] = true;
+                if self.forwarded.insert(id) {
                     self.send_token(
                         ctx,
                         RingMsg::Election {
@@ -568,7 +568,6 @@ impl Protocol for Ring {
     type Config = RingConfig;
 
     fn boot(ctx: &RCtx<'_>, durable: Option<&u64>, out: &mut Out<Self>) -> Self {
-        let n = ctx.nodes as usize;
         let mut node = Ring {
             id: ctx.id,
             pos: ctx.config.position(ctx.id),
@@ -576,10 +575,10 @@ impl Protocol for Ring {
             epoch: durable.copied().unwrap_or(0),
             leader: None,
             participant: false,
-            forwarded: vec![false; n],
+            forwarded: BTreeSet::new(),
             elected_forwarded: false,
             best_seen: ctx.id,
-            suspected: vec![false; n],
+            suspected: BTreeSet::new(),
             pending: Vec::new(),
             next_seq: 0,
         };
@@ -602,9 +601,7 @@ impl Protocol for Ring {
     }
 
     fn on_message(&mut self, ctx: &RCtx<'_>, from: NodeId, msg: RingMsg, out: &mut Out<Self>) {
-        if let Some(s) = self.suspected.get_mut(from as usize) {
-            *s = false; // Heard from it: it is alive.
-        }
+        self.suspected.remove(&from); // Heard from it: it is alive.
         match msg {
             RingMsg::Ack { seq } => {
                 let before = self.pending.len();
