@@ -172,6 +172,29 @@ impl Env<'_> {
 
 /// Revision-ordered entries of the election prefix: (create revision, owner).
 pub type Entries = Vec<(u64, NodeId)>;
+
+/// The part of the election prefix's children list a client reads (see [`Store::view`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ListView {
+    /// The smallest key and its owner: the holder.
+    pub holder: Option<(u64, NodeId)>,
+    /// The asking session's own key, if it has one.
+    pub own: Option<u64>,
+    /// The largest key below `own`: the one to watch.
+    pub predecessor: Option<u64>,
+}
+
+impl ListView {
+    /// The view of `entries` for a session whose key is `own` (tests build replies so).
+    pub fn of(entries: &[(u64, NodeId)], own: Option<u64>) -> ListView {
+        let own = own.filter(|k| entries.iter().any(|e| e.0 == *k));
+        ListView {
+            holder: entries.iter().min().copied(),
+            own,
+            predecessor: own.and_then(|k| entries.iter().map(|e| e.0).filter(|&p| p < k).max()),
+        }
+    }
+}
 /// Version of a replica's store: (primary epoch, replication round).
 pub type Stamp = (u64, u64);
 
@@ -210,7 +233,7 @@ pub enum Wire {
     },
     Children {
         session: u64,
-        entries: Entries,
+        view: ListView,
     },
     /// Watch one key for deletion (ZooKeeper `exists(watch)`, etcd watch).
     WatchKey {
@@ -400,6 +423,9 @@ pub trait Recipe: Protocol<Timer = CoordTimer, Durable = RaftDurable> {
 pub struct Session {
     pub owner: NodeId,
     pub nonce: u64,
+    /// The session's key under the election prefix, if it created one (an index: finding
+    /// it by scanning the keys made every create O(n), so start-up O(n^2)).
+    pub key: Option<u64>,
 }
 
 /// The replicated state of the service.
@@ -409,6 +435,8 @@ pub struct Store {
     pub revision: u64,
     next_session: u64,
     pub sessions: BTreeMap<u64, Session>,
+    /// Index of `sessions` by (owner, nonce), for retried opens.
+    by_owner: BTreeMap<(NodeId, u64), u64>,
     /// Keys under the election prefix: create revision -> (session, owner).
     pub keys: BTreeMap<u64, (u64, NodeId)>,
     /// One-shot deletion watches: key -> watchers (client node, session).
@@ -423,24 +451,38 @@ pub type Notice = (NodeId, Wire);
 impl Store {
     /// Open (or find, for a retried request) the session of `owner` with `nonce`.
     pub fn open(&mut self, owner: NodeId, nonce: u64) -> u64 {
-        if let Some((&s, _)) = self
-            .sessions
-            .iter()
-            .find(|(_, v)| v.owner == owner && v.nonce == nonce)
-        {
+        if let Some(&s) = self.by_owner.get(&(owner, nonce)) {
             return s;
         }
         self.next_session += 1;
         let s = self.next_session;
-        self.sessions.insert(s, Session { owner, nonce });
+        self.sessions.insert(
+            s,
+            Session {
+                owner,
+                nonce,
+                key: None,
+            },
+        );
+        self.by_owner.insert((owner, nonce), s);
         s
     }
 
     pub fn key_of(&self, session: u64) -> Option<u64> {
-        self.keys
-            .iter()
-            .find(|(_, v)| v.0 == session)
-            .map(|(&k, _)| k)
+        self.sessions.get(&session).and_then(|s| s.key)
+    }
+
+    /// What a `List` reply tells `session`'s client: the holder (smallest key), the
+    /// session's own key and the key just below it. This is all the recipes' clients read
+    /// of the children list, and it keeps a reply O(1) in size (a full list per reply made
+    /// the start-up of n contenders O(n^2) in memory).
+    pub fn view(&self, session: u64) -> ListView {
+        let own = self.key_of(session);
+        ListView {
+            holder: self.holder(),
+            own,
+            predecessor: own.and_then(|k| self.keys.range(..k).next_back().map(|(&p, _)| p)),
+        }
     }
 
     /// The current holder: the smallest key and its owner.
@@ -457,9 +499,11 @@ impl Store {
         if let Some(k) = self.key_of(session) {
             return k;
         }
-        let owner = self.sessions[&session].owner;
+        let entry = self.sessions.get_mut(&session).expect("a live session");
         self.revision += 1;
         let k = self.revision;
+        entry.key = Some(k);
+        let owner = entry.owner;
         self.keys.insert(k, (session, owner));
         self.fire_prefix(notices);
         k
@@ -480,14 +524,15 @@ impl Store {
     /// Expire a session: delete its key (firing the key's and the prefix's watches, in
     /// watcher-id order) and drop the watches it had set.
     pub fn expire(&mut self, session: u64, notices: &mut Vec<Notice>) {
-        if self.sessions.remove(&session).is_none() {
+        let Some(gone) = self.sessions.remove(&session) else {
             return;
-        }
+        };
+        self.by_owner.remove(&(gone.owner, gone.nonce));
         for w in self.key_watches.values_mut() {
             w.retain(|&(_, s)| s != session);
         }
         self.prefix_watches.retain(|&(_, s)| s != session);
-        if let Some(k) = self.key_of(session) {
+        if let Some(k) = gone.key {
             self.keys.remove(&k);
             self.revision += 1;
             for (to, s) in self.key_watches.remove(&k).unwrap_or_default() {
@@ -752,8 +797,8 @@ impl Replica {
                 if watch {
                     self.store.watch_prefix(from, session);
                 }
-                let entries = self.store.entries();
-                self.reply(from, Wire::Children { session, entries });
+                let view = self.store.view(session);
+                self.reply(from, Wire::Children { session, view });
             }
             Wire::WatchKey { session, key } if live(&self.store, session) => {
                 let exists = self.store.watch_key(from, session, key);
@@ -1072,24 +1117,19 @@ impl Client {
         self.send_pending(env, out);
     }
 
-    fn on_children<P: Recipe>(
-        &mut self,
-        env: &Env<'_>,
-        entries: &[(u64, NodeId)],
-        out: &mut Out<P>,
-    ) {
+    fn on_children<P: Recipe>(&mut self, env: &Env<'_>, view: ListView, out: &mut Out<P>) {
         let Some(rev) = self.rev else { return };
         if self.relist {
             return self.list(env, out);
         }
-        if !entries.iter().any(|&(k, _)| k == rev) {
+        if view.own != Some(rev) {
             // Our key is gone although the session lives: create it again.
             self.rev = None;
             self.phase = Phase::Creating;
             return self.send_pending(env, out);
         }
-        self.holder = entries.first().map(|e| e.1);
-        if entries[0].0 == rev {
+        self.holder = view.holder.map(|e| e.1);
+        if view.holder.is_some_and(|h| h.0 == rev) {
             self.phase = Phase::Leading;
             self.holder = Some(self.id);
             out.cancel_timer(CoordTimer::Retry);
@@ -1098,11 +1138,8 @@ impl Client {
             self.phase = Phase::Waiting;
             out.cancel_timer(CoordTimer::Retry);
         } else {
-            let pred = entries
-                .iter()
-                .filter(|&&(k, _)| k < rev)
-                .map(|&(k, _)| k)
-                .max()
+            let pred = view
+                .predecessor
                 .expect("not the smallest, so a smaller key exists");
             self.phase = Phase::Watching {
                 key: pred,
@@ -1138,10 +1175,10 @@ impl Client {
                 self.rev = Some(rev);
                 self.list(env, out);
             }
-            Wire::Children { session, entries }
+            Wire::Children { session, view }
                 if current(session) && self.phase == Phase::Listing =>
             {
-                self.on_children(env, &entries, out);
+                self.on_children(env, view, out);
             }
             Wire::WatchArmed {
                 session,

@@ -214,6 +214,7 @@ impl Protocol for Etcd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocols::coordinator::ListView;
     use crate::sim::{Role, SimTime};
 
     const NODES: u32 = 3;
@@ -279,7 +280,11 @@ mod tests {
             r,
             vec![Wire::Children {
                 session: l1,
-                entries: vec![(r2, 2), (r0, 0), (r1, 1)]
+                view: ListView {
+                    holder: Some((r2, 2)),
+                    own: Some(r1),
+                    predecessor: Some(r0),
+                }
             }]
         );
     }
@@ -340,7 +345,7 @@ mod tests {
             Wire::Created { session: 4, rev: 2 },
             Wire::Children {
                 session: 4,
-                entries: vec![(2, 0)],
+                view: ListView::of(&[(2, 0)], Some(2)),
             },
         ] {
             c.on_message(&ctx(0, 0, &cfg), NODES, EtcdMsg(w), &mut out);

@@ -237,7 +237,7 @@ impl Protocol for Zookeeper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocols::coordinator::Phase;
+    use crate::protocols::coordinator::{ListView, Phase};
     use crate::sim::{Role, SimTime};
 
     const NODES: u32 = 3;
@@ -328,7 +328,7 @@ mod tests {
             &mut c,
             Wire::Children {
                 session: 9,
-                entries: vec![(3, 0), (5, 1), (7, 2)],
+                view: ListView::of(&[(3, 0), (5, 1), (7, 2)], Some(7)),
             },
         );
         assert_eq!(
@@ -382,7 +382,7 @@ mod tests {
             &mut c,
             Wire::Children {
                 session: 9,
-                entries: vec![(7, 2)],
+                view: ListView::of(&[(7, 2)], Some(7)),
             },
         );
         assert_eq!(
@@ -415,7 +415,7 @@ mod tests {
                 Wire::Created { session: 1, rev: 1 },
                 Wire::Children {
                     session: 1,
-                    entries: vec![(1, 0)],
+                    view: ListView::of(&[(1, 0)], Some(1)),
                 },
             ] {
                 c.on_message(&ctx(0, 0, &cfg), NODES, ZookeeperMsg(w), &mut out);
