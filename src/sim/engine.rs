@@ -237,6 +237,11 @@ impl<P: Protocol> Sim<P> {
             sim.queue.push(t, Event::Fault(action));
         }
         for id in 0..total {
+            // A limit hit during start-up fails the run; booting the rest would only grow
+            // memory past the limit (Bully's simultaneous start-up is O(n^2) messages).
+            if sim.failure.is_some() {
+                break;
+            }
             sim.boot(id);
         }
         sim
