@@ -433,3 +433,61 @@ crash = "leader"
         "detect_ms {d:?}, want mean {want_mean} (crash sample {after_crash} ms)"
     );
 }
+
+/// Gaps (ms) between a RequestVote's delivery and the VoteResponse the voter sends back.
+fn vote_answer_gaps_ms(extra: &str) -> Vec<u64> {
+    let text = format!(
+        r#"
+algorithm = "raft"
+nodes = 5
+duration = "2s"
+[network]
+delay = {{ constant = "2ms" }}
+[storage]
+fsync = "10ms"
+[raft]
+{extra}
+"#
+    );
+    let file = ScenarioFile::from_text(Path::new("adopt.toml"), text).unwrap();
+    let sc = file.instantiate(&[]).unwrap();
+    #[derive(Default, Clone)]
+    struct Gaps {
+        delivered: Rc<RefCell<Vec<(u32, u32, u64)>>>,
+        gaps: Rc<RefCell<Vec<u64>>>,
+    }
+    impl Observer for Gaps {
+        fn observe(&mut self, ev: &TraceEvent<'_>) {
+            match *ev {
+                TraceEvent::Deliver { at, msg } if msg.kind_name == "RequestVote" => {
+                    self.delivered.borrow_mut().push((msg.from, msg.to, at.0));
+                }
+                TraceEvent::Send { at, msg } if msg.kind_name == "VoteResponse" => {
+                    let d = self.delivered.borrow();
+                    let (.., t) = d
+                        .iter()
+                        .rev()
+                        .find(|(f, t, _)| *f == msg.to && *t == msg.from)
+                        .expect("a VoteResponse answers a RequestVote");
+                    self.gaps.borrow_mut().push((at.0 - t) / MS);
+                }
+                _ => {}
+            }
+        }
+    }
+    let g = Gaps::default();
+    runner::run(&sc, 3, vec![Box::new(g.clone())]).unwrap();
+    let v = g.gaps.borrow().clone();
+    v
+}
+
+#[test]
+fn term_adoption_persists_separately_when_asked() {
+    // Default: term and vote share one 10 ms write.
+    let one = vote_answer_gaps_ms("");
+    assert!(!one.is_empty() && one.iter().all(|&g| g == 10), "{one:?}");
+    // LogCabin: a voter that adopts the candidate's term writes twice before answering.
+    let two = vote_answer_gaps_ms("persist_term_adoption = true");
+    assert!(two.iter().all(|&g| g == 10 || g == 20), "{two:?}");
+    assert!(two.contains(&20), "{two:?}");
+}

@@ -710,10 +710,7 @@ impl<P: Protocol> Sim<P> {
 
     fn set_timer(&mut self, id: NodeId, key: P::Timer, delay: Delay) {
         let n = &mut self.nodes[id as usize];
-        let local = match delay {
-            Delay::Fixed(d) => d,
-            Delay::Uniform { min, max } => SimDuration(n.rng.range_inclusive(min.0, max.0)),
-        };
+        let local = delay.sample(&mut n.rng);
         let deadline = self.now + n.clock.global_span(local);
         let incarnation = n.incarnation;
         let slot = match n.timers.iter().position(|s| s.key == key) {
