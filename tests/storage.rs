@@ -389,9 +389,11 @@ crash = "leader"
     impl Observer for Events {
         fn observe(&mut self, ev: &TraceEvent<'_>) {
             let e = match *ev {
-                TraceEvent::Timer { at, node, name } if name == "election" => {
-                    (at.0, "election".to_string(), node)
-                }
+                TraceEvent::Timer {
+                    at,
+                    node,
+                    name: "election",
+                } => (at.0, "election".to_string(), node),
                 TraceEvent::Send { at, msg } if msg.kind_name == "RequestVote" => {
                     (at.0, "rv".to_string(), msg.from)
                 }
@@ -477,8 +479,7 @@ fsync = "10ms"
     }
     let g = Gaps::default();
     runner::run(&sc, 3, vec![Box::new(g.clone())]).unwrap();
-    let v = g.gaps.borrow().clone();
-    v
+    g.gaps.borrow().clone()
 }
 
 #[test]
