@@ -38,7 +38,7 @@ pub fn sim_config(sc: &Scenario, seed: u64) -> Result<SimConfig, RunError> {
         max_events: sc.max_events,
         max_in_flight: sc.max_in_flight,
         network: sc.network.clone(),
-        fsync: sc.fsync,
+        resources: sc.resources.clone(),
         clocks: sc.clocks.clone(),
         plan,
     })

@@ -469,3 +469,54 @@ fn set_into_a_list_the_file_does_not_have() {
         "{err}"
     );
 }
+
+#[test]
+fn storage_mode_unknown() {
+    rejects(
+        "storage-mode",
+        &format!("{BASE}[storage]\nmode = \"fast\"\n"),
+        &[
+            "s.toml:6:8",
+            "`storage.mode`: \"fast\"",
+            "\"overlapped\"",
+            "\"blocking\"",
+        ],
+    );
+}
+
+#[test]
+fn storage_fsync_and_write_together() {
+    rejects(
+        "storage-both",
+        &format!("{BASE}[storage]\nfsync = \"1ms\"\nwrite = {{ constant = \"2ms\" }}\n"),
+        &["s.toml:6:9", "`storage.fsync`", "not both"],
+    );
+}
+
+#[test]
+fn storage_node_out_of_range() {
+    rejects(
+        "storage-node",
+        &format!("{BASE}[[storage.node]]\nnode = 9\nwrite = {{ constant = \"2ms\" }}\n"),
+        &[
+            "s.toml:6:8",
+            "`storage.node.0.node`: 9",
+            "a node id in 0..5",
+        ],
+    );
+}
+
+#[test]
+fn timeout_resolution_without_a_whole_step_in_range() {
+    rejects(
+        "timeout-resolution",
+        &format!(
+            "{BASE}[raft]\nelection_timeout = [\"150100us\", \"150900us\"]\ntimeout_resolution = \"1ms\"\n"
+        ),
+        &[
+            "s.toml:7:22",
+            "`raft.timeout_resolution`: \"1ms\"",
+            "whole multiple inside election_timeout",
+        ],
+    );
+}

@@ -366,7 +366,10 @@ fn repro_toml_round_trips_every_fault_kind() {
         (parsed.seed, parsed.nodes, parsed.duration),
         (42, 5, base.scenario.duration)
     );
-    assert!(parsed.protocols.raft.pre_vote && parsed.fsync == d(2));
+    assert!(
+        parsed.protocols.raft.pre_vote
+            && parsed.resources.write == electsim::sim::DelayDist::Constant(d(2))
+    );
     assert_eq!(
         parsed.network.default, base.scenario.network.default,
         "--set network.loss carried over"

@@ -39,6 +39,14 @@ pub struct RaftConfig {
     pub persist_vote: bool,
     /// Nodes that start with a shorter log (cannot win against up-to-date voters). Default none.
     pub stale_nodes: Vec<NodeId>,
+    /// Adopting a higher term is a durable write of its own, before the vote is decided
+    /// (LogCabin's `stepDown`), so a granted RequestVote that raised the term costs two
+    /// writes. Default false: one write per handler carries term and vote together (etcd's
+    /// one HardState per Ready).
+    pub persist_term_adoption: bool,
+    /// Election timeouts are drawn in whole multiples of this (LogCabin: 1 ms). Default
+    /// zero: continuous (nanosecond) draws.
+    pub timeout_resolution: SimDuration,
 }
 
 impl Default for RaftConfig {
@@ -51,6 +59,8 @@ impl Default for RaftConfig {
             check_quorum: false,
             persist_vote: true,
             stale_nodes: Vec::new(),
+            persist_term_adoption: false,
+            timeout_resolution: SimDuration::ZERO,
         }
     }
 }
@@ -83,6 +93,16 @@ pub const PARAMS: &[Param] = &[
         doc: "persist term and vote; false injects a classic bug (double votes after restart)",
     },
     Param {
+        key: "raft.persist_term_adoption",
+        default: "false",
+        doc: "adopting a higher term is its own durable write (LogCabin); false: term and vote share one write per handler (etcd)",
+    },
+    Param {
+        key: "raft.timeout_resolution",
+        default: "\"0s\"",
+        doc: "draw election timeouts in whole multiples of this, e.g. \"1ms\" as LogCabin does; 0s = continuous",
+    },
+    Param {
         key: "raft.stale_nodes",
         default: "[]",
         doc: "node ids that start with a shorter log (not electable against up-to-date voters)",
@@ -99,6 +119,8 @@ pub struct RawRaft {
     pub check_quorum: Option<bool>,
     pub persist_vote: Option<bool>,
     pub stale_nodes: Option<Vec<i64>>,
+    pub persist_term_adoption: Option<bool>,
+    pub timeout_resolution: Option<SimDuration>,
 }
 
 impl RawRaft {
@@ -123,6 +145,18 @@ impl RawRaft {
                 "a positive duration, usually well below the election timeout",
             ));
         }
+        let timeout_resolution = self.timeout_resolution.unwrap_or(d.timeout_resolution);
+        if timeout_resolution.0 > 0
+            && min.0.div_ceil(timeout_resolution.0) * timeout_resolution.0 > max.0
+        {
+            return Err(FieldError::new(
+                "timeout_resolution",
+                format!("\"{timeout_resolution}\""),
+                format!(
+                    "a step with a whole multiple inside election_timeout [\"{min}\", \"{max}\"], e.g. \"1ms\", or \"0s\" for continuous draws"
+                ),
+            ));
+        }
         let mut stale_nodes = Vec::new();
         for (i, &n) in self.stale_nodes.iter().flatten().enumerate() {
             if n < 0 || n >= i64::from(nodes) {
@@ -142,6 +176,10 @@ impl RawRaft {
             check_quorum: self.check_quorum.unwrap_or(d.check_quorum),
             persist_vote: self.persist_vote.unwrap_or(d.persist_vote),
             stale_nodes,
+            persist_term_adoption: self
+                .persist_term_adoption
+                .unwrap_or(d.persist_term_adoption),
+            timeout_resolution,
         })
     }
 }
@@ -260,6 +298,8 @@ pub struct Raft {
     active: Vec<bool>,
     /// Local time of the last heartbeat accepted from a leader (for leases / pre-vote).
     last_leader_contact: Option<SimTime>,
+    /// A term adopted by this handler and not yet written (see `persist_term_adoption`).
+    unsaved: bool,
 }
 
 type RCtx<'a> = Ctx<'a, RaftConfig>;
@@ -274,16 +314,21 @@ impl Raft {
 
     fn reset_election_timer(&self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
         let c = ctx.config;
-        out.set_timer(
-            RaftTimer::Election,
-            Delay::Uniform {
-                min: c.election_timeout_min,
-                max: c.election_timeout_max,
-            },
-        );
+        let (min, max) = (c.election_timeout_min, c.election_timeout_max);
+        let delay = if c.timeout_resolution == SimDuration::ZERO {
+            Delay::Uniform { min, max }
+        } else {
+            Delay::Steps {
+                min,
+                max,
+                step: c.timeout_resolution,
+            }
+        };
+        out.set_timer(RaftTimer::Election, delay);
     }
 
-    fn persist(&self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+    fn persist(&mut self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        self.unsaved = false;
         if ctx.config.persist_vote {
             out.persist(RaftDurable {
                 term: self.term,
@@ -292,14 +337,19 @@ impl Raft {
         }
     }
 
-    /// Adopt a higher term and become follower (§5.1). Persisted.
+    /// Adopt a higher term and become follower (§5.1). Persisted: at once when
+    /// `persist_term_adoption`, else with the vote or at the end of the handler.
     fn adopt_term(&mut self, ctx: &RCtx<'_>, term: u64, out: &mut Out<Self>) {
         let was_leader = self.role == Role::Leader;
         self.term = term;
         self.voted_for = None;
         self.role = Role::Follower;
         self.leader = None;
-        self.persist(ctx, out);
+        if ctx.config.persist_term_adoption {
+            self.persist(ctx, out);
+        } else {
+            self.unsaved = true;
+        }
         if was_leader {
             self.stop_leading(ctx, out);
         }
@@ -416,6 +466,7 @@ impl Protocol for Raft {
             vote_count: 0,
             active: Vec::new(),
             last_leader_contact: None,
+            unsaved: false,
         };
         node.reset_election_timer(ctx, out);
         node
@@ -447,6 +498,33 @@ impl Protocol for Raft {
         if carries_real_term && msg_term > self.term {
             self.adopt_term(ctx, msg_term, out);
         }
+        self.handle(ctx, from, msg, out);
+        if self.unsaved {
+            self.persist(ctx, out);
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &RCtx<'_>, timer: RaftTimer, out: &mut Out<Self>) {
+        self.handle_timer(ctx, timer, out);
+    }
+
+    fn status(&self) -> NodeStatus {
+        NodeStatus {
+            role: self.role,
+            term: self.term,
+            leader: self.leader,
+            voted_for: self.voted_for,
+        }
+    }
+
+    fn claims_election_safety(_config: &RaftConfig) -> bool {
+        true
+    }
+}
+
+impl Raft {
+    /// The message handler after the term rule.
+    fn handle(&mut self, ctx: &RCtx<'_>, from: NodeId, msg: RaftMsg, out: &mut Out<Self>) {
         match msg {
             RaftMsg::RequestVote { term, last_log } => {
                 let grant = term == self.term
@@ -525,7 +603,7 @@ impl Protocol for Raft {
         }
     }
 
-    fn on_timer(&mut self, ctx: &RCtx<'_>, timer: RaftTimer, out: &mut Out<Self>) {
+    fn handle_timer(&mut self, ctx: &RCtx<'_>, timer: RaftTimer, out: &mut Out<Self>) {
         match timer {
             RaftTimer::Election => {
                 if self.role != Role::Leader {
@@ -561,19 +639,6 @@ impl Protocol for Raft {
                 }
             }
         }
-    }
-
-    fn status(&self) -> NodeStatus {
-        NodeStatus {
-            role: self.role,
-            term: self.term,
-            leader: self.leader,
-            voted_for: self.voted_for,
-        }
-    }
-
-    fn claims_election_safety(_config: &RaftConfig) -> bool {
-        true
     }
 }
 
@@ -931,5 +996,78 @@ mod tests {
             &mut out,
         );
         assert!(!out.effects.iter().any(|e| matches!(e, Effect::Persist(_))));
+    }
+
+    fn writes(out: &Out<Raft>) -> Vec<RaftDurable> {
+        out.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Persist(d) => Some(*d),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn vote_request(n: &mut Raft, cfg: &RaftConfig, last_log: LogPos) -> Out<Raft> {
+        let mut out = Out::default();
+        let msg = RaftMsg::RequestVote { term: 2, last_log };
+        n.on_message(&ctx(0, cfg), 1, msg, &mut out);
+        out
+    }
+
+    #[test]
+    fn term_adoption_is_its_own_write_only_when_asked() {
+        let d = |voted_for| RaftDurable { term: 2, voted_for };
+        // Default (etcd): one write carries the adopted term and the vote.
+        let cfg = RaftConfig::default();
+        let out = vote_request(&mut boot(0, &cfg), &cfg, LOG_UP_TO_DATE);
+        assert_eq!(writes(&out), [d(Some(1))]);
+        // LogCabin: stepDown writes the term, then the granted vote is written again.
+        let lc = RaftConfig {
+            persist_term_adoption: true,
+            ..RaftConfig::default()
+        };
+        let out = vote_request(&mut boot(0, &lc), &lc, LOG_UP_TO_DATE);
+        assert_eq!(writes(&out), [d(None), d(Some(1))]);
+        // A refused vote (stale log) still makes the adopted term durable, once, either way.
+        for c in [&cfg, &lc] {
+            let out = vote_request(&mut boot(0, c), c, LOG_STALE);
+            assert_eq!(writes(&out), [d(None)], "{c:?}");
+            assert_eq!(
+                responses(&out),
+                [RaftMsg::VoteResponse {
+                    term: 2,
+                    granted: false
+                }]
+            );
+        }
+    }
+
+    #[test]
+    fn timeout_resolution_draws_whole_steps() {
+        let cfg = RaftConfig {
+            timeout_resolution: SimDuration::from_millis(1),
+            ..RaftConfig::default()
+        };
+        let mut out = Out::default();
+        Raft::boot(&ctx(0, &cfg), None, &mut out);
+        assert_eq!(
+            out.effects,
+            [Effect::SetTimer {
+                key: RaftTimer::Election,
+                delay: Delay::Steps {
+                    min: SimDuration::from_millis(150),
+                    max: SimDuration::from_millis(300),
+                    step: SimDuration::from_millis(1),
+                },
+            }]
+        );
+        let bad = RawRaft {
+            election_timeout: Some([SimDuration(150_100_000), SimDuration(150_900_000)]),
+            timeout_resolution: Some(SimDuration::from_millis(1)),
+            ..RawRaft::default()
+        };
+        let e = bad.validate(5).unwrap_err();
+        assert!(format!("{e:?}").contains("timeout_resolution"), "{e:?}");
     }
 }

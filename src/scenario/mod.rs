@@ -18,7 +18,7 @@ pub use raw::RawScenario;
 pub use validate::{MAX_NODES, validate};
 
 use crate::protocols::{Algorithm, ProtocolConfigs};
-use crate::sim::{LocalClock, Network, RandomFault, ScriptedFault, SimDuration};
+use crate::sim::{LocalClock, Network, RandomFault, Resources, ScriptedFault, SimDuration};
 use std::path::{Path, PathBuf};
 
 /// A validated experiment: one algorithm, one cluster size, fixed settings.
@@ -36,7 +36,8 @@ pub struct Scenario {
     pub max_events: u64,
     pub max_in_flight: u64,
     pub network: Network,
-    pub fsync: SimDuration,
+    /// Write latency, write mode and CPU time (`[storage]`, `[cpu]`).
+    pub resources: Resources,
     /// Initial local clock per participant.
     pub clocks: Vec<LocalClock>,
     pub faults: Vec<ScriptedFault>,

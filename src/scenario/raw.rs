@@ -22,6 +22,7 @@ pub struct RawScenario {
     pub sweep: Option<toml::Table>,
     pub network: Option<RawNetwork>,
     pub storage: Option<RawStorage>,
+    pub cpu: Option<RawCpu>,
     #[serde(rename = "clock")]
     pub clocks: Option<Vec<RawClock>>,
     #[serde(rename = "fault")]
@@ -84,7 +85,28 @@ pub struct RawLink {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStorage {
+    /// Shorthand for `write = { constant = ... }`.
     pub fsync: Option<SimDuration>,
+    pub write: Option<RawDelay>,
+    /// `"overlapped"` or `"blocking"`.
+    pub mode: Option<String>,
+    #[serde(rename = "node")]
+    pub nodes: Option<Vec<RawStorageNode>>,
+}
+
+/// `[[storage.node]]`: one node's write latency.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStorageNode {
+    pub node: Option<i64>,
+    pub write: Option<RawDelay>,
+}
+
+/// `[cpu]`: processing cost per handler invocation.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCpu {
+    pub handler: Option<RawDelay>,
 }
 
 /// `[[clock]]`: one node's initial clock.

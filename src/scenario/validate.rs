@@ -5,8 +5,8 @@ use super::raw::{RawDelay, RawFault, RawScenario, RawTarget};
 use super::{FieldError, Scenario};
 use crate::protocols::{Algorithm, ProtocolConfigs};
 use crate::sim::{
-    DelayDist, FaultAction, LinkModel, LocalClock, Network, NodeId, RandomFault, ScriptedFault,
-    SimDuration, SimTime, Target,
+    DelayDist, FaultAction, LinkModel, LocalClock, Network, NodeId, RandomFault, Resources,
+    ScriptedFault, SimDuration, SimTime, Target, WriteMode,
 };
 
 /// Largest cluster a scenario may ask for.
@@ -56,11 +56,7 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, FieldError> {
         nodes + crate::runner::service_nodes(raw.algorithm.unwrap_or(Algorithm::Raft), &protocols);
 
     let network = validate_network(raw, total)?;
-    let fsync = raw
-        .storage
-        .as_ref()
-        .and_then(|s| s.fsync)
-        .unwrap_or(SimDuration::ZERO);
+    let resources = validate_resources(raw, total)?;
 
     let mut clocks = vec![LocalClock::default(); total as usize];
     for (i, c) in raw.clocks.iter().flatten().enumerate() {
@@ -143,7 +139,7 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, FieldError> {
         max_events,
         max_in_flight,
         network,
-        fsync,
+        resources,
         clocks,
         faults,
         random_faults,
@@ -282,6 +278,63 @@ fn validate_network(raw: &RawScenario, total: u32) -> Result<Network, FieldError
         }
     }
     Ok(net)
+}
+
+/// `[storage]` and `[cpu]`.
+fn validate_resources(raw: &RawScenario, total: u32) -> Result<Resources, FieldError> {
+    let mut res = Resources::default();
+    if let Some(s) = &raw.storage {
+        res.write = match (s.fsync, &s.write) {
+            (Some(_), Some(_)) => {
+                return Err(FieldError::new(
+                    "storage.fsync",
+                    "(set together with storage.write)",
+                    "either `fsync = \"5ms\"` (a constant write latency) or `write = { ... }`, not both",
+                ));
+            }
+            (Some(c), None) => DelayDist::Constant(c),
+            (None, Some(d)) => delay_dist("storage.write", d)?,
+            (None, None) => res.write,
+        };
+        res.mode = match s.mode.as_deref() {
+            None | Some("overlapped") => WriteMode::Overlapped,
+            Some("blocking") => WriteMode::Blocking,
+            Some(other) => {
+                return Err(FieldError::new(
+                    "storage.mode",
+                    format!("\"{other}\""),
+                    "\"overlapped\" (the node keeps working while it writes) or \"blocking\" (it handles nothing until the write is done)",
+                ));
+            }
+        };
+        for (i, n) in s.nodes.iter().flatten().enumerate() {
+            let field = |f: &str| format!("storage.node.{i}.{f}");
+            let node = node_id(
+                &field("node"),
+                n.node.ok_or_else(|| {
+                    FieldError::new(
+                        field("node"),
+                        "(missing)",
+                        format!("a node id in 0..{total}"),
+                    )
+                })?,
+                total,
+            )?;
+            let Some(w) = &n.write else {
+                return Err(FieldError::new(
+                    field("write"),
+                    "(missing)",
+                    "a write-latency law, e.g. { constant = \"5ms\" }",
+                ));
+            };
+            res.write_by_node
+                .insert(node, delay_dist(&field("write"), w)?);
+        }
+    }
+    if let Some(h) = raw.cpu.as_ref().and_then(|c| c.handler.as_ref()) {
+        res.cpu = delay_dist("cpu.handler", h)?;
+    }
+    Ok(res)
 }
 
 fn node_id(field: &str, v: i64, total: u32) -> Result<NodeId, FieldError> {

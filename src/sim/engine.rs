@@ -14,7 +14,9 @@ use super::protocol::{
 };
 use super::queue::EventQueue;
 use super::rng::{SimRng, Stream};
+use super::storage::{Resources, WriteMode};
 use super::time::{LocalClock, SimDuration, SimTime};
+use std::collections::VecDeque;
 
 /// Engine settings for one run (everything but the protocol's own config).
 #[derive(Clone, Debug)]
@@ -29,8 +31,8 @@ pub struct SimConfig {
     /// Hard bound on messages in flight (queued for delivery or held by a paused node).
     pub max_in_flight: u64,
     pub network: Network,
-    /// Latency of a durable write: messages sent by a handler that persisted leave this much later.
-    pub fsync: SimDuration,
+    /// Write latency, write mode and handler CPU time of the nodes (default: all free).
+    pub resources: Resources,
     /// Initial local clocks of participants (missing entries: perfect clocks).
     pub clocks: Vec<LocalClock>,
     /// The expanded fault plan, sorted by time.
@@ -46,7 +48,7 @@ impl SimConfig {
             max_events: 200_000_000,
             max_in_flight: 10_000_000,
             network: Network::default(),
-            fsync: SimDuration::ZERO,
+            resources: Resources::default(),
             clocks: Vec::new(),
             plan: Vec::new(),
         }
@@ -117,6 +119,23 @@ enum Event<M, T> {
         node: NodeId,
         incarnation: u32,
     },
+    /// A handler's messages leave its node, after its CPU time and writes.
+    Leave {
+        from: NodeId,
+        incarnation: u32,
+        sends: Vec<Outgoing<M>>,
+    },
+    /// A node's CPU work or blocking write ends: it handles what queued meanwhile.
+    Free {
+        node: NodeId,
+        incarnation: u32,
+    },
+}
+
+/// A message held until its sender's write completes; `to: None` is a broadcast.
+struct Outgoing<M> {
+    to: Option<NodeId>,
+    msg: M,
 }
 
 /// A pending timer. Re-arming a timer to a later deadline does not push a queue entry: the
@@ -142,6 +161,13 @@ struct Node<P: Protocol> {
     paused: bool,
     /// Events that arrived while paused, in arrival order.
     stash: Vec<Event<P::Msg, P::Timer>>,
+    /// Write-latency and CPU-time streams (see `storage`).
+    disk_rng: SimRng,
+    cpu_rng: SimRng,
+    /// The node handles nothing before this time (CPU work, blocking write).
+    busy_until: SimTime,
+    /// Deliveries and timers that arrived while busy, in arrival order.
+    backlog: VecDeque<Event<P::Msg, P::Timer>>,
 }
 
 /// The observers every run has, plus optional extra ones (trace exporters).
@@ -207,6 +233,10 @@ impl<P: Protocol> Sim<P> {
                 timers: Vec::new(),
                 paused: false,
                 stash: Vec::new(),
+                disk_rng: SimRng::new(cfg.seed, Stream::Disk(i)),
+                cpu_rng: SimRng::new(cfg.seed, Stream::Cpu(i)),
+                busy_until: SimTime::ZERO,
+                backlog: VecDeque::new(),
             })
             .collect();
         let obs = Observers {
@@ -376,40 +406,16 @@ impl<P: Protocol> Sim<P> {
                     });
                     return;
                 }
-                let Some(pos) = n
-                    .timers
-                    .iter()
-                    .position(|s| s.key == key && s.token == token)
-                else {
-                    return; // cancelled, or superseded by an earlier deadline
-                };
-                let slot = &mut n.timers[pos];
-                if slot.deadline > self.now {
-                    // Re-armed to a later deadline after this entry was queued.
-                    let token = self.next_token;
-                    self.next_token += 1;
-                    slot.token = token;
-                    slot.queued_at = Some(slot.deadline);
-                    let at = slot.deadline;
-                    self.queue.push(
-                        at,
-                        Event::Timer {
-                            node,
-                            incarnation,
-                            key,
-                            token,
-                        },
-                    );
+                if n.busy_until > self.now || !n.backlog.is_empty() {
+                    n.backlog.push_back(Event::Timer {
+                        node,
+                        incarnation,
+                        key,
+                        token,
+                    });
                     return;
                 }
-                n.timers.swap_remove(pos);
-                let at = self.now;
-                self.obs.emit(TraceEvent::Timer {
-                    at,
-                    node,
-                    name: key.name(),
-                });
-                self.call(node, |p, ctx, out| p.on_timer(ctx, key, out));
+                self.fire_timer(node, incarnation, key, token);
             }
             Event::Fault(action) => self.apply_fault(action),
             Event::Resume { node, incarnation } => {
@@ -423,6 +429,112 @@ impl<P: Protocol> Sim<P> {
                 self.obs.emit(TraceEvent::Resume { at, node });
                 for e in stash {
                     self.queue.push(at, e);
+                }
+                self.drain_backlog(node);
+            }
+            Event::Leave {
+                from,
+                incarnation,
+                sends,
+            } => self.leave(from, incarnation, sends),
+            Event::Free { node, incarnation } => {
+                if self.nodes[node as usize].incarnation == incarnation {
+                    self.drain_backlog(node);
+                }
+            }
+        }
+    }
+
+    /// Handle a due timer entry of a live, idle node.
+    fn fire_timer(&mut self, node: NodeId, incarnation: u32, key: P::Timer, token: u64) {
+        let n = &mut self.nodes[node as usize];
+        let Some(pos) = n
+            .timers
+            .iter()
+            .position(|s| s.key == key && s.token == token)
+        else {
+            return; // cancelled, or superseded by an earlier deadline
+        };
+        let slot = &mut n.timers[pos];
+        if slot.deadline > self.now {
+            // Re-armed to a later deadline after this entry was queued.
+            let token = self.next_token;
+            self.next_token += 1;
+            slot.token = token;
+            slot.queued_at = Some(slot.deadline);
+            let at = slot.deadline;
+            self.queue.push(
+                at,
+                Event::Timer {
+                    node,
+                    incarnation,
+                    key,
+                    token,
+                },
+            );
+            return;
+        }
+        n.timers.swap_remove(pos);
+        let at = self.now;
+        self.obs.emit(TraceEvent::Timer {
+            at,
+            node,
+            name: key.name(),
+        });
+        self.call(node, |p, ctx, out| p.on_timer(ctx, key, out));
+    }
+
+    /// Handle, in arrival order, what queued while the node was busy, until it is busy again.
+    fn drain_backlog(&mut self, node: NodeId) {
+        loop {
+            let n = &mut self.nodes[node as usize];
+            if n.busy_until > self.now || n.paused || n.state.is_none() {
+                return;
+            }
+            match n.backlog.pop_front() {
+                Some(Event::Deliver { msg, r }) => self.deliver_now(msg, r),
+                Some(Event::Timer {
+                    node,
+                    incarnation,
+                    key,
+                    token,
+                }) => {
+                    if self.nodes[node as usize].incarnation == incarnation {
+                        self.fire_timer(node, incarnation, key, token);
+                    }
+                }
+                Some(_) => debug_assert!(false, "only deliveries and timers are backlogged"),
+                None => return,
+            }
+        }
+    }
+
+    /// Messages held by a write leave now, unless their sender crashed meanwhile (then they
+    /// were never sent). A paused sender sends them when it resumes.
+    fn leave(&mut self, from: NodeId, incarnation: u32, sends: Vec<Outgoing<P::Msg>>) {
+        let n = &mut self.nodes[from as usize];
+        if n.incarnation != incarnation || n.state.is_none() {
+            self.in_flight -= sends.len() as u64;
+            return;
+        }
+        if n.paused {
+            n.stash.push(Event::Leave {
+                from,
+                incarnation,
+                sends,
+            });
+            return;
+        }
+        self.in_flight -= sends.len() as u64;
+        for s in sends {
+            match s.to {
+                Some(to) => self.transmit(from, to, s.msg),
+                None => {
+                    for to in 0..self.cfg.nodes {
+                        if to != from {
+                            self.transmit(from, to, s.msg.clone());
+                        }
+                    }
                 }
             }
         }
@@ -444,6 +556,16 @@ impl<P: Protocol> Sim<P> {
             n.stash.push(Event::Deliver { msg, r: route });
             return;
         }
+        if n.busy_until > at || !n.backlog.is_empty() {
+            n.backlog.push_back(Event::Deliver { msg, r: route });
+            return;
+        }
+        self.deliver_now(msg, route);
+    }
+
+    /// Deliver to a live, idle node.
+    fn deliver_now(&mut self, msg: P::Msg, route: Route) {
+        let at = self.now;
         self.in_flight -= 1;
         let r = msg_ref(&msg, route);
         if !self.cfg.network.links.is_up(r.from, r.to) {
@@ -507,19 +629,21 @@ impl<P: Protocol> Sim<P> {
                 new,
             });
         }
-        let persisted = out.effects.iter().any(|e| matches!(e, Effect::Persist(_)));
-        let send_delay = if persisted {
-            self.cfg.fsync
-        } else {
-            SimDuration::ZERO
-        };
+        let (hold, busy) = self.handler_cost(id, &out);
+        let mut held = Vec::new();
         for effect in out.effects.drain(..) {
             match effect {
-                Effect::Send { to, msg } => self.transmit(id, to, msg, send_delay),
+                Effect::Send { to, msg } if hold > SimDuration::ZERO => {
+                    held.push(Outgoing { to: Some(to), msg })
+                }
+                Effect::Broadcast { msg } if hold > SimDuration::ZERO => {
+                    held.push(Outgoing { to: None, msg });
+                }
+                Effect::Send { to, msg } => self.transmit(id, to, msg),
                 Effect::Broadcast { msg } => {
                     for to in 0..self.cfg.nodes {
                         if to != id {
-                            self.transmit(id, to, msg.clone(), send_delay);
+                            self.transmit(id, to, msg.clone());
                         }
                     }
                 }
@@ -531,14 +655,67 @@ impl<P: Protocol> Sim<P> {
             }
         }
         self.out = out;
+        let incarnation = self.nodes[id as usize].incarnation;
+        if !held.is_empty() {
+            self.count_in_flight(held.len() as u64);
+            self.queue.push(
+                at + hold,
+                Event::Leave {
+                    from: id,
+                    incarnation,
+                    sends: held,
+                },
+            );
+        }
+        if busy > SimDuration::ZERO {
+            self.nodes[id as usize].busy_until = at + busy;
+            self.queue.push(
+                at + busy,
+                Event::Free {
+                    node: id,
+                    incarnation,
+                },
+            );
+        }
+    }
+
+    /// How long a handler's messages are held (its CPU time, then each write in turn) and
+    /// how long the node is busy (CPU time, plus the writes when they block).
+    fn handler_cost(&mut self, id: NodeId, out: &Out<P>) -> (SimDuration, SimDuration) {
+        let res = &self.cfg.resources;
+        let n = &mut self.nodes[id as usize];
+        let cpu = if res.cpu_free() {
+            SimDuration::ZERO
+        } else {
+            res.cpu.sample(&mut n.cpu_rng)
+        };
+        let law = res.write_law(id);
+        let mut write = SimDuration::ZERO;
+        for e in &out.effects {
+            if matches!(e, Effect::Persist(_)) {
+                write = write + law.sample(&mut n.disk_rng);
+            }
+        }
+        let busy = match res.mode {
+            WriteMode::Overlapped => cpu,
+            WriteMode::Blocking => cpu + write,
+        };
+        (cpu + write, busy)
+    }
+
+    fn count_in_flight(&mut self, k: u64) {
+        self.in_flight += k;
+        if self.in_flight > self.cfg.max_in_flight && self.failure.is_none() {
+            self.failure = Some(SimError::InFlightLimit {
+                limit: self.cfg.max_in_flight,
+                at: self.now,
+            });
+        }
     }
 
     fn set_timer(&mut self, id: NodeId, key: P::Timer, delay: Delay) {
         let n = &mut self.nodes[id as usize];
-        let local = match delay {
-            Delay::Fixed(d) => d,
-            Delay::Uniform { min, max } => SimDuration(n.rng.range_inclusive(min.0, max.0)),
-        };
+        let local = delay.sample(&mut n.rng);
         let deadline = self.now + n.clock.global_span(local);
         self.arm_timer(id, key, deadline);
     }
@@ -582,7 +759,9 @@ impl<P: Protocol> Sim<P> {
         );
     }
 
-    fn transmit(&mut self, from: NodeId, to: NodeId, msg: P::Msg, extra: SimDuration) {
+    /// The message leaves `from` now: traced as sent, checked against the links, then lost,
+    /// duplicated or queued for delivery after its network delay.
+    fn transmit(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
         let at = self.now;
         let route = Route {
             id: self.next_msg_id,
@@ -624,7 +803,7 @@ impl<P: Protocol> Sim<P> {
                 });
             }
             self.queue.push(
-                at + extra + delay,
+                at + delay,
                 Event::Deliver {
                     msg: msg.clone(),
                     r: route,
@@ -866,7 +1045,9 @@ impl<P: Protocol> Sim<P> {
         n.incarnation += 1;
         n.timers.clear();
         n.paused = false;
-        let stash = std::mem::take(&mut n.stash);
+        n.busy_until = SimTime::ZERO;
+        let mut stash = std::mem::take(&mut n.stash);
+        stash.extend(n.backlog.drain(..));
         let old = std::mem::replace(&mut n.status, NodeStatus::DOWN);
         self.obs.emit(TraceEvent::Status {
             at,
@@ -875,13 +1056,18 @@ impl<P: Protocol> Sim<P> {
             new: NodeStatus::DOWN,
         });
         for e in stash {
-            if let Event::Deliver { msg, r } = e {
-                self.in_flight -= 1;
-                self.obs.emit(TraceEvent::Drop {
-                    at,
-                    msg: msg_ref(&msg, r),
-                    reason: DropReason::ReceiverDown,
-                });
+            match e {
+                Event::Deliver { msg, r } => {
+                    self.in_flight -= 1;
+                    self.obs.emit(TraceEvent::Drop {
+                        at,
+                        msg: msg_ref(&msg, r),
+                        reason: DropReason::ReceiverDown,
+                    });
+                }
+                // Held by a write that the crash interrupted: never sent.
+                Event::Leave { sends, .. } => self.in_flight -= sends.len() as u64,
+                _ => {}
             }
         }
     }

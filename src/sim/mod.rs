@@ -9,6 +9,7 @@ pub mod observe;
 pub mod protocol;
 pub mod queue;
 pub mod rng;
+pub mod storage;
 pub mod time;
 
 pub use engine::{Outcome, Sim, SimConfig, SimError};
@@ -18,4 +19,5 @@ pub use observe::{DropReason, MsgRef, Observer, TraceEvent};
 pub use protocol::{
     Ctx, Delay, Effect, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, TimerKey,
 };
+pub use storage::{Resources, WriteMode};
 pub use time::{LocalClock, SimDuration, SimTime};

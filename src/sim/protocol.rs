@@ -5,6 +5,7 @@
 //! an RNG, a clock or a socket — the engine samples timer jitter from the node's stream and
 //! applies every effect. That makes every handler unit-testable without an engine.
 
+use super::rng::SimRng;
 use super::time::{SimDuration, SimTime};
 use serde::Serialize;
 use std::fmt::Debug;
@@ -103,6 +104,30 @@ pub enum Delay {
         min: SimDuration,
         max: SimDuration,
     },
+    /// Uniform over the whole multiples of `step` in `[min, max]` (a timer library that
+    /// counts in whole milliseconds, as LogCabin's does). `step` must be positive; with no
+    /// multiple in the range the draw is `min` rounded up to one.
+    Steps {
+        min: SimDuration,
+        max: SimDuration,
+        step: SimDuration,
+    },
+}
+
+impl Delay {
+    /// Draw the delay (in the node's local time) from the node's stream.
+    pub fn sample(self, rng: &mut SimRng) -> SimDuration {
+        match self {
+            Delay::Fixed(d) => d,
+            Delay::Uniform { min, max } => SimDuration(rng.range_inclusive(min.0, max.0)),
+            Delay::Steps { min, max, step } => {
+                let step = step.0.max(1);
+                let lo = min.0.div_ceil(step);
+                let hi = (max.0 / step).max(lo);
+                SimDuration(rng.range_inclusive(lo, hi).saturating_mul(step))
+            }
+        }
+    }
 }
 
 /// Read-only context handed to every handler.
@@ -234,5 +259,39 @@ pub trait Protocol: Sized + Debug {
     /// (true for Raft; a violation then counts as an invariant violation).
     fn claims_election_safety(_config: &Self::Config) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::rng::Stream;
+
+    #[test]
+    fn steps_draw_whole_multiples_inside_the_range() {
+        let ms = SimDuration::from_millis;
+        let mut rng = SimRng::new(5, Stream::Node(0));
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            let d = Delay::Steps {
+                min: ms(150),
+                max: ms(151),
+                step: ms(1),
+            }
+            .sample(&mut rng);
+            seen.insert(d);
+        }
+        // LogCabin with a 150 ms timeout draws 150 or 151 whole milliseconds.
+        assert_eq!(seen.into_iter().collect::<Vec<_>>(), [ms(150), ms(151)]);
+        let half = SimDuration(150_500_000);
+        for _ in 0..50 {
+            let d = Delay::Steps {
+                min: half,
+                max: ms(152),
+                step: ms(1),
+            }
+            .sample(&mut rng);
+            assert!(d == ms(151) || d == ms(152), "{d}");
+        }
     }
 }

@@ -17,6 +17,10 @@ pub enum Stream {
     /// Used by `explore` to draw random fault plans.
     Explore,
     Node(u32),
+    /// A node's durable-write latencies (see `storage`).
+    Disk(u32),
+    /// A node's handler CPU times.
+    Cpu(u32),
 }
 
 impl Stream {
@@ -26,6 +30,8 @@ impl Stream {
             Stream::Faults => 2,
             Stream::Explore => 3,
             Stream::Node(i) => 1_000 + u64::from(i),
+            Stream::Disk(i) => (1 << 33) + u64::from(i),
+            Stream::Cpu(i) => (1 << 34) + u64::from(i),
         }
     }
 }

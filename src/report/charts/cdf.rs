@@ -37,6 +37,15 @@ impl Curve {
     }
 }
 
+/// A published value drawn over the curves for comparison (an open circle and a label).
+pub(crate) struct Mark {
+    pub x: f64,
+    /// Cumulative fraction; `None` for a mean, drawn as a triangle on the x axis.
+    pub y: Option<f64>,
+    pub label: String,
+    pub color: RGBColor,
+}
+
 /// One CDF panel.
 pub(crate) struct CdfPanel {
     pub title: String,
@@ -44,6 +53,7 @@ pub(crate) struct CdfPanel {
     pub x: Axis,
     pub x_desc: String,
     pub curves: Vec<Curve>,
+    pub marks: Vec<Mark>,
 }
 
 impl CdfPanel {
@@ -97,7 +107,30 @@ impl CdfPanel {
                 chart.draw_series(LineSeries::new(pts, style)).map_err(de)?;
             }
         }
-        side_legend(&side, &self.curves)
+        let label_font = TextStyle::from((super::font::FAMILY, 13).into_font());
+        for m in &self.marks {
+            let at = (x.t(m.x.clamp(x.lo, x.hi)), m.y.unwrap_or(0.0));
+            let style = m.color.stroke_width(2);
+            let text = label_font.clone().color(&m.color);
+            let shape = EmptyElement::at(at)
+                + Text::new(
+                    m.label.clone(),
+                    (9, if m.y.is_some() { 2 } else { -22 }),
+                    text,
+                );
+            if m.y.is_some() {
+                chart
+                    .draw_series(std::iter::once(shape + Circle::new((0, 0), 6, style)))
+                    .map_err(de)?;
+            } else {
+                chart
+                    .draw_series(std::iter::once(
+                        shape + TriangleMarker::new((0, -6), 7, style.filled()),
+                    ))
+                    .map_err(de)?;
+            }
+        }
+        side_legend(&side, &self.curves, !self.marks.is_empty())
     }
 }
 
@@ -108,6 +141,7 @@ const LEGEND_WIDTH: u32 = 230;
 fn side_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     curves: &[Curve],
+    marks: bool,
 ) -> Result<(), String> {
     let text = TextStyle::from((super::font::FAMILY, 15).into_font()).color(&BLACK);
     let note = TextStyle::from((super::font::FAMILY, 13).into_font()).color(&RGBColor(90, 90, 90));
@@ -144,6 +178,14 @@ fn side_legend<DB: DrawingBackend>(
             .map_err(de)?;
             y += 20;
         }
+    }
+    if marks {
+        area.draw(&Circle::new((22, y + 8), 6, BLACK.stroke_width(2)))
+            .map_err(de)?;
+        area.draw_text("value quoted by the paper", &text, (44, y))
+            .map_err(de)?;
+        area.draw_text("(triangle: a mean)", &note, (44, y + 20))
+            .map_err(de)?;
     }
     Ok(())
 }
@@ -272,6 +314,7 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
                     x,
                     x_desc: "election time (ms)".into(),
                     curves,
+                    marks: Vec::new(),
                 }],
                 width: 1000,
                 panel_height: 580,

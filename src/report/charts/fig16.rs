@@ -10,7 +10,7 @@
 //! the end with no failover sample are censored: they count in the denominator, so their
 //! curve stays below 100%, and the legend says how many.
 
-use super::cdf::{CdfFigure, CdfPanel, Curve};
+use super::cdf::{CdfFigure, CdfPanel, Curve, Mark};
 use super::{Axis, ChartError, Figures, PALETTE, SweepData};
 use plotters::prelude::*;
 
@@ -92,6 +92,53 @@ pub fn samples(data: &SweepData) -> Result<Vec<RangeSamples>, ChartError> {
     Ok(out)
 }
 
+/// A number the paper quotes for one range.
+#[derive(Clone, Copy)]
+pub enum Quote {
+    /// The `q` quantile (0.5: median, 1.0: worst of the trials), in ms.
+    Quantile { q: f64, ms: f64 },
+    /// The mean, in ms.
+    Mean(f64),
+    /// Still no leader after this long, in ms.
+    Beyond(f64),
+}
+
+/// The values Ongaro & Ousterhout (2014) §9.3 quote in the text about Figure 16, per
+/// election-timeout range (lo, hi) in ms.
+pub const PAPER_QUOTES: &[((f64, f64), Quote)] = &[
+    ((150.0, 150.0), Quote::Beyond(10_000.0)),
+    ((150.0, 155.0), Quote::Quantile { q: 0.5, ms: 287.0 }),
+    ((150.0, 200.0), Quote::Quantile { q: 1.0, ms: 513.0 }),
+    ((12.0, 24.0), Quote::Mean(35.0)),
+    ((12.0, 24.0), Quote::Quantile { q: 1.0, ms: 152.0 }),
+];
+
+/// The paper's quoted values for the ranges on a panel, in their curves' colours.
+fn marks(rs: &[&RangeSamples], curves: &[Curve]) -> Vec<Mark> {
+    let mut out = Vec::new();
+    for (r, c) in rs.iter().zip(curves) {
+        for &((lo, hi), q) in PAPER_QUOTES {
+            if (r.lo, r.hi) != (lo, hi) {
+                continue;
+            }
+            let (x, y, what) = match q {
+                Quote::Quantile { q, ms } if q >= 1.0 => (ms, Some(q), format!("worst {ms}")),
+                Quote::Quantile { q, ms } if q == 0.5 => (ms, Some(q), format!("median {ms}")),
+                Quote::Quantile { q, ms } => (ms, Some(q), format!("p{} {ms}", q * 100.0)),
+                Quote::Mean(ms) => (ms, None, format!("mean {ms}")),
+                Quote::Beyond(ms) => (ms, Some(0.0), format!("over {} s", ms / 1e3)),
+            };
+            out.push(Mark {
+                x,
+                y,
+                label: format!("paper {}: {what}", label(r)),
+                color: c.color,
+            });
+        }
+    }
+    out
+}
+
 fn label(r: &RangeSamples) -> String {
     format!("{}-{}ms", super::fmt_num(r.lo), super::fmt_num(r.hi))
 }
@@ -124,6 +171,7 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
             .collect()
     };
     let (top_c, bottom_c) = (curves(&top), curves(&bottom));
+    let (top_m, bottom_m) = (marks(&top, &top_c), marks(&bottom, &bottom_c));
     // One x axis for both panels, like the paper: decades around all samples.
     let all: Vec<f64> = ranges
         .iter()
@@ -146,9 +194,9 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
         .map(|r| r.samples.len() + r.censored)
         .max()
         .unwrap_or(0);
-    for (title, cs) in [
-        ("150 ms plus randomness", top_c),
-        ("scaled ranges [T, 2T]", bottom_c),
+    for (title, cs, ms) in [
+        ("150 ms plus randomness", top_c, top_m),
+        ("scaled ranges [T, 2T]", bottom_c, bottom_m),
     ] {
         if cs.is_empty() {
             continue;
@@ -159,6 +207,7 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
             x: x.clone(),
             x_desc: "time without leader (ms)".into(),
             curves: cs,
+            marks: ms,
         });
     }
     out.push((
