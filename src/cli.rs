@@ -209,10 +209,19 @@ pub enum Command {
         quiet: bool,
     },
     /// Draw the charts of a sweep directory (from its runs.csv and summary.csv only) into DIR/charts/.
-    #[command(after_help = "Example:\n  electsim chart results/cluster-size")]
+    #[command(
+        after_help = "Examples:\n  electsim chart results/cluster-size\n  electsim chart results/lossy --x network.loss --metric split_brain_ms"
+    )]
     Chart {
         /// Sweep output directory holding runs.csv and summary.csv.
         dir: PathBuf,
+        /// Swept numeric key on the x axis of the line charts [default: nodes if swept, else the
+        /// first numeric axis], e.g. network.loss.
+        #[arg(long, value_name = "KEY")]
+        x: Option<String>,
+        /// Draw line charts of this summary metric only, e.g. split_brain_ms.
+        #[arg(long, value_name = "NAME")]
+        metric: Option<String>,
     },
 }
 
@@ -620,8 +629,9 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             report.push_str(&format!("wrote {}\n", out.join("MATRIX.md").display()));
             print_stdout(&report)
         }
-        Command::Chart { dir } => {
-            let files = crate::report::charts::chart_dir(&dir).map_err(|e| {
+        Command::Chart { dir, x, metric } => {
+            let opts = crate::report::charts::ChartOptions { x, metric };
+            let files = crate::report::charts::chart_dir_with(&dir, &opts).map_err(|e| {
                 if e.is_input() {
                     CliError::Input(e.to_string())
                 } else {

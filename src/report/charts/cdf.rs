@@ -54,7 +54,14 @@ impl CdfPanel {
         let body = titled(area, &self.title, &self.subtitle)?;
         let (w, _) = body.dim_in_pixel();
         // Legend beside the plot: CDF curves fill every corner of the plot area.
-        let (body, side) = body.split_horizontally(w.saturating_sub(LEGEND_WIDTH));
+        let chars = self
+            .curves
+            .iter()
+            .map(|c| c.label.chars().count())
+            .max()
+            .unwrap_or(0) as u32;
+        let legend_w = (chars * 8 + 56).clamp(LEGEND_WIDTH, w / 2);
+        let (body, side) = body.split_horizontally(w.saturating_sub(legend_w));
         let mut y = Axis::linear(0.0, 1.0);
         y.ticks = vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
         y.hi = 1.02;
@@ -101,7 +108,8 @@ impl CdfPanel {
     }
 }
 
-/// Width of the legend column beside a CDF plot.
+/// Narrowest legend column beside a CDF plot (it widens to fit its labels, up to half the
+/// figure).
 const LEGEND_WIDTH: u32 = 230;
 
 /// The legend column: one entry per curve, with the count of censored runs under it.
@@ -128,12 +136,7 @@ fn side_legend<DB: DrawingBackend>(
             ))
             .map_err(de)?;
         }
-        let label: String = if c.label.chars().count() > 22 {
-            format!("{}…", c.label.chars().take(21).collect::<String>())
-        } else {
-            c.label.clone()
-        };
-        area.draw_text(&label, &text, (44, y)).map_err(de)?;
+        area.draw_text(&c.label, &text, (44, y)).map_err(de)?;
         y += 22;
         if c.censored > 0 {
             area.draw_text(
@@ -151,11 +154,17 @@ fn side_legend<DB: DrawingBackend>(
 /// A figure of CDF panels stacked vertically.
 pub(crate) struct CdfFigure {
     pub panels: Vec<CdfPanel>,
+    /// Point ids drawn.
+    pub drawn: Vec<String>,
     pub width: u32,
     pub panel_height: u32,
 }
 
 impl Figure for CdfFigure {
+    fn points(&self) -> Vec<String> {
+        self.drawn.clone()
+    }
+
     fn size(&self) -> (u32, u32) {
         (
             self.width,
@@ -213,6 +222,7 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
     };
     for (alg, points) in groups {
         let mut curves = Vec::new();
+        let mut drawn = Vec::new();
         let single_alg = !alg.is_empty() || data.algorithms().len() == 1;
         for (i, p) in points.iter().enumerate() {
             let samples = data.run_values(p, "election_ms_mean")?;
@@ -242,6 +252,7 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
                 (p.label(), algorithm_color(&p.algorithm, i), false)
             };
             let label = if label.is_empty() { p.label() } else { label };
+            drawn.push(p.id.clone());
             let mut curve = Curve::new(label, color, samples, 0);
             curve.dashed = dashed;
             curves.push(curve);
@@ -273,6 +284,7 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
                     x_desc: "election time (ms)".into(),
                     curves,
                 }],
+                drawn,
                 width: 1000,
                 panel_height: 580,
             }),

@@ -165,6 +165,7 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
         "figure16".into(),
         Box::new(CdfFigure {
             panels,
+            drawn: Vec::new(),
             width: 1000,
             panel_height: 520,
         }),
