@@ -23,8 +23,8 @@ pub const METRICS: &[MetricSpec] = &[
     MetricSpec {
         column: "messages_per_election",
         stem: "messages-per-election-vs-nodes",
-        title: "Messages per election",
-        y_desc: "messages sent per election",
+        title: "Messages sent while leaderless, per election",
+        y_desc: "messages sent while leaderless / elections",
         percent: false,
     },
     MetricSpec {
