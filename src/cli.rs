@@ -223,6 +223,21 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         metric: Option<String>,
     },
+    /// Paired differences of each sweep point against a baseline point (same replication, same
+    /// seed), with 95% confidence intervals; writes DIR/compare-KEY-VALUE.{csv,md}.
+    #[command(
+        after_help = "For each point whose KEY is not VALUE, its partner is the point with KEY = VALUE and every\nother swept key equal; the difference point - partner is taken run by run (paired seeds).\n\nExamples:\n  electsim compare results/lossy --baseline algorithm=raft\n  electsim compare /tmp/prevote --baseline raft.pre_vote=false --metric split_brain_ms"
+    )]
+    Compare {
+        /// Sweep output directory holding runs.csv.
+        dir: PathBuf,
+        /// The baseline: a swept key and one of its values.
+        #[arg(long, value_name = "KEY=VALUE")]
+        baseline: String,
+        /// A runs.csv metric to compare (repeatable) [default: the key metrics].
+        #[arg(long, value_name = "NAME")]
+        metric: Vec<String>,
+    },
 }
 
 const SWEEP_HELP: &str = "\
@@ -628,6 +643,22 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 .map_err(|e| CliError::Io(e.to_string()))?;
             report.push_str(&format!("wrote {}\n", out.join("MATRIX.md").display()));
             print_stdout(&report)
+        }
+        Command::Compare {
+            dir,
+            baseline,
+            metric,
+        } => {
+            use crate::report::compare::{CompareError, compare_dir};
+            let c = compare_dir(&dir, &baseline, &metric).map_err(|e| match e {
+                CompareError::Input(m) => CliError::Input(m),
+                e @ CompareError::Io { .. } => CliError::Io(e.to_string()),
+            })?;
+            let mut s = c.table;
+            for f in &c.files {
+                s.push_str(&format!("wrote {}\n", f.display()));
+            }
+            print_stdout(&s)
         }
         Command::Chart { dir, x, metric } => {
             let opts = crate::report::charts::ChartOptions { x, metric };
