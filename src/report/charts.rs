@@ -16,8 +16,11 @@
 //!   key metric against the x key, one line per series — the algorithm plus every other swept
 //!   key — (the mean over runs, with markers) and a shaded p10–p90 band, from `summary.csv`;
 //!   an axis is logarithmic when its values span more than a decade and a half.
+//! * `election-time-cdf`: from `elections.csv`, the CDF of every election's time (as in the
+//!   Raft paper), one curve per sweep point; one panel per algorithm when there are more than
+//!   12 points.
 //! * `election-cdf` (or `election-cdf-<algorithm>` when there are many sweep points): the
-//!   CDF over runs of each run's mean election time, one curve per sweep point.
+//!   CDF over runs of each run's *mean* election time, one curve per sweep point.
 //! * `split-brain`, `stability`: per algorithm, bars grouped by cluster size (mean over
 //!   runs, whiskers at the 95% confidence interval of the mean), one row of panels per
 //!   parameter combination (at most 12).
@@ -104,7 +107,12 @@ pub fn chart_dir(dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
 fn load_dir(dir: &Path) -> Result<SweepData, ChartError> {
     let runs = Table::read(&dir.join("runs.csv"))?;
     let summary = Table::read(&dir.join("summary.csv"))?;
-    SweepData::new(runs, summary)
+    let mut data = SweepData::new(runs, summary)?;
+    let elections = dir.join("elections.csv");
+    if elections.is_file() {
+        data.elections = Some(Table::read(&elections)?);
+    }
+    Ok(data)
 }
 
 /// Which sweep points each chart of `dir` draws (without drawing): the planner's contract is
@@ -165,6 +173,7 @@ fn figures(data: &SweepData, opts: &ChartOptions) -> Result<Figures, ChartError>
     let mut figures: Figures = Vec::new();
     line::figures(data, opts, &mut figures)?;
     cdf::figures(data, &mut figures)?;
+    cdf::per_election(data, &mut figures)?;
     bars::split_brain(data, &mut figures)?;
     bars::stability(data, &mut figures)?;
     bars::messages_by_kind(data, &mut figures)?;
@@ -239,6 +248,8 @@ impl Point {
 pub struct SweepData {
     pub runs: Table,
     pub summary: Table,
+    /// `elections.csv`, when the sweep wrote one (one row per election).
+    pub elections: Option<Table>,
     pub scenario: String,
     /// Points in `point` order (numeric when the ids are numbers).
     pub points: Vec<Point>,
@@ -298,6 +309,7 @@ impl SweepData {
         Ok(SweepData {
             runs,
             summary,
+            elections: None,
             scenario,
             points: points.into_values().collect(),
         })
@@ -435,7 +447,8 @@ pub const PALETTE: [RGBColor; 8] = [
 pub fn algorithm_color(a: &str, fallback: usize) -> RGBColor {
     match a {
         "bully" => PALETTE[1],
-        "ring" => PALETTE[4],
+        // Black, not orange: orange sat too close to Bully's vermillion.
+        "ring" => PALETTE[6],
         "raft" => PALETTE[0],
         "zookeeper" => PALETTE[2],
         "etcd" => PALETTE[3],
