@@ -124,6 +124,12 @@ pub enum Command {
         /// Draw the run's timeline picture to FILE (.svg or .png).
         #[arg(long, value_name = "FILE")]
         timeline: Option<PathBuf>,
+        /// Start the timeline picture at this virtual time (e.g. 3s, 3200ms).
+        #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
+        from: Option<u64>,
+        /// End the timeline picture at this virtual time (e.g. 3.5s).
+        #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
+        to: Option<u64>,
     },
     /// Run a scenario twice and compare the event streams (determinism check).
     #[command(
@@ -412,6 +418,27 @@ pub fn print_stdout(text: &str) -> Result<(), CliError> {
     }
 }
 
+/// A virtual time for `--from`/`--to`: a duration since the run start ("3s", "3200ms",
+/// "1.5s"), in nanoseconds.
+fn parse_time_ns(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, unit) = t
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map_or((t, ""), |i| t.split_at(i));
+    let scale = match unit {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" | "min" => 60e9,
+        _ => return Err(format!("`{s}`: expected a time such as 3s, 3200ms or 1.5s")),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v >= 0.0 && v.is_finite() => Ok((v * scale).round() as u64),
+        _ => Err(format!("`{s}`: expected a time such as 3s, 3200ms or 1.5s")),
+    }
+}
+
 /// Quote a shell word if needed (for replay commands).
 pub fn shell_quote(s: &str) -> String {
     if !s.is_empty()
@@ -454,7 +481,23 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             trace_format,
             trace_limit,
             timeline,
+            from,
+            to,
         } => {
+            let window = match (from, to) {
+                (None, None) => None,
+                (f, t) => {
+                    let (f, t) = (f.unwrap_or(0), t.unwrap_or(u64::MAX));
+                    if t <= f {
+                        return Err(CliError::Usage(format!(
+                            "--to must be after --from ({} ms <= {} ms)",
+                            t as f64 / 1e6,
+                            f as f64 / 1e6
+                        )));
+                    }
+                    Some((f, t))
+                }
+            };
             if let Some(t) = &timeline {
                 crate::report::timeline::check_path(t).map_err(CliError::Usage)?;
             }
@@ -477,11 +520,12 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 let format = trace_format
                     .or(trace.as_deref().map(TraceFormat::from_path))
                     .unwrap_or(TraceFormat::Jsonl);
-                let notes = crate::report::trace::export(
+                let notes = crate::report::trace::export_window(
                     &rec.take(),
                     &meta,
                     trace.as_deref().map(|p| (p, format)),
                     timeline.as_deref(),
+                    window,
                 )
                 .map_err(CliError::Io)?;
                 for n in notes {

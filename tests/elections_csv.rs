@@ -135,3 +135,73 @@ fn run_json_and_table_locate_split_brain_in_time() {
         "{table}"
     );
 }
+
+#[test]
+fn perfetto_marks_split_brain_and_the_timeline_zooms() {
+    let dir = fresh_dir("elections_csv", "perfetto");
+    let trace = dir.join("run.json");
+    let tl = dir.join("zoom.svg");
+    let args = [
+        "run",
+        "scenarios/partition.toml",
+        "--set",
+        "algorithm=bully",
+        "--set",
+        "duration=10s",
+        "--format",
+        "json",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--timeline",
+        tl.to_str().unwrap(),
+        "--from",
+        "3.1s",
+        "--to",
+        "3500ms",
+    ];
+    let o = electsim(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    let events = doc["traceEvents"].as_array().unwrap();
+    let slices: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["cat"] == "split_brain")
+        .collect();
+    let log = report["split_brain_log"].as_array().unwrap();
+    assert_eq!(slices.len(), log.len());
+    for (s, i) in slices.iter().zip(log) {
+        assert_eq!(s["args"]["start_ms"], i["start_ms"]);
+        assert_eq!(s["args"]["end_ms"], i["end_ms"]);
+        assert_eq!(s["args"]["nodes"], i["nodes"]);
+    }
+    let tid = slices[0]["tid"].clone();
+    assert!(
+        events.iter().any(|e| e["name"] == "thread_name"
+            && e["tid"] == tid
+            && e["args"]["name"] == "split brain"),
+        "a track of its own"
+    );
+    let svg = std::fs::read_to_string(&tl).unwrap();
+    assert!(svg.contains("virtual time 3100–3500 ms"), "zoomed title");
+    assert!(
+        svg.contains("\n3100\n") && svg.contains("\n3500\n"),
+        "window ticks"
+    );
+    // --to before --from is a usage error that writes nothing.
+    let bad = dir.join("bad.svg");
+    let o = electsim(&[
+        "run",
+        "scenarios/partition.toml",
+        "--timeline",
+        bad.to_str().unwrap(),
+        "--from",
+        "2s",
+        "--to",
+        "1s",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--to must be after --from"));
+    assert!(!bad.exists());
+}
