@@ -124,6 +124,12 @@ pub enum Command {
         /// Draw the run's timeline picture to FILE (.svg or .png).
         #[arg(long, value_name = "FILE")]
         timeline: Option<PathBuf>,
+        /// Start the timeline picture at this virtual time (e.g. 3s, 3200ms).
+        #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
+        from: Option<u64>,
+        /// End the timeline picture at this virtual time (e.g. 3.5s).
+        #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
+        to: Option<u64>,
     },
     /// Run a scenario twice and compare the event streams (determinism check).
     #[command(
@@ -209,10 +215,34 @@ pub enum Command {
         quiet: bool,
     },
     /// Draw the charts of a sweep directory (from its runs.csv and summary.csv only) into DIR/charts/.
-    #[command(after_help = "Example:\n  electsim chart results/cluster-size")]
+    #[command(
+        after_help = "Examples:\n  electsim chart results/cluster-size\n  electsim chart results/lossy --x network.loss --metric split_brain_ms"
+    )]
     Chart {
         /// Sweep output directory holding runs.csv and summary.csv.
         dir: PathBuf,
+        /// Swept numeric key on the x axis of the line charts [default: nodes if swept, else the
+        /// first numeric axis], e.g. network.loss.
+        #[arg(long, value_name = "KEY")]
+        x: Option<String>,
+        /// Draw line charts of this summary metric only, e.g. split_brain_ms.
+        #[arg(long, value_name = "NAME")]
+        metric: Option<String>,
+    },
+    /// Paired differences of each sweep point against a baseline point (same replication, same
+    /// seed), with 95% confidence intervals; writes DIR/compare-KEY-VALUE.{csv,md}.
+    #[command(
+        after_help = "For each point whose KEY is not VALUE, its partner is the point with KEY = VALUE and every\nother swept key equal; the difference point - partner is taken run by run (paired seeds).\n\nExamples:\n  electsim compare results/lossy --baseline algorithm=raft\n  electsim compare /tmp/prevote --baseline raft.pre_vote=false --metric split_brain_ms"
+    )]
+    Compare {
+        /// Sweep output directory holding runs.csv.
+        dir: PathBuf,
+        /// The baseline: a swept key and one of its values.
+        #[arg(long, value_name = "KEY=VALUE")]
+        baseline: String,
+        /// A runs.csv metric to compare (repeatable) [default: the key metrics].
+        #[arg(long, value_name = "NAME")]
+        metric: Vec<String>,
     },
 }
 
@@ -388,6 +418,27 @@ pub fn print_stdout(text: &str) -> Result<(), CliError> {
     }
 }
 
+/// A virtual time for `--from`/`--to`: a duration since the run start ("3s", "3200ms",
+/// "1.5s"), in nanoseconds.
+fn parse_time_ns(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, unit) = t
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map_or((t, ""), |i| t.split_at(i));
+    let scale = match unit {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" | "min" => 60e9,
+        _ => return Err(format!("`{s}`: expected a time such as 3s, 3200ms or 1.5s")),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v >= 0.0 && v.is_finite() => Ok((v * scale).round() as u64),
+        _ => Err(format!("`{s}`: expected a time such as 3s, 3200ms or 1.5s")),
+    }
+}
+
 /// Quote a shell word if needed (for replay commands).
 pub fn shell_quote(s: &str) -> String {
     if !s.is_empty()
@@ -430,7 +481,23 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             trace_format,
             trace_limit,
             timeline,
+            from,
+            to,
         } => {
+            let window = match (from, to) {
+                (None, None) => None,
+                (f, t) => {
+                    let (f, t) = (f.unwrap_or(0), t.unwrap_or(u64::MAX));
+                    if t <= f {
+                        return Err(CliError::Usage(format!(
+                            "--to must be after --from ({} ms <= {} ms)",
+                            t as f64 / 1e6,
+                            f as f64 / 1e6
+                        )));
+                    }
+                    Some((f, t))
+                }
+            };
             if let Some(t) = &timeline {
                 crate::report::timeline::check_path(t).map_err(CliError::Usage)?;
             }
@@ -453,11 +520,12 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 let format = trace_format
                     .or(trace.as_deref().map(TraceFormat::from_path))
                     .unwrap_or(TraceFormat::Jsonl);
-                let notes = crate::report::trace::export(
+                let notes = crate::report::trace::export_window(
                     &rec.take(),
                     &meta,
                     trace.as_deref().map(|p| (p, format)),
                     timeline.as_deref(),
+                    window,
                 )
                 .map_err(CliError::Io)?;
                 for n in notes {
@@ -620,8 +688,25 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             report.push_str(&format!("wrote {}\n", out.join("MATRIX.md").display()));
             print_stdout(&report)
         }
-        Command::Chart { dir } => {
-            let files = crate::report::charts::chart_dir(&dir).map_err(|e| {
+        Command::Compare {
+            dir,
+            baseline,
+            metric,
+        } => {
+            use crate::report::compare::{CompareError, compare_dir};
+            let c = compare_dir(&dir, &baseline, &metric).map_err(|e| match e {
+                CompareError::Input(m) => CliError::Input(m),
+                e @ CompareError::Io { .. } => CliError::Io(e.to_string()),
+            })?;
+            let mut s = c.table;
+            for f in &c.files {
+                s.push_str(&format!("wrote {}\n", f.display()));
+            }
+            print_stdout(&s)
+        }
+        Command::Chart { dir, x, metric } => {
+            let opts = crate::report::charts::ChartOptions { x, metric };
+            let files = crate::report::charts::chart_dir_with(&dir, &opts).map_err(|e| {
                 if e.is_input() {
                     CliError::Input(e.to_string())
                 } else {

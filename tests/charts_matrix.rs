@@ -77,11 +77,12 @@ fn matrix_key_cells() {
         "{bully}"
     );
     assert!(
-        bully.contains("(cluster-size/charts/messages-per-election-vs-nodes.svg)"),
+        bully.contains("(cluster-size/charts/messages-by-kind.svg)"),
         "{bully}"
     );
+    // Every cell names the sweep point it came from.
     assert!(
-        bully.contains("<sup>[csv](cluster-size/summary.csv#L"),
+        bully.contains("<sup>[point 1: n=5](cluster-size/summary.csv#L"),
         "{bully}"
     );
     assert!(
@@ -202,4 +203,108 @@ fn matrix_is_byte_identical_across_invocations() {
     let a = render_matrix(&fixtures(), &entries()).unwrap();
     let b = render_matrix(&fixtures(), &entries()).unwrap();
     assert_eq!(a, b);
+}
+
+/// Write `results/<name>/summary.csv` (no runs.csv) and return the entry.
+fn synthetic(results: &Path, name: &str, role: Role, file: PathBuf, csv: &str) -> MatrixEntry {
+    std::fs::create_dir_all(results.join(name)).unwrap();
+    std::fs::write(results.join(name).join("summary.csv"), csv).unwrap();
+    MatrixEntry {
+        name: name.into(),
+        file,
+        role,
+    }
+}
+
+#[test]
+fn cells_name_their_point_and_follow_the_scenarios_stated_conditions() {
+    let dir = std::env::temp_dir().join(format!("electsim-matrix-points-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // The lossy scenario states loss = 0.05 and sweeps 0.01 and 0.05 (listed first: 0.01).
+    let lossy_toml = dir.join("lossy.toml");
+    std::fs::write(
+        &lossy_toml,
+        "name = \"lossy\"\n[sweep]\n\"network.loss\" = [0.01, 0.05]\n[network]\nloss = 0.05\n",
+    )
+    .unwrap();
+    let lossy = synthetic(
+        &dir,
+        "lossy",
+        Role::Lossy,
+        lossy_toml,
+        "scenario,point,param_algorithm,param_network_loss,algorithm,nodes,leader_changes_mean,availability_mean\n\
+         lossy,0,raft,0.01,raft,5,1.5,0.99\n\
+         lossy,1,raft,0.05,raft,5,4.25,0.9\n\
+         lossy,2,etcd,0.01,etcd,5,2,0.98\n\
+         lossy,3,etcd,0.05,etcd,5,6,0.8\n",
+    );
+    // Partition: raft's worse choice is [[3, 4]] (more split-brain time), etcd's is [[0, 1]].
+    let partition = synthetic(
+        &dir,
+        "partition",
+        Role::Partition,
+        dir.join("no-such-partition.toml"),
+        "scenario,point,param_algorithm,param_fault_0_partition,algorithm,nodes,split_brain_incidents_mean,split_brain_ms_mean\n\
+         partition,0,raft,\"[[0, 1]]\",raft,5,1,10\n\
+         partition,1,raft,\"[[3, 4]]\",raft,5,2,700\n\
+         partition,2,etcd,\"[[0, 1]]\",etcd,5,3,50\n\
+         partition,3,etcd,\"[[3, 4]]\",etcd,5,3,40\n",
+    );
+    // Sizes: election-class and all traffic per election, hand-computed:
+    // raft n=5: 30 / 4 = 7.50 election msgs, 1000 / 4 = 250 all traffic; n=9: 90 / 6 = 15.0.
+    let sizes = synthetic(
+        &dir,
+        "sizes",
+        Role::Sizes,
+        dir.join("no-such-sizes.toml"),
+        "scenario,point,param_algorithm,param_nodes,algorithm,nodes,elections_mean,election_messages_mean,messages_sent_mean,messages_per_election_mean\n\
+         sizes,0,raft,5,raft,5,4,30,1000,99\n\
+         sizes,1,raft,9,raft,9,6,90,2000,99\n\
+         sizes,2,etcd,5,etcd,5,2,10,500,99\n\
+         sizes,3,etcd,9,etcd,9,2,10,900,99\n",
+    );
+    let text = render_matrix(&dir, &[sizes, partition, lossy]).expect("matrix");
+    let row = |alg: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("| {alg} |")))
+            .unwrap_or_else(|| panic!("no row for {alg}: {text}"))
+            .to_string()
+    };
+    let raft = row("raft");
+    let cells: Vec<&str> = raft.split(" | ").collect();
+    // | raft | claim | elec n=5 | elec n=65 | growth | traffic | election | failover | split | lc | av |
+    assert!(cells[2].starts_with("[7.50]"), "{raft}");
+    assert!(cells[2].contains("<sup>[point 0: n=5]"), "{raft}");
+    assert!(cells[5].starts_with("[250]"), "{raft}");
+    // 7.5 -> 15 from n=5 to n=9: exponent ln 2 / ln 1.8 = 1.18.
+    assert!(cells[4].starts_with("[n^1.18 (1.000)]"), "{raft}");
+    assert!(
+        cells[8].contains("[2.00]")
+            && cells[8].contains("[700]")
+            && cells[8].contains("point 1: n=5 fault_0_partition=[[3, 4]]"),
+        "{raft}"
+    );
+    assert!(
+        cells[9].starts_with("[4.25]") && cells[9].contains("point 1: n=5 network_loss=0.05"),
+        "{raft}"
+    );
+    assert!(cells[10].starts_with("[90.00%]"), "{raft}");
+    let etcd = row("etcd");
+    assert!(
+        etcd.contains("[50.0]") && etcd.contains("point 2: n=5 fault_0_partition=[[0, 1]]"),
+        "{etcd}"
+    );
+    assert!(etcd.contains("[6.00]"), "{etcd}");
+    // etcd is not in the seed document's table: no expected exponent, no verdict.
+    let para = text
+        .lines()
+        .find(|l| l.starts_with("**etcd.**"))
+        .expect("etcd paragraph");
+    assert!(!para.contains("expected n^"), "{para}");
+    assert!(para.contains("Not in the seed document's table"), "{para}");
+    assert!(
+        text.contains("the scenario's own value (`network_loss` = 0.05)"),
+        "{text}"
+    );
 }

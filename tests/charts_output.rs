@@ -121,7 +121,7 @@ fn cluster_size_charts() {
             ("events-vs-nodes", line),
             ("election-cdf-raft", &["n=3", "n=65", "election time (ms)"]),
             ("election-cdf-bully", &["n=5", "n=33"]),
-            ("split-brain", &["bully", "etcd", "n=3", "n=65"]),
+            ("split-brain", &["bully", "etcd", "3 nodes", "65 nodes"]),
             ("stability", ALGS),
             (
                 "messages-by-kind",

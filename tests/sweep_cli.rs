@@ -50,7 +50,7 @@ fn success_writes_to_the_default_directory() {
     assert!(stderr(&o).contains("estimated ~"), "{}", stderr(&o));
     assert_eq!(
         files(&d.join("results/cli")),
-        ["runs.csv", "summary.csv", "sweep.json"]
+        ["elections.csv", "runs.csv", "summary.csv", "sweep.json"]
     );
     let o = electsim_in(&d, &["sweep", "cli.toml", "--shard", "2/2", "-q"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

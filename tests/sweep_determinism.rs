@@ -52,7 +52,7 @@ fn jobs_1_and_4_write_identical_bytes() {
     let r4 = sweep(&sc, &d.join("j4"), 4);
     assert_eq!((r1.points, r1.runs_total, r1.failed_runs), (4, 24, 0));
     assert!(r1.complete && r4.complete);
-    for f in ["runs.csv", "summary.csv", "sweep.json"] {
+    for f in ["runs.csv", "summary.csv", "elections.csv", "sweep.json"] {
         let (a, b) = (read(&d.join("j1").join(f)), read(&d.join("j4").join(f)));
         assert!(a == b, "{f} differs between --jobs 1 and --jobs 4");
     }
@@ -62,7 +62,16 @@ fn jobs_1_and_4_write_identical_bytes() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["charts", "runs.csv", "summary.csv", "sweep.json"]);
+    assert_eq!(
+        names,
+        [
+            "charts",
+            "elections.csv",
+            "runs.csv",
+            "summary.csv",
+            "sweep.json"
+        ]
+    );
     let leftovers: Vec<String> = std::fs::read_dir(d.join("j4").join("charts"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -102,7 +111,7 @@ fn header_follows_the_contract() {
     }
     expected.push_str("messages_sent,messages_delivered,messages_dropped,election_messages,heartbeat_messages,heartbeats_per_s,messages_per_election,split_brain_incidents,split_brain_ms,same_term_leaders,leader_changes,elections_started,unnecessary_elections,availability,leaderless_at_end,lease_overlap_incidents,lease_overlap_ms,stale_actions_accepted,stale_actions_rejected,invariant_violations,");
     expected.push_str("msg_AppendEntries_sent,msg_AppendResponse_sent,msg_PreVote_sent,msg_PreVoteResponse_sent,msg_RequestVote_sent,msg_VoteResponse_sent,");
-    expected.push_str("trace_digest,replay,error");
+    expected.push_str("election_log,split_brain_log,trace_digest,replay,error");
     assert_eq!(header, expected);
     // Rows are sorted by (point, replication); the last axis varies fastest.
     let mut rdr = csv::Reader::from_reader(runs.as_bytes());
@@ -125,7 +134,18 @@ fn header_follows_the_contract() {
     // Every metric column parses as a number or is empty.
     let hdr: Vec<&str> = header.split(',').collect();
     let first = hdr.iter().position(|c| *c == "duration_s").unwrap();
-    let last = hdr.iter().position(|c| *c == "trace_digest").unwrap();
+    // Metric columns end where the two text columns listing elections and split-brain
+    // incidents begin; those hold space-separated `a:b:...` entries.
+    let last = hdr.iter().position(|c| *c == "election_log").unwrap();
+    assert_eq!(hdr[last + 1], "split_brain_log");
+    for r in &rows {
+        for e in r[last].split(' ').filter(|e| !e.is_empty()) {
+            assert_eq!(e.split(':').count(), 6, "election_log entry `{e}`");
+        }
+        for e in r[last + 1].split(' ').filter(|e| !e.is_empty()) {
+            assert_eq!(e.split(':').count(), 3, "split_brain_log entry `{e}`");
+        }
+    }
     for r in &rows {
         for i in first..last {
             assert!(

@@ -80,7 +80,7 @@ fn merged_shards_equal_the_single_machine_output() {
     })
     .unwrap();
     assert_eq!((r.runs_total, r.failed_runs), (30, 0));
-    for f in ["runs.csv", "summary.csv", "sweep.json"] {
+    for f in ["runs.csv", "summary.csv", "elections.csv", "sweep.json"] {
         assert!(
             read(&d.join("single").join(f)) == read(&merged.join(f)),
             "{f}: merged differs from single"

@@ -154,10 +154,12 @@ fn perfetto_parses_nests_and_counts() {
             )
         })
         .collect();
-    assert_eq!(names.len(), 5);
+    // Five node tracks and the split-brain track after them.
+    assert_eq!(names.len(), 6);
     for n in 0..5u64 {
         assert_eq!(names[&n], format!("node {n}"));
     }
+    assert_eq!(names[&5], "split brain");
     // X slices must nest per tid (Perfetto moves overlapping ones to an overflow track).
     let mut slices: BTreeMap<u64, Vec<(i64, i64, String)>> = BTreeMap::new();
     for e in evs.iter().filter(|e| e["ph"] == "X") {

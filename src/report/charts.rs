@@ -7,15 +7,26 @@
 //! float formatting, inputs taken in file order and grouped with ordered maps.
 //!
 //! Kinds (each drawn only when its columns are present; see `docs/charts.md`):
-//! * `<metric>-vs-nodes`: a key metric against cluster size, one line per algorithm (the
-//!   mean over runs, with markers) and a shaded p10–p90 band, from `summary.csv`; an axis
-//!   is logarithmic when its values span more than a decade and a half.
+//! Planning: every sweep point (every `summary.csv` row) is drawn in some chart, as a series
+//! (legend entry), a facet (a panel per parameter combination) or an x-axis position; a chart
+//! that must leave points out says so in its subtitle and on stderr ([`chart_coverage`] lists
+//! what each chart draws).
+//!
+//! * `<metric>-vs-nodes` (or `-vs-<key>` for another numeric x axis, see [`ChartOptions`]): a
+//!   key metric against the x key, one line per series — the algorithm plus every other swept
+//!   key — (the mean over runs, with markers) and a shaded p10–p90 band, from `summary.csv`;
+//!   an axis is logarithmic when its values span more than a decade and a half.
+//! * `election-time-cdf`: from `elections.csv`, the CDF of every election's time (as in the
+//!   Raft paper), one curve per sweep point; one panel per algorithm when there are more than
+//!   12 points.
 //! * `election-cdf` (or `election-cdf-<algorithm>` when there are many sweep points): the
-//!   CDF over runs of each run's mean election time, one curve per sweep point.
-//! * `split-brain`: incidents and split-brain time per algorithm, bars grouped by cluster
-//!   size (mean over runs, whiskers at the 95% confidence interval of the mean).
-//! * `messages-by-kind`: messages sent of each kind per election, stacked, one panel per
-//!   algorithm, one bar per cluster size (all sent messages of that kind / elections).
+//!   CDF over runs of each run's *mean* election time, one curve per sweep point.
+//! * `split-brain`, `stability`: per algorithm, bars grouped by cluster size (mean over
+//!   runs, whiskers at the 95% confidence interval of the mean), one row of panels per
+//!   parameter combination (at most 12).
+//! * `messages-by-kind`: all traffic per election by message kind, stacked, one panel per
+//!   algorithm and parameter combination, one bar per cluster size (all sent messages of
+//!   that kind / elections).
 //! * `figure16`: for the Raft Figure 16 scenario, the paper's two-panel CDF of the time
 //!   without leader after a leader crash, per election-timeout range.
 
@@ -67,9 +78,60 @@ impl ChartError {
     }
 }
 
+/// What `electsim chart` may be asked to vary.
+#[derive(Clone, Debug, Default)]
+pub struct ChartOptions {
+    /// The swept numeric key on the x axis of the line charts (`nodes`, `network.loss`, ...);
+    /// default: `nodes` if swept, else the first numeric axis.
+    pub x: Option<String>,
+    /// Draw line charts of this metric only (any `summary.csv` metric, e.g. `split_brain_ms`).
+    pub metric: Option<String>,
+}
+
+/// What one chart draws: its file stem, the sweep points (`point` ids) it draws, and what it
+/// leaves out (also said in its subtitle and on stderr).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Coverage {
+    pub stem: String,
+    pub points: Vec<String>,
+    pub omitted: Option<String>,
+}
+
 /// Draw every chart the CSV files in `dir` support into `dir/charts/`; returns the written
 /// files (PNG and SVG), sorted.
 pub fn chart_dir(dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
+    chart_dir_with(dir, &ChartOptions::default())
+}
+
+/// The sweep data of `dir` (its `runs.csv` and `summary.csv`).
+fn load_dir(dir: &Path) -> Result<SweepData, ChartError> {
+    let runs = Table::read(&dir.join("runs.csv"))?;
+    let summary = Table::read(&dir.join("summary.csv"))?;
+    let mut data = SweepData::new(runs, summary)?;
+    let elections = dir.join("elections.csv");
+    if elections.is_file() {
+        data.elections = Some(Table::read(&elections)?);
+    }
+    Ok(data)
+}
+
+/// Which sweep points each chart of `dir` draws (without drawing): the planner's contract is
+/// that every `summary.csv` row appears in some chart, and any chart that leaves points out
+/// says so.
+pub fn chart_coverage(dir: &Path, opts: &ChartOptions) -> Result<Vec<Coverage>, ChartError> {
+    let data = load_dir(dir)?;
+    Ok(figures(&data, opts)?
+        .into_iter()
+        .map(|(stem, f)| Coverage {
+            stem,
+            points: f.points(),
+            omitted: f.omitted(),
+        })
+        .collect())
+}
+
+/// [`chart_dir`] with options (`electsim chart DIR --x KEY --metric NAME`).
+pub fn chart_dir_with(dir: &Path, opts: &ChartOptions) -> Result<Vec<PathBuf>, ChartError> {
     if !dir.is_dir() {
         return Err(ChartError::Input {
             path: dir.to_path_buf(),
@@ -78,17 +140,18 @@ pub fn chart_dir(dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
                     .into(),
         });
     }
-    let runs = Table::read(&dir.join("runs.csv"))?;
-    let summary = Table::read(&dir.join("summary.csv"))?;
-    let data = SweepData::new(runs, summary)?;
+    let data = load_dir(dir)?;
+    let figures = figures(&data, opts)?;
     let out_dir = dir.join("charts");
     std::fs::create_dir_all(&out_dir).map_err(|source| ChartError::Io {
         path: out_dir.clone(),
         source,
     })?;
-    let figures = figures(&data)?;
     let mut written = Vec::new();
     for (stem, fig) in &figures {
+        if let Some(o) = fig.omitted() {
+            eprintln!("electsim: chart {stem}: {o}");
+        }
         written.extend(render(&out_dir, stem, fig.as_ref())?);
     }
     written.sort();
@@ -97,10 +160,8 @@ pub fn chart_dir(dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
 
 /// The chart file stems [`chart_dir`] would write for `dir` (without drawing).
 pub fn chart_names(dir: &Path) -> Result<Vec<String>, ChartError> {
-    let runs = Table::read(&dir.join("runs.csv"))?;
-    let summary = Table::read(&dir.join("summary.csv"))?;
-    let data = SweepData::new(runs, summary)?;
-    let figures = figures(&data)?;
+    let data = load_dir(dir)?;
+    let figures = figures(&data, &ChartOptions::default())?;
     Ok(figures.into_iter().map(|(s, _)| s).collect())
 }
 
@@ -108,10 +169,11 @@ pub fn chart_names(dir: &Path) -> Result<Vec<String>, ChartError> {
 pub(crate) type Figures = Vec<(String, Box<dyn FigureDyn>)>;
 
 /// Every figure the data supports, with its file stem, in drawing order.
-fn figures(data: &SweepData) -> Result<Figures, ChartError> {
+fn figures(data: &SweepData, opts: &ChartOptions) -> Result<Figures, ChartError> {
     let mut figures: Figures = Vec::new();
-    line::figures(data, &mut figures)?;
+    line::figures(data, opts, &mut figures)?;
     cdf::figures(data, &mut figures)?;
+    cdf::per_election(data, &mut figures)?;
     bars::split_brain(data, &mut figures)?;
     bars::stability(data, &mut figures)?;
     bars::messages_by_kind(data, &mut figures)?;
@@ -147,6 +209,32 @@ impl Point {
         s
     }
 
+    /// The value of a swept key at this point: `algorithm`, `nodes`, or a parameter named as
+    /// in its `param_*` column (`network_loss`) or as in the scenario (`network.loss`).
+    pub fn value(&self, key: &str) -> Option<String> {
+        let key = param_name(key);
+        match key.as_str() {
+            "algorithm" => Some(self.algorithm.clone()),
+            "nodes" => self.nodes.map(fmt_exact),
+            _ => self
+                .params
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone()),
+        }
+    }
+
+    /// `k=v` for every parameter except `skip` (a facet or series label; empty if none).
+    pub fn params_label(&self, skip: &str) -> String {
+        let skip = param_name(skip);
+        self.params
+            .iter()
+            .filter(|(k, _)| *k != skip)
+            .map(|(k, v)| format!("{k}={}", short_value(v)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// Label of the point itself (series label plus the size).
     pub fn label(&self) -> String {
         match self.nodes {
@@ -160,6 +248,8 @@ impl Point {
 pub struct SweepData {
     pub runs: Table,
     pub summary: Table,
+    /// `elections.csv`, when the sweep wrote one (one row per election).
+    pub elections: Option<Table>,
     pub scenario: String,
     /// Points in `point` order (numeric when the ids are numbers).
     pub points: Vec<Point>,
@@ -219,6 +309,7 @@ impl SweepData {
         Ok(SweepData {
             runs,
             summary,
+            elections: None,
             scenario,
             points: points.into_values().collect(),
         })
@@ -263,6 +354,45 @@ impl SweepData {
                 (l, ps)
             })
             .collect()
+    }
+
+    /// The swept keys whose values are all numbers and take two or more values, in the order a
+    /// line chart prefers them as its x axis: `nodes` first, then the `param_*` columns.
+    pub fn numeric_axes(&self) -> Vec<String> {
+        let mut keys = Vec::new();
+        if self.sizes().len() >= 2 {
+            keys.push("nodes".to_string());
+        }
+        if let Some(p) = self.points.first() {
+            for (k, _) in &p.params {
+                let vals: Option<Vec<f64>> = self
+                    .points
+                    .iter()
+                    .map(|q| q.value(k).and_then(|v| v.trim().parse::<f64>().ok()))
+                    .collect();
+                if let Some(mut v) = vals {
+                    v.sort_by(f64::total_cmp);
+                    v.dedup();
+                    if v.len() >= 2 {
+                        keys.push(k.clone());
+                    }
+                }
+            }
+        }
+        keys
+    }
+
+    /// The distinct parameter labels (everything but algorithm and size), in point order:
+    /// the facets of a chart whose x axis is the algorithm and whose bars are the sizes.
+    pub fn facets(&self) -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        for p in &self.points {
+            let l = p.params_label("");
+            if !v.contains(&l) {
+                v.push(l);
+            }
+        }
+        v
     }
 
     /// Distinct cluster sizes, ascending.
@@ -317,7 +447,8 @@ pub const PALETTE: [RGBColor; 8] = [
 pub fn algorithm_color(a: &str, fallback: usize) -> RGBColor {
     match a {
         "bully" => PALETTE[1],
-        "ring" => PALETTE[4],
+        // Black, not orange: orange sat too close to Bully's vermillion.
+        "ring" => PALETTE[6],
         "raft" => PALETTE[0],
         "zookeeper" => PALETTE[2],
         "etcd" => PALETTE[3],
@@ -325,17 +456,40 @@ pub fn algorithm_color(a: &str, fallback: usize) -> RGBColor {
     }
 }
 
-/// Shorten a parameter value for a legend.
+/// A parameter value for a legend: timeout ranges compacted ("150-300ms"), never truncated
+/// (a truncated value can make two series read the same).
 pub fn short_value(v: &str) -> String {
     if let Some((lo, hi)) = fig16::timeout_range(v) {
         return format!("{}-{}ms", fmt_num(lo), fmt_num(hi));
     }
-    let v = v.trim();
-    if v.chars().count() > 24 {
-        format!("{}…", v.chars().take(23).collect::<String>())
+    v.trim().to_string()
+}
+
+/// A swept key as its `param_*` column names it: `network.loss` -> `network_loss`.
+pub fn param_name(key: &str) -> String {
+    key.trim()
+        .trim_start_matches("param_")
+        .replace(['.', '-'], "_")
+}
+
+/// A number in full (no `k`/`M` suffix, no rounding beyond float noise): 65 -> "65",
+/// 0.05 -> "0.05".
+pub fn fmt_exact(v: f64) -> String {
+    let s = format!("{:.6}", v);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A sequential blue ramp for `k` ordered values (cluster sizes): light to dark, distinct
+/// from the algorithm colours, so a size reads as "more" rather than as another algorithm.
+pub fn ramp_color(i: usize, k: usize) -> RGBColor {
+    let (lo, hi) = ((158.0, 202.0, 225.0), (8.0, 48.0, 107.0));
+    let f = if k <= 1 {
+        1.0
     } else {
-        v.to_string()
-    }
+        i as f64 / (k - 1) as f64
+    };
+    let mix = |a: f64, b: f64| (a + (b - a) * f).round() as u8;
+    RGBColor(mix(lo.0, hi.0), mix(lo.1, hi.1), mix(lo.2, hi.2))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -552,6 +706,14 @@ pub(crate) type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<Scale, Scale>
 /// A figure that can be drawn on any plotters backend.
 pub(crate) trait Figure {
     fn size(&self) -> (u32, u32);
+    /// The sweep points (`point` ids) this figure draws.
+    fn points(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// What this figure leaves out, if anything (also in its subtitle).
+    fn omitted(&self) -> Option<String> {
+        None
+    }
     fn draw<'d, DB: DrawingBackend + 'd>(
         &self,
         root: &'d DrawingArea<DB, Shift>,
@@ -561,6 +723,8 @@ pub(crate) trait Figure {
 /// Object-safe wrapper: one method per backend we use.
 pub(crate) trait FigureDyn {
     fn size(&self) -> (u32, u32);
+    fn points(&self) -> Vec<String>;
+    fn omitted(&self) -> Option<String>;
     fn draw_bitmap(&self, root: &DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>;
     fn draw_svg(&self, root: &DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>;
 }
@@ -568,6 +732,12 @@ pub(crate) trait FigureDyn {
 impl<F: Figure> FigureDyn for F {
     fn size(&self) -> (u32, u32) {
         Figure::size(self)
+    }
+    fn points(&self) -> Vec<String> {
+        Figure::points(self)
+    }
+    fn omitted(&self) -> Option<String> {
+        Figure::omitted(self)
     }
     fn draw_bitmap(&self, root: &DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String> {
         self.draw(root)
@@ -718,31 +888,9 @@ pub(crate) fn marker<DB: DrawingBackend>(
 /// A marker drawn at a data point, in pixel offsets.
 pub(crate) type MarkerElement<DB> =
     ComposedElement<(f64, f64), DB, PathElement<(i32, i32)>, Polygon<(i32, i32)>>;
-/// A legend entry with a line and a marker.
-pub(crate) type LegendElement<DB> =
-    ComposedElement<(i32, i32), DB, PathElement<(i32, i32)>, Polygon<(i32, i32)>>;
 /// A legend swatch.
 pub(crate) type SwatchElement<DB> =
     ComposedElement<(i32, i32), DB, PathElement<(i32, i32)>, Rectangle<(i32, i32)>>;
-
-/// A legend entry: a short line with the series' marker (if any).
-pub(crate) fn legend_line<DB: DrawingBackend>(
-    kind: Option<usize>,
-    color: RGBColor,
-) -> impl Fn((i32, i32)) -> LegendElement<DB> {
-    move |(x, y)| {
-        let shape = match kind {
-            Some(k) => marker_shape(k)
-                .into_iter()
-                .map(|(a, b)| (a + 12, b))
-                .collect(),
-            None => vec![(12, 0), (12, 0), (12, 0)],
-        };
-        EmptyElement::at((x, y))
-            + PathElement::new(vec![(0, 0), (24, 0)], color.stroke_width(2))
-            + Polygon::new(shape, color.filled())
-    }
-}
 
 /// A filled legend swatch (bars, bands).
 pub(crate) fn legend_box<DB: DrawingBackend>(

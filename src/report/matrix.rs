@@ -191,6 +191,69 @@ pub fn write_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<(), Mat
 struct Loaded {
     name: String,
     data: SweepData,
+    /// The scenario file's own value of each swept parameter (`network_loss` -> `0.05`): the
+    /// condition its description states, which the matrix cells prefer among the points.
+    stated: Vec<(String, String)>,
+}
+
+/// Every leaf of a TOML table as (dotted key, value text); arrays are kept whole.
+fn flatten(prefix: &str, v: &toml::Value, out: &mut Vec<(String, String)>) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, x) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, x, out);
+            }
+        }
+        toml::Value::String(x) => out.push((prefix.to_string(), x.clone())),
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+/// The scenario's own values of the swept parameters `params` (by `param_*` column name).
+/// An unreadable scenario file states nothing (the matrix then takes the first point).
+fn stated_values(file: &Path, params: &[String]) -> Vec<(String, String)> {
+    let Some(v) = std::fs::read_to_string(file)
+        .ok()
+        .and_then(|t| toml::from_str::<toml::Value>(&t).ok())
+    else {
+        return Vec::new();
+    };
+    let mut flat = Vec::new();
+    flatten("", &v, &mut flat);
+    params
+        .iter()
+        .filter_map(|p| {
+            flat.iter()
+                .find(|(k, _)| !k.starts_with("sweep.") && charts::param_name(k) == *p)
+                .map(|(_, v)| (p.clone(), v.clone()))
+        })
+        .collect()
+}
+
+/// Two parameter values are the same condition: equal as numbers, else equal ignoring spaces.
+fn same_value(a: &str, b: &str) -> bool {
+    match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a.replace(' ', "") == b.replace(' ', ""),
+    }
+}
+
+/// A point as the matrix names it: "point 7: n=5 network_loss=0.05".
+fn point_name(p: &Point) -> String {
+    let mut parts = Vec::new();
+    if let Some(n) = p.nodes {
+        parts.push(format!("n={}", charts::fmt_num(n)));
+    }
+    let rest = p.params_label("");
+    if !rest.is_empty() {
+        parts.push(rest);
+    }
+    format!("point {}: {}", p.id, parts.join(" "))
 }
 
 fn load(results: &Path, entry: Option<&MatrixEntry>) -> Result<Option<Loaded>, MatrixError> {
@@ -211,9 +274,16 @@ fn load(results: &Path, entry: Option<&MatrixEntry>) -> Result<Option<Loaded>, M
             rows: Vec::new(),
         }
     };
+    let data = SweepData::new(runs, summary)?;
+    let params: Vec<String> = data
+        .points
+        .first()
+        .map(|p| p.params.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
     Ok(Some(Loaded {
         name: e.name.clone(),
-        data: SweepData::new(runs, summary)?,
+        stated: stated_values(&e.file, &params),
+        data,
     }))
 }
 
@@ -235,7 +305,8 @@ const NOT_MEASURED: &str = "not measured";
 struct Cell {
     text: String,
     chart: Option<String>,
-    csv: Option<String>,
+    /// The `summary.csv` link and the name of the sweep point it came from.
+    csv: Option<(String, String)>,
 }
 
 impl Cell {
@@ -252,37 +323,130 @@ impl Cell {
             Some(c) => format!("[{}]({c})", self.text),
             None => self.text.clone(),
         };
-        if let Some(c) = &self.csv {
-            s.push_str(&format!(" <sup>[csv]({c})</sup>"));
+        if let Some((c, point)) = &self.csv {
+            s.push_str(&format!(" <sup>[{point}]({c})</sup>"));
         }
         s
     }
 }
 
 impl Loaded {
-    /// The point of `alg` at size `n` (or, with `n = None`, at 5 nodes if present, else its
-    /// only/first point).
-    fn point(&self, alg: &str, n: Option<f64>) -> Option<&Point> {
-        let mut ps = self
+    /// The points of `alg` at size `n` (or, with `n = None`, at 5 nodes if present, else at
+    /// its first size), narrowed to the scenario's stated value of each swept parameter where
+    /// a point has it.
+    fn candidates(&self, alg: &str, n: Option<f64>) -> Vec<&Point> {
+        let all: Vec<&Point> = self
             .data
             .points
             .iter()
-            .filter(|p| p.algorithm == alg && p.summary_row.is_some());
-        match n {
-            Some(n) => ps.find(|p| p.nodes == Some(n)),
-            None => {
-                let all: Vec<&Point> = ps.collect();
-                all.iter()
-                    .find(|p| p.nodes == Some(5.0))
-                    .or(all.first())
-                    .copied()
+            .filter(|p| p.algorithm == alg && p.summary_row.is_some())
+            .collect();
+        let n = n.or_else(|| {
+            if all.iter().any(|p| p.nodes == Some(5.0)) {
+                Some(5.0)
+            } else {
+                all.first().and_then(|p| p.nodes)
             }
+        });
+        let mut ps: Vec<&Point> = all.into_iter().filter(|p| p.nodes == n).collect();
+        for (k, v) in &self.stated {
+            let matching: Vec<&Point> = ps
+                .iter()
+                .copied()
+                .filter(|p| p.value(k).is_some_and(|x| same_value(&x, v)))
+                .collect();
+            if !matching.is_empty() {
+                ps = matching;
+            }
+        }
+        ps
+    }
+
+    /// The point of `alg` at size `n`: the first of [`Loaded::candidates`].
+    fn point(&self, alg: &str, n: Option<f64>) -> Option<&Point> {
+        self.candidates(alg, n).into_iter().next()
+    }
+
+    /// The point of `alg` (at 5 nodes) with the most of `metric` (mean), then of `tie`: the
+    /// worse case among points the scenario does not decide between (e.g. which side of a
+    /// partition is the minority).
+    fn worst_point(
+        &self,
+        alg: &str,
+        metric: &str,
+        tie: &str,
+    ) -> Result<Option<&Point>, MatrixError> {
+        let mut best: Option<(&Point, f64, f64)> = None;
+        for p in self.candidates(alg, None) {
+            let v = self
+                .data
+                .stat(p, metric, "mean")?
+                .unwrap_or(f64::NEG_INFINITY);
+            let t = self.data.stat(p, tie, "mean")?.unwrap_or(f64::NEG_INFINITY);
+            if best.is_none_or(|(_, bv, bt)| v > bv || (v == bv && t > bt)) {
+                best = Some((p, v, t));
+            }
+        }
+        Ok(best.map(|(p, _, _)| p))
+    }
+
+    fn csv_link(&self, p: &Point) -> (String, String) {
+        let line = p.summary_row.map_or(1, |i| self.data.summary.rows[i].line);
+        (format!("{}/summary.csv#L{line}", self.name), point_name(p))
+    }
+
+    /// A cell from a summary statistic of a given point.
+    fn cell_at(
+        &self,
+        p: Option<&Point>,
+        col: &str,
+        chart: &str,
+        fmt: fn(f64) -> String,
+    ) -> Result<Cell, MatrixError> {
+        let Some(p) = p else {
+            return Ok(Cell::none());
+        };
+        let i = p.summary_row.expect("filtered");
+        let row = &self.data.summary.rows[i];
+        match self.data.summary.num_by(row, col)? {
+            Some(v) => Ok(Cell {
+                text: fmt(v),
+                chart: Some(self.chart_link(chart)),
+                csv: Some(self.csv_link(p)),
+            }),
+            None => Ok(Cell::none()),
         }
     }
 
-    fn csv_link(&self, p: &Point) -> String {
-        let line = p.summary_row.map_or(1, |i| self.data.summary.rows[i].line);
-        format!("{}/summary.csv#L{line}", self.name)
+    /// `metric` per election at a point: its mean over runs / the mean elections per run
+    /// (= its sum over runs / all elections in the runs).
+    fn per_election(&self, p: &Point, metric: &str) -> Result<Option<f64>, MatrixError> {
+        let m = self.data.stat(p, metric, "mean")?;
+        let e = self.data.stat(p, "elections", "mean")?;
+        Ok(match (m, e) {
+            (Some(m), Some(e)) if e > 0.0 => Some(m / e),
+            _ => None,
+        })
+    }
+
+    /// A cell of `metric` per election at `alg`'s point of size `n`.
+    fn per_election_cell(
+        &self,
+        alg: &str,
+        n: Option<f64>,
+        metric: &str,
+    ) -> Result<Cell, MatrixError> {
+        let Some(p) = self.point(alg, n) else {
+            return Ok(Cell::none());
+        };
+        Ok(match self.per_election(p, metric)? {
+            Some(v) => Cell {
+                text: num(v),
+                chart: Some(self.chart_link("messages-by-kind")),
+                csv: Some(self.csv_link(p)),
+            },
+            None => Cell::none(),
+        })
     }
 
     fn chart_link(&self, stem: &str) -> String {
@@ -298,19 +462,7 @@ impl Loaded {
         chart: &str,
         fmt: fn(f64) -> String,
     ) -> Result<Cell, MatrixError> {
-        let Some(p) = self.point(alg, n) else {
-            return Ok(Cell::none());
-        };
-        let i = p.summary_row.expect("filtered");
-        let row = &self.data.summary.rows[i];
-        match self.data.summary.num_by(row, col)? {
-            Some(v) => Ok(Cell {
-                text: fmt(v),
-                chart: Some(self.chart_link(chart)),
-                csv: Some(self.csv_link(p)),
-            }),
-            None => Ok(Cell::none()),
-        }
+        self.cell_at(self.point(alg, n), col, chart, fmt)
     }
 
     fn election_cdf_stem(&self, alg: &str) -> String {
@@ -379,7 +531,7 @@ pub fn render_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<String
     let _ = writeln!(
         s,
         "Generated by `electsim matrix` from the scenarios listed in `scenarios/matrix.toml`; do not edit. \
-         Each number links to the chart it is drawn in; <sup>csv</sup> links to the `summary.csv` row it came from."
+         Each number links to the chart it is drawn in; the <sup>point</sup> link beside it names the sweep point it came from and opens that `summary.csv` row."
     );
     let _ = writeln!(s);
     let _ = writeln!(s, "Sources:");
@@ -402,29 +554,26 @@ pub fn render_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<String
     let _ = writeln!(s);
 
     // Messages and growth.
-    let msg_chart = "messages-per-election-vs-nodes";
     let _ = writeln!(s, "## The matrix");
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "| Algorithm | Seed claim | Msgs/election n=5 | Msgs/election n=65 | Growth exponent (R²) | Election p50 / p99 n=5 (ms) | Failover (ms) | Split-brain incidents / time (ms) | Leader changes (lossy) | Availability (lossy) |"
+        "| Algorithm | Seed claim | Election msgs/election n=5 | Election msgs/election n=65 | Growth exponent (R²) | All traffic/election n=5 | Election p50 / p99 n=5 (ms) | Failover (ms) | Split-brain incidents / time (ms), worse partition | Leader changes (lossy) | Availability (lossy) |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|");
     let mut fits: Vec<(String, Option<Fit>)> = Vec::new();
     let failover_src = crash.as_ref().or(sizes.as_ref());
     for a in &algs {
         let claim_text = claim(a).map_or("—".to_string(), |c| {
             format!("{}, {} overhead", c.0, c.2.to_lowercase())
         });
-        let (m5, m65, fit_cell, e50, e99) = match &sizes {
+        let (m5, m65, fit_cell, traffic, e50, e99) = match &sizes {
             Some(l) => {
-                let m5 = l.cell(a, Some(5.0), "messages_per_election_mean", msg_chart, num)?;
-                let m65 = l.cell(a, Some(65.0), "messages_per_election_mean", msg_chart, num)?;
+                let m5 = l.per_election_cell(a, Some(5.0), "election_messages")?;
+                let m65 = l.per_election_cell(a, Some(65.0), "election_messages")?;
                 let mut pts = Vec::new();
                 for p in l.data.points.iter().filter(|p| p.algorithm == *a) {
-                    if let (Some(n), Some(v)) =
-                        (p.nodes, l.data.stat(p, "messages_per_election", "mean")?)
-                    {
+                    if let (Some(n), Some(v)) = (p.nodes, l.per_election(p, "election_messages")?) {
                         pts.push((n, v));
                     }
                 }
@@ -433,19 +582,24 @@ pub fn render_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<String
                 let fit_cell = match fit {
                     Some(f) => Cell {
                         text: format!("n^{:.2} ({:.3})", f.exponent, f.r2),
-                        chart: Some(l.chart_link(msg_chart)),
-                        csv: Some(format!("{}/summary.csv", l.name)),
+                        chart: Some(l.chart_link("messages-by-kind")),
+                        csv: Some((
+                            format!("{}/summary.csv", l.name),
+                            format!("{} points: all sizes", pts.len()),
+                        )),
                     },
                     None => Cell::none(),
                 };
+                let traffic = l.per_election_cell(a, Some(5.0), "messages_sent")?;
                 let cdf = l.election_cdf_stem(a);
                 let e50 = l.cell(a, Some(5.0), "election_ms_mean_p50", &cdf, num)?;
                 let e99 = l.cell(a, Some(5.0), "election_ms_mean_p99", &cdf, num)?;
-                (m5, m65, fit_cell, e50, e99)
+                (m5, m65, fit_cell, traffic, e50, e99)
             }
             None => {
                 fits.push((a.clone(), None));
                 (
+                    Cell::none(),
                     Cell::none(),
                     Cell::none(),
                     Cell::none(),
@@ -467,10 +621,13 @@ pub fn render_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<String
             _ => fo,
         };
         let (sbi, sbt) = match &partition {
-            Some(l) => (
-                l.cell(a, None, "split_brain_incidents_mean", "split-brain", num)?,
-                l.cell(a, None, "split_brain_ms_mean", "split-brain", num)?,
-            ),
+            Some(l) => {
+                let worst = l.worst_point(a, "split_brain_ms", "split_brain_incidents")?;
+                (
+                    l.cell_at(worst, "split_brain_incidents_mean", "split-brain", num)?,
+                    l.cell_at(worst, "split_brain_ms_mean", "split-brain", num)?,
+                )
+            }
             None => (Cell::none(), Cell::none()),
         };
         let (lc, av) = match &lossy {
@@ -489,10 +646,11 @@ pub fn render_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<String
         };
         let _ = writeln!(
             s,
-            "| {a} | {claim_text} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {a} | {claim_text} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             m5.render(),
             m65.render(),
             fit_cell.render(),
+            traffic.render(),
             pair(&e50, &e99),
             fo.render(),
             pair(&sbi, &sbt),
@@ -504,11 +662,27 @@ pub fn render_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<String
     let _ = writeln!(s, "Definitions (see the README's Metrics section):");
     let _ = writeln!(
         s,
-        "- *Msgs/election*: messages sent inside leaderless intervals / elections, mean over runs."
+        "- *Election msgs/election*: messages each protocol classes as election traffic (votes, campaigns, announcements, watch notifications; never heartbeats or keep-alives), summed over runs / elections summed over runs."
     );
     let _ = writeln!(
         s,
-        "- *Growth exponent*: k of a least-squares fit of ln(msgs/election) = ln c + k·ln n over all measured cluster sizes; R² of that fit."
+        "- *All traffic/election*: every message sent in the runs (heartbeats and keep-alives included) / elections in the runs, as drawn in `messages-by-kind`."
+    );
+    let _ = writeln!(
+        s,
+        "- Each <sup>point</sup> link names the sweep point the number came from and opens its `summary.csv` row. Where a scenario sweeps a parameter it also sets (e.g. `lossy`'s `network.loss`), the cells use the point at the scenario's own value{}; the split-brain cells use the worse of the partition choices (more split-brain time), named in the cell.",
+        lossy
+            .as_ref()
+            .map(|l| l
+                .stated
+                .iter()
+                .map(|(k, v)| format!(" (`{k}` = {v})"))
+                .collect::<String>())
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        s,
+        "- *Growth exponent*: k of a least-squares fit of ln(election msgs/election) = ln c + k·ln n over all measured cluster sizes; R² of that fit."
     );
     let _ = writeln!(
         s,
@@ -583,7 +757,7 @@ fn paragraph(
                 lg,
             )
         }
-        "etcd" => ("Not in the seed table; the lease/campaign recipe notifies only the next waiter, so O(1) per election is expected".into(), Some(0.0)),
+        "etcd" => ("Not in the seed document's table, so there is no claim to check; the lease/campaign recipe notifies only the next waiter, which suggests O(1) per election".into(), None),
         _ => ("No textbook claim".into(), None),
     };
     p.push_str(&claim_text);
@@ -599,7 +773,7 @@ fn paragraph(
             };
             let _ = write!(
                 p,
-                "Measured: messages per election grow as n^{:.2} (R² {:.3}, {} sizes) — {verdict} (expected n^{:.2}).",
+                "Measured: election messages per election grow as n^{:.2} (R² {:.3}, {} sizes) — {verdict} (expected n^{:.2}).",
                 f.exponent, f.r2, f.points, e
             );
             if alg == "ring" && (f.exponent - 1.0).abs() > (f.exponent - e).abs() {
@@ -608,9 +782,6 @@ fn paragraph(
             if alg == "raft" && f.exponent > e + 0.25 {
                 p.push_str(" The extra growth is split votes: the more nodes, the likelier another one times out within one message delay of the first candidate, so elections take more rounds (at n = 1000 with 150–300 ms timeouts and 1–10 ms delays, no election completes at all; see the README).");
             }
-            if matches!(alg, "zookeeper" | "etcd") && f.exponent > e + 0.25 {
-                p.push_str(" The extra growth is session traffic: every one of the n contenders keeps pinging (keepalives) through the seconds-long failover, and the definition counts all messages sent inside the leaderless interval; the election traffic proper — watch notifications — stays at exactly one per leader crash (`tests/recipes_watch.rs`).");
-            }
             if f.r2 < 0.9 && f.exponent.abs() >= 0.2 {
                 p.push_str(" The fit is poor (R² < 0.9): the growth is not a single power law over these sizes.");
             }
@@ -618,14 +789,14 @@ fn paragraph(
         (Some(f), None) => {
             let _ = write!(
                 p,
-                "Measured: messages per election grow as n^{:.2} (R² {:.3}).",
+                "Measured: election messages per election grow as n^{:.2} (R² {:.3}).",
                 f.exponent, f.r2
             );
         }
         (None, _) => p.push_str("Message growth: not measured."),
     }
     if let Some(l) = partition
-        && let Some(pt) = l.point(alg, None)
+        && let Some(pt) = l.worst_point(alg, "split_brain_ms", "split_brain_incidents")?
     {
         let inc = l.data.stat(pt, "split_brain_incidents", "mean")?;
         let ms = l.data.stat(pt, "split_brain_ms", "mean")?;
@@ -633,7 +804,8 @@ fn paragraph(
             let tol = claim(alg).map(|c| c.1);
             let _ = write!(
                 p,
-                " Under partition: {} split-brain incidents and {} ms with two leaders per run",
+                " Under partition ({}): {} split-brain incidents and {} ms with two leaders per run",
+                point_name(pt),
                 num(inc),
                 num(ms)
             );

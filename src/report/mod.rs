@@ -1,6 +1,7 @@
 //! Everything that turns outcomes into files and text.
 
 pub mod charts;
+pub mod compare;
 pub mod font;
 pub mod matrix;
 pub mod run;

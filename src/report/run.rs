@@ -46,6 +46,10 @@ pub struct RunReport {
     pub invariant_violations: u64,
     pub violations: Vec<Violation>,
     pub messages_by_kind: std::collections::BTreeMap<String, crate::sim::metrics::KindCounts>,
+    /// Each split-brain incident: start, end (ms) and the nodes that led during it.
+    pub split_brain_log: Vec<crate::sim::metrics::SplitIncident>,
+    /// Each election: start, duration (ms), leader, terms used, messages.
+    pub election_log: Vec<crate::sim::metrics::ElectionRecord>,
     pub trace_digest: String,
     /// The command that reproduces this run.
     pub replay: String,
@@ -89,6 +93,8 @@ impl RunReport {
             invariant_violations: o.violation_count,
             violations: o.violations.clone(),
             messages_by_kind: m.messages_by_kind.clone(),
+            split_brain_log: m.split_brain_log.clone(),
+            election_log: m.election_log.clone(),
             trace_digest: o.trace_digest.clone(),
             replay,
         }
@@ -149,6 +155,17 @@ impl RunReport {
             "split brain   {} incidents, {:.1} ms   same-term leaders {}",
             self.split_brain_incidents, self.split_brain_ms, self.same_term_leaders
         );
+        for i in &self.split_brain_log {
+            let nodes: Vec<String> = i.nodes.iter().map(|n| n.to_string()).collect();
+            let _ = writeln!(
+                s,
+                "  - {:.3} ms to {:.3} ms ({:.3} ms), leaders {}",
+                i.start_ms,
+                i.end_ms,
+                i.end_ms - i.start_ms,
+                nodes.join(", ")
+            );
+        }
         if matches!(self.algorithm.as_str(), "zookeeper" | "etcd") {
             let _ = writeln!(
                 s,

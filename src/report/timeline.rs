@@ -5,6 +5,7 @@
 //!
 //! Built from a recorded trace ([`Recording`]), so it shows exactly what the run did.
 
+use super::charts::fmt_exact;
 use super::font::{FAMILY, encode_png, ensure_registered};
 use super::trace::{Event, Recording, TraceMeta, describe_fault, fault_node};
 use crate::fsutil::write_atomic;
@@ -31,6 +32,8 @@ pub struct Timeline {
     pub crashes: Vec<(u32, u64)>,
     /// (start, end): two or more live nodes were leader.
     pub split_brain: Vec<(u64, u64)>,
+    /// Start of the drawn window (`--from`; 0 = the run start). The window ends at `end_ns`.
+    pub from_ns: u64,
 }
 
 impl Timeline {
@@ -144,6 +147,41 @@ impl Timeline {
     }
 }
 
+impl Timeline {
+    /// Zoom to `[from_ns, to_ns]` (clamped to the run): every interval is clipped to the
+    /// window and marks outside it are dropped.
+    pub fn window(mut self, from_ns: u64, to_ns: u64) -> Timeline {
+        let to = to_ns.min(self.end_ns).max(from_ns.saturating_add(1));
+        let from = from_ns.min(to.saturating_sub(1));
+        let clip = |s: u64, e: u64| (e > from && s < to).then(|| (s.max(from), e.min(to)));
+        self.roles = self
+            .roles
+            .iter()
+            .filter_map(|&(n, s, e, r, t)| clip(s, e).map(|(s, e)| (n, s, e, r, t)))
+            .collect();
+        self.pauses = self
+            .pauses
+            .iter()
+            .filter_map(|&(n, s, e)| clip(s, e).map(|(s, e)| (n, s, e)))
+            .collect();
+        self.link_faults = self
+            .link_faults
+            .iter()
+            .filter_map(|(s, e, w)| clip(*s, *e).map(|(s, e)| (s, e, w.clone())))
+            .collect();
+        self.split_brain = self
+            .split_brain
+            .iter()
+            .filter_map(|&(s, e)| clip(s, e))
+            .collect();
+        self.elections.retain(|&(_, t)| t >= from && t <= to);
+        self.crashes.retain(|&(_, t)| t >= from && t <= to);
+        self.from_ns = from;
+        self.end_ns = to;
+        self
+    }
+}
+
 const FOLLOWER: RGBColor = RGBColor(158, 190, 230);
 const PRE_CANDIDATE: RGBColor = RGBColor(250, 220, 120);
 const CANDIDATE: RGBColor = RGBColor(240, 140, 40);
@@ -181,24 +219,30 @@ where
     root.fill(&WHITE).map_err(err)?;
     let (_, h) = root.dim_in_pixel();
     let (upper, legend) = root.split_vertically(h - 44);
-    let (scale, unit) = if tl.end_ns >= 2_000_000_000 {
+    let (scale, unit) = if tl.end_ns - tl.from_ns.min(tl.end_ns) >= 2_000_000_000 {
         (1e9, "s")
     } else {
         (1e6, "ms")
     };
     let x = |ns: u64| ns as f64 / scale;
+    let xmin = x(tl.from_ns.min(tl.end_ns));
     let xmax = x(tl.end_ns.max(1));
     let n = tl.nodes as f64;
     let title = format!(
-        "{} — {}, {} nodes, seed {} (virtual time 0–{:.3} {unit})",
-        meta.scenario, meta.algorithm, meta.nodes, meta.seed, xmax
+        "{} — {}, {} nodes, seed {} (virtual time {}–{} {unit})",
+        meta.scenario,
+        meta.algorithm,
+        meta.nodes,
+        meta.seed,
+        fmt_exact(xmin),
+        fmt_exact(xmax)
     );
     let mut chart = ChartBuilder::on(&upper)
         .caption(title, (FAMILY, 22))
         .margin(12)
         .x_label_area_size(46)
         .y_label_area_size(78)
-        .build_cartesian_2d(0f64..xmax, (n - 0.5)..-0.5f64)
+        .build_cartesian_2d(xmin..xmax, (n - 0.5)..-0.5f64)
         .map_err(err)?;
     let every = (tl.nodes / 24).max(1);
     chart
@@ -219,7 +263,8 @@ where
                 String::new()
             }
         })
-        .x_label_formatter(&|v| format!("{v}"))
+        // Rounded: a tick at 0.6 must not read 0.6000000000000001.
+        .x_label_formatter(&|v| fmt_exact((v * 1e6).round() / 1e6))
         .label_style((FAMILY, 15))
         .axis_desc_style((FAMILY, 16))
         .draw()
@@ -278,7 +323,7 @@ where
     // Split brain: a solid red strip at the top edge too, so short intervals stay visible.
     chart
         .draw_series(tl.split_brain.iter().map(|(s, e)| {
-            let w = (x(*e) - x(*s)).max(xmax / 400.0);
+            let w = (x(*e) - x(*s)).max((xmax - xmin) / 400.0);
             Rectangle::new([(x(*s), -0.5), (x(*s) + w, -0.42)], SPLIT.filled())
         }))
         .map_err(err)?;
@@ -386,8 +431,21 @@ pub fn check_path(path: &Path) -> Result<(), String> {
 
 /// Draw the timeline of a recording to `path` (`.svg` or `.png`), atomically.
 pub fn write(path: &Path, rec: &Recording, meta: &TraceMeta) -> Result<(), String> {
+    write_window(path, rec, meta, None)
+}
+
+/// [`write`], zoomed to a `(from_ns, to_ns)` window when given (`--from`/`--to`).
+pub fn write_window(
+    path: &Path,
+    rec: &Recording,
+    meta: &TraceMeta,
+    window: Option<(u64, u64)>,
+) -> Result<(), String> {
     check_path(path)?;
-    let tl = Timeline::from_recording(rec, meta.nodes);
+    let mut tl = Timeline::from_recording(rec, meta.nodes);
+    if let Some((from, to)) = window {
+        tl = tl.window(from, to);
+    }
     let bytes = if path.extension().and_then(|e| e.to_str()) == Some("png") {
         render_png(&tl, meta)?
     } else {

@@ -118,6 +118,56 @@ pub struct RawClock {
     pub offset: Option<SimDuration>,
 }
 
+/// `partition = ...`: explicit node groups, or a share of the participants that scales with
+/// the cluster size.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawPartition {
+    /// `[[0, 1], [2, 3, 4]]`: the groups by node id.
+    Groups(Vec<Vec<i64>>),
+    /// `{ minority = 0.4, ids = "highest" }`: that share of the participants (rounded down,
+    /// at least one, always fewer than half) cut off from the rest.
+    Share(RawShare),
+}
+
+/// The table form of `partition`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShare {
+    /// Fraction of the participants in the minority, in (0, 0.5).
+    pub minority: f64,
+    /// Which ids form the minority: "lowest" (default) or "highest".
+    pub ids: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RawPartition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawPartition;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "node groups such as [[0, 1]] or a share such as { minority = 0.4, ids = \"highest\" }",
+                )
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<RawPartition, A::Error> {
+                Vec::<Vec<i64>>::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
+                    .map(RawPartition::Groups)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<RawPartition, A::Error> {
+                RawShare::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(RawPartition::Share)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// A fault target: a node id, `"leader"` or `"random"`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RawTarget {
@@ -160,7 +210,7 @@ pub struct RawFault {
     pub restart: Option<RawTarget>,
     pub pause: Option<RawTarget>,
     pub duration: Option<SimDuration>,
-    pub partition: Option<Vec<Vec<i64>>>,
+    pub partition: Option<RawPartition>,
     pub heal_after: Option<SimDuration>,
     pub cut: Option<Vec<i64>>,
     pub isolate: Option<RawTarget>,

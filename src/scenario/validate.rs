@@ -1,7 +1,7 @@
 //! Semantic checks and defaults: [`RawScenario`] -> [`Scenario`]. Every default is stated
 //! here, next to the check, and documented in the README's scenario reference.
 
-use super::raw::{RawDelay, RawFault, RawScenario, RawTarget};
+use super::raw::{RawDelay, RawFault, RawPartition, RawScenario, RawShare, RawTarget};
 use super::{FieldError, Scenario};
 use crate::protocols::{Algorithm, ProtocolConfigs};
 use crate::sim::{
@@ -361,6 +361,43 @@ fn target(field: &str, t: &RawTarget, total: u32) -> Result<Target, FieldError> 
     }
 }
 
+/// The minority of a share partition over `nodes` participants: `floor(minority * nodes)`
+/// nodes, at least one and fewer than half, the lowest or the highest ids.
+fn share_group(sh: &RawShare, nodes: u32) -> Result<Vec<i64>, FieldError> {
+    if !(sh.minority > 0.0 && sh.minority < 0.5) {
+        return Err(FieldError::new(
+            "partition.minority",
+            sh.minority,
+            "a fraction of the participants above 0 and below 0.5, e.g. 0.4",
+        ));
+    }
+    let highest = match sh.ids.as_deref() {
+        None | Some("lowest") => false,
+        Some("highest") => true,
+        Some(other) => {
+            return Err(FieldError::new(
+                "partition.ids",
+                format!("\"{other}\""),
+                "\"lowest\" or \"highest\" (which ids form the minority)",
+            ));
+        }
+    };
+    if nodes < 3 {
+        return Err(FieldError::new(
+            "partition.minority",
+            sh.minority,
+            "a share partition needs at least 3 participants (a minority of one and a majority)",
+        ));
+    }
+    let k = ((sh.minority * f64::from(nodes)).floor() as u32).clamp(1, (nodes - 1) / 2);
+    let ids: Vec<i64> = if highest {
+        (nodes - k..nodes).map(i64::from).collect()
+    } else {
+        (0..k).map(i64::from).collect()
+    };
+    Ok(ids)
+}
+
 /// Field paths here are relative to `fault.N`.
 fn validate_fault(
     f: &RawFault,
@@ -466,7 +503,14 @@ fn validate_fault(
             })?,
         },
         "partition" => {
-            let groups = f.partition.as_ref().unwrap();
+            let owned: Vec<Vec<i64>>;
+            let groups: &Vec<Vec<i64>> = match f.partition.as_ref().unwrap() {
+                RawPartition::Groups(g) => g,
+                RawPartition::Share(sh) => {
+                    owned = vec![share_group(sh, nodes)?];
+                    &owned
+                }
+            };
             let mut seen: Vec<bool> = vec![false; total as usize];
             let mut out = Vec::new();
             if groups.is_empty() || groups.iter().any(Vec::is_empty) {

@@ -75,6 +75,39 @@ pub struct KindCounts {
     pub dropped: u64,
 }
 
+/// One election: a leaderless interval that ended with an elected leader (one
+/// `elections.csv` row).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ElectionRecord {
+    /// Virtual time the leaderless interval started (0 for the first election).
+    pub start_ms: f64,
+    /// Its length (the election time).
+    pub duration_ms: f64,
+    /// The elected node.
+    pub leader: NodeId,
+    /// Terms (epochs) the election used: the new leader's term minus the highest term any
+    /// participant had when the interval started (0 for algorithms without terms).
+    pub terms_used: u64,
+    /// Messages sent during the interval, of any class.
+    pub messages: u64,
+    /// Election-class messages sent during the interval.
+    pub election_messages: u64,
+}
+
+/// One split-brain incident: a maximal interval of positive length with two or more live
+/// leaders.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SplitIncident {
+    pub start_ms: f64,
+    pub end_ms: f64,
+    /// Every node that was a live leader at some moment of the incident, ascending.
+    pub nodes: Vec<NodeId>,
+}
+
+/// Most elections and split-brain incidents a run lists one by one (the counts and
+/// statistics cover all of them).
+pub const LOG_LIMIT: usize = 100_000;
+
 /// Everything measured about one run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct RunMetrics {
@@ -123,6 +156,10 @@ pub struct RunMetrics {
     pub stale_actions_accepted: u64,
     /// Actions by a non-holder that the fencing check refused.
     pub stale_actions_rejected: u64,
+    /// Each election, in time order (at most [`LOG_LIMIT`]).
+    pub election_log: Vec<ElectionRecord>,
+    /// Each split-brain incident, in time order (at most [`LOG_LIMIT`]).
+    pub split_brain_log: Vec<SplitIncident>,
 }
 
 /// The metrics observer.
@@ -177,6 +214,21 @@ pub struct Metrics {
     overlap_ns: u64,
     stale_accepted: u64,
     stale_rejected: u64,
+    /// Per-election and per-incident lists (additive bookkeeping, see [`Log`]).
+    log: Log,
+}
+
+/// Bookkeeping for [`RunMetrics::election_log`] and [`RunMetrics::split_brain_log`].
+#[derive(Clone, Debug, Default)]
+struct Log {
+    sent: u64,
+    max_term: u64,
+    /// (messages sent, election messages sent, highest term) when the current leaderless
+    /// interval started.
+    at_start: (u64, u64, u64),
+    elections: Vec<ElectionRecord>,
+    split_nodes: BTreeSet<NodeId>,
+    splits: Vec<SplitIncident>,
 }
 
 impl Metrics {
@@ -225,6 +277,7 @@ impl Metrics {
             overlap_ns: 0,
             stale_accepted: 0,
             stale_rejected: 0,
+            log: Log::default(),
         }
     }
 
@@ -296,10 +349,12 @@ impl Metrics {
                 self.lost_leader = Some(old);
                 self.converge_from = None;
                 self.interval_msgs = 0;
+                self.log.at_start = (self.log.sent, self.election_sent, self.log.max_term);
             }
             if let Some(new) = now {
                 let since = self.leaderless_since.take().unwrap_or(at);
                 let ms = at.since(since).as_ms_f64();
+                self.log_election(since, ms, new);
                 self.election_ms.push(ms);
                 if since != SimTime::ZERO {
                     self.failover_ms.push(ms);
@@ -325,6 +380,11 @@ impl Metrics {
         }
         self.update_overlap(at);
         let split = self.live_leaders.len() >= 2;
+        if split {
+            self.log
+                .split_nodes
+                .extend(self.live_leaders.iter().copied());
+        }
         match (split, self.split_since) {
             (true, None) => self.split_since = Some(at),
             (false, Some(_)) => self.close_split(at),
@@ -374,7 +434,34 @@ impl Metrics {
         {
             self.split_incidents += 1;
             self.split_ns += at.since(s).0;
+            if self.log.splits.len() < LOG_LIMIT {
+                self.log.splits.push(SplitIncident {
+                    start_ms: s.0 as f64 / 1e6,
+                    end_ms: at.0 as f64 / 1e6,
+                    nodes: self.log.split_nodes.iter().copied().collect(),
+                });
+            }
         }
+        if self.split_since.is_none() {
+            self.log.split_nodes.clear();
+        }
+    }
+
+    /// Record an election that ended now, `ms` after `since`, electing `leader`.
+    fn log_election(&mut self, since: SimTime, ms: f64, leader: NodeId) {
+        if self.log.elections.len() >= LOG_LIMIT {
+            return;
+        }
+        let (sent0, election0, term0) = self.log.at_start;
+        let term = self.status[leader as usize].term;
+        self.log.elections.push(ElectionRecord {
+            start_ms: since.0 as f64 / 1e6,
+            duration_ms: ms,
+            leader,
+            terms_used: term.saturating_sub(term0),
+            messages: self.log.sent - sent0,
+            election_messages: self.election_sent - election0,
+        });
     }
 
     fn on_status(&mut self, at: SimTime, n: NodeId, old: NodeStatus, new: NodeStatus) {
@@ -390,6 +477,7 @@ impl Metrics {
             self.update_overlap(at);
             return;
         }
+        self.log.max_term = self.log.max_term.max(new.term);
         let candidacy = |r: Role| matches!(r, Role::Candidate | Role::PreCandidate);
         if candidacy(new.role) && !candidacy(old.role) {
             self.elections_started += 1;
@@ -523,6 +611,8 @@ impl Metrics {
             lease_overlap_incidents: self.overlap_incidents,
             stale_actions_accepted: self.stale_accepted,
             stale_actions_rejected: self.stale_rejected,
+            election_log: self.log.elections.clone(),
+            split_brain_log: self.log.splits.clone(),
         }
     }
 }
@@ -536,6 +626,7 @@ impl Observer for Metrics {
         match *ev {
             TraceEvent::Send { at, msg } => {
                 self.by_kind[msg.kind].sent += 1;
+                self.log.sent += 1;
                 if msg.kind_name == STALE_ACCEPTED_KIND {
                     self.stale_accepted += 1;
                 } else if msg.kind_name == STALE_REJECTED_KIND {
@@ -778,6 +869,64 @@ mod tests {
         assert_eq!(t.m.elected, None, "3 is still cut off from 0, 1, 2");
         t.fault(5000, FaultAction::HealFault { fault: 0 });
         assert_eq!(t.m.elected, Some(3));
+    }
+
+    #[test]
+    fn elections_and_split_brain_incidents_are_listed_one_by_one() {
+        let mut t = Trace::new(5);
+        t.send(50, MsgClass::Election);
+        t.elect(100, 0, 2);
+        t.fault(
+            1000,
+            FaultAction::Crash {
+                target: Target::Node(0),
+                restart_after: None,
+            },
+        );
+        t.set(1000, 0, NodeStatus::DOWN);
+        t.send(1150, MsgClass::Election);
+        t.send(1160, MsgClass::Heartbeat);
+        t.send(1170, MsgClass::Election);
+        t.elect(1300, 3, 5);
+        // A second leader 4 from 1500 to 1517 ms: one 17 ms incident of nodes 3 and 4.
+        t.set(1500, 4, st(Role::Leader, 6, Some(4)));
+        t.set(1517, 4, st(Role::Follower, 6, Some(3)));
+        let m = t.end(2000);
+        let e = &m.election_log;
+        assert_eq!(e.len(), 2);
+        assert_eq!(
+            e[0],
+            ElectionRecord {
+                start_ms: 0.0,
+                duration_ms: 100.0,
+                leader: 0,
+                terms_used: 2,
+                messages: 1,
+                election_messages: 1,
+            },
+            "boot: from term 0 at the run start to term 2, one election message"
+        );
+        assert_eq!(
+            e[1],
+            ElectionRecord {
+                start_ms: 1000.0,
+                duration_ms: 300.0,
+                leader: 3,
+                terms_used: 3,
+                messages: 3,
+                election_messages: 2,
+            },
+            "failover: terms 2 -> 5, three messages of which two election-class"
+        );
+        assert_eq!(
+            m.split_brain_log,
+            vec![SplitIncident {
+                start_ms: 1500.0,
+                end_ms: 1517.0,
+                nodes: vec![3, 4],
+            }]
+        );
+        assert_eq!(m.split_brain_incidents, 1);
     }
 
     #[test]

@@ -14,6 +14,48 @@
 use crate::report::run::RunReport;
 use crate::sim::metrics::Stats;
 
+/// Text columns listing a run's elections and split-brain incidents one by one (after the
+/// message kinds; `elections.csv` is drawn from the first):
+/// * `election_log`: `start_ms:duration_ms:leader:terms_used:messages:election_messages`
+///   per election, separated by spaces;
+/// * `split_brain_log`: `start_ms:end_ms:nodes` per incident (nodes joined by `+`),
+///   separated by spaces.
+pub const LOG_COLUMNS: [&str; 2] = ["election_log", "split_brain_log"];
+
+/// The `election_log` cell of a run.
+pub fn election_log_cell(log: &[crate::sim::metrics::ElectionRecord]) -> String {
+    log.iter()
+        .map(|e| {
+            format!(
+                "{}:{}:{}:{}:{}:{}",
+                fmt_f64(e.start_ms),
+                fmt_f64(e.duration_ms),
+                e.leader,
+                e.terms_used,
+                e.messages,
+                e.election_messages
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The `split_brain_log` cell of a run.
+pub fn split_log_cell(log: &[crate::sim::metrics::SplitIncident]) -> String {
+    log.iter()
+        .map(|i| {
+            let nodes: Vec<String> = i.nodes.iter().map(|n| n.to_string()).collect();
+            format!(
+                "{}:{}:{}",
+                fmt_f64(i.start_ms),
+                fmt_f64(i.end_ms),
+                nodes.join("+")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The per-run statistics blocks, in column order.
 pub const STAT_METRICS: [&str; 5] = [
     "election_ms",
@@ -70,6 +112,7 @@ pub fn runs_header(axis_keys: &[String], kinds: &[&str]) -> Vec<String> {
     }
     h.extend(SCALAR_METRICS.map(String::from));
     h.extend(kinds.iter().map(|k| kind_column(k)));
+    h.extend(LOG_COLUMNS.map(String::from));
     h.extend(["trace_digest", "replay", "error"].map(String::from));
     h
 }
@@ -129,8 +172,12 @@ pub fn row_cells(
     c.extend(id.params.iter().cloned());
     c.push(id.algorithm.to_string());
     c.push(id.nodes.to_string());
-    let metric_cells =
-        3 + STAT_METRICS.len() * STAT_PARTS.len() + SCALAR_METRICS.len() + kinds.len() + 1;
+    let metric_cells = 3
+        + STAT_METRICS.len() * STAT_PARTS.len()
+        + SCALAR_METRICS.len()
+        + kinds.len()
+        + LOG_COLUMNS.len()
+        + 1;
     match result {
         Ok(r) => {
             c.push(fmt_f64(r.duration_s));
@@ -170,6 +217,8 @@ pub fn row_cells(
             for k in kinds {
                 c.push(r.messages_by_kind.get(*k).map_or(0, |k| k.sent).to_string());
             }
+            c.push(election_log_cell(&r.election_log));
+            c.push(split_log_cell(&r.split_brain_log));
             c.push(r.trace_digest.clone());
             c.push(id.replay.to_string());
             c.push(String::new());

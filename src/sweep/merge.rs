@@ -244,6 +244,7 @@ pub fn merge(opts: &MergeOptions) -> Result<SweepResult, SweepError> {
         std::fs::remove_file(&journal).map_err(io_err(&journal))?;
     }
     let mut files = vec![mpath, opts.out.join(RUNS_CSV), opts.out.join(SUMMARY_CSV)];
+    files.push(super::elections::write_elections(&opts.out)?);
     if opts.charts {
         let cols =
             parse_line(&header).map_err(|m| output::corrupt(&opts.out.join(RUNS_CSV), 1, &m))?;

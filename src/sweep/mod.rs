@@ -21,6 +21,7 @@
 //! The library entry point is [`run_sweep`]; `electsim sweep` is a thin wrapper over it.
 
 pub mod csv;
+pub mod elections;
 pub mod manifest;
 pub mod merge;
 pub mod output;
@@ -895,6 +896,7 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<SweepResult, SweepError> {
     let mut files = vec![manifest_path, dir.join(RUNS_CSV)];
     if whole {
         files.push(dir.join(SUMMARY_CSV));
+        files.push(elections::write_elections(&dir)?);
         if opts.charts {
             files.extend(charts_hook(&dir, &plan.header)?);
         }

@@ -122,12 +122,42 @@ struct BarFigure {
     panels: Vec<BarPanel>,
     /// A legend shared by all panels, drawn as one row under the subtitle.
     legend: Vec<(String, RGBColor)>,
+    /// Point ids drawn, and what was left out.
+    drawn: Vec<String>,
+    omitted: Option<String>,
+}
+
+/// Most panels of one bar figure; facets beyond it are left out, and said so.
+const MAX_FACETS: usize = 12;
+
+/// The facets a bar figure draws (at most [`MAX_FACETS`]) and a note naming those it leaves
+/// out.
+fn limit_facets(mut facets: Vec<String>) -> (Vec<String>, Option<String>) {
+    if facets.len() <= MAX_FACETS {
+        return (facets, None);
+    }
+    let left: Vec<String> = facets.split_off(MAX_FACETS);
+    let note = format!(
+        "{} of {} parameter combinations not drawn (more than {MAX_FACETS} panels): {}",
+        left.len(),
+        left.len() + facets.len(),
+        left.join("; ")
+    );
+    (facets, Some(note))
 }
 
 /// Height of the shared legend row.
 const LEGEND_ROW: u32 = 30;
 
 impl Figure for BarFigure {
+    fn points(&self) -> Vec<String> {
+        self.drawn.clone()
+    }
+
+    fn omitted(&self) -> Option<String> {
+        self.omitted.clone()
+    }
+
     fn size(&self) -> (u32, u32) {
         let rows = self.panels.len().div_ceil(self.cols.max(1)).max(1);
         (
@@ -238,7 +268,8 @@ pub(super) fn stability(data: &SweepData, out: &mut Figures) -> Result<(), Chart
 }
 
 /// Bars per algorithm (grouped by cluster size when there are several), one panel per
-/// metric: (summary metric, panel title, y description, percent axis).
+/// metric and parameter combination (facet): (summary metric, panel title, y description,
+/// percent axis). Every sweep point is one bar in each metric's row of panels.
 fn grouped(
     data: &SweepData,
     out: &mut Figures,
@@ -256,104 +287,126 @@ fn grouped(
     let algs = data.algorithms();
     let sizes = data.sizes();
     let by_size = sizes.len() > 1;
+    let (facets, omitted) = limit_facets(data.facets());
+    let mut drawn = Vec::new();
     let mut panels = Vec::new();
-    for &&(metric, panel_title, y_desc, percent) in &metrics {
-        let mut bars = Vec::new();
-        let mut vals = Vec::new();
-        for p in &data.points {
-            let Some(cat) = algs.iter().position(|a| *a == p.algorithm) else {
-                continue;
-            };
-            let slot = p
-                .nodes
-                .and_then(|n| sizes.iter().position(|s| *s == n))
-                .unwrap_or(0);
-            let Some(mean) = data.stat(p, metric, "mean")? else {
-                continue;
-            };
-            let whisker = data
-                .stat(p, metric, "ci95_lo")?
-                .zip(data.stat(p, metric, "ci95_hi")?);
-            // Several points may share an (algorithm, size) slot when other parameters vary;
-            // the first one (in point order) is drawn.
-            if bars
-                .iter()
-                .any(|b: &Bar| b.category == cat && b.slot == slot)
-            {
-                continue;
+    // Rows are facets, columns are metrics, so one metric reads down a column.
+    for facet in &facets {
+        for &&(metric, panel_title, y_desc, percent) in &metrics {
+            let mut bars = Vec::new();
+            let mut vals = Vec::new();
+            for p in data.points.iter().filter(|p| p.params_label("") == *facet) {
+                let Some(cat) = algs.iter().position(|a| *a == p.algorithm) else {
+                    continue;
+                };
+                let slot = p
+                    .nodes
+                    .and_then(|n| sizes.iter().position(|s| *s == n))
+                    .unwrap_or(0);
+                let Some(mean) = data.stat(p, metric, "mean")? else {
+                    continue;
+                };
+                let whisker = data
+                    .stat(p, metric, "ci95_lo")?
+                    .zip(data.stat(p, metric, "ci95_hi")?);
+                vals.push(mean);
+                if let Some((_, h)) = whisker {
+                    vals.push(h);
+                }
+                let color = if by_size {
+                    super::ramp_color(slot, sizes.len())
+                } else {
+                    super::algorithm_color(&p.algorithm, cat)
+                };
+                if !drawn.contains(&p.id) {
+                    drawn.push(p.id.clone());
+                }
+                bars.push(Bar {
+                    category: cat,
+                    slot,
+                    base: 0.0,
+                    value: mean,
+                    whisker,
+                    color,
+                });
             }
-            vals.push(mean);
-            if let Some((_, h)) = whisker {
-                vals.push(h);
-            }
-            let color = if by_size {
-                PALETTE[slot % PALETTE.len()]
+            let note = if !bars.is_empty() && vals.iter().all(|v| *v == 0.0) {
+                Some("none observed (all zero)".to_string())
             } else {
-                super::algorithm_color(&p.algorithm, cat)
+                None
             };
-            bars.push(Bar {
-                category: cat,
-                slot,
-                base: 0.0,
-                value: mean,
-                whisker,
-                color,
+            let mut y = y_axis_for(&vals);
+            if percent {
+                y = Axis::linear(0.0, 1.0);
+                y.hi = 1.08;
+                y.percent = true;
+            }
+            panels.push(BarPanel {
+                title: panel_title.to_string(),
+                subtitle: facet.clone(),
+                x: Axis::categories(algs.clone()),
+                y,
+                x_desc: "algorithm".into(),
+                y_desc: y_desc.into(),
+                slots: if by_size { sizes.len() } else { 1 },
+                bars,
+                legend: Vec::new(),
+                note,
+                // One label per bar only while they fit side by side (percent labels are
+                // the widest: "99.87%").
+                value_labels: !by_size || sizes.len() * algs.len() <= if percent { 6 } else { 9 },
+                percent,
             });
         }
-        let note = if !bars.is_empty() && vals.iter().all(|v| *v == 0.0) {
-            Some("none observed (all zero)".to_string())
-        } else {
-            None
-        };
-        let mut y = y_axis_for(&vals);
-        if percent {
-            y = Axis::linear(0.0, 1.0);
-            y.hi = 1.08;
-            y.percent = true;
-        }
-        panels.push(BarPanel {
-            title: panel_title.to_string(),
-            subtitle: String::new(),
-            x: Axis::categories(algs.clone()),
-            y,
-            x_desc: "algorithm".into(),
-            y_desc: y_desc.into(),
-            slots: if by_size { sizes.len() } else { 1 },
-            bars,
-            legend: Vec::new(),
-            note,
-            value_labels: !by_size || sizes.len() <= 3,
-            percent,
-        });
     }
     let size_note = match sizes.as_slice() {
-        [n] => format!(" (n={})", fmt_num(*n)),
+        [n] => format!(" (cluster size {} nodes)", fmt_num(*n)),
         _ => ", grouped by cluster size".to_string(),
     };
-    let cols = panels.len().min(3);
+    let facet_note = if facets.len() > 1 {
+        "; one row of panels per parameter combination"
+    } else {
+        ""
+    };
+    let left_out = omitted
+        .as_ref()
+        .map(|o| format!("; {} (listed on stderr)", o.split(':').next().unwrap_or(o)))
+        .unwrap_or_default();
+    let cols = metrics.len().min(3);
+    let wide = facets.len() > 1;
     out.push((
         stem.to_string(),
         Box::new(BarFigure {
             title: format!("{title}{}", data.scenario_suffix()),
-            subtitle: format!("bars: mean over runs{size_note}; whiskers: 95% CI of the mean"),
+            subtitle: format!(
+                "bars: mean over runs{size_note}; whiskers: 95% CI of the mean{facet_note}{left_out}"
+            ),
             cols,
-            panel: (560, 460),
+            panel: if wide { (620, 420) } else { (560, 460) },
             panels,
             legend: if by_size {
                 sizes
                     .iter()
                     .enumerate()
-                    .map(|(i, s)| (format!("n={}", fmt_num(*s)), PALETTE[i % PALETTE.len()]))
+                    .map(|(i, s)| {
+                        (
+                            format!("{} nodes", fmt_num(*s)),
+                            super::ramp_color(i, sizes.len()),
+                        )
+                    })
                     .collect()
             } else {
                 Vec::new()
             },
+            drawn,
+            omitted,
         }),
     ));
     Ok(())
 }
 
-/// Messages per election by message kind, stacked; one panel per algorithm.
+/// Messages per election by message kind, stacked; one panel per algorithm and parameter
+/// combination, one bar per cluster size.
 pub(super) fn messages_by_kind(data: &SweepData, out: &mut Figures) -> Result<(), ChartError> {
     let kinds: Vec<(usize, String)> = data
         .runs
@@ -366,98 +419,121 @@ pub(super) fn messages_by_kind(data: &SweepData, out: &mut Figures) -> Result<()
         return Ok(());
     }
     let sizes = data.sizes();
+    let (facets, omitted) = limit_facets(data.facets());
+    let mut drawn = Vec::new();
     let mut panels = Vec::new();
-    for alg in data.algorithms() {
-        // Per point: elections and per-kind totals over its runs.
-        let mut per_point: Vec<(usize, f64, Vec<f64>)> = Vec::new();
-        for p in data.points.iter().filter(|p| p.algorithm == alg) {
-            let slot = p
-                .nodes
-                .and_then(|n| sizes.iter().position(|s| *s == n))
-                .unwrap_or(0);
-            if per_point.iter().any(|(s, _, _)| *s == slot) {
-                continue;
-            }
-            let elections: f64 = data.run_values(p, "elections")?.iter().sum();
-            let mut totals = vec![0.0; kinds.len()];
-            for &i in &p.run_rows {
-                let row = &data.runs.rows[i];
-                for (k, (c, _)) in kinds.iter().enumerate() {
-                    totals[k] += data.runs.num(row, *c)?.unwrap_or(0.0);
-                }
-            }
-            per_point.push((slot, elections, totals));
-        }
-        let used: Vec<usize> = (0..kinds.len())
-            .filter(|k| per_point.iter().any(|(_, _, t)| t[*k] > 0.0))
-            .collect();
-        let mut bars = Vec::new();
-        let mut tops = Vec::new();
-        for (slot, elections, totals) in &per_point {
-            if *elections <= 0.0 {
-                continue;
-            }
-            let mut base = 0.0;
-            for (j, &k) in used.iter().enumerate() {
-                let v = totals[k] / elections;
-                bars.push(Bar {
-                    category: *slot,
-                    slot: 0,
-                    base,
-                    value: v,
-                    whisker: None,
-                    color: PALETTE[j % PALETTE.len()],
-                });
-                base += v;
-            }
-            tops.push(base);
-        }
-        let note = if bars.is_empty() {
-            Some("no elections".to_string())
-        } else {
-            None
-        };
-        panels.push(BarPanel {
-            title: alg.clone(),
-            subtitle: String::new(),
-            x: Axis::categories(sizes.iter().map(|s| fmt_num(*s)).collect()),
-            // Headroom for the legend (upper left), so it never hides a bar: its rows take
-            // about (rows * 20 + 30) px of the ~330 px plot.
-            y: {
-                let frac = ((used.len() as f64 * 20.0 + 30.0) / 330.0).min(0.6);
-                let top = tops.iter().copied().fold(0.0, f64::max);
-                y_axis_for(&[top / (1.0 - frac) / 1.15])
-            },
-            x_desc: "cluster size (nodes)".into(),
-            y_desc: "messages sent per election".into(),
-            slots: 1,
-            bars,
-            // Top segment first, as stacked.
-            legend: used
+    for facet in &facets {
+        for alg in data.algorithms() {
+            // Per point: elections and per-kind totals over its runs.
+            let mut per_point: Vec<(usize, f64, Vec<f64>)> = Vec::new();
+            for p in data
+                .points
                 .iter()
-                .enumerate()
-                .rev()
-                .map(|(j, &k)| (kinds[k].1.clone(), PALETTE[j % PALETTE.len()]))
-                .collect(),
-            note,
-            value_labels: false,
-            percent: false,
-        });
+                .filter(|p| p.algorithm == alg && p.params_label("") == *facet)
+            {
+                let slot = p
+                    .nodes
+                    .and_then(|n| sizes.iter().position(|s| *s == n))
+                    .unwrap_or(0);
+                let elections: f64 = data.run_values(p, "elections")?.iter().sum();
+                let mut totals = vec![0.0; kinds.len()];
+                for &i in &p.run_rows {
+                    let row = &data.runs.rows[i];
+                    for (k, (c, _)) in kinds.iter().enumerate() {
+                        totals[k] += data.runs.num(row, *c)?.unwrap_or(0.0);
+                    }
+                }
+                if elections > 0.0 {
+                    drawn.push(p.id.clone());
+                }
+                per_point.push((slot, elections, totals));
+            }
+            if per_point.is_empty() {
+                continue;
+            }
+            let used: Vec<usize> = (0..kinds.len())
+                .filter(|k| per_point.iter().any(|(_, _, t)| t[*k] > 0.0))
+                .collect();
+            let mut bars = Vec::new();
+            let mut tops = Vec::new();
+            for (slot, elections, totals) in &per_point {
+                if *elections <= 0.0 {
+                    continue;
+                }
+                let mut base = 0.0;
+                for (j, &k) in used.iter().enumerate() {
+                    let v = totals[k] / elections;
+                    bars.push(Bar {
+                        category: *slot,
+                        slot: 0,
+                        base,
+                        value: v,
+                        whisker: None,
+                        color: PALETTE[j % PALETTE.len()],
+                    });
+                    base += v;
+                }
+                tops.push(base);
+            }
+            let note = if bars.is_empty() {
+                Some("no elections".to_string())
+            } else {
+                None
+            };
+            panels.push(BarPanel {
+                title: alg.clone(),
+                subtitle: facet.clone(),
+                x: Axis::categories(sizes.iter().map(|s| fmt_num(*s)).collect()),
+                // Headroom for the legend (upper left), so it never hides a bar: its rows
+                // take about (rows * 20 + 30) px of the ~330 px plot.
+                y: {
+                    let frac = ((used.len() as f64 * 20.0 + 30.0) / 330.0).min(0.6);
+                    let top = tops.iter().copied().fold(0.0, f64::max);
+                    y_axis_for(&[top / (1.0 - frac) / 1.15])
+                },
+                x_desc: "cluster size (nodes)".into(),
+                y_desc: "messages sent per election".into(),
+                slots: 1,
+                bars,
+                // Top segment first, as stacked.
+                legend: used
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .map(|(j, &k)| (kinds[k].1.clone(), PALETTE[j % PALETTE.len()]))
+                    .collect(),
+                note,
+                value_labels: false,
+                percent: false,
+            });
+        }
     }
     if panels.is_empty() {
         return Ok(());
     }
-    let cols = panels.len().min(3);
+    let cols = data.algorithms().len().clamp(1, 3);
+    let left_out = omitted
+        .as_ref()
+        .map(|o| format!("; {} (listed on stderr)", o.split(':').next().unwrap_or(o)))
+        .unwrap_or_default();
     out.push((
         "messages-by-kind".into(),
         Box::new(BarFigure {
-            title: format!("Messages per election by message kind{}", data.scenario_suffix()),
-            subtitle: "all messages of each kind sent in the runs / elections in the runs (steady-state heartbeats included)".into(),
+            title: format!(
+                "All traffic per election, by message kind{}",
+                data.scenario_suffix()
+            ),
+            subtitle: format!(
+                "every message of each kind sent in the runs / elections in the runs (heartbeats and \
+                 keep-alives included; election messages alone are in messages-per-election){left_out}"
+            ),
             cols,
-            // At least 1000 px wide so the title and subtitle fit.
-            panel: ((1000 / cols as u32).max(520), 440),
+            // At least 1100 px wide so the title and subtitle fit.
+            panel: ((1100 / cols as u32).max(520), 440),
             panels,
             legend: Vec::new(),
+            drawn,
+            omitted,
         }),
     ));
     Ok(())

@@ -52,6 +52,8 @@ pub(crate) struct CdfPanel {
     pub subtitle: String,
     pub x: Axis,
     pub x_desc: String,
+    /// What one step of the CDF is ("runs", "elections").
+    pub y_desc: &'static str,
     pub curves: Vec<Curve>,
     pub marks: Vec<Mark>,
 }
@@ -64,7 +66,14 @@ impl CdfPanel {
         let body = titled(area, &self.title, &self.subtitle)?;
         let (w, _) = body.dim_in_pixel();
         // Legend beside the plot: CDF curves fill every corner of the plot area.
-        let (body, side) = body.split_horizontally(w.saturating_sub(LEGEND_WIDTH));
+        let chars = self
+            .curves
+            .iter()
+            .map(|c| c.label.chars().count())
+            .max()
+            .unwrap_or(0) as u32;
+        let legend_w = (chars * 8 + 56).clamp(LEGEND_WIDTH, w / 2);
+        let (body, side) = body.split_horizontally(w.saturating_sub(legend_w));
         let mut y = Axis::linear(0.0, 1.0);
         y.ticks = vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
         y.hi = 1.02;
@@ -74,7 +83,7 @@ impl CdfPanel {
             &self.x,
             &y,
             &self.x_desc,
-            "cumulative percent of runs",
+            &format!("cumulative percent of {}", self.y_desc),
         )?;
         let x = &self.x;
         for c in &self.curves {
@@ -134,7 +143,8 @@ impl CdfPanel {
     }
 }
 
-/// Width of the legend column beside a CDF plot.
+/// Narrowest legend column beside a CDF plot (it widens to fit its labels, up to half the
+/// figure).
 const LEGEND_WIDTH: u32 = 230;
 
 /// The legend column: one entry per curve, with the count of censored runs under it.
@@ -162,12 +172,7 @@ fn side_legend<DB: DrawingBackend>(
             ))
             .map_err(de)?;
         }
-        let label: String = if c.label.chars().count() > 22 {
-            format!("{}…", c.label.chars().take(21).collect::<String>())
-        } else {
-            c.label.clone()
-        };
-        area.draw_text(&label, &text, (44, y)).map_err(de)?;
+        area.draw_text(&c.label, &text, (44, y)).map_err(de)?;
         y += 22;
         if c.censored > 0 {
             area.draw_text(
@@ -193,11 +198,22 @@ fn side_legend<DB: DrawingBackend>(
 /// A figure of CDF panels stacked vertically.
 pub(crate) struct CdfFigure {
     pub panels: Vec<CdfPanel>,
+    /// Point ids drawn, and what was left out.
+    pub drawn: Vec<String>,
+    pub omitted: Option<String>,
     pub width: u32,
     pub panel_height: u32,
 }
 
 impl Figure for CdfFigure {
+    fn points(&self) -> Vec<String> {
+        self.drawn.clone()
+    }
+
+    fn omitted(&self) -> Option<String> {
+        self.omitted.clone()
+    }
+
     fn size(&self) -> (u32, u32) {
         (
             self.width,
@@ -255,6 +271,7 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
     };
     for (alg, points) in groups {
         let mut curves = Vec::new();
+        let mut drawn = Vec::new();
         let single_alg = !alg.is_empty() || data.algorithms().len() == 1;
         for (i, p) in points.iter().enumerate() {
             let samples = data.run_values(p, "election_ms_mean")?;
@@ -284,6 +301,7 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
                 (p.label(), algorithm_color(&p.algorithm, i), false)
             };
             let label = if label.is_empty() { p.label() } else { label };
+            drawn.push(p.id.clone());
             let mut curve = Curve::new(label, color, samples, 0);
             curve.dashed = dashed;
             curves.push(curve);
@@ -313,13 +331,119 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
                     ),
                     x,
                     x_desc: "election time (ms)".into(),
+                    y_desc: "runs",
                     curves,
                     marks: Vec::new(),
                 }],
+                drawn,
+                omitted: None,
                 width: 1000,
                 panel_height: 580,
             }),
         ));
     }
+    Ok(())
+}
+
+/// Most curves in one per-election CDF panel.
+const MAX_ELECTION_CURVES: usize = 12;
+
+/// Election-time CDFs from `elections.csv`: every election is one sample of its sweep point.
+pub(super) fn per_election(data: &SweepData, out: &mut Figures) -> Result<(), ChartError> {
+    let Some(t) = &data.elections else {
+        return Ok(());
+    };
+    let (Some(c_point), Some(c_ms)) = (t.col("point"), t.col("duration_ms")) else {
+        return Ok(());
+    };
+    // Samples per point id, in file order.
+    let mut by_point: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for row in &t.rows {
+        if let Some(v) = t.num(row, c_ms)? {
+            by_point
+                .entry(t.text(row, c_point).to_string())
+                .or_default()
+                .push(v);
+        }
+    }
+    let groups: Vec<(String, Vec<&Point>)> = if data.points.len() <= MAX_ELECTION_CURVES {
+        vec![(String::new(), data.points.iter().collect())]
+    } else {
+        data.algorithms()
+            .into_iter()
+            .map(|a| {
+                let ps: Vec<&Point> = data.points.iter().filter(|p| p.algorithm == a).collect();
+                (a, ps)
+            })
+            .collect()
+    };
+    let mut panels = Vec::new();
+    let mut drawn = Vec::new();
+    let mut left_out = 0;
+    for (alg, points) in &groups {
+        let mut curves = Vec::new();
+        for (i, p) in points.iter().enumerate() {
+            let Some(samples) = by_point.get(&p.id) else {
+                continue;
+            };
+            if curves.len() >= MAX_ELECTION_CURVES {
+                left_out += 1;
+                continue;
+            }
+            drawn.push(p.id.clone());
+            let label = if alg.is_empty() {
+                p.label()
+            } else {
+                let l = p.label();
+                l.strip_prefix(&format!("{alg} ")).unwrap_or(&l).to_string()
+            };
+            let (color, dashed) = if alg.is_empty() && data.algorithms().len() == points.len() {
+                (algorithm_color(&p.algorithm, i), false)
+            } else {
+                (PALETTE[i % 7], (i / 7) % 2 == 1)
+            };
+            let mut c = Curve::new(label, color, samples.clone(), 0);
+            c.dashed = dashed;
+            curves.push(c);
+        }
+        if curves.is_empty() {
+            continue;
+        }
+        let x = x_axis(&curves);
+        let n: usize = curves.iter().map(|c| c.samples.len()).sum();
+        panels.push(CdfPanel {
+            title: if alg.is_empty() {
+                format!("Election time CDF, every election{}", data.scenario_suffix())
+            } else {
+                format!("Election time CDF, every election — {alg}")
+            },
+            subtitle: format!(
+                "one curve per sweep point; one sample per election ({n} elections, from elections.csv){}",
+                if x.log { "; log x axis" } else { "" }
+            ),
+            x,
+            x_desc: "election time (ms)".into(),
+            y_desc: "elections",
+            curves,
+        });
+    }
+    if panels.is_empty() {
+        return Ok(());
+    }
+    let omitted = (left_out > 0).then(|| {
+        format!(
+            "{left_out} sweep points not drawn (more than {MAX_ELECTION_CURVES} curves per panel); the line charts and bar charts show them"
+        )
+    });
+    out.push((
+        "election-time-cdf".into(),
+        Box::new(CdfFigure {
+            panels,
+            drawn,
+            omitted,
+            width: 1100,
+            panel_height: 520,
+        }),
+    ));
     Ok(())
 }

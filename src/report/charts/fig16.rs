@@ -206,6 +206,7 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
             subtitle: format!("5 servers, 2 of 4 survivors not electable; leader crashed once per run (up to {runs} runs per range)"),
             x: x.clone(),
             x_desc: "time without leader (ms)".into(),
+            y_desc: "runs",
             curves: cs,
             marks: ms,
         });
@@ -214,6 +215,8 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
         "figure16".into(),
         Box::new(CdfFigure {
             panels,
+            drawn: Vec::new(),
+            omitted: None,
             width: 1000,
             panel_height: 520,
         }),

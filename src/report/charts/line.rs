@@ -1,9 +1,10 @@
-//! Key metrics against cluster size: one line per algorithm (mean over runs) with a shaded
-//! p10–p90 band, from `summary.csv`.
+//! Key metrics against a swept numeric key (cluster size by default, or any numeric axis such
+//! as `network.loss`): one line per series — the algorithm plus every other swept key — with
+//! the mean over runs and a shaded p10–p90 band, from `summary.csv`.
 
 use super::{
-    Axis, ChartError, Figure, Figures, SweepData, algorithm_color, de, draw_legend, legend_line,
-    marker, titled, xy_chart,
+    Axis, ChartError, ChartOptions, Figure, Figures, Point, SweepData, algorithm_color, de,
+    fmt_num, marker, titled, xy_chart,
 };
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -22,8 +23,8 @@ pub const METRICS: &[MetricSpec] = &[
     MetricSpec {
         column: "messages_per_election",
         stem: "messages-per-election-vs-nodes",
-        title: "Messages per election",
-        y_desc: "messages sent per election",
+        title: "Messages sent while leaderless, per election",
+        y_desc: "messages sent while leaderless / elections",
         percent: false,
     },
     MetricSpec {
@@ -67,7 +68,8 @@ struct Line {
     label: String,
     color: RGBColor,
     marker: usize,
-    /// (nodes, mean, p10, p90)
+    dashed: bool,
+    /// (x, mean, p10, p90)
     points: Vec<(f64, f64, Option<f64>, Option<f64>)>,
 }
 
@@ -76,67 +78,199 @@ struct LineFigure {
     subtitle: String,
     x: Axis,
     y: Axis,
+    x_desc: String,
     y_desc: String,
     lines: Vec<Line>,
-    legend: SeriesLabelPosition,
     /// Printed across the plot (e.g. when every value is zero).
     note: Option<String>,
+    drawn: Vec<String>,
 }
 
-/// Add one figure per key metric that summary.csv has, when there are two or more sizes.
-pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartError> {
-    let sizes = data.sizes();
-    if sizes.len() < 2 {
+/// A metric to chart, owned: one of [`METRICS`] or one named on the command line.
+struct Spec {
+    column: String,
+    stem: String,
+    title: String,
+    y_desc: String,
+    percent: bool,
+}
+
+impl Spec {
+    fn known(m: &MetricSpec) -> Spec {
+        Spec {
+            column: m.column.into(),
+            stem: m.stem.into(),
+            title: m.title.into(),
+            y_desc: m.y_desc.into(),
+            percent: m.percent,
+        }
+    }
+
+    /// A known metric, or a plain one named after its column.
+    fn named(metric: &str) -> Spec {
+        match METRICS.iter().find(|m| m.column == metric) {
+            Some(m) => Spec::known(m),
+            None => Spec {
+                column: metric.into(),
+                stem: format!("{}-vs-nodes", metric.replace('_', "-")),
+                title: metric.into(),
+                y_desc: metric.into(),
+                percent: metric == "availability",
+            },
+        }
+    }
+}
+
+/// The x-axis key of the line charts: the requested one (which must be a swept numeric key),
+/// else `nodes` if swept, else the first numeric axis; `None` when nothing numeric is swept.
+pub(super) fn x_key(data: &SweepData, opts: &ChartOptions) -> Result<Option<String>, ChartError> {
+    let axes = data.numeric_axes();
+    match &opts.x {
+        Some(x) => {
+            let want = super::param_name(x);
+            match axes.iter().find(|a| **a == want) {
+                Some(a) => Ok(Some(a.clone())),
+                None => Err(ChartError::Input {
+                    path: data.summary.path.clone(),
+                    message: format!(
+                        "--x {x}: not a swept numeric key with two or more values here; valid: {}",
+                        if axes.is_empty() {
+                            "none (sweep a numeric key such as nodes or network.loss)".to_string()
+                        } else {
+                            axes.join(", ")
+                        }
+                    ),
+                }),
+            }
+        }
+        None => Ok(axes.into_iter().next()),
+    }
+}
+
+/// Add one figure per key metric (or the `--metric` one) against the x-axis key; every other
+/// swept key (algorithm, size, parameters) splits the points into series, so every sweep point
+/// is a marker on some line.
+pub(super) fn figures(
+    data: &SweepData,
+    opts: &ChartOptions,
+    out: &mut Figures,
+) -> Result<(), ChartError> {
+    let Some(xk) = x_key(data, opts)? else {
+        return Ok(());
+    };
+    let specs: Vec<Spec> = match &opts.metric {
+        Some(m) => {
+            if data.summary.col(&format!("{m}_mean")).is_none() {
+                let known: Vec<&str> = data
+                    .summary
+                    .headers
+                    .iter()
+                    .filter_map(|h| h.strip_suffix("_mean"))
+                    .collect();
+                return Err(ChartError::Input {
+                    path: data.summary.path.clone(),
+                    message: format!(
+                        "--metric {m}: no column `{m}_mean`; valid metrics: {}",
+                        known.join(", ")
+                    ),
+                });
+            }
+            vec![Spec::named(m)]
+        }
+        None => METRICS.iter().map(Spec::known).collect(),
+    };
+    let on_nodes = xk == "nodes";
+    let sizes_vary = data.sizes().len() > 1;
+    // Series: everything but the x key.
+    let series_label = |p: &Point| {
+        let mut s = p.algorithm.clone();
+        if let (false, true, Some(n)) = (on_nodes, sizes_vary, p.nodes) {
+            s.push_str(&format!(" n={}", fmt_num(n)));
+        }
+        let rest = p.params_label(&xk);
+        if !rest.is_empty() {
+            s.push(' ');
+            s.push_str(&rest);
+        }
+        s
+    };
+    let mut groups: Vec<(String, Vec<(f64, &Point)>)> = Vec::new();
+    for alg in data.algorithms() {
+        for p in data.points.iter().filter(|p| p.algorithm == alg) {
+            let Some(xv) = p.value(&xk).and_then(|v| v.trim().parse::<f64>().ok()) else {
+                continue;
+            };
+            let l = series_label(p);
+            match groups.iter_mut().find(|(g, _)| *g == l) {
+                Some((_, v)) => v.push((xv, p)),
+                None => groups.push((l, vec![(xv, p)])),
+            }
+        }
+    }
+    for (_, v) in &mut groups {
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let mut xs: Vec<f64> = groups
+        .iter()
+        .flat_map(|(_, v)| v.iter().map(|(x, _)| *x))
+        .collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    if xs.len() < 2 {
         return Ok(());
     }
-    for spec in METRICS {
+    let per_alg = |alg: &str| groups.iter().filter(|(l, _)| points_alg(l) == alg).count();
+    for spec in &specs {
         if data.summary.col(&format!("{}_mean", spec.column)).is_none() {
             continue;
         }
         let mut lines = Vec::new();
-        for (i, (label, points)) in data.series().into_iter().enumerate() {
+        let mut drawn = Vec::new();
+        for (i, (label, points)) in groups.iter().enumerate() {
             let mut pts = Vec::new();
-            for p in points {
-                let (Some(n), Some(mean)) = (p.nodes, data.stat(p, spec.column, "mean")?) else {
+            for (xv, p) in points {
+                let Some(mean) = data.stat(p, &spec.column, "mean")? else {
                     continue;
                 };
+                drawn.push(p.id.clone());
                 pts.push((
-                    n,
+                    *xv,
                     mean,
-                    data.stat(p, spec.column, "p10")?,
-                    data.stat(p, spec.column, "p90")?,
+                    data.stat(p, &spec.column, "p10")?,
+                    data.stat(p, &spec.column, "p90")?,
                 ));
             }
-            if !pts.is_empty() {
-                let alg = points_alg(&label);
-                // The algorithm's colour, unless another series of it already has it (a
-                // swept parameter splits one algorithm into several lines).
-                let mut color = algorithm_color(alg, i);
-                if lines.iter().any(|l: &Line| l.color == color) {
-                    color = super::PALETTE[..7]
-                        .iter()
-                        .copied()
-                        .find(|c| !lines.iter().any(|l| l.color == *c))
-                        .unwrap_or(super::PALETTE[i % 7]);
-                }
-                lines.push(Line {
-                    color,
-                    marker: i,
-                    label,
-                    points: pts,
-                });
+            if pts.is_empty() {
+                continue;
             }
+            let alg = points_alg(label);
+            // One palette keyed by series: the algorithm's colour when it has one line, else
+            // seven distinct colours cycled, then the same dashed.
+            let (color, dashed) = if per_alg(alg) == 1 {
+                (algorithm_color(alg, i), false)
+            } else {
+                (super::PALETTE[i % 7], (i / 7) % 2 == 1)
+            };
+            lines.push(Line {
+                color,
+                marker: i,
+                dashed,
+                label: label.clone(),
+                points: pts,
+            });
         }
         if lines.is_empty() {
             continue;
         }
-        let x = if sizes[sizes.len() - 1] / sizes[0] > 8.0 {
-            let mut a = Axis::log(sizes[0] / 1.15, sizes[sizes.len() - 1] * 1.15);
-            a.ticks = sizes.clone();
+        let (lo, hi) = (xs[0], xs[xs.len() - 1]);
+        let x = if lo > 0.0 && hi / lo > 8.0 {
+            let mut a = Axis::log(lo / 1.15, hi * 1.15);
+            a.ticks = xs.clone();
             a
         } else {
-            let mut a = Axis::linear(0.0, sizes[sizes.len() - 1] * 1.05);
-            a.ticks = sizes.clone();
+            let span = hi - lo.min(0.0);
+            let mut a = Axis::linear(lo.min(0.0), hi + span * 0.05);
+            a.ticks = xs.clone();
             a
         };
         let all: Vec<f64> = lines
@@ -171,19 +305,37 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
             (false, true) => "; log y axis",
             _ => "",
         };
-        let legend = emptiest_corner(&x, &y, &lines);
+        let (stem, x_name, x_desc) = if on_nodes {
+            (
+                spec.stem.to_string(),
+                "cluster size".to_string(),
+                "cluster size (nodes)".to_string(),
+            )
+        } else {
+            (
+                format!(
+                    "{}-vs-{}",
+                    spec.stem.trim_end_matches("-vs-nodes"),
+                    xk.replace('_', "-")
+                ),
+                xk.clone(),
+                xk.clone(),
+            )
+        };
+        drawn.sort();
+        drawn.dedup();
         out.push((
-            spec.stem.to_string(),
+            stem,
             Box::new(LineFigure {
-                title: format!("{} vs cluster size{}", spec.title, data.scenario_suffix()),
+                title: format!("{} vs {x_name}{}", spec.title, data.scenario_suffix()),
                 subtitle: format!("line: mean over runs; band: p10–p90 of runs{log_note}"),
                 x,
                 y,
+                x_desc,
                 y_desc: spec.y_desc.to_string(),
-                note: all_zero
-                    .then(|| "none observed: zero for every algorithm and size".to_string()),
-                legend,
+                note: all_zero.then(|| "none observed: zero at every point".to_string()),
                 lines,
+                drawn,
             }),
         ));
     }
@@ -195,9 +347,24 @@ fn points_alg(label: &str) -> &str {
     label.split(' ').next().unwrap_or(label)
 }
 
+/// Width of the legend column for these labels (never truncated).
+fn legend_width(lines: &[Line]) -> u32 {
+    let chars = lines
+        .iter()
+        .map(|l| l.label.chars().count())
+        .max()
+        .unwrap_or(0) as u32;
+    (chars * 9 + 60).max(160)
+}
+
 impl Figure for LineFigure {
+    fn points(&self) -> Vec<String> {
+        self.drawn.clone()
+    }
+
     fn size(&self) -> (u32, u32) {
-        (900, 580)
+        let rows = self.lines.len() as u32 * 22 + 140;
+        (900 + legend_width(&self.lines), rows.max(580))
     }
 
     fn draw<'d, DB: DrawingBackend + 'd>(
@@ -205,13 +372,11 @@ impl Figure for LineFigure {
         root: &'d DrawingArea<DB, Shift>,
     ) -> Result<(), String> {
         let body = titled(root, &self.title, &self.subtitle)?;
-        let mut chart = xy_chart(
-            &body,
-            &self.x,
-            &self.y,
-            "cluster size (nodes)",
-            &self.y_desc,
-        )?;
+        // The legend beside the plot, so it never hides a line and is never cut short.
+        let (body, side) = body.split_horizontally(900);
+        let (_, h) = body.dim_in_pixel();
+        let body = body.shrink((0, 0), (900, h.min(520)));
+        let mut chart = xy_chart(&body, &self.x, &self.y, &self.x_desc, &self.y_desc)?;
         let (x, y) = (&self.x, &self.y);
         for l in &self.lines {
             let band: Vec<(f64, f64, f64)> = l
@@ -237,11 +402,20 @@ impl Figure for LineFigure {
                 .map(|(n, m, _, _)| (x.t(*n), y.t(*m)))
                 .collect();
             let color = l.color;
-            chart
-                .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
-                .map_err(de)?
-                .label(l.label.clone())
-                .legend(legend_line(Some(l.marker), color));
+            if l.dashed {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        pts.clone(),
+                        8,
+                        5,
+                        color.stroke_width(2),
+                    ))
+                    .map_err(de)?;
+            } else {
+                chart
+                    .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+                    .map_err(de)?;
+            }
             chart
                 .draw_series(pts.into_iter().map(|p| marker(l.marker, p, color)))
                 .map_err(de)?;
@@ -258,56 +432,36 @@ impl Figure for LineFigure {
                 .draw_series(std::iter::once(Text::new(note.clone(), (mid, 0.5), style)))
                 .map_err(de)?;
         }
-        draw_legend(&mut chart, self.legend.clone())
+        side_legend(&side, &self.lines)
     }
 }
 
-/// The plot corner whose legend-sized box covers the fewest data points (lines, markers and
-/// band edges), so the legend hides as little as possible. Ties prefer upper left, upper
-/// right, lower right, lower left.
-fn emptiest_corner(x: &Axis, y: &Axis, lines: &[Line]) -> SeriesLabelPosition {
-    // Legend box as a fraction of the plot: ~8 px per character plus the swatch, 20 px per row
-    // (the plot area is about 780 x 440 px).
-    let chars = lines
-        .iter()
-        .map(|l| l.label.chars().count())
-        .max()
-        .unwrap_or(0);
-    let w = ((chars as f64 * 8.0 + 70.0) / 780.0).min(0.9);
-    let h = ((lines.len() as f64 * 20.0 + 30.0) / 440.0).min(0.9);
-    let norm = |a: &Axis, v: f64| (a.t(v) - a.t(a.lo)) / (a.t(a.hi) - a.t(a.lo));
-    let mut pts: Vec<(f64, f64)> = Vec::new();
+/// The legend column: one line-and-marker entry per series, full labels.
+fn side_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    lines: &[Line],
+) -> Result<(), String> {
+    let text = TextStyle::from((super::font::FAMILY, 15).into_font()).color(&BLACK);
+    let mut y = 16;
     for l in lines {
-        for (i, (n, m, lo, hi)) in l.points.iter().enumerate() {
-            let nx = norm(x, *n);
-            for v in [Some(*m), *lo, *hi].into_iter().flatten() {
-                pts.push((nx, norm(y, v)));
+        let style = l.color.stroke_width(2);
+        if l.dashed {
+            for x in [4, 18] {
+                area.draw(&PathElement::new(vec![(x, y + 8), (x + 9, y + 8)], style))
+                    .map_err(de)?;
             }
-            // Sample the segment to the next point too: lines cross corners between markers.
-            if let Some((n2, m2, _, _)) = l.points.get(i + 1) {
-                let (x2, y1, y2) = (norm(x, *n2), norm(y, *m), norm(y, *m2));
-                for k in 1..10 {
-                    let f = f64::from(k) / 10.0;
-                    pts.push((nx + (x2 - nx) * f, y1 + (y2 - y1) * f));
-                }
-            }
+        } else {
+            area.draw(&PathElement::new(vec![(4, y + 8), (32, y + 8)], style))
+                .map_err(de)?;
         }
+        let shape: Vec<(i32, i32)> = super::marker_shape(l.marker)
+            .into_iter()
+            .map(|(a, b)| (a + 18, b + y + 8))
+            .collect();
+        area.draw(&Polygon::new(shape, l.color.filled()))
+            .map_err(de)?;
+        area.draw_text(&l.label, &text, (40, y)).map_err(de)?;
+        y += 22;
     }
-    let corners = [
-        (SeriesLabelPosition::UpperLeft, 0.0, 1.0 - h),
-        (SeriesLabelPosition::UpperRight, 1.0 - w, 1.0 - h),
-        (SeriesLabelPosition::LowerRight, 1.0 - w, 0.0),
-        (SeriesLabelPosition::LowerLeft, 0.0, 0.0),
-    ];
-    let mut best = (usize::MAX, SeriesLabelPosition::UpperLeft);
-    for (pos, x0, y0) in corners {
-        let hits = pts
-            .iter()
-            .filter(|(px, py)| *px >= x0 && *px <= x0 + w && *py >= y0 && *py <= y0 + h)
-            .count();
-        if hits < best.0 {
-            best = (hits, pos);
-        }
-    }
-    best.1
+    Ok(())
 }

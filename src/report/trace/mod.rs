@@ -341,6 +341,17 @@ pub fn export(
     trace: Option<(&Path, TraceFormat)>,
     timeline: Option<&Path>,
 ) -> Result<Vec<String>, String> {
+    export_window(rec, meta, trace, timeline, None)
+}
+
+/// [`export`] with the timeline zoomed to a `(from_ns, to_ns)` window.
+pub fn export_window(
+    rec: &Recording,
+    meta: &TraceMeta,
+    trace: Option<(&Path, TraceFormat)>,
+    timeline: Option<&Path>,
+    window: Option<(u64, u64)>,
+) -> Result<Vec<String>, String> {
     let mut notes = Vec::new();
     if rec.truncated() {
         notes.push(format!(
@@ -361,7 +372,7 @@ pub fn export(
         ));
     }
     if let Some(path) = timeline {
-        super::timeline::write(path, rec, meta)?;
+        super::timeline::write_window(path, rec, meta, window)?;
         notes.push(format!("timeline: {}", path.display()));
     }
     Ok(notes)

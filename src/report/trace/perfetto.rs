@@ -12,6 +12,9 @@
 //! * Faults and resumes are instant events: thread-scoped on the node they hit,
 //!   global for network faults. Messages lost at delivery time are thread instants.
 //!
+//! * Split-brain incidents (two or more live leaders) are `X` slices on their own track,
+//!   "split brain", named after the leaders, with start, end and nodes in `args`.
+//!
 //! `ts`/`dur` are microseconds (fractions carry the nanoseconds).
 
 use super::{Event, Recording, TraceMeta, describe_fault, fault_node, node_label};
@@ -132,6 +135,29 @@ pub fn render(rec: &Recording, meta: &TraceMeta) -> String {
         out.push(json!({"ph": "f", "bp": "e", "pid": PID, "tid": to, "ts": us(f), "id": id, "cat": "msg", "name": kind}));
     }
     out.extend(instants);
+
+    // Split brain: one slice per incident on its own track, naming the leaders.
+    let split_tid = total;
+    out.push(json!({"ph": "M", "pid": PID, "tid": split_tid, "name": "thread_name", "args": {"name": "split brain"}}));
+    out.push(json!({"ph": "M", "pid": PID, "tid": split_tid, "name": "thread_sort_index", "args": {"sort_index": split_tid}}));
+    let tl = crate::report::timeline::Timeline::from_recording(rec, meta.nodes);
+    for (s, e) in &tl.split_brain {
+        let mut leaders: Vec<u32> = tl
+            .roles
+            .iter()
+            .filter(|(_, rs, re, role, _)| *role == Role::Leader && rs < e && re > s)
+            .map(|(n, ..)| *n)
+            .collect();
+        leaders.sort_unstable();
+        leaders.dedup();
+        let names: Vec<String> = leaders.iter().map(|n| n.to_string()).collect();
+        out.push(
+            json!({"ph": "X", "pid": PID, "tid": split_tid, "cat": "split_brain",
+            "name": format!("split brain: leaders {}", names.join(", ")),
+            "ts": us(*s), "dur": us(e - s),
+            "args": {"start_ms": *s as f64 / 1e6, "end_ms": *e as f64 / 1e6, "nodes": leaders}}),
+        );
+    }
     let doc = json!({
         "traceEvents": out,
         "displayTimeUnit": "ns",
