@@ -185,6 +185,9 @@ pub enum Command {
         /// Do not build charts.
         #[arg(long)]
         no_charts: bool,
+        /// Replace whatever --out holds (results of another sweep, files without sweep.json).
+        #[arg(long)]
+        force: bool,
     },
     /// Regenerate the comparison matrix: sweep every scenario listed in the matrix file into
     /// OUT/<name>/ (CSV + charts), then write OUT/MATRIX.md. Output is byte-identical for any --jobs.
@@ -207,6 +210,9 @@ pub enum Command {
         /// No plan lines and no progress bars.
         #[arg(long, short = 'q')]
         quiet: bool,
+        /// Also replace result directories that electsim did not write (no sweep.json).
+        #[arg(long)]
+        force: bool,
     },
     /// Draw the charts of a sweep directory (from its runs.csv and summary.csv only) into DIR/charts/.
     #[command(after_help = "Example:\n  electsim chart results/cluster-size")]
@@ -250,6 +256,10 @@ pub struct SweepArgs {
     /// Keep finished runs found in the output directory and run only the rest.
     #[arg(long)]
     pub resume: bool,
+    /// Replace whatever the output directory holds (results of another sweep, files without
+    /// sweep.json). Without it, only results of the same sweep are replaced.
+    #[arg(long)]
+    pub force: bool,
     /// Do not build charts.
     #[arg(long)]
     pub no_charts: bool,
@@ -281,6 +291,9 @@ impl SweepArgs {
             .collect::<Result<_, _>>()?;
         o.shard = self.shard;
         o.resume = self.resume;
+        if self.force {
+            o.replace = crate::sweep::outdir::Replace::Anything;
+        }
         o.charts = !self.no_charts;
         o.yes = self.yes;
         o.quiet = self.quiet;
@@ -585,6 +598,7 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             jobs,
             runs,
             quiet,
+            force,
         } => {
             let matrix_err = |e: crate::report::matrix::MatrixError| CliError::Input(e.to_string());
             let entries = crate::report::matrix::read_matrix_toml(&matrix).map_err(matrix_err)?;
@@ -595,6 +609,12 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 o.jobs = jobs;
                 o.runs = runs;
                 o.quiet = quiet;
+                // The matrix owns its results directory: it replaces any sweep there.
+                o.replace = if force {
+                    crate::sweep::outdir::Replace::Anything
+                } else {
+                    crate::sweep::outdir::Replace::AnySweep
+                };
                 // The matrix is a known, fixed workload: no confirmation prompt.
                 o.yes = true;
                 let r = crate::sweep::run_sweep(&o)?;
@@ -655,11 +675,17 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             dirs,
             out,
             no_charts,
+            force,
         } => {
             let r = crate::sweep::merge::merge(&crate::sweep::merge::MergeOptions {
                 dirs,
                 out,
                 charts: !no_charts,
+                replace: if force {
+                    crate::sweep::outdir::Replace::Anything
+                } else {
+                    crate::sweep::outdir::Replace::SameSweep
+                },
             })?;
             finish_sweep(&r, "merged")
         }
