@@ -446,6 +446,10 @@ fn execute(cmd: Command) -> Result<(), CliError> {
         } => {
             if let Some(t) = &timeline {
                 crate::report::timeline::check_path(t).map_err(CliError::Usage)?;
+                crate::fsutil::check_output_path(t, "--timeline").map_err(CliError::Usage)?;
+            }
+            if let Some(t) = &trace {
+                crate::fsutil::check_output_path(t, "--trace").map_err(CliError::Usage)?;
             }
             if trace_limit == 0 {
                 return Err(CliError::Usage("--trace-limit must be at least 1".into()));

@@ -30,9 +30,101 @@ pub fn write_hook(path: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Write `bytes` to `path` atomically.
+/// Write `bytes` to `path` atomically (temporary sibling, then rename). A symlink is
+/// written through: its target is replaced, the link stays. A FIFO or character device
+/// (`/dev/stdout`, `/dev/null`) is written to directly, never replaced; any other
+/// non-regular file (a directory, a block device, a socket) is refused.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_hook(path)?;
+    match std::fs::metadata(path) {
+        Ok(m) if is_stream(&m) => {
+            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+            f.write_all(bytes).and_then(|()| f.flush())
+        }
+        Ok(m) if !m.is_file() => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            not_regular(path),
+        )),
+        Ok(_) if is_symlink(path) => replace_file(&path.canonicalize()?, bytes),
+        Ok(_) => replace_file(path, bytes),
+        // Missing, or a dangling symlink: create the file it names.
+        Err(_) => replace_file(&follow_links(path)?, bytes),
+    }
+}
+
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// A FIFO or a character device: written through, never replaced.
+fn is_stream(m: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = m.file_type();
+        t.is_fifo() || t.is_char_device()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = m;
+        false
+    }
+}
+
+fn not_regular(path: &Path) -> String {
+    format!(
+        "`{}` exists and is not a regular file (a directory, block device or socket); electsim writes only regular files, FIFOs and character devices; choose a file path",
+        path.display()
+    )
+}
+
+/// `path` with every symlink in its last component followed (also a dangling one).
+fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = std::fs::read_link(&p)?;
+                p = match p.parent() {
+                    Some(dir) => dir.join(to),
+                    None => to,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "`{}`: too many levels of symbolic links",
+        path.display()
+    )))
+}
+
+/// Check a file path given on the command line before any work: its directory must exist
+/// and it must not be something electsim cannot write (see [`write_atomic`]).
+pub fn check_output_path(path: &Path, flag: &str) -> Result<(), String> {
+    if let Ok(m) = std::fs::metadata(path) {
+        return if m.is_file() || is_stream(&m) {
+            Ok(())
+        } else {
+            Err(format!("{flag}: {}", not_regular(path)))
+        };
+    }
+    let target = follow_links(path).map_err(|e| format!("{flag} {}: {e}", path.display()))?;
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(format!(
+            "{flag} {}: the directory `{}` does not exist; create it first",
+            path.display(),
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
+fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = temp_path(path);
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;

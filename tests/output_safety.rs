@@ -301,3 +301,166 @@ fn matrix_regenerates_in_place_without_a_diff() {
         "a second matrix run changes nothing"
     );
 }
+
+/// Item 1: `--trace` writes through a symlink (the link stays), into a FIFO or a character
+/// device (never replacing it), and refuses a directory or a missing directory with exit 2.
+#[test]
+fn trace_never_replaces_a_symlink_fifo_or_device() {
+    use std::os::unix::fs::FileTypeExt;
+    let d = fresh_dir("output_safety", "trace");
+    std::fs::write(d.join("s.toml"), "duration = \"2s\"\n").unwrap();
+    std::os::unix::fs::symlink("real.jsonl", d.join("link.jsonl")).unwrap();
+    // A dangling link: the file it names is created.
+    ok(&electsim_in(
+        &d,
+        &["run", "s.toml", "--trace", "link.jsonl"],
+    ));
+    let meta = std::fs::symlink_metadata(d.join("link.jsonl")).unwrap();
+    assert!(meta.file_type().is_symlink(), "the link stays a link");
+    let first = std::fs::read(d.join("real.jsonl")).unwrap();
+    assert!(first.starts_with(b"{\"seq\":0"));
+    // An existing target is replaced through the link.
+    std::fs::write(d.join("real.jsonl"), "old").unwrap();
+    ok(&electsim_in(
+        &d,
+        &["run", "s.toml", "--trace", "link.jsonl"],
+    ));
+    assert!(
+        std::fs::symlink_metadata(d.join("link.jsonl"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read(d.join("real.jsonl")).unwrap(), first);
+    // A FIFO is written into, not replaced.
+    let fifo = d.join("trace.fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    ok(&electsim_in(
+        &d,
+        &["run", "s.toml", "--trace", "trace.fifo"],
+    ));
+    assert_eq!(reader.join().unwrap(), first);
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    // Character devices: /dev/null takes it; /dev/full fails the write (exit 1) and stays.
+    ok(&electsim_in(&d, &["run", "s.toml", "--trace", "/dev/null"]));
+    let o = electsim_in(&d, &["run", "s.toml", "--trace", "/dev/full"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("/dev/full"), "{}", stderr(&o));
+    for dev in ["/dev/null", "/dev/full"] {
+        let m = std::fs::symlink_metadata(dev).unwrap();
+        assert!(m.file_type().is_char_device(), "{dev} is still a device");
+    }
+    // A directory, or a file in a missing directory: bad usage, exit 2, nothing run.
+    for (path, msg) in [
+        (".", "is not a regular file"),
+        ("nodir/t.jsonl", "the directory `nodir` does not exist"),
+    ] {
+        let o = electsim_in(&d, &["run", "s.toml", "--trace", path]);
+        assert_eq!(o.status.code(), Some(2), "{path}: {}", stderr(&o));
+        assert!(stderr(&o).contains(msg), "{path}: {}", stderr(&o));
+    }
+}
+
+/// Items 5 and 6: a seed is a u64 everywhere (file, `--set`, repro), and the printed
+/// re-explore command reproduces the finding (it carries `--within` and `--max-faults`).
+#[test]
+fn u64_seeds_and_reexplore_commands_reproduce() {
+    let d = fresh_dir("output_safety", "seeds");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sc = root.join("scenarios/bully-partition.toml");
+    let sc = sc.to_str().unwrap();
+    let explore = |seed: &str, out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "explore",
+            sc,
+            "--set",
+            "algorithm=bully",
+            "--set",
+            "duration=20s",
+            "--seed",
+            seed,
+            "--property",
+            "split_brain",
+            "--faults",
+            "partition",
+            "--no-shrink",
+            "--out",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        let o = electsim_in(&d, &args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let stdout = explore(
+        "9223372036854775808",
+        "a",
+        &["--runs", "20", "--within", "2s", "--max-faults", "3"],
+    );
+    // The finding line and its re-explore command.
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("re-explore: "))
+        .expect("a finding")
+        .to_string();
+    let (finding, cmd) = line.split_once("; re-explore: ").unwrap();
+    assert!(
+        cmd.contains("--within 2s") && cmd.contains("--max-faults 3"),
+        "{cmd}"
+    );
+    let seed = cmd
+        .split("--seed ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    assert!(seed.parse::<u64>().unwrap() >= 9223372036854775808);
+    // The repro loads and replays: its seed is written as a string above i64::MAX.
+    let repro = std::fs::read_dir(d.join("a"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "toml"))
+        .unwrap();
+    let text = std::fs::read_to_string(&repro).unwrap();
+    assert!(text.contains(&format!("seed = \"{seed}\"")), "{text}");
+    ok(&electsim_in(&d, &["run", repro.to_str().unwrap()]));
+    // Re-exploring with the printed flags finds the same thing (run #1 now).
+    let again = explore(
+        seed,
+        "b",
+        &["--runs", "1", "--within", "2s", "--max-faults", "3"],
+    );
+    let detail = finding.split_once(": ").unwrap().1;
+    assert!(again.contains(detail), "{detail}\n{again}");
+    // The largest seed in a file (as a string), through --set, and the integer's hint.
+    std::fs::write(d.join("max.toml"), "seed = \"18446744073709551615\"\n").unwrap();
+    ok(&electsim_in(&d, &["validate", "max.toml"]));
+    ok(&electsim_in(
+        &d,
+        &["validate", "max.toml", "--set", "seed=18446744073709551615"],
+    ));
+    std::fs::write(d.join("int.toml"), "seed = 18446744073709551615\n").unwrap();
+    let o = electsim_in(&d, &["validate", "int.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("seed = \"18446744073709551615\""),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -618,10 +618,13 @@ pub fn execute(a: ExploreArgs) -> Result<(), CliError> {
         // The replay command of the same scenario and overrides, with explore's own flags.
         let mut c =
             replay_command(&file.path, &sets, s).replacen("electsim run", "electsim explore", 1);
-        c.push_str(&format!(" --property {} --runs 1", judge.property.name()));
-        if judge.property == Property::Liveness {
-            c.push_str(&format!(" --within {}", judge.within));
-        }
+        // Every flag that shapes the plan or the verdict, so the command reproduces the run.
+        c.push_str(&format!(
+            " --property {} --runs 1 --within {} --max-faults {}",
+            judge.property.name(),
+            judge.within,
+            a.max_faults.max(1)
+        ));
         if !a.faults.is_empty() {
             let kinds: Vec<String> = a
                 .faults
