@@ -606,19 +606,32 @@ fn execute(cmd: Command) -> Result<(), CliError> {
         } => {
             let matrix_err = |e: crate::report::matrix::MatrixError| CliError::Input(e.to_string());
             let entries = crate::report::matrix::read_matrix_toml(&matrix).map_err(matrix_err)?;
+            // All or nothing: every sweep and MATRIX.md are built in a staging directory that
+            // replaces `out` in one atomic swap; other entries of `out` are kept.
+            let names = entries.iter().map(|e| e.name.clone()).collect();
+            let mut staged = crate::sweep::outdir::OutDir::lock_matrix(&out, names)?;
+            if !force {
+                for e in &entries {
+                    let d = out.join(&e.name);
+                    crate::sweep::outdir::check_owner(
+                        &d,
+                        &d,
+                        None,
+                        crate::sweep::outdir::Replace::AnySweep,
+                    )?;
+                }
+            }
+            staged.fresh_stage()?;
+            let stage = staged.stage().to_path_buf();
             let mut report = String::new();
+            let mut failed = Vec::new();
             for e in &entries {
                 let mut o = crate::sweep::SweepOptions::new(&e.file);
-                o.out = Some(out.join(&e.name));
+                o.out = Some(stage.join(&e.name));
+                o.replace = crate::sweep::outdir::Replace::Anything;
                 o.jobs = jobs;
                 o.runs = runs;
                 o.quiet = quiet;
-                // The matrix owns its results directory: it replaces any sweep there.
-                o.replace = if force {
-                    crate::sweep::outdir::Replace::Anything
-                } else {
-                    crate::sweep::outdir::Replace::AnySweep
-                };
                 // The matrix is a known, fixed workload: no confirmation prompt.
                 o.yes = true;
                 let r = crate::sweep::run_sweep(&o)?;
@@ -628,30 +641,53 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                     r.runs_selected,
                     r.points,
                     r.elapsed.as_secs_f64(),
-                    r.out_dir.display()
+                    out.join(&e.name).display()
                 ));
                 if r.failed_runs > 0 {
-                    return Err(CliError::Failed(format!(
+                    failed.push(format!(
                         "{}: {} runs failed; see the `error` column of {}",
                         e.name,
                         r.failed_runs,
-                        r.out_dir.join("runs.csv").display()
-                    )));
+                        out.join(&e.name).join("runs.csv").display()
+                    ));
                 }
             }
-            crate::report::matrix::write_matrix(&out, &entries)
+            crate::report::matrix::write_matrix(&stage, &entries)
                 .map_err(|e| CliError::Io(e.to_string()))?;
+            staged.commit()?;
             report.push_str(&format!("wrote {}\n", out.join("MATRIX.md").display()));
-            print_stdout(&report)
+            print_stdout(&report)?;
+            if !failed.is_empty() {
+                return Err(CliError::Failed(failed.join("\n")));
+            }
+            Ok(())
         }
         Command::Chart { dir } => {
-            let files = crate::report::charts::chart_dir(&dir).map_err(|e| {
+            let chart_err = |e: crate::report::charts::ChartError| {
                 if e.is_input() {
                     CliError::Input(e.to_string())
                 } else {
                     CliError::Io(e.to_string())
                 }
-            })?;
+            };
+            if !dir.is_dir() {
+                return Err(CliError::Input(format!(
+                    "{}: not a directory (expected a sweep output directory with runs.csv and summary.csv)",
+                    dir.display()
+                )));
+            }
+            // Drawn into a staging directory and swapped in whole: a failure keeps the old
+            // charts, and charts of earlier data do not stay beside the new ones.
+            let charts = dir.join("charts");
+            let mut out = crate::sweep::outdir::OutDir::lock_charts(&charts)?;
+            out.fresh_stage()?;
+            let stage = out.stage().to_path_buf();
+            let files = crate::report::charts::chart_dir_into(&dir, &stage).map_err(chart_err)?;
+            out.commit()?;
+            let files: Vec<PathBuf> = files
+                .into_iter()
+                .map(|f| f.strip_prefix(&stage).map_or(f.clone(), |r| charts.join(r)))
+                .collect();
             let mut s = String::new();
             for f in &files {
                 s.push_str(&format!("wrote {}\n", f.display()));

@@ -464,3 +464,34 @@ fn u64_seeds_and_reexplore_commands_reproduce() {
         stderr(&o)
     );
 }
+
+/// Item 7: `chart` on a CSV file cut off (mid-header or mid-row) fails with exit 2 naming
+/// the file, and the existing charts stay.
+#[test]
+fn chart_refuses_a_cut_off_csv() {
+    let d = fresh_dir("output_safety", "cut");
+    std::fs::write(d.join("safe.toml"), SMALL).unwrap();
+    ok(&electsim_in(
+        &d,
+        &["sweep", "safe.toml", "--out", "o", "-q"],
+    ));
+    let summary = std::fs::read(d.join("o/summary.csv")).unwrap();
+    let header_len = summary.iter().position(|&b| b == b'\n').unwrap();
+    let before = snapshot(&d.join("o/charts"));
+    for (cut, line) in [(header_len / 2, 1), (header_len + 5, 2)] {
+        std::fs::write(d.join("o/summary.csv"), &summary[..cut]).unwrap();
+        let o = electsim_in(&d, &["chart", "o"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("summary.csv:{line}")) && stderr(&o).contains("cut off"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(snapshot(&d.join("o/charts")), before);
+    }
+    // Header only: no data rows.
+    std::fs::write(d.join("o/summary.csv"), &summary[..=header_len]).unwrap();
+    let o = electsim_in(&d, &["chart", "o"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no data rows"), "{}", stderr(&o));
+}

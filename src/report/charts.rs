@@ -78,10 +78,15 @@ pub fn chart_dir(dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
                     .into(),
         });
     }
+    chart_dir_into(dir, &dir.join("charts"))
+}
+
+/// [`chart_dir`] drawing into `out_dir` instead of `dir/charts/` (a staging directory).
+pub fn chart_dir_into(dir: &Path, out_dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
     let runs = Table::read(&dir.join("runs.csv"))?;
     let summary = Table::read(&dir.join("summary.csv"))?;
     let data = SweepData::new(runs, summary)?;
-    let out_dir = dir.join("charts");
+    let out_dir = out_dir.to_path_buf();
     std::fs::create_dir_all(&out_dir).map_err(|source| ChartError::Io {
         path: out_dir.clone(),
         source,

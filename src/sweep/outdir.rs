@@ -31,6 +31,19 @@ use std::path::{Path, PathBuf};
 pub const OWNED: &[&str] = &[RUNS_CSV, SUMMARY_CSV, MANIFEST, JOURNAL, CHARTS];
 const CHARTS: &str = "charts";
 
+/// What kind of directory an [`OutDir`] is, which decides what electsim owns in it.
+#[derive(Clone, Debug)]
+enum Kind {
+    /// A sweep's results: [`OWNED`].
+    Results,
+    /// A `charts/` directory: `.png` and `.svg` files.
+    Charts,
+    /// The matrix's results: `MATRIX.md` and these results directories.
+    Matrix(Vec<String>),
+}
+
+const MATRIX_MD: &str = "MATRIX.md";
+
 /// What an output directory may already hold for a command to replace it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Replace {
@@ -53,6 +66,7 @@ pub struct OutDir {
     old: PathBuf,
     lock_path: PathBuf,
     committed: bool,
+    kind: Kind,
     _lock: File,
 }
 
@@ -96,6 +110,21 @@ impl OutDir {
     /// Lock `dir` for this process and finish or undo whatever an interrupted command left.
     /// Creates `dir`'s parent if needed; `dir` itself is created only by [`OutDir::commit`].
     pub fn lock(dir: &Path) -> Result<OutDir, SweepError> {
+        Self::lock_kind(dir, Kind::Results)
+    }
+
+    /// [`OutDir::lock`] for a `charts/` directory of its own (`electsim chart DIR`).
+    pub fn lock_charts(dir: &Path) -> Result<OutDir, SweepError> {
+        Self::lock_kind(dir, Kind::Charts)
+    }
+
+    /// [`OutDir::lock`] for the results directory of `electsim matrix`, which owns
+    /// `MATRIX.md` and the results directories `names`.
+    pub fn lock_matrix(dir: &Path, names: Vec<String>) -> Result<OutDir, SweepError> {
+        Self::lock_kind(dir, Kind::Matrix(names))
+    }
+
+    fn lock_kind(dir: &Path, kind: Kind) -> Result<OutDir, SweepError> {
         let real = resolve(dir)?;
         let (parent, name) = split(&real, dir)?;
         let parent = parent.to_path_buf();
@@ -138,6 +167,7 @@ impl OutDir {
             real,
             lock_path,
             committed: false,
+            kind,
             _lock: lock,
         };
         od.recover()?;
@@ -173,51 +203,7 @@ impl OutDir {
 
     /// Refuse to go on if the directory holds something `replace` does not allow replacing.
     pub fn check_owner(&self, this: &Manifest, replace: Replace) -> Result<(), SweepError> {
-        if replace == Replace::Anything || !self.real.is_dir() {
-            return Ok(());
-        }
-        let mpath = self.real.join(MANIFEST);
-        let found = match std::fs::read_to_string(&mpath) {
-            Ok(text) => Manifest::from_json(&text).ok(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io_err(&mpath)(e)),
-        };
-        match found {
-            Some(_) if replace == Replace::AnySweep => Ok(()),
-            Some(found) => {
-                let why = this.mismatch(&found).or_else(|| {
-                    (found.shard != this.shard).then(|| {
-                        let s = |s: Option<super::shard::Shard>| {
-                            s.map_or("the whole sweep".to_string(), |s| format!("shard {s}"))
-                        };
-                        format!("it holds {}, this is {}", s(found.shard), s(this.shard))
-                    })
-                });
-                match why {
-                    None => Ok(()),
-                    Some(why) => Err(SweepError::Mismatch(format!(
-                        "refusing to overwrite `{}`: it holds the results of another sweep ({why}); pass --force to replace them, or choose another --out",
-                        self.shown.display()
-                    ))),
-                }
-            }
-            None => {
-                let foreign: Vec<&str> = OWNED
-                    .iter()
-                    .copied()
-                    .filter(|n| exists(&self.real.join(n)))
-                    .collect();
-                if foreign.is_empty() {
-                    Ok(())
-                } else {
-                    Err(SweepError::Mismatch(format!(
-                        "refusing to overwrite `{}`: it holds {} but no valid {MANIFEST}, so electsim did not write them; pass --force to replace them, or choose another --out",
-                        self.shown.display(),
-                        foreign.join(", ")
-                    )))
-                }
-            }
-        }
+        check_owner(&self.real, &self.shown, Some(this), replace)
     }
 
     /// An empty staging directory (whatever an earlier stage held is cleaned).
@@ -255,39 +241,104 @@ impl OutDir {
     /// Remove a replaced or abandoned results directory: delete what electsim writes, move
     /// everything else back into the output directory.
     fn discard(&self, path: &Path) -> Result<(), SweepError> {
-        for entry in std::fs::read_dir(path).map_err(io_err(path))? {
-            let entry = entry.map_err(io_err(path))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let p = entry.path();
-            let kind = entry.file_type().map_err(io_err(&p))?;
-            if name == CHARTS && kind.is_dir() {
-                self.discard_charts(&p)?;
-            } else if kind.is_file() && (OWNED.contains(&name.as_str()) || is_temp(&name)) {
-                std::fs::remove_file(&p).map_err(io_err(&p))?;
-            } else {
-                keep(&p, &self.real, &name)?;
-            }
-        }
-        std::fs::remove_dir(path).map_err(io_err(path))
+        discard_into(path, &self.real, &self.kind)
     }
+}
 
-    fn discard_charts(&self, charts: &Path) -> Result<(), SweepError> {
-        for entry in std::fs::read_dir(charts).map_err(io_err(charts))? {
-            let entry = entry.map_err(io_err(charts))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let p = entry.path();
-            let ours = entry.file_type().is_ok_and(|t| t.is_file())
-                && (name.ends_with(".png") || name.ends_with(".svg") || is_temp(&name));
-            if ours {
-                std::fs::remove_file(&p).map_err(io_err(&p))?;
-            } else {
-                let dest = self.real.join(CHARTS);
-                std::fs::create_dir_all(&dest).map_err(io_err(&dest))?;
-                keep(&p, &dest, &name)?;
+/// Whether the results directory `real` (shown as `shown`) may be replaced under `replace`
+/// by the sweep `this` (`None`: any sweep).
+pub fn check_owner(
+    real: &Path,
+    shown: &Path,
+    this: Option<&Manifest>,
+    replace: Replace,
+) -> Result<(), SweepError> {
+    if replace == Replace::Anything || !real.is_dir() {
+        return Ok(());
+    }
+    let mpath = real.join(MANIFEST);
+
+    let found = match std::fs::read_to_string(&mpath) {
+        Ok(text) => Manifest::from_json(&text).ok(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io_err(&mpath)(e)),
+    };
+    match found {
+        Some(_) if replace == Replace::AnySweep => Ok(()),
+        Some(found) => {
+            let Some(this) = this else { return Ok(()) };
+            let why = this.mismatch(&found).or_else(|| {
+                (found.shard != this.shard).then(|| {
+                    let s = |s: Option<super::shard::Shard>| {
+                        s.map_or("the whole sweep".to_string(), |s| format!("shard {s}"))
+                    };
+                    format!("it holds {}, this is {}", s(found.shard), s(this.shard))
+                })
+            });
+            match why {
+                None => Ok(()),
+                Some(why) => Err(SweepError::Mismatch(format!(
+                    "refusing to overwrite `{}`: it holds the results of another sweep ({why}); pass --force to replace them, or choose another --out",
+                    shown.display()
+                ))),
             }
         }
-        std::fs::remove_dir(charts).map_err(io_err(charts))
+        None => {
+            let foreign: Vec<&str> = OWNED
+                .iter()
+                .copied()
+                .filter(|n| exists(&real.join(n)))
+                .collect();
+            if foreign.is_empty() {
+                Ok(())
+            } else {
+                Err(SweepError::Mismatch(format!(
+                    "refusing to overwrite `{}`: it holds {} but no valid {MANIFEST}, so electsim did not write them; pass --force to replace them, or choose another --out",
+                    shown.display(),
+                    foreign.join(", ")
+                )))
+            }
+        }
     }
+}
+
+/// Empty and remove `path`, a replaced or abandoned directory of kind `kind`: delete what
+/// electsim writes there, move every other entry into `dest` (created if needed).
+fn discard_into(path: &Path, dest: &Path, kind: &Kind) -> Result<(), SweepError> {
+    for entry in std::fs::read_dir(path).map_err(io_err(path))? {
+        let entry = entry.map_err(io_err(path))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let p = entry.path();
+        let ft = entry.file_type().map_err(io_err(&p))?;
+        let sub = match kind {
+            Kind::Results if name == CHARTS && ft.is_dir() => Some(Kind::Charts),
+            Kind::Matrix(names) if ft.is_dir() && names.contains(&name) => Some(Kind::Results),
+            _ => None,
+        };
+        let owned_file = ft.is_file()
+            && match kind {
+                Kind::Results => OWNED.contains(&name.as_str()) || is_temp(&name),
+                Kind::Charts => is_chart(&name),
+                Kind::Matrix(_) => name == MATRIX_MD || is_temp(&name),
+            };
+        if let Some(sub) = sub {
+            discard_into(&p, &dest.join(&name), &sub)?;
+        } else if is_private(&name) {
+            // Another output directory's stage, old copy or lock (a nested sweep's).
+            let r = if ft.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            };
+            r.map_err(io_err(&p))?;
+        } else if owned_file {
+            std::fs::remove_file(&p).map_err(io_err(&p))?;
+        } else {
+            std::fs::create_dir_all(dest).map_err(io_err(dest))?;
+            keep(&p, dest, &name)?;
+        }
+    }
+    std::fs::remove_dir(path).map_err(io_err(path))
 }
 
 impl Drop for OutDir {
@@ -299,6 +350,19 @@ impl Drop for OutDir {
         // Removed while still locked; a process that opened it meanwhile notices (same_file).
         let _ = std::fs::remove_file(&self.lock_path);
     }
+}
+
+/// The staging directory, old copy or lock file of some output directory.
+fn is_private(name: &str) -> bool {
+    name.starts_with('.')
+        && [".electsim-new", ".electsim-old", ".electsim-lock"]
+            .iter()
+            .any(|s| name.ends_with(s))
+}
+
+/// A chart file (or a temporary file of one) in a `charts/` directory.
+fn is_chart(name: &str) -> bool {
+    name.ends_with(".png") || name.ends_with(".svg") || is_temp(name)
 }
 
 /// A temporary file of [`crate::fsutil::write_atomic`] (`.NAME.tmp`).
