@@ -191,6 +191,9 @@ pub enum Command {
         /// Do not build charts.
         #[arg(long)]
         no_charts: bool,
+        /// Replace whatever --out holds (results of another sweep, files without sweep.json).
+        #[arg(long)]
+        force: bool,
     },
     /// Regenerate the comparison matrix: sweep every scenario listed in the matrix file into
     /// OUT/<name>/ (CSV + charts), then write OUT/MATRIX.md. Output is byte-identical for any --jobs.
@@ -213,6 +216,9 @@ pub enum Command {
         /// No plan lines and no progress bars.
         #[arg(long, short = 'q')]
         quiet: bool,
+        /// Also replace result directories that electsim did not write (no sweep.json).
+        #[arg(long)]
+        force: bool,
     },
     /// Draw the charts of a sweep directory (from its runs.csv and summary.csv only) into DIR/charts/.
     #[command(
@@ -280,6 +286,10 @@ pub struct SweepArgs {
     /// Keep finished runs found in the output directory and run only the rest.
     #[arg(long)]
     pub resume: bool,
+    /// Replace whatever the output directory holds (results of another sweep, files without
+    /// sweep.json). Without it, only results of the same sweep are replaced.
+    #[arg(long)]
+    pub force: bool,
     /// Do not build charts.
     #[arg(long)]
     pub no_charts: bool,
@@ -311,6 +321,9 @@ impl SweepArgs {
             .collect::<Result<_, _>>()?;
         o.shard = self.shard;
         o.resume = self.resume;
+        if self.force {
+            o.replace = crate::sweep::outdir::Replace::Anything;
+        }
         o.charts = !self.no_charts;
         o.yes = self.yes;
         o.quiet = self.quiet;
@@ -500,6 +513,10 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             };
             if let Some(t) = &timeline {
                 crate::report::timeline::check_path(t).map_err(CliError::Usage)?;
+                crate::fsutil::check_output_path(t, "--timeline").map_err(CliError::Usage)?;
+            }
+            if let Some(t) = &trace {
+                crate::fsutil::check_output_path(t, "--trace").map_err(CliError::Usage)?;
             }
             if trace_limit == 0 {
                 return Err(CliError::Usage("--trace-limit must be at least 1".into()));
@@ -653,13 +670,33 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             jobs,
             runs,
             quiet,
+            force,
         } => {
             let matrix_err = |e: crate::report::matrix::MatrixError| CliError::Input(e.to_string());
             let entries = crate::report::matrix::read_matrix_toml(&matrix).map_err(matrix_err)?;
+            // All or nothing: every sweep and MATRIX.md are built in a staging directory that
+            // replaces `out` in one atomic swap; other entries of `out` are kept.
+            let names = entries.iter().map(|e| e.name.clone()).collect();
+            let mut staged = crate::sweep::outdir::OutDir::lock_matrix(&out, names)?;
+            if !force {
+                for e in &entries {
+                    let d = out.join(&e.name);
+                    crate::sweep::outdir::check_owner(
+                        &d,
+                        &d,
+                        None,
+                        crate::sweep::outdir::Replace::AnySweep,
+                    )?;
+                }
+            }
+            staged.fresh_stage()?;
+            let stage = staged.stage().to_path_buf();
             let mut report = String::new();
+            let mut failed = Vec::new();
             for e in &entries {
                 let mut o = crate::sweep::SweepOptions::new(&e.file);
-                o.out = Some(out.join(&e.name));
+                o.out = Some(stage.join(&e.name));
+                o.replace = crate::sweep::outdir::Replace::Anything;
                 o.jobs = jobs;
                 o.runs = runs;
                 o.quiet = quiet;
@@ -672,21 +709,26 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                     r.runs_selected,
                     r.points,
                     r.elapsed.as_secs_f64(),
-                    r.out_dir.display()
+                    out.join(&e.name).display()
                 ));
                 if r.failed_runs > 0 {
-                    return Err(CliError::Failed(format!(
+                    failed.push(format!(
                         "{}: {} runs failed; see the `error` column of {}",
                         e.name,
                         r.failed_runs,
-                        r.out_dir.join("runs.csv").display()
-                    )));
+                        out.join(&e.name).join("runs.csv").display()
+                    ));
                 }
             }
-            crate::report::matrix::write_matrix(&out, &entries)
+            crate::report::matrix::write_matrix(&stage, &entries)
                 .map_err(|e| CliError::Io(e.to_string()))?;
+            staged.commit()?;
             report.push_str(&format!("wrote {}\n", out.join("MATRIX.md").display()));
-            print_stdout(&report)
+            print_stdout(&report)?;
+            if !failed.is_empty() {
+                return Err(CliError::Failed(failed.join("\n")));
+            }
+            Ok(())
         }
         Command::Compare {
             dir,
@@ -706,13 +748,32 @@ fn execute(cmd: Command) -> Result<(), CliError> {
         }
         Command::Chart { dir, x, metric } => {
             let opts = crate::report::charts::ChartOptions { x, metric };
-            let files = crate::report::charts::chart_dir_with(&dir, &opts).map_err(|e| {
+            let chart_err = |e: crate::report::charts::ChartError| {
                 if e.is_input() {
                     CliError::Input(e.to_string())
                 } else {
                     CliError::Io(e.to_string())
                 }
-            })?;
+            };
+            if !dir.is_dir() {
+                return Err(CliError::Input(format!(
+                    "{}: not a directory (expected a sweep output directory with runs.csv and summary.csv)",
+                    dir.display()
+                )));
+            }
+            // Drawn into a staging directory and swapped in whole: a failure keeps the old
+            // charts, and charts of earlier data do not stay beside the new ones.
+            let charts = dir.join("charts");
+            let mut out = crate::sweep::outdir::OutDir::lock_charts(&charts)?;
+            out.fresh_stage()?;
+            let stage = out.stage().to_path_buf();
+            let files =
+                crate::report::charts::chart_dir_into(&dir, &stage, &opts).map_err(chart_err)?;
+            out.commit()?;
+            let files: Vec<PathBuf> = files
+                .into_iter()
+                .map(|f| f.strip_prefix(&stage).map_or(f.clone(), |r| charts.join(r)))
+                .collect();
             let mut s = String::new();
             for f in &files {
                 s.push_str(&format!("wrote {}\n", f.display()));
@@ -740,11 +801,17 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             dirs,
             out,
             no_charts,
+            force,
         } => {
             let r = crate::sweep::merge::merge(&crate::sweep::merge::MergeOptions {
                 dirs,
                 out,
                 charts: !no_charts,
+                replace: if force {
+                    crate::sweep::outdir::Replace::Anything
+                } else {
+                    crate::sweep::outdir::Replace::SameSweep
+                },
             })?;
             finish_sweep(&r, "merged")
         }

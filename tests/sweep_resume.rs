@@ -4,6 +4,7 @@
 mod common;
 use common::fresh_dir;
 
+use electsim::sweep::outdir::stage_path;
 use electsim::sweep::{SweepError, SweepOptions, run_sweep};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -55,6 +56,7 @@ fn assert_same(a: &Path, b: &Path) {
 /// Leave `dir` as a kill would: a journal with the header, `keep` finished rows in a
 /// scrambled completion order and a torn last line; no final files.
 fn interrupt(full: &Path, dir: &Path, keep: usize) {
+    let dir = &stage_path(dir).unwrap();
     std::fs::create_dir_all(dir).unwrap();
     std::fs::copy(full.join("sweep.json"), dir.join("sweep.json")).unwrap();
     let runs = read(&full.join("runs.csv"));
@@ -90,6 +92,7 @@ fn resume_after_truncated_journal_equals_uninterrupted() {
         );
         assert_same(&full, &part);
         assert!(!part.join("runs.partial.csv").exists());
+        assert!(!stage_path(&part).unwrap().exists());
     }
 }
 
@@ -117,17 +120,16 @@ fn resume_refuses_another_scenario() {
     let out = d.join("out");
     run_sweep(&opts(&sc, &out, false)).unwrap();
     interrupt(&out.clone(), &d.join("part"), 3);
-    let before = read(&d.join("part").join("runs.partial.csv"));
+    let journal = stage_path(&d.join("part"))
+        .unwrap()
+        .join("runs.partial.csv");
+    let before = read(&journal);
     let e = run_sweep(&opts(&other, &d.join("part"), true)).unwrap_err();
     assert!(
         matches!(e, SweepError::Mismatch(ref m) if m.contains("refusing to resume")),
         "{e}"
     );
-    assert_eq!(
-        read(&d.join("part").join("runs.partial.csv")),
-        before,
-        "a refused resume writes nothing"
-    );
+    assert_eq!(read(&journal), before, "a refused resume writes nothing");
     // Overrides are part of the sweep's identity too.
     let mut o = opts(&sc, &d.join("part"), true);
     o.runs = Some(3);
@@ -174,7 +176,7 @@ fn killed_cli_sweep_resumes_to_identical_output() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let journal = part.join("runs.partial.csv");
+    let journal = stage_path(&part).unwrap().join("runs.partial.csv");
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(20) {
         let rows = std::fs::read_to_string(&journal)

@@ -5,6 +5,7 @@ mod common;
 use common::fresh_dir;
 
 use electsim::sweep::merge::{MergeOptions, merge};
+use electsim::sweep::outdir::Replace;
 use electsim::sweep::shard::Shard;
 use electsim::sweep::{SweepError, SweepOptions, run_sweep};
 use std::path::{Path, PathBuf};
@@ -77,6 +78,7 @@ fn merged_shards_equal_the_single_machine_output() {
         dirs,
         out: merged.clone(),
         charts: true,
+        replace: Replace::SameSweep,
     })
     .unwrap();
     assert_eq!((r.runs_total, r.failed_runs), (30, 0));
@@ -107,6 +109,7 @@ fn shard_of_one_is_the_whole_sweep() {
         dirs: vec![d.join("s1")],
         out: d.join("m"),
         charts: false,
+        replace: Replace::SameSweep,
     })
     .unwrap();
     assert_eq!(
@@ -130,6 +133,7 @@ fn merge_refuses_missing_duplicate_and_foreign_shards() {
             dirs,
             out: d.join("m"),
             charts: false,
+            replace: Replace::SameSweep,
         })
     };
     let e = m(vec![d.join("a1")]).unwrap_err();
@@ -145,6 +149,7 @@ fn merge_refuses_missing_duplicate_and_foreign_shards() {
         dirs: vec![d.join("a1"), d.join("a2")],
         out: d.join("a2"),
         charts: false,
+        replace: Replace::SameSweep,
     })
     .unwrap_err();
     assert!(matches!(e, SweepError::Usage(_)), "{e}");
@@ -221,4 +226,76 @@ fn cli_shard_and_merge() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// Issue 16 item 4: rows moved between shards, duplicated or deleted are refused, naming
+/// the file, and nothing is written.
+#[test]
+fn merge_refuses_tampered_shards() {
+    let (d, sc) = setup("tamper");
+    let s = |k| Some(Shard { index: k, count: 2 });
+    run_sweep(&opts(&sc, &d.join("t1"), 1, s(1))).unwrap();
+    run_sweep(&opts(&sc, &d.join("t2"), 1, s(2))).unwrap();
+    let lines = |k: u32| -> Vec<String> {
+        read(&d.join(format!("t{k}")).join("runs.csv"))
+            .lines()
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let (a, b) = (lines(1), lines(2));
+    // Copy the pair into fresh directories with tampered runs.csv.
+    let case = |name: &str, a: Vec<String>, b: Vec<String>| {
+        let (x, y) = (d.join(format!("{name}1")), d.join(format!("{name}2")));
+        for (dir, rows, k) in [(&x, &a, 1), (&y, &b, 2)] {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::copy(
+                d.join(format!("t{k}")).join("sweep.json"),
+                dir.join("sweep.json"),
+            )
+            .unwrap();
+            std::fs::write(dir.join("runs.csv"), rows.concat()).unwrap();
+        }
+        let out = d.join(format!("{name}-out"));
+        let e = merge(&MergeOptions {
+            dirs: vec![x, y],
+            out: out.clone(),
+            charts: false,
+            replace: Replace::SameSweep,
+        })
+        .unwrap_err();
+        assert!(!out.exists(), "{name}: nothing is written");
+        e.to_string()
+    };
+    // The last row of shard 1 (run 28) moved into shard 2 where it sorts (before run 29).
+    let mut a1 = a.clone();
+    let moved = a1.pop().unwrap();
+    let mut b1 = b.clone();
+    let last = b1.len() - 1;
+    b1.insert(last, moved);
+    let e = case("moved", a1, b1);
+    assert!(e.contains("belongs to shard 1/2"), "{e}");
+    assert!(e.contains("moved2/runs.csv"), "{e}");
+    // A duplicated row plus a deleted row: the count still matches.
+    let mut a2 = a.clone();
+    let dup = a2[3].clone();
+    a2.insert(3, dup);
+    a2.remove(6);
+    let e = case("dup", a2, b.clone());
+    assert!(e.contains("dup1/runs.csv"), "{e}");
+    assert!(
+        e.contains("duplicated row") || e.contains("not sorted"),
+        "{e}"
+    );
+    // Shard 1's last row copied into shard 2 where it sorts, one of shard 2's rows deleted.
+    let mut b4 = b.clone();
+    let last = b4.len() - 1;
+    b4.insert(last, a.last().unwrap().clone());
+    b4.remove(2);
+    let e = case("cross", a.clone(), b4);
+    assert!(e.contains("a row is missing"), "{e}");
+    // A deleted row alone.
+    let mut a3 = a.clone();
+    a3.remove(2);
+    let e = case("del", a3, b.clone());
+    assert!(e.contains("a row is missing"), "{e}");
 }

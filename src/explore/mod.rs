@@ -487,6 +487,31 @@ pub fn write_repro(
         files.digest,
         judge.property.name()
     ));
+    // A repro is its four files or nothing: on any failure the new ones are removed.
+    let all = [
+        &files.scenario,
+        &files.trace,
+        &files.timeline_svg,
+        &files.timeline_png,
+    ];
+    let existed: Vec<bool> = all.iter().map(|f| f.exists()).collect();
+    let result = write_repro_files(&files, &spec, &sc, rec);
+    if result.is_err() {
+        for (f, existed) in all.iter().zip(existed) {
+            if !existed {
+                let _ = std::fs::remove_file(f);
+            }
+        }
+    }
+    result.map(|()| files)
+}
+
+fn write_repro_files(
+    files: &ReproFiles,
+    spec: &ReproSpec,
+    sc: &Scenario,
+    rec: Recorder,
+) -> Result<(), String> {
     let text = spec.to_toml();
     crate::fsutil::write_atomic(&files.scenario, text.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", files.scenario.display()))?;
@@ -516,7 +541,7 @@ pub fn write_repro(
         Some(&files.timeline_svg),
     )?;
     export(&r, &meta, None, Some(&files.timeline_png))?;
-    Ok(files)
+    Ok(())
 }
 
 /// `electsim explore` arguments.
@@ -571,6 +596,15 @@ pub fn execute(a: ExploreArgs) -> Result<(), CliError> {
     if a.runs == Some(0) {
         return Err(CliError::Usage("--runs must be at least 1".into()));
     }
+    if a.jobs == Some(0) {
+        return Err(CliError::Usage("--jobs must be at least 1".into()));
+    }
+    if a.out.exists() && !a.out.is_dir() {
+        return Err(CliError::Usage(format!(
+            "--out {}: exists and is not a directory; repro files go into a directory",
+            a.out.display()
+        )));
+    }
     let mut base =
         Base::new(&file, &sets, a.within, a.max_faults.max(1)).map_err(CliError::Input)?;
     base.space.kinds = a.faults.clone();
@@ -618,10 +652,13 @@ pub fn execute(a: ExploreArgs) -> Result<(), CliError> {
         // The replay command of the same scenario and overrides, with explore's own flags.
         let mut c =
             replay_command(&file.path, &sets, s).replacen("electsim run", "electsim explore", 1);
-        c.push_str(&format!(" --property {} --runs 1", judge.property.name()));
-        if judge.property == Property::Liveness {
-            c.push_str(&format!(" --within {}", judge.within));
-        }
+        // Every flag that shapes the plan or the verdict, so the command reproduces the run.
+        c.push_str(&format!(
+            " --property {} --runs 1 --within {} --max-faults {}",
+            judge.property.name(),
+            judge.within,
+            a.max_faults.max(1)
+        ));
         if !a.faults.is_empty() {
             let kinds: Vec<String> = a
                 .faults

@@ -197,7 +197,12 @@ impl ReproSpec {
         }
         let _ = writeln!(s, "name = {}", toml_str(&self.name));
         let _ = writeln!(s, "description = {}", toml_str(&self.description));
-        let _ = writeln!(s, "seed = {}", self.seed);
+        // Above TOML's integer limit a seed is written as a string (the schema accepts both).
+        if self.seed > crate::scenario::raw::TOML_INT_MAX {
+            let _ = writeln!(s, "seed = \"{}\"", self.seed);
+        } else {
+            let _ = writeln!(s, "seed = {}", self.seed);
+        }
         let _ = writeln!(s, "nodes = {}", self.nodes);
         let _ = writeln!(s, "duration = {}", dur(self.duration));
         s.push_str("runs = 1\n");

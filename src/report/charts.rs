@@ -140,9 +140,18 @@ pub fn chart_dir_with(dir: &Path, opts: &ChartOptions) -> Result<Vec<PathBuf>, C
                     .into(),
         });
     }
+    chart_dir_into(dir, &dir.join("charts"), opts)
+}
+
+/// [`chart_dir_with`] drawing into `out_dir` instead of `dir/charts/` (a staging directory).
+pub fn chart_dir_into(
+    dir: &Path,
+    out_dir: &Path,
+    opts: &ChartOptions,
+) -> Result<Vec<PathBuf>, ChartError> {
     let data = load_dir(dir)?;
     let figures = figures(&data, opts)?;
-    let out_dir = dir.join("charts");
+    let out_dir = out_dir.to_path_buf();
     std::fs::create_dir_all(&out_dir).map_err(|source| ChartError::Io {
         path: out_dir.clone(),
         source,

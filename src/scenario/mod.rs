@@ -326,6 +326,11 @@ fn missing_list(list: &str, index: &str) -> String {
 /// Add a "did you mean" hint to serde's unknown-field / unknown-variant messages.
 fn with_hint(message: &str) -> String {
     let msg = message.trim_end().to_string();
+    if msg.contains("value was too large") {
+        return format!(
+            "{msg}\n  hint: TOML integers stop at 9223372036854775807; write a larger seed as a string, e.g. seed = \"18446744073709551615\""
+        );
+    }
     for marker in ["unknown field `", "unknown variant `"] {
         let Some(start) = msg.find(marker) else {
             continue;

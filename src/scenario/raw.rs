@@ -14,6 +14,8 @@ pub struct RawScenario {
     pub algorithm: Option<Algorithm>,
     pub nodes: Option<i64>,
     pub duration: Option<SimDuration>,
+    /// A u64: an integer, or a string of digits for values above TOML's integer limit.
+    #[serde(default, deserialize_with = "de_seed")]
     pub seed: Option<u64>,
     pub runs: Option<i64>,
     pub max_events: Option<i64>,
@@ -229,4 +231,32 @@ pub struct RawRandomFault {
     pub kind: Option<String>,
     pub rate_per_s: Option<f64>,
     pub mean_duration: Option<SimDuration>,
+}
+
+/// The largest integer a TOML file can hold; larger seeds are written as strings.
+pub const TOML_INT_MAX: u64 = i64::MAX as u64;
+
+/// Deserialize a seed: any u64, as a TOML integer (up to [`TOML_INT_MAX`]) or as a decimal
+/// string (`seed = "18446744073709551615"`), so every u64 seed can live in a file.
+fn de_seed<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    struct V;
+    const WANT: &str = "a seed: an integer from 0 to 18446744073709551615 (as a string above 9223372036854775807, e.g. \"18446744073709551615\")";
+    impl serde::de::Visitor<'_> for V {
+        type Value = u64;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str(WANT)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(|_| E::custom(format!("invalid seed {v}, expected {WANT}")))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<u64, E> {
+            v.trim()
+                .parse()
+                .map_err(|_| E::custom(format!("invalid seed \"{v}\", expected {WANT}")))
+        }
+    }
+    d.deserialize_any(V).map(Some)
 }

@@ -54,6 +54,15 @@ impl Manifest {
                 other.electsim_version, self.electsim_version
             ));
         }
+        if other.scenario_hash != self.scenario_hash
+            && other.scenario_path == self.scenario_path
+            && other.overrides == self.overrides
+        {
+            return Some(format!(
+                "the scenario file `{}` changed since these results were written (hash {}, now {})",
+                self.scenario_path, other.scenario_hash, self.scenario_hash
+            ));
+        }
         if other.scenario_hash != self.scenario_hash {
             return Some(format!(
                 "it holds scenario `{}` from `{}` with overrides [{}] (hash {}), not `{}` from `{}` with overrides [{}] (hash {})",

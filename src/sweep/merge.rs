@@ -8,6 +8,7 @@
 
 use super::csv::{parse_line, row_key};
 use super::manifest::Manifest;
+use super::outdir::{OutDir, Replace};
 use super::output::{self, JOURNAL, MANIFEST, RUNS_CSV, SUMMARY_CSV, io_err};
 use super::{SweepError, SweepResult, charts_hook, check_out_dir};
 use std::path::{Path, PathBuf};
@@ -20,6 +21,8 @@ pub struct MergeOptions {
     pub dirs: Vec<PathBuf>,
     pub out: PathBuf,
     pub charts: bool,
+    /// What `out` may already hold (see [`super::outdir`]).
+    pub replace: Replace,
 }
 
 fn read_manifest(dir: &Path) -> Result<Manifest, SweepError> {
@@ -50,6 +53,7 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 /// One shard's sorted rows, with the key of the current line.
 struct Cursor<I> {
     path: PathBuf,
+    shard: super::shard::Shard,
     lines: I,
     head: Option<(u64, u32, String)>,
     lineno: u64,
@@ -158,7 +162,7 @@ pub fn merge(opts: &MergeOptions) -> Result<SweepResult, SweepError> {
     for (m, d) in &shards {
         let path = d.join(RUNS_CSV);
         if !path.is_file() {
-            let hint = if d.join(JOURNAL).is_file() {
+            let hint = if super::outdir::stage_path(d)?.join(JOURNAL).is_file() {
                 "; it was interrupted: finish it with `electsim sweep ... --shard K/N --resume`"
             } else {
                 ""
@@ -183,6 +187,7 @@ pub fn merge(opts: &MergeOptions) -> Result<SweepResult, SweepError> {
         }
         let mut c = Cursor {
             path,
+            shard: m.shard.expect("checked"),
             lines,
             head: None,
             lineno: 1,
@@ -191,10 +196,29 @@ pub fn merge(opts: &MergeOptions) -> Result<SweepResult, SweepError> {
         cursors.push(c);
     }
     let header = header.expect("at least one shard");
+    // Every point has the same number of replications (`runs` cannot be an axis), so run
+    // number i is (point i / R, replication i % R).
+    let per_point = match first.runs_total.checked_div(first.points) {
+        Some(r) if r > 0 && r * first.points == first.runs_total && r <= u64::from(u32::MAX) => r,
+        _ => {
+            return Err(output::corrupt(
+                &shards[0].1.join(MANIFEST),
+                1,
+                &format!(
+                    "{} runs cannot be split evenly over {} points",
+                    first.runs_total, first.points
+                ),
+            ));
+        }
+    };
 
-    std::fs::create_dir_all(&opts.out).map_err(io_err(&opts.out))?;
+    let mut out = OutDir::lock(&opts.out)?;
+    let mut manifest = first.clone();
+    manifest.shard = None;
+    out.check_owner(&manifest, opts.replace)?;
+    out.fresh_stage()?;
+    let stage = out.stage().to_path_buf();
     let mut count = 0u64;
-    let mut last: Option<(u64, u32)> = None;
     let mut failure: Option<SweepError> = None;
     let rows = std::iter::from_fn(|| {
         if failure.is_some() {
@@ -206,14 +230,31 @@ pub fn merge(opts: &MergeOptions) -> Result<SweepResult, SweepError> {
             .filter_map(|(i, c)| c.head.as_ref().map(|(p, r, _)| ((*p, *r), i)))
             .min()?;
         let (key, i) = best;
-        if last == Some(key) {
-            return Some(Err(output::corrupt(
-                &cursors[i].path,
-                cursors[i].lineno,
-                "a run that another shard also holds",
-            )));
+        // Exactly the runs 0..runs_total, each once, each in the shard that owns it.
+        let expected = (count / per_point, (count % per_point) as u32);
+        let c = &cursors[i];
+        let bad = if key < expected {
+            Some("a run that another shard also holds (or a duplicated row)".to_string())
+        } else if key > expected {
+            Some(format!(
+                "run (point {}, replication {}) comes next, but no shard holds run (point {}, replication {}): a row is missing",
+                key.0, key.1, expected.0, expected.1
+            ))
+        } else if !c.shard.contains(count) {
+            Some(format!(
+                "run (point {}, replication {}) belongs to shard {}/{}, not to this shard {}",
+                key.0,
+                key.1,
+                count % u64::from(c.shard.count) + 1,
+                c.shard.count,
+                c.shard
+            ))
+        } else {
+            None
+        };
+        if let Some(m) = bad {
+            return Some(Err(output::corrupt(&c.path, c.lineno, &m)));
         }
-        last = Some(key);
         let (_, _, line) = cursors[i].head.take().expect("has a head");
         if let Err(e) = cursors[i].advance() {
             failure = Some(e);
@@ -221,35 +262,34 @@ pub fn merge(opts: &MergeOptions) -> Result<SweepResult, SweepError> {
         count += 1;
         Some(Ok(line))
     });
-    let written = output::write_outputs(&opts.out, &header, rows, true);
+    let written = output::write_outputs(&stage, &header, rows, true);
     if let Some(e) = failure {
         return Err(e);
     }
     let written = written?;
     if written.rows != first.runs_total {
-        for f in [RUNS_CSV, SUMMARY_CSV] {
-            let _ = std::fs::remove_file(opts.out.join(f));
-        }
         return Err(SweepError::Mismatch(format!(
             "the shards hold {} runs, the sweep has {}; were the shard directories complete?",
             written.rows, first.runs_total
         )));
     }
-    let mut manifest = first.clone();
-    manifest.shard = None;
-    let mpath = opts.out.join(MANIFEST);
+    let mpath = stage.join(MANIFEST);
     crate::fsutil::write_atomic(&mpath, manifest.to_json().as_bytes()).map_err(io_err(&mpath))?;
-    let journal = opts.out.join(JOURNAL);
-    if journal.is_file() {
-        std::fs::remove_file(&journal).map_err(io_err(&journal))?;
-    }
-    let mut files = vec![mpath, opts.out.join(RUNS_CSV), opts.out.join(SUMMARY_CSV)];
-    files.push(super::elections::write_elections(&opts.out)?);
+    let mut files = vec![mpath, stage.join(RUNS_CSV), stage.join(SUMMARY_CSV)];
+    files.push(super::elections::write_elections(&stage)?);
     if opts.charts {
         let cols =
-            parse_line(&header).map_err(|m| output::corrupt(&opts.out.join(RUNS_CSV), 1, &m))?;
-        files.extend(charts_hook(&opts.out, &cols)?);
+            parse_line(&header).map_err(|m| output::corrupt(&stage.join(RUNS_CSV), 1, &m))?;
+        files.extend(charts_hook(&stage, &cols)?);
     }
+    out.commit()?;
+    let files = files
+        .into_iter()
+        .map(|f| {
+            f.strip_prefix(&stage)
+                .map_or(f.clone(), |rel| opts.out.join(rel))
+        })
+        .collect();
     Ok(SweepResult {
         out_dir: opts.out.clone(),
         points: first.points as usize,

@@ -24,6 +24,7 @@ pub mod csv;
 pub mod elections;
 pub mod manifest;
 pub mod merge;
+pub mod outdir;
 pub mod output;
 pub mod seeds;
 pub mod shard;
@@ -37,6 +38,7 @@ use crate::scenario::{
 };
 use crate::sim::{Message, Protocol, SimError};
 use manifest::Manifest;
+use outdir::{OutDir, Replace};
 use output::{Entry, JOURNAL, MANIFEST, RUNS_CSV, SUMMARY_CSV, Written, io_err};
 use rayon::prelude::*;
 use shard::Shard;
@@ -72,6 +74,9 @@ pub struct SweepOptions {
     pub shard: Option<Shard>,
     /// Keep the finished runs found in the output directory and run only the rest.
     pub resume: bool,
+    /// What the output directory may already hold (see [`outdir`]); `--force` is
+    /// [`Replace::Anything`].
+    pub replace: Replace,
     /// Build charts after a complete sweep (see [`charts_hook`]).
     pub charts: bool,
     /// Start even when the sweep is above the confirmation limits.
@@ -95,6 +100,7 @@ impl SweepOptions {
             sets: Vec::new(),
             shard: None,
             resume: false,
+            replace: Replace::SameSweep,
             charts: true,
             yes: false,
             quiet: false,
@@ -150,9 +156,13 @@ pub enum SweepError {
     /// Over the confirmation limits without `--yes`.
     #[error("{0}")]
     NeedsConfirmation(String),
-    /// `--resume` or `merge` found results of another sweep.
+    /// `--resume` or `merge` found results of another sweep, or the output directory holds
+    /// results that may not be replaced.
     #[error("{0}")]
     Mismatch(String),
+    /// Another electsim process is writing the output directory.
+    #[error("{0}")]
+    Busy(String),
     /// A results file that is not what this sweep writes.
     #[error("{}:{line}: {message}", path.display())]
     Corrupt {
@@ -638,9 +648,11 @@ struct Resume {
     keep_len: Option<u64>,
 }
 
+/// Find the finished runs of this sweep: in the journal of an interrupted sweep (in the
+/// staging directory), else in a finished `runs.csv` in the output directory.
 fn read_resume(
     plan: &Plan,
-    dir: &Path,
+    out: &OutDir,
     manifest: &Manifest,
     selected: impl Fn(u64) -> bool,
 ) -> Result<Resume, SweepError> {
@@ -650,12 +662,12 @@ fn read_resume(
         done_count: 0,
         keep_len: None,
     };
-    let journal = dir.join(JOURNAL);
-    let runs = dir.join(RUNS_CSV);
-    let source = if journal.is_file() {
-        journal.clone()
+    let journal = out.stage().join(JOURNAL);
+    let runs = out.dir().join(RUNS_CSV);
+    let (source, dir) = if journal.is_file() {
+        (journal.clone(), out.stage())
     } else if runs.is_file() {
-        runs
+        (runs, out.dir())
     } else {
         return Ok(r);
     };
@@ -735,8 +747,11 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<SweepResult, SweepError> {
     let selected = |run: u64| opts.shard.is_none_or(|s| s.contains(run));
     let runs_selected = (0..plan.runs_total).filter(|&r| selected(r)).count() as u64;
 
+    // Locked before anything in it is read; refused before anything is run.
+    let mut out = OutDir::lock(&dir)?;
+    let stage = out.stage().to_path_buf();
     let resume = if opts.resume {
-        read_resume(&plan, &dir, &plan.manifest, selected)?
+        read_resume(&plan, &out, &plan.manifest, selected)?
     } else {
         Resume {
             source: None,
@@ -745,6 +760,7 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<SweepResult, SweepError> {
             keep_len: None,
         }
     };
+    out.check_owner(&plan.manifest, opts.replace)?;
     let pending: Vec<u64> = (0..plan.runs_total)
         .filter(|&r| selected(r) && !resume.done[r as usize])
         .collect();
@@ -801,9 +817,11 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<SweepResult, SweepError> {
         .build()
         .map_err(|e| SweepError::Pool(e.to_string()))?;
 
-    // From here on the directory is written.
-    std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-    let journal_path = dir.join(JOURNAL);
+    // From here on the staging directory is written; the output directory only at the end.
+    let journal_path = stage.join(JOURNAL);
+    if resume.keep_len.is_none() {
+        out.fresh_stage()?;
+    }
     match (&resume.source, resume.keep_len) {
         (Some(_), Some(len)) => {
             let f = std::fs::OpenOptions::new()
@@ -814,6 +832,7 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<SweepResult, SweepError> {
         }
         (Some(runs_csv), None) => {
             // A finished runs.csv seeds the journal; it has the same header and rows.
+            crate::fsutil::write_hook(&journal_path).map_err(io_err(&journal_path))?;
             std::fs::copy(runs_csv, &journal_path).map_err(io_err(&journal_path))?;
         }
         (None, _) => {
@@ -821,15 +840,7 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<SweepResult, SweepError> {
                 .map_err(io_err(&journal_path))?;
         }
     }
-    for stale in [RUNS_CSV, SUMMARY_CSV] {
-        match std::fs::remove_file(dir.join(stale)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(io_err(&dir.join(stale))(e));
-            }
-            _ => {}
-        }
-    }
-    let manifest_path = dir.join(MANIFEST);
+    let manifest_path = stage.join(MANIFEST);
     crate::fsutil::write_atomic(&manifest_path, plan.manifest.to_json().as_bytes())
         .map_err(io_err(&manifest_path))?;
 
@@ -891,16 +902,25 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<SweepResult, SweepError> {
     }
     let rows = output::read_entries(&journal_path, entries.into_iter().map(|(_, e)| e).collect())?;
     let whole = opts.shard.is_none();
-    let written: Written = output::write_outputs(&dir, &plan.header_line(), rows, whole)?;
-    std::fs::remove_file(&journal_path).map_err(io_err(&journal_path))?;
-    let mut files = vec![manifest_path, dir.join(RUNS_CSV)];
+    let written: Written = output::write_outputs(&stage, &plan.header_line(), rows, whole)?;
+    let mut files = vec![manifest_path, stage.join(RUNS_CSV)];
     if whole {
-        files.push(dir.join(SUMMARY_CSV));
-        files.push(elections::write_elections(&dir)?);
+        files.push(stage.join(SUMMARY_CSV));
+        files.push(elections::write_elections(&stage)?);
         if opts.charts {
-            files.extend(charts_hook(&dir, &plan.header)?);
+            files.extend(charts_hook(&stage, &plan.header)?);
         }
     }
+    // The journal stays until everything else is written, so a failure above can --resume.
+    std::fs::remove_file(&journal_path).map_err(io_err(&journal_path))?;
+    out.commit()?;
+    let files = files
+        .into_iter()
+        .map(|f| {
+            f.strip_prefix(&stage)
+                .map_or(f.clone(), |rel| dir.join(rel))
+        })
+        .collect();
     Ok(SweepResult {
         out_dir: dir,
         points: plan.points.len(),

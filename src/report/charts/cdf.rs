@@ -425,6 +425,7 @@ pub(super) fn per_election(data: &SweepData, out: &mut Figures) -> Result<(), Ch
             x_desc: "election time (ms)".into(),
             y_desc: "elections",
             curves,
+            marks: Vec::new(),
         });
     }
     if panels.is_empty() {

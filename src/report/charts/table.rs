@@ -30,7 +30,25 @@ impl Table {
                 e.to_string()
             },
         })?;
-        Table::parse(path, &bytes)
+        // A file cut off mid-line (a full disk, a killed writer) must not chart silently:
+        // electsim writes only complete lines.
+        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+            let line = bytes.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            return Err(ChartError::Csv {
+                path: path.to_path_buf(),
+                line,
+                message: "the file ends in the middle of a line: it was cut off; regenerate it (electsim sweep --resume, or merge)".into(),
+            });
+        }
+        let table = Table::parse(path, &bytes)?;
+        if table.rows.is_empty() {
+            return Err(ChartError::Csv {
+                path: path.to_path_buf(),
+                line: 2,
+                message: "no data rows after the header".into(),
+            });
+        }
+        Ok(table)
     }
 
     /// Parse CSV bytes (`path` is only used in messages).
