@@ -686,6 +686,17 @@ impl Replica {
         self.dirty = false;
     }
 
+    /// What this replica keeps on disk: its Raft term and vote (the store itself is
+    /// recovered from a majority, so a write of it is modelled by its latency only).
+    fn durable(&self) -> RaftDurable {
+        self.raft
+            .as_ref()
+            .map_or_else(RaftDurable::default, |r| RaftDurable {
+                term: r.term(),
+                voted_for: r.status().voted_for,
+            })
+    }
+
     fn hint(&self, env: &Env<'_>) -> Option<NodeId> {
         let raft = self.raft.as_ref()?;
         raft.status().leader.map(|l| env.replica_id(l))
@@ -856,7 +867,14 @@ impl Replica {
                     }
                     if stamp > self.stamp {
                         self.stamp = stamp;
-                        self.store = *store;
+                        // A follower logs a changed store before it acknowledges (ZooKeeper
+                        // before its ACK, etcd before MsgAppResp): with a `[storage]` write
+                        // latency the ack leaves after the write. Rounds that only carry
+                        // replies (pings, reads) change nothing and cost no write.
+                        if *store != self.store {
+                            self.store = *store;
+                            out.persist(self.durable());
+                        }
                     }
                     out.send(from, P::wrap(Wire::ReplicateAck { epoch, round }));
                 }
