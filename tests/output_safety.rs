@@ -118,7 +118,10 @@ fn default_out_refuses_to_replace_another_sweep() {
             "--force",
         ],
     ));
-    assert_eq!(names(&res), ["runs.csv", "summary.csv", "sweep.json"]);
+    assert_eq!(
+        names(&res),
+        ["elections.csv", "runs.csv", "summary.csv", "sweep.json"]
+    );
     assert_eq!(
         std::fs::read_to_string(res.join("runs.csv"))
             .unwrap()
@@ -161,7 +164,13 @@ fn foreign_files_are_refused_and_kept() {
     ));
     assert_eq!(
         names(&mine),
-        ["notes.txt", "runs.csv", "summary.csv", "sweep.json"]
+        [
+            "elections.csv",
+            "notes.txt",
+            "runs.csv",
+            "summary.csv",
+            "sweep.json"
+        ]
     );
     assert_eq!(
         std::fs::read_to_string(mine.join("notes.txt")).unwrap(),
