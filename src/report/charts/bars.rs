@@ -292,6 +292,10 @@ fn grouped(
     let algs = data.algorithms();
     let sizes = data.sizes();
     let by_size = sizes.len() > 1;
+    if algs.len() == 1 && data.facets().len() > 1 {
+        // One algorithm, several parameter combinations: the combinations are the bars.
+        return grouped_by_facet(data, out, stem, title, &metrics);
+    }
     let (facets, omitted) = limit_facets(data.facets());
     let mut drawn = Vec::new();
     let mut panels = Vec::new();
@@ -405,6 +409,113 @@ fn grouped(
             },
             drawn,
             omitted,
+        }),
+    ));
+    Ok(())
+}
+
+/// [`grouped`] for a single algorithm: one panel per metric, one category per parameter
+/// combination on the x axis (labels wrapped at spaces), bars grouped by size.
+fn grouped_by_facet(
+    data: &SweepData,
+    out: &mut Figures,
+    stem: &str,
+    title: &str,
+    metrics: &[&(&str, &str, &str, bool)],
+) -> Result<(), ChartError> {
+    let sizes = data.sizes();
+    let by_size = sizes.len() > 1;
+    let facets = data.facets();
+    let alg = data.algorithms().remove(0);
+    let mut drawn = Vec::new();
+    let mut panels = Vec::new();
+    for &&(metric, panel_title, y_desc, percent) in metrics {
+        let mut bars = Vec::new();
+        let mut vals = Vec::new();
+        for p in &data.points {
+            let Some(cat) = facets.iter().position(|f| *f == p.params_label("")) else {
+                continue;
+            };
+            let slot = p
+                .nodes
+                .and_then(|n| sizes.iter().position(|s| *s == n))
+                .unwrap_or(0);
+            let Some(mean) = data.stat(p, metric, "mean")? else {
+                continue;
+            };
+            let whisker = data
+                .stat(p, metric, "ci95_lo")?
+                .zip(data.stat(p, metric, "ci95_hi")?);
+            vals.push(mean);
+            if let Some((_, h)) = whisker {
+                vals.push(h);
+            }
+            if !drawn.contains(&p.id) {
+                drawn.push(p.id.clone());
+            }
+            bars.push(Bar {
+                category: cat,
+                slot,
+                base: 0.0,
+                value: mean,
+                whisker,
+                color: if by_size {
+                    super::ramp_color(slot, sizes.len())
+                } else {
+                    super::algorithm_color(&alg, 0)
+                },
+            });
+        }
+        let note = (!bars.is_empty() && vals.iter().all(|v| *v == 0.0))
+            .then(|| "none observed (all zero)".to_string());
+        let mut y = y_axis_for(&vals);
+        if percent {
+            y = Axis::linear(0.0, 1.0);
+            y.hi = 1.08;
+            y.percent = true;
+        }
+        panels.push(BarPanel {
+            title: panel_title.to_string(),
+            subtitle: alg.clone(),
+            x: Axis::categories(facets.clone()),
+            y,
+            x_desc: "parameters".into(),
+            y_desc: y_desc.into(),
+            slots: if by_size { sizes.len() } else { 1 },
+            bars,
+            legend: Vec::new(),
+            note,
+            value_labels: facets.len() * sizes.len().max(1) <= 8,
+            percent,
+        });
+    }
+    let size_note = match sizes.as_slice() {
+        [n] => format!(" (cluster size {} nodes)", fmt_num(*n)),
+        _ => ", grouped by cluster size".to_string(),
+    };
+    let chars = facets.iter().map(|f| f.chars().count()).max().unwrap_or(0) as u32;
+    let width = (facets.len() as u32 * (chars * 8 + 16).max(110)).clamp(560, 4000);
+    out.push((
+        stem.to_string(),
+        Box::new(BarFigure {
+            title: format!("{title}{}", data.scenario_suffix()),
+            subtitle: format!(
+                "bars: mean over runs{size_note}, one per parameter combination; whiskers: 95% CI of the mean"
+            ),
+            cols: 1,
+            panel: (width, 380),
+            panels,
+            legend: if by_size {
+                sizes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (format!("{} nodes", fmt_num(*s)), super::ramp_color(i, sizes.len())))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            drawn,
+            omitted: None,
         }),
     ));
     Ok(())
