@@ -308,3 +308,15 @@ fn cells_name_their_point_and_follow_the_scenarios_stated_conditions() {
         "{text}"
     );
 }
+
+#[test]
+fn a_missing_matrix_file_says_how_to_name_it() {
+    let e = read_matrix_toml(Path::new("no/such/matrix.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("no/such/matrix.toml: file not found")
+            && e.contains("electsim matrix --matrix PATH/TO/scenarios/matrix.toml"),
+        "{e}"
+    );
+}

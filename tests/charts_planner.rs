@@ -151,22 +151,27 @@ fn every_summary_row_is_drawn_over_random_axis_combinations() {
 
 #[test]
 fn too_many_facets_are_left_out_out_loud_and_still_drawn_elsewhere() {
-    // 3 losses x 2 pre_vote x 3 duplicate rates = 18 parameter combinations > 12 panels.
+    // 2 algorithms x 3 losses x 2 pre_vote x 3 duplicate rates: 18 parameter combinations
+    // > 12 rows of panels.
     let dir = fresh_dir("charts-planner", "many-facets");
     sweep(
         &dir,
         &[
-            ("algorithm", r#"["raft"]"#.into()),
+            ("algorithm", r#"["bully", "raft"]"#.into()),
             ("network.loss", "[0,0.05,0.2]".into()),
             ("raft.pre_vote", "[true,false]".into()),
             ("network.duplicate", "[0,0.01,0.02]".into()),
         ],
     );
     let want = summary_points(&dir);
-    assert_eq!(want.len(), 18);
+    assert_eq!(want.len(), 36);
     let cov = chart_coverage(&dir, &ChartOptions::default()).unwrap();
     let bars = find(&cov, "split-brain");
-    assert_eq!(bars.points.len(), 12, "{bars:?}");
+    assert_eq!(
+        bars.points.len(),
+        24,
+        "12 combinations x 2 algorithms: {bars:?}"
+    );
     let note = bars.omitted.as_deref().expect("omission said");
     assert!(
         note.starts_with("6 of 18 parameter combinations not drawn"),
@@ -197,4 +202,26 @@ fn too_many_facets_are_left_out_out_loud_and_still_drawn_elsewhere() {
     let o = electsim(&["chart", out, "--metric", "no_such_metric"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("valid metrics: "));
+}
+
+#[test]
+fn one_algorithm_puts_the_parameter_combinations_on_the_x_axis() {
+    let dir = fresh_dir("charts-planner", "one-algorithm");
+    sweep(
+        &dir,
+        &[
+            ("algorithm", r#"["raft"]"#.into()),
+            ("network.loss", "[0,0.05,0.2]".into()),
+            ("raft.pre_vote", "[true,false]".into()),
+            ("network.duplicate", "[0,0.01,0.02]".into()),
+        ],
+    );
+    let want = summary_points(&dir);
+    let cov = chart_coverage(&dir, &ChartOptions::default()).unwrap();
+    for stem in ["split-brain", "stability"] {
+        let c = find(&cov, stem);
+        let got: BTreeSet<String> = c.points.iter().cloned().collect();
+        assert_eq!(got, want, "{stem}: all 18 combinations in one row of bars");
+        assert_eq!(c.omitted, None);
+    }
 }

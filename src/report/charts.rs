@@ -897,33 +897,3 @@ pub(crate) fn marker<DB: DrawingBackend>(
 /// A marker drawn at a data point, in pixel offsets.
 pub(crate) type MarkerElement<DB> =
     ComposedElement<(f64, f64), DB, PathElement<(i32, i32)>, Polygon<(i32, i32)>>;
-/// A legend swatch.
-pub(crate) type SwatchElement<DB> =
-    ComposedElement<(i32, i32), DB, PathElement<(i32, i32)>, Rectangle<(i32, i32)>>;
-
-/// A filled legend swatch (bars, bands).
-pub(crate) fn legend_box<DB: DrawingBackend>(
-    color: RGBColor,
-) -> impl Fn((i32, i32)) -> SwatchElement<DB> {
-    move |(x, y)| {
-        EmptyElement::at((x, y))
-            + PathElement::new(vec![], color.stroke_width(1))
-            + Rectangle::new([(0, -6), (14, 6)], color.filled())
-    }
-}
-
-/// Standard legend box.
-pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut Chart2d<'a, DB>,
-    pos: SeriesLabelPosition,
-) -> Result<(), String> {
-    chart
-        .configure_series_labels()
-        .position(pos)
-        .margin(12)
-        .label_font((font::FAMILY, 15))
-        .background_style(WHITE.mix(0.9))
-        .border_style(RGBColor(160, 160, 160))
-        .draw()
-        .map_err(de)
-}

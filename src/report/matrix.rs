@@ -101,7 +101,18 @@ pub fn read_matrix_toml(path: &Path) -> Result<Vec<MatrixEntry>, MatrixError> {
         path: path.to_path_buf(),
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            err(format!(
+                "file not found (a relative path is read from the current directory, {}); run `electsim matrix` from the electsim repository, or name the file: electsim matrix --matrix PATH/TO/scenarios/matrix.toml",
+                std::env::current_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_else(|_| "unknown".into())
+            ))
+        } else {
+            err(e.to_string())
+        }
+    })?;
     let raw: RawMatrix =
         toml::from_str(&text).map_err(|e| err(e.to_string().trim_end().to_string()))?;
     let base = path.parent().unwrap_or(Path::new(""));

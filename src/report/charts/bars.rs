@@ -1,10 +1,7 @@
 //! Bar charts: split brain per algorithm (grouped by cluster size) and messages per
 //! election by message kind (stacked, one panel per algorithm).
 
-use super::{
-    Axis, ChartError, Figure, Figures, PALETTE, SweepData, de, draw_legend, fmt_num, legend_box,
-    titled, xy_chart,
-};
+use super::{Axis, ChartError, Figure, Figures, PALETTE, SweepData, de, fmt_num, titled, xy_chart};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -41,6 +38,21 @@ impl BarPanel {
         area: &'d DrawingArea<DB, Shift>,
     ) -> Result<(), String> {
         let body = titled(area, &self.title, &self.subtitle)?;
+        // A stacked panel's legend (one entry per message kind, often a dozen) gets a column
+        // of its own beside the plot, so it never hides a bar.
+        let (w, _) = body.dim_in_pixel();
+        let (body, side) = if self.legend.is_empty() {
+            body.split_horizontally(w)
+        } else {
+            body.split_horizontally(w.saturating_sub(SIDE_LEGEND))
+        };
+        let text = TextStyle::from((super::font::FAMILY, 13).into_font()).color(&BLACK);
+        for (i, (label, color)) in self.legend.iter().enumerate() {
+            let y = 14 + 19 * i as i32;
+            side.draw(&Rectangle::new([(4, y), (16, y + 12)], color.filled()))
+                .map_err(de)?;
+            side.draw_text(label, &text, (22, y)).map_err(de)?;
+        }
         let mut chart = xy_chart(&body, &self.x, &self.y, &self.x_desc, &self.y_desc)?;
         let width = 0.8 / self.slots.max(1) as f64;
         for b in &self.bars {
@@ -100,16 +112,6 @@ impl BarPanel {
             body.draw_text(note, &style, (w as i32 / 2 + 30, h as i32 / 2 - 20))
                 .map_err(de)?;
         }
-        for (label, color) in &self.legend {
-            chart
-                .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
-                .map_err(de)?
-                .label(label.clone())
-                .legend(legend_box(*color));
-        }
-        if !self.legend.is_empty() {
-            draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
-        }
         Ok(())
     }
 }
@@ -145,6 +147,9 @@ fn limit_facets(mut facets: Vec<String>) -> (Vec<String>, Option<String>) {
     );
     (facets, Some(note))
 }
+
+/// Width of a panel's own legend column.
+const SIDE_LEGEND: u32 = 200;
 
 /// Height of the shared legend row.
 const LEGEND_ROW: u32 = 30;
@@ -287,6 +292,10 @@ fn grouped(
     let algs = data.algorithms();
     let sizes = data.sizes();
     let by_size = sizes.len() > 1;
+    if algs.len() == 1 && data.facets().len() > 1 {
+        // One algorithm, several parameter combinations: the combinations are the bars.
+        return grouped_by_facet(data, out, stem, title, &metrics);
+    }
     let (facets, omitted) = limit_facets(data.facets());
     let mut drawn = Vec::new();
     let mut panels = Vec::new();
@@ -405,6 +414,122 @@ fn grouped(
     Ok(())
 }
 
+/// [`grouped`] for a single algorithm: one panel per metric, one category per parameter
+/// combination on the x axis (labels wrapped at spaces), bars grouped by size.
+fn grouped_by_facet(
+    data: &SweepData,
+    out: &mut Figures,
+    stem: &str,
+    title: &str,
+    metrics: &[&(&str, &str, &str, bool)],
+) -> Result<(), ChartError> {
+    let sizes = data.sizes();
+    let by_size = sizes.len() > 1;
+    let facets = data.facets();
+    let alg = data.algorithms().remove(0);
+    let mut drawn = Vec::new();
+    let mut panels = Vec::new();
+    for &&(metric, panel_title, y_desc, percent) in metrics {
+        let mut bars = Vec::new();
+        let mut vals = Vec::new();
+        for p in &data.points {
+            let Some(cat) = facets.iter().position(|f| *f == p.params_label("")) else {
+                continue;
+            };
+            let slot = p
+                .nodes
+                .and_then(|n| sizes.iter().position(|s| *s == n))
+                .unwrap_or(0);
+            let Some(mean) = data.stat(p, metric, "mean")? else {
+                continue;
+            };
+            let whisker = data
+                .stat(p, metric, "ci95_lo")?
+                .zip(data.stat(p, metric, "ci95_hi")?);
+            vals.push(mean);
+            if let Some((_, h)) = whisker {
+                vals.push(h);
+            }
+            if !drawn.contains(&p.id) {
+                drawn.push(p.id.clone());
+            }
+            bars.push(Bar {
+                category: cat,
+                slot,
+                base: 0.0,
+                value: mean,
+                whisker,
+                color: if by_size {
+                    super::ramp_color(slot, sizes.len())
+                } else {
+                    super::algorithm_color(&alg, 0)
+                },
+            });
+        }
+        let note = (!bars.is_empty() && vals.iter().all(|v| *v == 0.0))
+            .then(|| "none observed (all zero)".to_string());
+        let mut y = y_axis_for(&vals);
+        if percent {
+            y = Axis::linear(0.0, 1.0);
+            y.hi = 1.08;
+            y.percent = true;
+        }
+        panels.push(BarPanel {
+            title: panel_title.to_string(),
+            subtitle: alg.clone(),
+            x: Axis::categories(facets.clone()),
+            y,
+            x_desc: "parameters".into(),
+            y_desc: y_desc.into(),
+            slots: if by_size { sizes.len() } else { 1 },
+            bars,
+            legend: Vec::new(),
+            note,
+            value_labels: facets.len() * sizes.len().max(1) <= 8,
+            percent,
+        });
+    }
+    let size_note = match sizes.as_slice() {
+        [n] => format!(" (cluster size {} nodes)", fmt_num(*n)),
+        _ => ", grouped by cluster size".to_string(),
+    };
+    let chars = facets.iter().map(|f| f.chars().count()).max().unwrap_or(0) as u32;
+    let width = (facets.len() as u32 * (chars * 8 + 16).max(110)).clamp(560, 4000);
+    out.push((
+        stem.to_string(),
+        Box::new(BarFigure {
+            title: format!("{title}{}", data.scenario_suffix()),
+            subtitle: format!(
+                "bars: mean over runs{size_note}, one per parameter combination; whiskers: 95% CI of the mean"
+            ),
+            cols: 1,
+            panel: (width, 380),
+            panels,
+            legend: if by_size {
+                sizes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (format!("{} nodes", fmt_num(*s)), super::ramp_color(i, sizes.len())))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            drawn,
+            omitted: None,
+        }),
+    ));
+    Ok(())
+}
+
+/// Colour of the `j`-th message kind of a stack: the palette, then its lighter tints, so up
+/// to 24 kinds stay distinct.
+fn kind_color(j: usize) -> RGBColor {
+    let c = PALETTE[j % PALETTE.len()];
+    let tint = (j / PALETTE.len()) as f64 * 0.35;
+    let mix = |v: u8| (f64::from(v) + (255.0 - f64::from(v)) * tint.min(0.7)).round() as u8;
+    RGBColor(mix(c.0), mix(c.1), mix(c.2))
+}
+
 /// Messages per election by message kind, stacked; one panel per algorithm and parameter
 /// combination, one bar per cluster size.
 pub(super) fn messages_by_kind(data: &SweepData, out: &mut Figures) -> Result<(), ChartError> {
@@ -469,7 +594,7 @@ pub(super) fn messages_by_kind(data: &SweepData, out: &mut Figures) -> Result<()
                         base,
                         value: v,
                         whisker: None,
-                        color: PALETTE[j % PALETTE.len()],
+                        color: kind_color(j),
                     });
                     base += v;
                 }
@@ -484,13 +609,7 @@ pub(super) fn messages_by_kind(data: &SweepData, out: &mut Figures) -> Result<()
                 title: alg.clone(),
                 subtitle: facet.clone(),
                 x: Axis::categories(sizes.iter().map(|s| fmt_num(*s)).collect()),
-                // Headroom for the legend (upper left), so it never hides a bar: its rows
-                // take about (rows * 20 + 30) px of the ~330 px plot.
-                y: {
-                    let frac = ((used.len() as f64 * 20.0 + 30.0) / 330.0).min(0.6);
-                    let top = tops.iter().copied().fold(0.0, f64::max);
-                    y_axis_for(&[top / (1.0 - frac) / 1.15])
-                },
+                y: y_axis_for(&tops),
                 x_desc: "cluster size (nodes)".into(),
                 y_desc: "messages sent per election".into(),
                 slots: 1,
@@ -500,7 +619,7 @@ pub(super) fn messages_by_kind(data: &SweepData, out: &mut Figures) -> Result<()
                     .iter()
                     .enumerate()
                     .rev()
-                    .map(|(j, &k)| (kinds[k].1.clone(), PALETTE[j % PALETTE.len()]))
+                    .map(|(j, &k)| (kinds[k].1.clone(), kind_color(j)))
                     .collect(),
                 note,
                 value_labels: false,
@@ -525,11 +644,11 @@ pub(super) fn messages_by_kind(data: &SweepData, out: &mut Figures) -> Result<()
             ),
             subtitle: format!(
                 "every message of each kind sent in the runs / elections in the runs (heartbeats and \
-                 keep-alives included; election messages alone are in messages-per-election){left_out}"
+                 keep-alives included; MATRIX.md's election msgs/election counts election-class kinds only){left_out}"
             ),
             cols,
-            // At least 1100 px wide so the title and subtitle fit.
-            panel: ((1100 / cols as u32).max(520), 440),
+            // At least 1100 px wide so the title and subtitle fit; room for the legend column.
+            panel: ((1100 / cols as u32).max(520) + SIDE_LEGEND, 440),
             panels,
             legend: Vec::new(),
             drawn,

@@ -49,6 +49,13 @@ pub const METRICS: &[MetricSpec] = &[
         percent: false,
     },
     MetricSpec {
+        column: "leader_changes",
+        stem: "leader-changes-vs-nodes",
+        title: "Leader changes per run",
+        y_desc: "leader changes per run",
+        percent: false,
+    },
+    MetricSpec {
         column: "availability",
         stem: "availability-vs-nodes",
         title: "Availability",
