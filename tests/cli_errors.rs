@@ -521,6 +521,12 @@ fn duplicate_clock_and_link_entries() {
         ),
         &["network.link.1.from", "network.link.0 already sets 1 -> 0"],
     );
+    // Duplicate stale_nodes, like duplicate detectors and ring.order ids.
+    rejects(
+        "dup_stale",
+        &format!("{BASE}[raft]\nstale_nodes = [1, 2, 1]\n"),
+        &["raft.stale_nodes.2", "stale_nodes.0 already names node 1"],
+    );
     // One-way links in both directions are two different links.
     let p = scenario(
         "oneway_links",
