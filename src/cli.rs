@@ -402,6 +402,29 @@ impl CliError {
     }
 }
 
+/// Say so on stderr when `cmd` runs one scenario of a file whose `[sweep]` axes are not all
+/// pinned by `--set`: those axes are ignored, the file's fixed values are used.
+pub fn note_ignored_axes(file: &ScenarioFile, sets: &[Assignment], cmd: &str) {
+    let Ok(axes) = file.axes() else { return };
+    let free: Vec<&str> = axes
+        .iter()
+        .filter(|a| !sets.iter().any(|s| s.key == a.key))
+        .map(|a| a.key.as_str())
+        .collect();
+    if !free.is_empty() {
+        eprintln!(
+            "note: `{cmd}` ignores the [sweep] axes {} of {}: it uses the file's fixed values (pin an axis with --set KEY=VALUE, or run every point with `electsim sweep`)",
+            free.join(", "),
+            file.path.display()
+        );
+    }
+}
+
+/// `--jobs` must be 1 to [`crate::sweep::MAX_JOBS`].
+pub fn check_jobs(jobs: Option<usize>) -> Result<(), CliError> {
+    crate::sweep::check_jobs(jobs).map_err(|e| CliError::Usage(e.to_string()))
+}
+
 /// Parse arguments, run, print errors; returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -522,6 +545,7 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 return Err(CliError::Usage("--trace-limit must be at least 1".into()));
             }
             let (file, sc, sets) = scenario.load()?;
+            note_ignored_axes(&file, &sets, "run");
             let seed = seed.unwrap_or(sc.seed);
             let recorder =
                 (trace.is_some() || timeline.is_some()).then(|| Recorder::with_limit(trace_limit));
@@ -582,6 +606,9 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             seed,
             trace_limit,
         } => {
+            if trace_limit == 0 {
+                return Err(CliError::Usage("--trace-limit must be at least 1".into()));
+            }
             let (file, sc, sets) = scenario.load()?;
             let seed = seed.unwrap_or(sc.seed);
             let replay = replay_command(&file.path, &sets, seed);
@@ -622,6 +649,9 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             seed,
             format,
         } => {
+            if repeats == 0 {
+                return Err(CliError::Usage("--repeats must be at least 1".into()));
+            }
             let (file, _sc, sets) = scenario.load()?;
             let plan = crate::sweep::Plan::build(&file.path, &sets, None)?;
             let mut rows = Vec::new();
@@ -673,6 +703,7 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             force,
         } => {
             let matrix_err = |e: crate::report::matrix::MatrixError| CliError::Input(e.to_string());
+            check_jobs(jobs)?;
             let entries = crate::report::matrix::read_matrix_toml(&matrix).map_err(matrix_err)?;
             // All or nothing: every sweep and MATRIX.md are built in a staging directory that
             // replaces `out` in one atomic swap; other entries of `out` are kept.
@@ -794,6 +825,7 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             print_stdout(&s)
         }
         Command::Sweep(args) => {
+            check_jobs(args.jobs)?;
             let r = crate::sweep::run_sweep(&args.options()?)?;
             finish_sweep(&r, if r.complete { "swept" } else { "swept shard:" })
         }

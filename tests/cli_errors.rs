@@ -520,3 +520,263 @@ fn timeout_resolution_without_a_whole_step_in_range() {
         ],
     );
 }
+
+
+// ---- Issue 16, items 9-15: validation that is total and one exit-code contract. ----
+
+/// Run the binary in `dir` and expect exit 2 with every needle on stderr, within `secs`.
+fn usage_error(args: &[&str], needles: &[&str]) {
+    let t = std::time::Instant::now();
+    let out = electsim(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{args:?}: stderr lacks {n:?}:\n{err}");
+    }
+    assert!(t.elapsed().as_secs() < 10, "{args:?} must fail fast");
+}
+
+#[test]
+fn runs_cannot_be_a_sweep_axis() {
+    // Item 9: `param_runs` would say 2 while every point has 1 replication.
+    usage_error(
+        &[
+            "validate",
+            "scenarios/partition.toml",
+            "--set",
+            "sweep.runs=[1,2]",
+        ],
+        &["`runs` cannot be a sweep axis"],
+    );
+    let p = scenario("runs_axis", &format!("{BASE}[sweep]\nruns = [1, 2]\n"));
+    usage_error(
+        &["validate", p.to_str().unwrap()],
+        &["`runs` cannot be a sweep axis"],
+    );
+}
+
+#[test]
+fn duplicate_clock_and_link_entries() {
+    // Item 10: the last one won silently; both locations are named.
+    rejects(
+        "dup_clock",
+        &format!(
+            "{BASE}[[clock]]\nnode = 1\ndrift_ppm = 5.0\n[[clock]]\nnode = 1\ndrift_ppm = 9.0\n"
+        ),
+        &["clock.1.node", "s.toml:9:", "clock.0 already sets node 1"],
+    );
+    rejects(
+        "dup_link",
+        &format!(
+            "{BASE}[[network.link]]\nfrom = 0\nto = 1\nloss = 0.1\n[[network.link]]\nfrom = 1\nto = 0\nloss = 0.2\n"
+        ),
+        &["network.link.1.from", "network.link.0 already sets 1 -> 0"],
+    );
+    // Duplicate stale_nodes, like duplicate detectors and ring.order ids.
+    rejects(
+        "dup_stale",
+        &format!("{BASE}[raft]\nstale_nodes = [1, 2, 1]\n"),
+        &["raft.stale_nodes.2", "stale_nodes.0 already names node 1"],
+    );
+    // One-way links in both directions are two different links.
+    let p = scenario(
+        "oneway_links",
+        &format!(
+            "{BASE}[[network.link]]\nfrom = 0\nto = 1\nboth_ways = false\n[[network.link]]\nfrom = 1\nto = 0\nboth_ways = false\n"
+        ),
+    );
+    assert_eq!(
+        electsim(&["validate", p.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn empty_scenario_file_is_rejected() {
+    // Item 11.
+    rejects("empty", "", &["s.toml", "the file has no settings"]);
+    rejects(
+        "comments_only",
+        "# nothing here\n\n",
+        &["the file has no settings"],
+    );
+}
+
+#[test]
+fn jitter_past_the_run_and_ignored_axes() {
+    // Item 12: a jitter beyond the run made the fault never fire.
+    rejects(
+        "jitter",
+        &format!("{BASE}[[fault]]\nat = \"2s\"\njitter = \"100y\"\ncrash = 0\n"),
+        &["fault.0.jitter", "at most 8s"],
+    );
+    // `run` on a file with [sweep] says the axes are ignored (and not when they are pinned).
+    let p = scenario(
+        "axes_note",
+        &format!("{BASE}duration = \"1s\"\n[sweep]\nnodes = [3, 5]\n")
+            .replace("duration = \"10s\"\n", ""),
+    );
+    let out = electsim(&["run", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ignores the [sweep] axes nodes"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = electsim(&["run", p.to_str().unwrap(), "--set", "nodes=3"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("ignores"));
+}
+
+#[test]
+fn properties_that_do_not_apply_are_refused() {
+    // Item 13.
+    for alg in ["raft", "bully", "ring"] {
+        usage_error(
+            &[
+                "explore",
+                "scenarios/raft-leader-crash.toml",
+                "--algorithm",
+                alg,
+                "--property",
+                "lease_overlap",
+                "--runs",
+                "1",
+            ],
+            &["--property lease_overlap does not apply to", "split_brain"],
+        );
+    }
+    usage_error(
+        &[
+            "explore",
+            "scenarios/raft-leader-crash.toml",
+            "--algorithm",
+            "bully",
+            "--runs",
+            "1",
+        ],
+        &[
+            "--property election_safety does not apply to bully",
+            "use one of split_brain, invariants, liveness",
+        ],
+    );
+}
+
+#[test]
+fn one_exit_code_contract() {
+    // Item 14: each of these is bad usage, exit 2, and fails fast.
+    let dir = std::env::temp_dir().join(format!("electsim-cli-{}-exit", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let sc = "scenarios/raft-leader-crash.toml";
+    usage_error(
+        &[
+            "explore",
+            sc,
+            "--runs",
+            "1",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+        &["is not a directory"],
+    );
+    usage_error(
+        &["run", sc, "--trace", "no/such/dir/t.jsonl"],
+        &["does not exist"],
+    );
+    usage_error(&["run", sc, "--trace", "."], &["is not a regular file"]);
+    usage_error(
+        &["bench", sc, "--repeats", "0"],
+        &["--repeats must be at least 1"],
+    );
+    usage_error(
+        &["check", sc, "--trace-limit", "0"],
+        &["--trace-limit must be at least 1"],
+    );
+    usage_error(&["explore", sc, "-j", "0"], &["--jobs must be at least 1"]);
+    let out = dir.join("sweep-out");
+    usage_error(
+        &[
+            "sweep",
+            "scenarios/cluster-size.toml",
+            "-j",
+            "100000",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &["--jobs 100000: at most 1024"],
+    );
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn clear_messages() {
+    // Item 15.
+    usage_error(
+        &[
+            "sweep",
+            "scenarios/partition.toml",
+            "--shard",
+            "1/18446744073709551615",
+        ],
+        &["N is at most 4294967295"],
+    );
+    let o = electsim(&[
+        "validate",
+        "scenarios/partition.toml",
+        "--set",
+        "sweep.nodes=[]",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`--set sweep.nodes=[]`") && !err.contains("--set --set"),
+        "{err}"
+    );
+    // A very long line is cut around the column, not echoed whole.
+    let long = format!("name = \"t\"\nnodes = [{}\n", "[".repeat(20_000));
+    let p = scenario("long_line", &long);
+    let out = electsim(&["validate", p.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.len() < 2_000, "{} bytes of error", err.len());
+}
+
+#[test]
+fn resume_after_editing_the_scenario_says_so() {
+    // Item 15: --resume after editing the file names the change.
+    let p = scenario(
+        "edited",
+        &format!("{BASE}duration = \"1s\"\nruns = 2\n").replace("duration = \"10s\"\n", ""),
+    );
+    let out = p.with_file_name("out");
+    let _ = std::fs::remove_dir_all(&out);
+    let sweep = |extra: &[&str]| {
+        let mut args = vec![
+            "sweep",
+            p.to_str().unwrap(),
+            "-q",
+            "--no-charts",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        electsim(&args)
+    };
+    assert_eq!(sweep(&[]).status.code(), Some(0));
+    std::fs::write(
+        &p,
+        std::fs::read_to_string(&p)
+            .unwrap()
+            .replace("runs = 2", "runs = 3"),
+    )
+    .unwrap();
+    let o = sweep(&["--resume"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("changed since these results were written"),
+        "{err}"
+    );
+}

@@ -282,7 +282,7 @@ fn matrix_writes_fail_in_turn() {
         ],
         &out,
         &d.join("pristine"),
-        31,
+        19,
     );
     assert!(n >= 4, "{n}");
 }

@@ -50,6 +50,26 @@ pub enum Property {
 }
 
 impl Property {
+    pub const ALL: [Property; 5] = [
+        Property::ElectionSafety,
+        Property::SplitBrain,
+        Property::LeaseOverlap,
+        Property::Invariants,
+        Property::Liveness,
+    ];
+
+    /// Whether checking this property on `a` means anything: Bully and Ring claim no
+    /// per-epoch safety (a restarted node may reuse an epoch), and only the service recipes
+    /// hold leases.
+    pub fn applies_to(self, a: crate::protocols::Algorithm) -> bool {
+        use crate::protocols::Algorithm as A;
+        match self {
+            Property::ElectionSafety => !matches!(a, A::Bully | A::Ring),
+            Property::LeaseOverlap => matches!(a, A::Zookeeper | A::Etcd),
+            Property::SplitBrain | Property::Invariants | Property::Liveness => true,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Property::ElectionSafety => "election_safety",
@@ -593,12 +613,11 @@ pub fn execute(a: ExploreArgs) -> Result<(), CliError> {
     let file =
         ScenarioFile::read(&a.scenario.scenario).map_err(|e| CliError::Input(e.to_string()))?;
     let sets = a.scenario.assignments()?;
+    crate::cli::note_ignored_axes(&file, &sets, "explore");
     if a.runs == Some(0) {
         return Err(CliError::Usage("--runs must be at least 1".into()));
     }
-    if a.jobs == Some(0) {
-        return Err(CliError::Usage("--jobs must be at least 1".into()));
-    }
+    crate::cli::check_jobs(a.jobs)?;
     if a.out.exists() && !a.out.is_dir() {
         return Err(CliError::Usage(format!(
             "--out {}: exists and is not a directory; repro files go into a directory",
@@ -608,6 +627,19 @@ pub fn execute(a: ExploreArgs) -> Result<(), CliError> {
     let mut base =
         Base::new(&file, &sets, a.within, a.max_faults.max(1)).map_err(CliError::Input)?;
     base.space.kinds = a.faults.clone();
+    let alg = base.scenario.algorithm;
+    if !a.property.applies_to(alg) {
+        let ok: Vec<&str> = Property::ALL
+            .iter()
+            .filter(|p| p.applies_to(alg))
+            .map(|p| p.name())
+            .collect();
+        return Err(CliError::Usage(format!(
+            "--property {} does not apply to {alg}: it would always report 0 violations or flag behaviour {alg} never promises; use one of {}",
+            a.property.name(),
+            ok.join(", ")
+        )));
+    }
     let judge = Judge {
         property: a.property,
         within: a.within,

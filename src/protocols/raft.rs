@@ -166,6 +166,13 @@ impl RawRaft {
                     format!("a node id in 0..{nodes}"),
                 ));
             }
+            if let Some(j) = stale_nodes.iter().position(|&s| s == n as NodeId) {
+                return Err(FieldError::new(
+                    format!("stale_nodes.{i}"),
+                    n,
+                    format!("each node id once: stale_nodes.{j} already names node {n}"),
+                ));
+            }
             stale_nodes.push(n as NodeId);
         }
         Ok(RaftConfig {

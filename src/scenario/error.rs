@@ -99,15 +99,43 @@ fn snippet(origin: &Origin) -> String {
             source_line,
         } => {
             let gutter = line.to_string().len();
+            let (shown, caret) = window(source_line, column.saturating_sub(1));
             format!(
-                "\n{:gutter$} |\n{line} | {source_line}\n{:gutter$} | {}^",
+                "\n{:gutter$} |\n{line} | {shown}\n{:gutter$} | {}^",
                 "",
                 "",
-                " ".repeat(column.saturating_sub(1))
+                " ".repeat(caret)
             )
         }
         _ => String::new(),
     }
+}
+
+/// Most characters of a source line an error echoes; a longer line is cut around the
+/// column (a 20 000-character line must not flood the terminal).
+const SNIPPET_CHARS: usize = 100;
+
+/// The part of `line` to show and the caret's position in it, for 0-based char `col`.
+fn window(line: &str, col: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= SNIPPET_CHARS {
+        return (line.to_string(), col);
+    }
+    let start = col
+        .saturating_sub(SNIPPET_CHARS / 2)
+        .min(chars.len() - SNIPPET_CHARS);
+    let end = start + SNIPPET_CHARS;
+    let mut s = String::new();
+    let mut caret = col - start;
+    if start > 0 {
+        s.push_str("...");
+        caret += 3;
+    }
+    s.extend(&chars[start..end]);
+    if end < chars.len() {
+        s.push_str(&format!("... ({} characters)", chars.len()));
+    }
+    (s, caret)
 }
 
 fn render_parse(path: &std::path::Path, message: &str, origin: &Origin) -> String {

@@ -109,7 +109,16 @@ impl ScenarioFile {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::from_text(path, text)
+        let file = Self::from_text(path, text)?;
+        // An empty file would run with every default, silently: almost surely a mistake.
+        if file.table.is_empty() {
+            return Err(ScenarioError::Parse {
+                path: path.to_path_buf(),
+                message: "the file has no settings: every value would be a default; write at least one key (e.g. algorithm = \"raft\"), see the README's scenario reference".into(),
+                origin: Origin::Unlocated,
+            });
+        }
+        Ok(file)
     }
 
     /// Same as [`ScenarioFile::read`] from text already in memory (`path` names it in errors).

@@ -59,6 +59,7 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, FieldError> {
     let resources = validate_resources(raw, total)?;
 
     let mut clocks = vec![LocalClock::default(); total as usize];
+    let mut clock_of: Vec<Option<usize>> = vec![None; total as usize];
     for (i, c) in raw.clocks.iter().flatten().enumerate() {
         let field = |f: &str| format!("clock.{i}.{f}");
         let node = node_id(
@@ -72,6 +73,13 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, FieldError> {
             })?,
             total,
         )?;
+        if let Some(j) = clock_of[node as usize].replace(i) {
+            return Err(FieldError::new(
+                field("node"),
+                node,
+                format!("one [[clock]] entry per node: clock.{j} already sets node {node}"),
+            ));
+        }
         let drift_ppm = c.drift_ppm.unwrap_or(0.0);
         if !drift_ppm.is_finite() || drift_ppm <= -1e6 || drift_ppm > 1e6 {
             return Err(FieldError::new(
@@ -251,6 +259,7 @@ fn validate_network(raw: &RawScenario, total: u32) -> Result<Network, FieldError
     }
     net.default.loss = probability("network.loss", n.loss.unwrap_or(0.0))?;
     net.default.duplicate = probability("network.duplicate", n.duplicate.unwrap_or(0.0))?;
+    let mut link_of = std::collections::BTreeMap::new();
     for (i, l) in n.links.iter().flatten().enumerate() {
         let field = |f: &str| format!("network.link.{i}.{f}");
         let missing =
@@ -261,6 +270,21 @@ fn validate_network(raw: &RawScenario, total: u32) -> Result<Network, FieldError
             total,
         )?;
         let to = node_id(&field("to"), l.to.ok_or_else(|| missing("to"))?, total)?;
+        let both = l.both_ways.unwrap_or(true);
+        for (a, b) in [(from, to), (to, from)]
+            .into_iter()
+            .take(if both { 2 } else { 1 })
+        {
+            if let Some(j) = link_of.insert((a, b), i) {
+                return Err(FieldError::new(
+                    field("from"),
+                    from,
+                    format!(
+                        "one [[network.link]] entry per link: network.link.{j} already sets {a} -> {b}"
+                    ),
+                ));
+            }
+        }
         let model = LinkModel {
             delay: match &l.delay {
                 Some(d) => delay_dist(&field("delay"), d)?,
@@ -463,6 +487,19 @@ fn validate_fault(
             "at",
             format!("\"{}\"", f.at.unwrap_or_default()),
             format!("a time before the end of the run ({})", SimDuration(end.0)),
+        ));
+    }
+    // A jitter reaching past the run would silently drop the fault.
+    if let Some(j) = f.jitter
+        && j.0 > end.0 - at.0
+    {
+        return Err(FieldError::new(
+            "jitter",
+            format!("\"{j}\""),
+            format!(
+                "a jitter that keeps the fault inside the run: at most {} (duration - at)",
+                SimDuration(end.0 - at.0)
+            ),
         ));
     }
     if let Some(every) = f.every

@@ -103,7 +103,9 @@ impl fmt::Display for SimTime {
     }
 }
 
-/// Shortest exact rendering with one unit: `1.5s`, `150ms`, `3us`, `7ns`.
+/// Shortest exact rendering: one unit when three decimals of the largest unit are exact
+/// (`1.5s`, `150ms`, `3us`, `7ns`), else a compound that people can read and
+/// [`SimDuration::parse`] reads back (`1s 1ms 597us 432ns`, not `1001597.432us`).
 fn format_ns(ns: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     const UNITS: [(u64, &str); 4] = [
         (1_000_000_000, "s"),
@@ -114,22 +116,29 @@ fn format_ns(ns: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     if ns == 0 {
         return write!(f, "0s");
     }
+    let (scale, unit) = UNITS
+        .into_iter()
+        .find(|(scale, _)| ns >= *scale)
+        .expect("ns >= 1");
+    if ns.is_multiple_of(scale) {
+        return write!(f, "{}{unit}", ns / scale);
+    }
+    if (u128::from(ns) * 1000).is_multiple_of(u128::from(scale)) {
+        let digits = scale.ilog10() as usize;
+        let frac_str = format!("{:0digits$}", ns % scale);
+        return write!(f, "{}.{}{unit}", ns / scale, frac_str.trim_end_matches('0'));
+    }
+    let mut rest = ns;
+    let mut first = true;
     for (scale, unit) in UNITS {
-        if ns >= scale {
-            if ns.is_multiple_of(scale) {
-                return write!(f, "{}{unit}", ns / scale);
-            }
-            // Smallest unit that is exact within three decimals.
-            if (u128::from(ns) * 1000).is_multiple_of(u128::from(scale)) || scale == 1 {
-                let whole = ns / scale;
-                let frac = ns % scale;
-                let digits = scale.ilog10() as usize;
-                let frac_str = format!("{frac:0digits$}");
-                return write!(f, "{whole}.{}{unit}", frac_str.trim_end_matches('0'));
-            }
+        let part = rest / scale;
+        rest %= scale;
+        if part > 0 {
+            write!(f, "{}{part}{unit}", if first { "" } else { " " })?;
+            first = false;
         }
     }
-    write!(f, "{ns}ns")
+    Ok(())
 }
 
 /// A node's local clock, piecewise linear in global time:
@@ -255,10 +264,28 @@ mod tests {
 
     #[test]
     fn displays_round_trip() {
-        for text in ["150ms", "2s", "1.5s", "3us", "7ns", "0s", "12.345ms"] {
+        for text in [
+            "150ms",
+            "2s",
+            "1.5s",
+            "3us",
+            "7ns",
+            "0s",
+            "12.345ms",
+            "1s 1ms 597us 432ns",
+            "90s 5ns",
+        ] {
             let d = SimDuration::parse(text).unwrap();
             assert_eq!(d.to_string(), text);
         }
+    }
+
+    #[test]
+    fn long_odd_durations_read_as_compounds() {
+        // Issue 16 item 15: these used to print as 1001597.432us and 90000000.005us.
+        assert_eq!(SimDuration(1_001_597_432).to_string(), "1s 1ms 597us 432ns");
+        assert_eq!(SimDuration(90_000_000_005).to_string(), "90s 5ns");
+        assert_eq!(SimDuration(1_500_001).to_string(), "1ms 500us 1ns");
     }
 
     #[test]

@@ -52,6 +52,21 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_CONFIRM_RUNS: u64 = 1_000_000;
 /// Default: ask for `--yes` above this many estimated events in one invocation.
 pub const DEFAULT_CONFIRM_EVENTS: f64 = 1e10;
+/// Most worker threads `--jobs` may ask for: a bound, so `-j 100000` fails at once instead
+/// of after spawning threads.
+pub const MAX_JOBS: usize = 1024;
+
+/// `--jobs` must be 1 to [`MAX_JOBS`].
+pub fn check_jobs(jobs: Option<usize>) -> Result<(), SweepError> {
+    match jobs {
+        Some(0) => Err(SweepError::Usage("--jobs must be at least 1".into())),
+        Some(j) if j > MAX_JOBS => Err(SweepError::Usage(format!(
+            "--jobs {j}: at most {MAX_JOBS} worker threads"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Event budget of each pilot run used for the estimate.
 pub const PILOT_MAX_EVENTS: u64 = 100_000;
 
@@ -267,7 +282,7 @@ impl Plan {
                 let text = override_text(a);
                 if values.is_empty() {
                     return Err(SweepError::Usage(format!(
-                        "`--set {text}`: a sweep axis needs at least one value"
+                        "`{text}`: a sweep axis needs at least one value"
                     )));
                 }
                 if let Some(dup) = values
@@ -276,7 +291,7 @@ impl Plan {
                     .find(|(j, v)| values[..*j].contains(v))
                 {
                     return Err(SweepError::Usage(format!(
-                        "`--set {text}`: the value {} appears twice",
+                        "`{text}`: the value {} appears twice",
                         dup.1
                     )));
                 }
@@ -299,6 +314,13 @@ impl Plan {
             } else {
                 plain.push(a.clone());
             }
+        }
+        // `runs` is the replications of every point: an axis would make `param_runs`
+        // disagree with the rows (and runs numbering assumes the same count everywhere).
+        if axes.iter().any(|a| a.key == "runs") {
+            return Err(SweepError::Usage(
+                "`runs` cannot be a sweep axis: every sweep point has the same number of replications; set `runs = N` in the file or pass --runs N".into(),
+            ));
         }
         let n_points = axes
             .iter()
@@ -729,8 +751,8 @@ fn read_resume(
 /// the results. See the module docs for the guarantees.
 pub fn run_sweep(opts: &SweepOptions) -> Result<SweepResult, SweepError> {
     let started = Instant::now();
+    check_jobs(opts.jobs)?;
     let jobs = match opts.jobs {
-        Some(0) => return Err(SweepError::Usage("--jobs must be at least 1".into())),
         Some(j) => j,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };

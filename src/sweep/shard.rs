@@ -34,14 +34,17 @@ impl FromStr for Shard {
         let bad =
             |why: &str| format!("`{s}`: {why}; expected K/N with 1 <= K <= N, e.g. --shard 1/4");
         let (k, n) = s.split_once('/').ok_or_else(|| bad("no `/`"))?;
-        let k: u32 = k
-            .trim()
-            .parse()
-            .map_err(|_| bad("K is not a positive integer"))?;
-        let n: u32 = n
-            .trim()
-            .parse()
-            .map_err(|_| bad("N is not a positive integer"))?;
+        let num = |t: &str, name: &str| -> Result<u32, String> {
+            let t = t.trim();
+            match t.parse::<u64>() {
+                Ok(v) => {
+                    u32::try_from(v).map_err(|_| bad(&format!("{name} is at most {}", u32::MAX)))
+                }
+                Err(_) => Err(bad(&format!("{name} is not a positive integer"))),
+            }
+        };
+        let k = num(k, "K")?;
+        let n = num(n, "N")?;
         if n == 0 {
             return Err(bad("N must be at least 1"));
         }
