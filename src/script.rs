@@ -112,7 +112,12 @@ fn describe(a: &FaultAction) -> String {
                 .collect::<Vec<_>>()
                 .join(" / ")
         ),
-        FaultAction::Cut { from, to, .. } => format!("cut n{from} -> n{to}"),
+        FaultAction::PartitionLeaderSide { size, .. } => {
+            format!("partition leader side ({size} nodes)")
+        }
+        FaultAction::Cut { from, to, .. } => {
+            format!("cut {} -> {}", target_str(from), target_str(to))
+        }
         FaultAction::Isolate { target, .. } => format!("isolate {}", target_str(target)),
         FaultAction::Heal => "heal".into(),
         FaultAction::HealFault { fault } => format!("heal fault #{fault}"),
@@ -216,11 +221,7 @@ impl ScriptRunner {
                 let (Some(a), Some(b)) = (args.first(), args.get(1)) else {
                     return Err("cut FROM TO".into());
                 };
-                let (Target::Node(from), Target::Node(to)) =
-                    (node(a, sim.as_ref())?, node(b, sim.as_ref())?)
-                else {
-                    return Err("cut takes node ids".into());
-                };
+                let (from, to) = (node(a, sim.as_ref())?, node(b, sim.as_ref())?);
                 sim.apply_fault(FaultAction::Cut {
                     from,
                     to,

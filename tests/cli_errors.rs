@@ -521,7 +521,6 @@ fn timeout_resolution_without_a_whole_step_in_range() {
     );
 }
 
-
 // ---- Issue 16, items 9-15: validation that is total and one exit-code contract. ----
 
 /// Run the binary in `dir` and expect exit 2 with every needle on stderr, within `secs`.

@@ -272,8 +272,8 @@ fn repro_toml_round_trips_every_fault_kind() {
         f(
             3_000,
             FaultAction::Cut {
-                from: 3,
-                to: 4,
+                from: Target::Node(3),
+                to: Target::Node(4),
                 heal_after: None,
             },
         ),
@@ -408,8 +408,8 @@ fn fewer_nodes_drop_the_faults_that_name_them() {
                 heal_after: None,
             }),
             f(FaultAction::Cut {
-                from: 0,
-                to: 3,
+                from: Target::Node(0),
+                to: Target::Node(3),
                 heal_after: None,
             }),
         ],

@@ -192,8 +192,8 @@ fn link_must_be_up_at_send_and_at_delivery() {
     // Down at send, healed before delivery: still dropped.
     let (mut s, log) = sim(2, 5, false, |_| {});
     s.apply_fault(FaultAction::Cut {
-        from: 0,
-        to: 1,
+        from: Target::Node(0),
+        to: Target::Node(1),
         heal_after: Some(SimDuration::from_millis(101)),
     });
     s.run_until(at(200)).unwrap();
@@ -201,8 +201,8 @@ fn link_must_be_up_at_send_and_at_delivery() {
     // A one-way cut does not affect the other direction.
     let (mut s, _) = sim(2, 5, false, |_| {});
     s.apply_fault(FaultAction::Cut {
-        from: 1,
-        to: 0,
+        from: Target::Node(1),
+        to: Target::Node(0),
         heal_after: None,
     });
     s.run_until(at(200)).unwrap();

@@ -559,8 +559,8 @@ mod hand {
         f.fault(
             100,
             FaultAction::Cut {
-                from: 2,
-                to: 0,
+                from: Target::Node(2),
+                to: Target::Node(0),
                 heal_after: None,
             },
         );

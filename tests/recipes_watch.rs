@@ -127,13 +127,13 @@ fn a_contender_cut_off_from_the_service_loses_its_session_and_rejoins_at_the_bac
         let rev_before = sim.status(f).term;
         // Cut f from the service (id 5) only; it still reaches the other contenders.
         sim.apply_fault(FaultAction::Cut {
-            from: f,
-            to: 5,
+            from: Target::Node(f),
+            to: Target::Node(5),
             heal_after: None,
         });
         sim.apply_fault(FaultAction::Cut {
-            from: 5,
-            to: f,
+            from: Target::Node(5),
+            to: Target::Node(f),
             heal_after: None,
         });
         sim.run_until(ms(1000 + ttl + 100)).unwrap();

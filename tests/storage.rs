@@ -202,8 +202,8 @@ fn messages_leave_after_the_write_and_are_checked_against_the_links_then() {
         c.plan = vec![(
             SimTime(95 * MS),
             FaultAction::Cut {
-                from: 0,
-                to: 1,
+                from: Target::Node(0),
+                to: Target::Node(1),
                 heal_after: Some(SimDuration::from_millis(10)),
             },
         )];

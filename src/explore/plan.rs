@@ -159,8 +159,8 @@ pub fn draw(seed: u64, space: &PlanSpace) -> Vec<ScriptedFault> {
                 plan.push(scripted(
                     at,
                     FaultAction::Cut {
-                        from,
-                        to,
+                        from: Target::Node(from),
+                        to: Target::Node(to),
                         heal_after: Some(d),
                     },
                 ));
@@ -240,6 +240,7 @@ pub fn last_heal(faults: &[ScriptedFault], base_loss: f64) -> Option<SimTime> {
             }
             FaultAction::Pause { duration, .. } => h = h.max(at + *duration),
             FaultAction::Partition { heal_after, .. }
+            | FaultAction::PartitionLeaderSide { heal_after, .. }
             | FaultAction::Cut { heal_after, .. }
             | FaultAction::Isolate { heal_after, .. } => match heal_after {
                 Some(d) => h = h.max(at + *d),

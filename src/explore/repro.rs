@@ -145,12 +145,21 @@ pub fn fault_toml(f: &ScriptedFault) -> String {
             let _ = writeln!(s, "partition = [{}]", g.join(", "));
             heal(&mut s, heal_after);
         }
+        FaultAction::PartitionLeaderSide {
+            share, heal_after, ..
+        } => {
+            let _ = writeln!(
+                s,
+                "partition = {{ minority = {share:?}, ids = \"leader\" }}"
+            );
+            heal(&mut s, heal_after);
+        }
         FaultAction::Cut {
             from,
             to,
             heal_after,
         } => {
-            let _ = writeln!(s, "cut = [{from}, {to}]");
+            let _ = writeln!(s, "cut = [{}, {}]", target(from), target(to));
             heal(&mut s, heal_after);
         }
         FaultAction::Isolate {
@@ -257,7 +266,8 @@ impl ReproSpec {
                         }
                     }
                     FaultAction::Cut { from, to, .. } => {
-                        (*from < n && *to < n).then(|| f.action.clone())?
+                        let fits = |t: &Target| !matches!(t, Target::Node(id) if *id >= n);
+                        (fits(from) && fits(to)).then(|| f.action.clone())?
                     }
                     _ => f.action.clone(),
                 };

@@ -214,7 +214,7 @@ pub struct RawFault {
     pub duration: Option<SimDuration>,
     pub partition: Option<RawPartition>,
     pub heal_after: Option<SimDuration>,
-    pub cut: Option<Vec<i64>>,
+    pub cut: Option<Vec<RawTarget>>,
     pub isolate: Option<RawTarget>,
     pub heal: Option<bool>,
     pub set_loss: Option<f64>,

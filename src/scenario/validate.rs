@@ -396,13 +396,13 @@ fn share_group(sh: &RawShare, nodes: u32) -> Result<Vec<i64>, FieldError> {
         ));
     }
     let highest = match sh.ids.as_deref() {
-        None | Some("lowest") => false,
+        None | Some("lowest") | Some("leader") => false,
         Some("highest") => true,
         Some(other) => {
             return Err(FieldError::new(
                 "partition.ids",
                 format!("\"{other}\""),
-                "\"lowest\" or \"highest\" (which ids form the minority)",
+                "\"lowest\", \"highest\" or \"leader\" (which ids form the minority; \"leader\": the leader's side, decided when the fault fires)",
             ));
         }
     };
@@ -543,6 +543,20 @@ fn validate_fault(
             let owned: Vec<Vec<i64>>;
             let groups: &Vec<Vec<i64>> = match f.partition.as_ref().unwrap() {
                 RawPartition::Groups(g) => g,
+                RawPartition::Share(sh) if sh.ids.as_deref() == Some("leader") => {
+                    let size = share_group(sh, nodes)?.len() as u32;
+                    return Ok(ScriptedFault {
+                        at,
+                        jitter: f.jitter,
+                        every: f.every,
+                        until,
+                        action: FaultAction::PartitionLeaderSide {
+                            share: sh.minority,
+                            size,
+                            heal_after: f.heal_after,
+                        },
+                    });
+                }
                 RawPartition::Share(sh) => {
                     owned = vec![share_group(sh, nodes)?];
                     &owned
@@ -580,16 +594,29 @@ fn validate_fault(
         }
         "cut" => {
             let c = f.cut.as_ref().unwrap();
+            let show = |t: &RawTarget| match t {
+                RawTarget::Node(n) => n.to_string(),
+                RawTarget::Name(s) => format!("\"{s}\""),
+            };
             if c.len() != 2 || c[0] == c[1] {
+                let shown: Vec<String> = c.iter().map(show).collect();
                 return Err(FieldError::new(
                     "cut",
-                    format!("{c:?}"),
-                    "[from, to]: two different node ids (the link from -> to is cut)",
+                    format!("[{}]", shown.join(", ")),
+                    "[from, to]: two different node ids, either may be \"leader\" (the link from -> to is cut)",
                 ));
             }
+            let end = |field: &str, t: &RawTarget| match t {
+                RawTarget::Name(s) if s == "random" => Err(FieldError::new(
+                    field,
+                    "\"random\"",
+                    format!("a node id in 0..{total} or \"leader\""),
+                )),
+                t => target(field, t, total),
+            };
             FaultAction::Cut {
-                from: node_id("cut.0", c[0], total)?,
-                to: node_id("cut.1", c[1], total)?,
+                from: end("cut.0", &c[0])?,
+                to: end("cut.1", &c[1])?,
                 heal_after: f.heal_after,
             }
         }

@@ -919,15 +919,46 @@ impl<P: Protocol> Sim<P> {
                 });
                 self.schedule_heal(fault, heal_after);
             }
+            FaultAction::PartitionLeaderSide {
+                size, heal_after, ..
+            } => {
+                let Some(leader) = self.current_leader() else {
+                    return;
+                };
+                let n = self.cfg.nodes;
+                let mut side = vec![leader];
+                side.extend((0..n).filter(|&i| i != leader).take(size as usize - 1));
+                side.sort_unstable();
+                let rest: Vec<NodeId> = (0..n).filter(|i| !side.contains(i)).collect();
+                let groups = vec![side, rest];
+                let fault = self.cfg.network.links.partition(self.total, &groups);
+                let resolved = FaultAction::Partition { groups, heal_after };
+                self.obs.emit(TraceEvent::Fault {
+                    at,
+                    action: &resolved,
+                });
+                self.schedule_heal(fault, heal_after);
+            }
             FaultAction::Cut {
                 from,
                 to,
                 heal_after,
             } => {
-                let fault = self.cfg.network.links.cut(from, to);
+                let (Some(a), Some(b)) = (self.resolve(from), self.resolve(to)) else {
+                    return;
+                };
+                if a == b {
+                    return; // "cut the leader from itself": nothing to cut.
+                }
+                let fault = self.cfg.network.links.cut(a, b);
+                let resolved = FaultAction::Cut {
+                    from: Target::Node(a),
+                    to: Target::Node(b),
+                    heal_after,
+                };
                 self.obs.emit(TraceEvent::Fault {
                     at,
-                    action: &action,
+                    action: &resolved,
                 });
                 self.schedule_heal(fault, heal_after);
             }

@@ -42,10 +42,20 @@ pub enum FaultAction {
         groups: Vec<Vec<NodeId>>,
         heal_after: Option<SimDuration>,
     },
-    /// Cut the directed link `from -> to`.
+    /// Cut off the current leader's side as a minority of `size` participants: the leader
+    /// plus the `size - 1` lowest other ids, resolved when the fault fires (`partition =
+    /// { minority = share, ids = "leader" }`; `share` is kept for repro files). Traced as
+    /// the resolved `partition`; nothing happens when there is no leader.
+    PartitionLeaderSide {
+        share: f64,
+        size: u32,
+        heal_after: Option<SimDuration>,
+    },
+    /// Cut the directed link `from -> to` (either end may be `leader`, resolved when the
+    /// fault fires).
     Cut {
-        from: NodeId,
-        to: NodeId,
+        from: Target,
+        to: Target,
         heal_after: Option<SimDuration>,
     },
     /// Cut every link of one node.
@@ -82,7 +92,7 @@ impl FaultAction {
             FaultAction::Crash { .. } => "crash",
             FaultAction::Restart { .. } => "restart",
             FaultAction::Pause { .. } => "pause",
-            FaultAction::Partition { .. } => "partition",
+            FaultAction::Partition { .. } | FaultAction::PartitionLeaderSide { .. } => "partition",
             FaultAction::Cut { .. } => "cut",
             FaultAction::Isolate { .. } => "isolate",
             FaultAction::Heal => "heal",

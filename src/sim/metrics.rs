@@ -525,8 +525,12 @@ impl Metrics {
                 // matter for the majority rule.
                 self.links.partition(total.max(max_id(groups) + 1), groups);
             }
-            F::Cut { from, to, .. } => {
-                self.links.cut(*from, *to);
+            F::Cut {
+                from: Target::Node(a),
+                to: Target::Node(b),
+                ..
+            } => {
+                self.links.cut(*a, *b);
             }
             F::Isolate {
                 target: Target::Node(n),
@@ -860,8 +864,8 @@ mod tests {
         t.fault(
             1500,
             FaultAction::Cut {
-                from: 0,
-                to: 1,
+                from: Target::Node(0),
+                to: Target::Node(1),
                 heal_after: Some(SimDuration::from_millis(100)),
             },
         );

@@ -447,7 +447,11 @@ impl Oracle {
                 }
                 self.net.push((NetFault::Partition(groups.clone()), true));
             }
-            FaultAction::Cut { from, to, .. } => self.net.push((NetFault::Cut(*from, *to), true)),
+            FaultAction::Cut {
+                from: Target::Node(from),
+                to: Target::Node(to),
+                ..
+            } => self.net.push((NetFault::Cut(*from, *to), true)),
             FaultAction::Isolate {
                 target: Target::Node(n),
                 ..

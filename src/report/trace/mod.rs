@@ -145,11 +145,23 @@ pub fn describe_fault(action: &FaultAction) -> String {
         FaultAction::Partition { groups, heal_after } => {
             format!("partition {groups:?}{}", heal(heal_after))
         }
+        FaultAction::PartitionLeaderSide {
+            size, heal_after, ..
+        } => format!(
+            "partition the leader's side ({size} nodes) from the rest{}",
+            heal(heal_after)
+        ),
         FaultAction::Cut {
             from,
             to,
             heal_after,
-        } => format!("cut {from} -> {to}{}", heal(heal_after)),
+        } => {
+            let end = |t: &Target| match t {
+                Target::Node(n) => n.to_string(),
+                other => who(other),
+            };
+            format!("cut {} -> {}{}", end(from), end(to), heal(heal_after))
+        }
         FaultAction::Isolate { target, heal_after } => {
             format!("isolate {}{}", who(target), heal(heal_after))
         }
