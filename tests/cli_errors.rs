@@ -779,3 +779,21 @@ fn resume_after_editing_the_scenario_says_so() {
         "{err}"
     );
 }
+
+/// Issue 13 item 7: a replay command run from another directory says why its relative
+/// scenario path is not found and where to run it.
+#[test]
+fn replay_from_another_directory_explains_relative_paths() {
+    let dir = common::fresh_dir("cli_errors", "elsewhere");
+    let out = common::electsim_in(
+        &dir,
+        &["run", "scenarios/raft-leader-crash.toml", "--seed", "3"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("relative path is read from the current directory")
+            && err.contains("where the sweep ran"),
+        "{err}"
+    );
+}
