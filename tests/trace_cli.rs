@@ -37,7 +37,16 @@ fn run_writes_trace_and_timeline_matching_the_report() {
         .count() as u64;
     assert_eq!(sends, report["messages_sent"].as_u64().unwrap());
     assert_eq!(&std::fs::read(&png).unwrap()[..4], b"\x89PNG");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("trace: "));
+    // Issue 12 defect 8: two quantities, two names. The note counts trace records (one per
+    // line of the file); `events` in the JSON counts kernel pops, a different number.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let records = text.lines().count();
+    assert!(
+        stderr.contains(&format!("{records} trace records")),
+        "{stderr}"
+    );
+    assert_ne!(report["events"].as_u64().unwrap(), records as u64);
+    assert!(!stderr.contains(" events)"), "{stderr}");
     // The format follows the file name.
     let json = d.join("t.json");
     let log = d.join("t.log");
