@@ -81,6 +81,7 @@
 pub mod bench;
 pub mod cli;
 pub mod explore;
+pub mod field_error;
 pub mod fsutil;
 pub mod protocols;
 pub mod report;

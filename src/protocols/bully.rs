@@ -35,7 +35,7 @@
 //! it was down (it cannot know about it): Bully claims no per-epoch safety.
 
 use crate::protocols::Param;
-use crate::scenario::FieldError;
+use crate::field_error::FieldError;
 use crate::sim::{
     Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, SimTime,
     TimerKey,

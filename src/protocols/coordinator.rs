@@ -19,7 +19,7 @@
 
 use crate::protocols::Param;
 use crate::protocols::raft::{Raft, RaftConfig, RaftDurable, RaftMsg, RawRaft};
-use crate::scenario::FieldError;
+use crate::field_error::FieldError;
 use crate::sim::{
     Ctx, Delay, Effect, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration,
     SimTime, TimerKey,

@@ -26,7 +26,7 @@ use super::coordinator::{
 };
 use crate::protocols::Param;
 use crate::protocols::raft::RaftDurable;
-use crate::scenario::FieldError;
+use crate::field_error::FieldError;
 use crate::sim::{Ctx, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, SimDuration};
 
 /// etcd recipe options (scenario table `[etcd]`).

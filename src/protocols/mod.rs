@@ -100,9 +100,9 @@ pub(crate) fn positive_duration(
     field: &str,
     d: crate::sim::SimDuration,
     expected: &str,
-) -> Result<crate::sim::SimDuration, crate::scenario::FieldError> {
+) -> Result<crate::sim::SimDuration, crate::field_error::FieldError> {
     if d.0 == 0 {
-        return Err(crate::scenario::FieldError::new(
+        return Err(crate::field_error::FieldError::new(
             field,
             format!("\"{d}\""),
             expected,
@@ -122,13 +122,13 @@ pub(crate) fn heartbeat_detector(
         crate::sim::SimDuration,
         crate::sim::SimDuration,
     ),
-    crate::scenario::FieldError,
+    crate::field_error::FieldError,
 > {
     let heartbeat =
         positive_duration("heartbeat", heartbeat, "a positive duration, e.g. \"50ms\"")?;
     let [min, max] = timeout;
     if min <= heartbeat || min > max {
-        return Err(crate::scenario::FieldError::new(
+        return Err(crate::field_error::FieldError::new(
             "heartbeat_timeout",
             format!("[\"{min}\", \"{max}\"]"),
             format!(

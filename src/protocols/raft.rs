@@ -17,7 +17,7 @@
 //! steps down; *not* when a follower merely adopts a higher term.
 
 use crate::protocols::Param;
-use crate::scenario::FieldError;
+use crate::field_error::FieldError;
 use crate::sim::{
     Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, SimTime,
     TimerKey,

@@ -42,7 +42,7 @@
 //! election state, and tokens of older epochs are dropped.
 
 use crate::protocols::Param;
-use crate::scenario::FieldError;
+use crate::field_error::FieldError;
 use crate::sim::{
     Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, TimerKey,
 };

@@ -22,7 +22,7 @@ use super::coordinator::{
 };
 use crate::protocols::Param;
 use crate::protocols::raft::RaftDurable;
-use crate::scenario::FieldError;
+use crate::field_error::FieldError;
 use crate::sim::{Ctx, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, SimDuration};
 
 /// ZooKeeper recipe options (scenario table `[zookeeper]`).

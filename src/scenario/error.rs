@@ -1,43 +1,9 @@
 //! Scenario errors that name the file, line and column, the field, the bad value and what
 //! would be valid.
 
-use std::fmt;
 use std::path::PathBuf;
 
-/// A semantic problem with one field, before its location is known.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FieldError {
-    /// Dotted path from the document root, e.g. `network.loss` or `fault.2.at`.
-    pub field: String,
-    /// The offending value as the user wrote it (or as we render it).
-    pub value: String,
-    /// What would be valid.
-    pub expected: String,
-}
-
-impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        value: impl fmt::Display,
-        expected: impl Into<String>,
-    ) -> Self {
-        FieldError {
-            field: field.into(),
-            value: value.to_string(),
-            expected: expected.into(),
-        }
-    }
-
-    /// Prefix the field path with a section name (`election_timeout` -> `raft.election_timeout`).
-    pub fn within(mut self, section: &str) -> Self {
-        self.field = if self.field.is_empty() {
-            section.to_string()
-        } else {
-            format!("{section}.{}", self.field)
-        };
-        self
-    }
-}
+pub use crate::field_error::FieldError;
 
 /// Where a bad value came from.
 #[derive(Clone, Debug, PartialEq)]
