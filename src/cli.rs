@@ -561,7 +561,7 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 let format = trace_format
                     .or(trace.as_deref().map(TraceFormat::from_path))
                     .unwrap_or(TraceFormat::Jsonl);
-                let notes = crate::report::trace::export_window(
+                let notes = crate::report::export::export_window(
                     &rec.take(),
                     &meta,
                     trace.as_deref().map(|p| (p, format)),

@@ -19,7 +19,8 @@ pub mod repro;
 pub mod shrink;
 
 use crate::cli::{CliError, ScenarioArgs, print_stdout, replay_command, shell_quote};
-use crate::report::trace::{Recorder, Shared, TraceFormat, TraceMeta, export};
+use crate::report::export::export;
+use crate::report::trace::{Recorder, Shared, TraceFormat, TraceMeta};
 use crate::runner::{self, RunError};
 use crate::scenario::{Assignment, Scenario, ScenarioFile};
 use crate::sim::invariants::ELECTION_SAFETY;

@@ -34,8 +34,8 @@
 //! two sides of a partition, and when a restarted node announces an epoch that was used while
 //! it was down (it cannot know about it): Bully claims no per-epoch safety.
 
-use crate::protocols::Param;
 use crate::field_error::FieldError;
+use crate::protocols::Param;
 use crate::sim::{
     Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, SimTime,
     TimerKey,

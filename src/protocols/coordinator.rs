@@ -17,9 +17,9 @@
 //! (smallest revision) or watches the next-lower key (or, with `herd`, the whole prefix).
 //! Its status follows the documented mapping (see `docs/recipes-zookeeper-etcd.md`).
 
+use crate::field_error::FieldError;
 use crate::protocols::Param;
 use crate::protocols::raft::{Raft, RaftConfig, RaftDurable, RaftMsg, RawRaft};
-use crate::field_error::FieldError;
 use crate::sim::{
     Ctx, Delay, Effect, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration,
     SimTime, TimerKey,

@@ -16,8 +16,8 @@
 //! becoming (pre-)candidate, on granting a vote, on accepting a heartbeat, and when a leader
 //! steps down; *not* when a follower merely adopts a higher term.
 
-use crate::protocols::Param;
 use crate::field_error::FieldError;
+use crate::protocols::Param;
 use crate::sim::{
     Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, SimTime,
     TimerKey,

@@ -41,8 +41,8 @@
 //! epoch: starting an election bumps it, tokens carry it, a newer epoch resets a node's
 //! election state, and tokens of older epochs are dropped.
 
-use crate::protocols::Param;
 use crate::field_error::FieldError;
+use crate::protocols::Param;
 use crate::sim::{
     Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, TimerKey,
 };

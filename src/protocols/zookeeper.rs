@@ -20,9 +20,9 @@ use super::coordinator::{
     CoordNode, CoordTimer, Env, RAFT_KIND_NAMES, Recipe, RecipeConfig, SERVICE_PARAMS,
     ServiceConfig, WIRE_KINDS, Wire, check_positive,
 };
+use crate::field_error::FieldError;
 use crate::protocols::Param;
 use crate::protocols::raft::RaftDurable;
-use crate::field_error::FieldError;
 use crate::sim::{Ctx, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, SimDuration};
 
 /// ZooKeeper recipe options (scenario table `[zookeeper]`).

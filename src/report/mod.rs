@@ -2,6 +2,7 @@
 
 pub mod charts;
 pub mod compare;
+pub mod export;
 pub mod font;
 pub mod matrix;
 pub mod run;

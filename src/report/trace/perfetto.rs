@@ -140,7 +140,7 @@ pub fn render(rec: &Recording, meta: &TraceMeta) -> String {
     let split_tid = total;
     out.push(json!({"ph": "M", "pid": PID, "tid": split_tid, "name": "thread_name", "args": {"name": "split brain"}}));
     out.push(json!({"ph": "M", "pid": PID, "tid": split_tid, "name": "thread_sort_index", "args": {"sort_index": split_tid}}));
-    let tl = crate::report::timeline::Timeline::from_recording(rec, meta.nodes);
+    let tl = super::intervals::Timeline::from_recording(rec, meta.nodes);
     for (s, e) in &tl.split_brain {
         let mut leaders: Vec<u32> = tl
             .roles
