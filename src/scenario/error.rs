@@ -188,6 +188,21 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// A relative path that is not found is most often a replay command run from another
+/// directory: replay commands name the scenario as the sweep was given it, relative to the
+/// directory the sweep ran in (absolute paths would make `runs.csv` differ between machines).
+fn relative_hint(path: &std::path::Path, source: &std::io::Error) -> String {
+    if source.kind() != std::io::ErrorKind::NotFound || path.is_absolute() {
+        return String::new();
+    }
+    let cwd = std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|_| "?".into());
+    format!(
+        "\n  a relative path is read from the current directory ({cwd}); replay commands in runs.csv name the scenario relative to where the sweep ran (for results/ and the shipped scenarios: the electsim repository), so run them from there or give the path from here"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,19 +229,4 @@ mod tests {
         );
         assert_eq!(nearest("zzz", ["heartbeat"]), None);
     }
-}
-
-/// A relative path that is not found is most often a replay command run from another
-/// directory: replay commands name the scenario as the sweep was given it, relative to the
-/// directory the sweep ran in (absolute paths would make `runs.csv` differ between machines).
-fn relative_hint(path: &std::path::Path, source: &std::io::Error) -> String {
-    if source.kind() != std::io::ErrorKind::NotFound || path.is_absolute() {
-        return String::new();
-    }
-    let cwd = std::env::current_dir()
-        .map(|d| d.display().to_string())
-        .unwrap_or_else(|_| "?".into());
-    format!(
-        "\n  a relative path is read from the current directory ({cwd}); replay commands in runs.csv name the scenario relative to where the sweep ran (for results/ and the shipped scenarios: the electsim repository), so run them from there or give the path from here"
-    )
 }
