@@ -3,14 +3,15 @@
 //! Exit codes: 0 success; 1 a run failed (event limit, or an invariant violation under
 //! `--strict`); 2 bad usage or bad input (nothing is written in that case).
 
+pub use crate::command::{CliError, ScenarioArgs, check_jobs, note_ignored_axes, print_stdout};
 use crate::protocols::Algorithm;
 use crate::report::run::RunReport;
 use crate::report::trace::{DEFAULT_TRACE_LIMIT, Recorder, TraceFormat, TraceMeta};
 use crate::runner;
-use crate::scenario::{Assignment, Scenario, ScenarioFile};
+pub use crate::runner::{replay_command, shell_quote};
+use crate::scenario::Assignment;
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -31,60 +32,6 @@ Examples:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Options that select and adjust a scenario.
-#[derive(Debug, clap::Args, Clone, Default)]
-pub struct ScenarioArgs {
-    /// Scenario file (TOML).
-    pub scenario: PathBuf,
-    /// Override the algorithm (bully, ring, raft, zookeeper, etcd).
-    #[arg(long, short = 'a')]
-    pub algorithm: Option<String>,
-    /// Override the number of participant nodes.
-    #[arg(long, short = 'n')]
-    pub nodes: Option<u32>,
-    /// Override any scenario key, e.g. `--set raft.pre_vote=true` (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
-}
-
-impl ScenarioArgs {
-    /// The assignments implied by the flags, in the order they apply.
-    pub fn assignments(&self) -> Result<Vec<Assignment>, CliError> {
-        let mut out = Vec::new();
-        if let Some(a) = &self.algorithm {
-            out.push(Assignment {
-                key: "algorithm".into(),
-                value: toml::Value::String(a.clone()),
-                origin: crate::scenario::Origin::Override(format!("--algorithm {a}")),
-            });
-        }
-        if let Some(n) = self.nodes {
-            out.push(Assignment {
-                key: "nodes".into(),
-                value: toml::Value::Integer(i64::from(n)),
-                origin: crate::scenario::Origin::Override(format!("--nodes {n}")),
-            });
-        }
-        for s in &self.sets {
-            out.push(Assignment::parse_set(s).map_err(CliError::Usage)?);
-        }
-        Ok(out)
-    }
-
-    /// Read, override and validate.
-    pub fn load(&self) -> Result<(ScenarioFile, Scenario, Vec<Assignment>), CliError> {
-        let file =
-            ScenarioFile::read(&self.scenario).map_err(|e| CliError::Input(e.to_string()))?;
-        // A file with malformed sweep axes is rejected even by commands that ignore them.
-        file.axes().map_err(|e| CliError::Input(e.to_string()))?;
-        let sets = self.assignments()?;
-        let sc = file
-            .instantiate(&sets)
-            .map_err(|e| CliError::Input(e.to_string()))?;
-        Ok((file, sc, sets))
-    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
@@ -333,15 +280,6 @@ impl SweepArgs {
     }
 }
 
-impl From<crate::sweep::SweepError> for CliError {
-    fn from(e: crate::sweep::SweepError) -> Self {
-        match e.exit_code() {
-            2 => CliError::Input(e.to_string()),
-            _ => CliError::Io(e.to_string()),
-        }
-    }
-}
-
 /// The closing report of a sweep or merge; exit 1 when some runs failed.
 fn finish_sweep(r: &crate::sweep::SweepResult, verb: &str) -> Result<(), CliError> {
     let secs = r.elapsed.as_secs_f64();
@@ -376,55 +314,6 @@ fn finish_sweep(r: &crate::sweep::SweepResult, verb: &str) -> Result<(), CliErro
     Ok(())
 }
 
-/// A failure, classified by exit code.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    /// Bad usage (exit 2).
-    #[error("{0}")]
-    Usage(String),
-    /// Bad input file or value (exit 2).
-    #[error("{0}")]
-    Input(String),
-    /// The run itself failed (exit 1).
-    #[error("{0}")]
-    Failed(String),
-    /// Writing output failed (exit 1).
-    #[error("{0}")]
-    Io(String),
-}
-
-impl CliError {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            CliError::Usage(_) | CliError::Input(_) => 2,
-            CliError::Failed(_) | CliError::Io(_) => 1,
-        }
-    }
-}
-
-/// Say so on stderr when `cmd` runs one scenario of a file whose `[sweep]` axes are not all
-/// pinned by `--set`: those axes are ignored, the file's fixed values are used.
-pub fn note_ignored_axes(file: &ScenarioFile, sets: &[Assignment], cmd: &str) {
-    let Ok(axes) = file.axes() else { return };
-    let free: Vec<&str> = axes
-        .iter()
-        .filter(|a| !sets.iter().any(|s| s.key == a.key))
-        .map(|a| a.key.as_str())
-        .collect();
-    if !free.is_empty() {
-        eprintln!(
-            "note: `{cmd}` ignores the [sweep] axes {} of {}: it uses the file's fixed values (pin an axis with --set KEY=VALUE, or run every point with `electsim sweep`)",
-            free.join(", "),
-            file.path.display()
-        );
-    }
-}
-
-/// `--jobs` must be 1 to [`crate::sweep::MAX_JOBS`].
-pub fn check_jobs(jobs: Option<usize>) -> Result<(), CliError> {
-    crate::sweep::check_jobs(jobs).map_err(|e| CliError::Usage(e.to_string()))
-}
-
 /// Parse arguments, run, print errors; returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -441,16 +330,6 @@ pub fn main() -> i32 {
             eprintln!("error: {e}");
             e.exit_code()
         }
-    }
-}
-
-/// Print to stdout; a closed pipe (`electsim ... | head`) is not an error.
-pub fn print_stdout(text: &str) -> Result<(), CliError> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(CliError::Io(format!("cannot write to stdout: {e}"))),
     }
 }
 
@@ -473,37 +352,6 @@ fn parse_time_ns(s: &str) -> Result<u64, String> {
         Ok(v) if v >= 0.0 && v.is_finite() => Ok((v * scale).round() as u64),
         _ => Err(format!("`{s}`: expected a time such as 3s, 3200ms or 1.5s")),
     }
-}
-
-/// Quote a shell word if needed (for replay commands).
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
-
-/// The `electsim run` command that reproduces a run of `path` with these assignments and seed.
-pub fn replay_command(path: &Path, sets: &[Assignment], seed: u64) -> String {
-    let mut cmd = format!("electsim run {}", shell_quote(&path.display().to_string()));
-    for a in sets {
-        // A string is written bare when it reads back as the same string (`10s`, `raft`);
-        // otherwise (`"1"`, `"true"`) it keeps its TOML quotes so the replay is exact.
-        let v = match &a.value {
-            toml::Value::String(s) if crate::scenario::parse_value(s) == a.value => s.clone(),
-            other => other.to_string(),
-        };
-        cmd.push_str(&format!(
-            " --set {}",
-            shell_quote(&format!("{}={v}", a.key))
-        ));
-    }
-    cmd.push_str(&format!(" --seed {seed}"));
-    cmd
 }
 
 fn execute(cmd: Command) -> Result<(), CliError> {
@@ -854,6 +702,7 @@ fn execute(cmd: Command) -> Result<(), CliError> {
 mod tests {
     use super::*;
     use crate::scenario::{Origin, parse_value};
+    use std::path::Path;
 
     #[test]
     fn replay_keeps_types_of_ambiguous_strings() {

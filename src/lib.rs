@@ -80,6 +80,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod command;
 pub mod explore;
 pub mod field_error;
 pub mod fsutil;

@@ -1,10 +1,11 @@
 //! One run of a scenario: pick the protocol, build the kernel config, run, report.
 
 use crate::protocols::{Algorithm, ProtocolConfigs, bully, etcd, raft, ring, zookeeper};
-use crate::scenario::Scenario;
+use crate::scenario::{Assignment, Scenario};
 use crate::sim::faults::expand_plan;
 use crate::sim::rng::{SimRng, Stream};
 use crate::sim::{Observer, Outcome, Protocol, Sim, SimConfig, SimError, SimTime};
+use std::path::Path;
 
 /// Coordination-service replicas the algorithm adds beyond the participants.
 pub fn service_nodes(algorithm: Algorithm, p: &ProtocolConfigs) -> u32 {
@@ -157,4 +158,35 @@ pub fn build(
             observers,
         )),
     })
+}
+
+/// Quote a shell word if needed (for replay commands).
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The `electsim run` command that reproduces a run of `path` with these assignments and seed.
+pub fn replay_command(path: &Path, sets: &[Assignment], seed: u64) -> String {
+    let mut cmd = format!("electsim run {}", shell_quote(&path.display().to_string()));
+    for a in sets {
+        // A string is written bare when it reads back as the same string (`10s`, `raft`);
+        // otherwise (`"1"`, `"true"`) it keeps its TOML quotes so the replay is exact.
+        let v = match &a.value {
+            toml::Value::String(s) if crate::scenario::parse_value(s) == a.value => s.clone(),
+            other => other.to_string(),
+        };
+        cmd.push_str(&format!(
+            " --set {}",
+            shell_quote(&format!("{}={v}", a.key))
+        ));
+    }
+    cmd.push_str(&format!(" --seed {seed}"));
+    cmd
 }

@@ -18,10 +18,11 @@ pub mod plan;
 pub mod repro;
 pub mod shrink;
 
-use crate::cli::{CliError, ScenarioArgs, print_stdout, replay_command, shell_quote};
+use crate::command::{CliError, ScenarioArgs, print_stdout};
 use crate::report::export::export;
 use crate::report::trace::{Recorder, Shared, TraceFormat, TraceMeta};
 use crate::runner::{self, RunError};
+use crate::runner::{replay_command, shell_quote};
 use crate::scenario::{Assignment, Scenario, ScenarioFile};
 use crate::sim::invariants::ELECTION_SAFETY;
 use crate::sim::{
@@ -614,11 +615,11 @@ pub fn execute(a: ExploreArgs) -> Result<(), CliError> {
     let file =
         ScenarioFile::read(&a.scenario.scenario).map_err(|e| CliError::Input(e.to_string()))?;
     let sets = a.scenario.assignments()?;
-    crate::cli::note_ignored_axes(&file, &sets, "explore");
+    crate::command::note_ignored_axes(&file, &sets, "explore");
     if a.runs == Some(0) {
         return Err(CliError::Usage("--runs must be at least 1".into()));
     }
-    crate::cli::check_jobs(a.jobs)?;
+    crate::command::check_jobs(a.jobs)?;
     if a.out.exists() && !a.out.is_dir() {
         return Err(CliError::Usage(format!(
             "--out {}: exists and is not a directory; repro files go into a directory",

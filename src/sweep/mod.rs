@@ -454,7 +454,7 @@ impl Plan {
         let p = &self.points[point];
         let sc = &p.scenario;
         let seed = seeds::run_seed(sc.seed, replication);
-        let replay = crate::cli::replay_command(&self.file.path, &self.replay_sets(p), seed);
+        let replay = crate::runner::replay_command(&self.file.path, &self.replay_sets(p), seed);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             runner::run(sc, seed, Vec::new())
         }));
