@@ -2,6 +2,11 @@
 //!
 //! Exit codes: 0 success; 1 a run failed (event limit, or an invariant violation under
 //! `--strict`); 2 bad usage or bad input (nothing is written in that case).
+//!
+//! The doc comments of the argument structs are the `--help` text clap prints, written for
+//! a terminal (`[sweep]`, `<name>`), not rustdoc markup; rustdoc is told not to read them as
+//! links or HTML.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 pub use crate::command::{CliError, ScenarioArgs, check_jobs, note_ignored_axes, print_stdout};
 use crate::protocols::Algorithm;

@@ -605,7 +605,7 @@ pub struct ExploreArgs {
     /// Most test runs spent shrinking.
     #[arg(long, default_value_t = 2_000)]
     pub shrink_budget: u32,
-    /// Directory for repro-<digest>.{toml,jsonl,svg,png}.
+    /// Directory for repro-DIGEST.{toml,jsonl,svg,png}.
     #[arg(long, default_value = ".")]
     pub out: PathBuf,
 }

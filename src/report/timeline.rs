@@ -267,7 +267,7 @@ pub fn write(path: &Path, rec: &Recording, meta: &TraceMeta) -> Result<(), Strin
     write_window(path, rec, meta, None)
 }
 
-/// [`write`], zoomed to a `(from_ns, to_ns)` window when given (`--from`/`--to`).
+/// [`write()`], zoomed to a `(from_ns, to_ns)` window when given (`--from`/`--to`).
 pub fn write_window(
     path: &Path,
     rec: &Recording,
