@@ -1,0 +1,489 @@
+//! The simulated coordination service shared by the ZooKeeper and etcd recipes, and the
+//! contender (client) state machine both recipes run on top of it.
+//!
+//! **The service** holds sessions (ZooKeeper sessions / etcd leases), keys under one election
+//! prefix ordered by a global revision (ZooKeeper's sequence number / etcd's create
+//! revision), one-shot watches, and the "protected resource" the leader acts on. Sessions
+//! expire on the service's own clock `ttl` after the last ping. With `replicas = 1` the
+//! service is one node and every request is answered at once. With `replicas = 3 | 5` the
+//! replicas embed [`Raft`] for leadership; the Raft leader becomes the *primary* after a
+//! recovery round (it collects the store from a majority and adopts the newest), and every
+//! reply it sends — reads and pings included — waits until a majority has acknowledged the
+//! store that produced it. A deposed primary that cannot reach a majority therefore answers
+//! nothing: the service is linearizable and unavailable without a majority. On takeover a
+//! new primary restarts every session's expiry clock (as ZooKeeper and etcd's lessor do).
+//!
+//! **The contender** opens a session, creates its key, lists the prefix, and either leads
+//! (smallest revision) or watches the next-lower key (or, with `herd`, the whole prefix).
+//! Its status follows the documented mapping (see `docs/recipes-zookeeper-etcd.md`).
+
+use crate::field_error::FieldError;
+use crate::protocols::Param;
+use crate::protocols::raft::{Raft, RaftConfig, RaftDurable, RaftMsg, RawRaft};
+use crate::sim::{
+    Ctx, Delay, Effect, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration,
+    SimTime, TimerKey,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+// ---------------------------------------------------------------- configuration
+
+/// The coordination service (scenario table `[service]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceConfig {
+    /// Replicas: 1 (a single server) or 3 / 5 (a Raft-led group). Default 1.
+    pub replicas: u32,
+    /// Raft timing of the replica group (pre-vote and check-quorum on).
+    pub raft: RaftConfig,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            replicas: 1,
+            raft: RaftConfig {
+                pre_vote: true,
+                check_quorum: true,
+                ..RaftConfig::default()
+            },
+        }
+    }
+}
+
+/// Parameters of the `[service]` table (listed under both recipes).
+pub const SERVICE_PARAMS: [Param; 3] = [
+    Param {
+        key: "service.replicas",
+        default: "1",
+        doc: "coordination-service replicas: 1, 3 or 5 (a Raft-led group needing a majority)",
+    },
+    Param {
+        key: "service.election_timeout",
+        default: "[\"150ms\", \"300ms\"]",
+        doc: "Raft election timeout of the replica group",
+    },
+    Param {
+        key: "service.heartbeat",
+        default: "\"50ms\"",
+        doc: "Raft heartbeat of the replica group",
+    },
+];
+
+/// The `[service]` table as written.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    pub replicas: Option<i64>,
+    pub election_timeout: Option<[SimDuration; 2]>,
+    pub heartbeat: Option<SimDuration>,
+}
+
+impl RawService {
+    /// Apply defaults and check values; field paths are relative to `[service]`.
+    pub fn validate(&self) -> Result<ServiceConfig, FieldError> {
+        let replicas = self.replicas.unwrap_or(1);
+        if ![1, 3, 5].contains(&replicas) {
+            return Err(FieldError::new(
+                "replicas",
+                replicas,
+                "1, 3 or 5 (a replicated service needs an odd majority)",
+            ));
+        }
+        let raft = RawRaft {
+            election_timeout: self.election_timeout,
+            heartbeat: self.heartbeat,
+            pre_vote: Some(true),
+            check_quorum: Some(true),
+            ..RawRaft::default()
+        }
+        .validate(replicas as u32)?;
+        Ok(ServiceConfig {
+            replicas: replicas as u32,
+            raft,
+        })
+    }
+}
+
+/// What a recipe asks of the shared client and service (derived from its own table).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RecipeConfig {
+    /// Session timeout / lease TTL, judged by the service on its clock.
+    pub ttl: SimDuration,
+    /// Ping / keepalive interval (ttl / 3) and request retry interval.
+    pub ping_interval: SimDuration,
+    /// Watch the whole prefix instead of the next-lower key.
+    pub herd: bool,
+    /// The contender stops leading when `ttl` passed on its own clock since the service last
+    /// confirmed its session.
+    pub client_deadline: bool,
+    /// The service rejects actions whose token is not the current holder's revision.
+    pub fencing: bool,
+    /// How often the leader acts on the protected resource.
+    pub action_interval: SimDuration,
+}
+
+/// Shared validation of the recipe tables: `ttl` and `action_interval` must be positive.
+pub fn check_positive(field: &str, d: SimDuration) -> Result<SimDuration, FieldError> {
+    if d.0 == 0 {
+        return Err(FieldError::new(
+            field,
+            format!("\"{d}\""),
+            "a positive duration",
+        ));
+    }
+    Ok(d)
+}
+
+/// What a handler sees: the engine's context, flattened for both recipes.
+#[derive(Clone, Copy, Debug)]
+pub struct Env<'a> {
+    pub id: NodeId,
+    pub nodes: u32,
+    pub replicas: u32,
+    pub now: SimTime,
+    pub recipe: RecipeConfig,
+    pub service: &'a ServiceConfig,
+}
+
+impl Env<'_> {
+    pub fn from_ctx<'a, C>(
+        ctx: &Ctx<'_, C>,
+        recipe: RecipeConfig,
+        service: &'a ServiceConfig,
+    ) -> Env<'a> {
+        Env {
+            id: ctx.id,
+            nodes: ctx.nodes,
+            replicas: ctx.service.max(1),
+            now: ctx.now,
+            recipe,
+            service,
+        }
+    }
+    fn majority(&self) -> usize {
+        self.replicas as usize / 2 + 1
+    }
+    fn replica_id(&self, index: u32) -> NodeId {
+        self.nodes + index
+    }
+}
+
+// ---------------------------------------------------------------- messages and timers
+
+/// Revision-ordered entries of the election prefix: (create revision, owner).
+pub type Entries = Vec<(u64, NodeId)>;
+
+/// The part of the election prefix's children list a client reads (see [`Store::view`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ListView {
+    /// The smallest key and its owner: the holder.
+    pub holder: Option<(u64, NodeId)>,
+    /// The asking session's own key, if it has one.
+    pub own: Option<u64>,
+    /// The largest key below `own`: the one to watch.
+    pub predecessor: Option<u64>,
+}
+
+impl ListView {
+    /// The view of `entries` for a session whose key is `own` (tests build replies so).
+    pub fn of(entries: &[(u64, NodeId)], own: Option<u64>) -> ListView {
+        let own = own.filter(|k| entries.iter().any(|e| e.0 == *k));
+        ListView {
+            holder: entries.iter().min().copied(),
+            own,
+            predecessor: own.and_then(|k| entries.iter().map(|e| e.0).filter(|&p| p < k).max()),
+        }
+    }
+}
+/// Version of a replica's store: (primary epoch, replication round).
+pub type Stamp = (u64, u64);
+
+/// Every message of both recipes; each recipe names the kinds in its own vocabulary.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Wire {
+    /// Open a session / grant a lease. `nonce` makes retries idempotent.
+    Open {
+        nonce: u64,
+    },
+    Opened {
+        nonce: u64,
+        session: u64,
+    },
+    /// Session ping / lease keepalive.
+    Ping {
+        session: u64,
+    },
+    /// Ping answer; `holder` is the current leader contender (the smallest key's owner).
+    Pong {
+        session: u64,
+        holder: Option<NodeId>,
+    },
+    /// Create the session's key under the prefix (idempotent per session).
+    Create {
+        session: u64,
+    },
+    Created {
+        session: u64,
+        rev: u64,
+    },
+    /// List the prefix; `watch` also sets a one-shot watch on the whole prefix.
+    List {
+        session: u64,
+        watch: bool,
+    },
+    Children {
+        session: u64,
+        view: ListView,
+    },
+    /// Watch one key for deletion (ZooKeeper `exists(watch)`, etcd watch).
+    WatchKey {
+        session: u64,
+        key: u64,
+    },
+    WatchArmed {
+        session: u64,
+        key: u64,
+        exists: bool,
+    },
+    /// A watch fired: `Some(key)` deleted, or `None` the prefix changed.
+    Notify {
+        session: u64,
+        key: Option<u64>,
+    },
+    /// The session / lease does not exist (any more).
+    Expired {
+        session: u64,
+    },
+    /// The leader acts on the protected resource, carrying its revision as token.
+    Action {
+        session: u64,
+        token: u64,
+    },
+    /// Action by the current holder, applied.
+    ActionOk {
+        token: u64,
+    },
+    /// Action by a non-holder, applied anyway (no fencing): a stale write got through.
+    StaleAccepted {
+        token: u64,
+    },
+    /// Action by a non-holder, refused by the fencing check.
+    StaleRejected {
+        token: u64,
+    },
+    /// This replica is not the primary; `hint` is the replica it believes leads.
+    NotPrimary {
+        hint: Option<NodeId>,
+    },
+    /// Raft traffic between replicas (leadership of the replica group).
+    Raft(RaftMsg),
+    /// Primary -> replica: the store as of `stamp`, in replication round `round`.
+    Replicate {
+        epoch: u64,
+        round: u64,
+        stamp: Stamp,
+        store: Box<Store>,
+    },
+    ReplicateAck {
+        epoch: u64,
+        round: u64,
+    },
+    /// New primary -> replica: promise `epoch` and send your store.
+    Recover {
+        epoch: u64,
+    },
+    RecoverReply {
+        epoch: u64,
+        stamp: Stamp,
+        store: Box<Store>,
+    },
+}
+
+/// Number of message kinds ([`Wire::kind`] indexes `0..WIRE_KINDS`).
+pub const WIRE_KINDS: usize = 27;
+
+impl Wire {
+    /// Index into a recipe's `KINDS` table (Raft kinds occupy 17..23).
+    pub fn kind(&self) -> usize {
+        match self {
+            Wire::Open { .. } => 0,
+            Wire::Opened { .. } => 1,
+            Wire::Ping { .. } => 2,
+            Wire::Pong { .. } => 3,
+            Wire::Create { .. } => 4,
+            Wire::Created { .. } => 5,
+            Wire::List { .. } => 6,
+            Wire::Children { .. } => 7,
+            Wire::WatchKey { .. } => 8,
+            Wire::WatchArmed { .. } => 9,
+            Wire::Notify { .. } => 10,
+            Wire::Expired { .. } => 11,
+            Wire::Action { .. } => 12,
+            Wire::ActionOk { .. } => 13,
+            Wire::StaleAccepted { .. } => 14,
+            Wire::StaleRejected { .. } => 15,
+            Wire::NotPrimary { .. } => 16,
+            Wire::Raft(m) => 17 + m.kind(),
+            Wire::Replicate { .. } => 23,
+            Wire::ReplicateAck { .. } => 24,
+            Wire::Recover { .. } => 25,
+            Wire::RecoverReply { .. } => 26,
+        }
+    }
+
+    /// Election traffic is what contenders exchange with the service to find the leader;
+    /// pings are heartbeats; actions and the replicas' own traffic are "other".
+    pub fn class(&self) -> MsgClass {
+        match self {
+            Wire::Ping { .. } | Wire::Pong { .. } => MsgClass::Heartbeat,
+            Wire::Open { .. }
+            | Wire::Opened { .. }
+            | Wire::Create { .. }
+            | Wire::Created { .. }
+            | Wire::List { .. }
+            | Wire::Children { .. }
+            | Wire::WatchKey { .. }
+            | Wire::WatchArmed { .. }
+            | Wire::Notify { .. }
+            | Wire::Expired { .. } => MsgClass::Election,
+            _ => MsgClass::Other,
+        }
+    }
+
+    pub fn term(&self) -> Option<u64> {
+        match self {
+            Wire::Created { rev, .. } => Some(*rev),
+            Wire::Action { token, .. }
+            | Wire::ActionOk { token }
+            | Wire::StaleAccepted { token }
+            | Wire::StaleRejected { token } => Some(*token),
+            Wire::Raft(m) => m.term(),
+            Wire::Replicate { epoch, .. }
+            | Wire::ReplicateAck { epoch, .. }
+            | Wire::Recover { epoch }
+            | Wire::RecoverReply { epoch, .. } => Some(*epoch),
+            _ => None,
+        }
+    }
+}
+
+/// Kind names of the replica group's Raft traffic (shared by both recipes' tables).
+pub const RAFT_KIND_NAMES: [&str; 6] = [
+    "ServiceRequestVote",
+    "ServiceVoteResponse",
+    "ServicePreVote",
+    "ServicePreVoteResponse",
+    "ServiceAppendEntries",
+    "ServiceAppendResponse",
+];
+
+/// Timers of contenders and replicas (both recipes use this type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoordTimer {
+    /// Contender: resend the pending request.
+    Retry,
+    /// Contender: session ping / lease keepalive.
+    Ping,
+    /// Contender: the local estimate of session/lease expiry.
+    Deadline,
+    /// Contender (leader): act on the protected resource.
+    Act,
+    /// Replica (primary): expiry check of one session.
+    Expire(u64),
+    /// Replica: a timer of the embedded Raft node.
+    Raft(crate::protocols::raft::RaftTimer),
+}
+
+impl TimerKey for CoordTimer {
+    fn name(&self) -> &'static str {
+        match self {
+            CoordTimer::Retry => "retry",
+            CoordTimer::Ping => "ping",
+            CoordTimer::Deadline => "deadline",
+            CoordTimer::Act => "act",
+            CoordTimer::Expire(_) => "expire",
+            CoordTimer::Raft(t) => match t {
+                crate::protocols::raft::RaftTimer::Election => "service_election",
+                crate::protocols::raft::RaftTimer::Heartbeat => "service_heartbeat",
+                crate::protocols::raft::RaftTimer::CheckQuorum => "service_check_quorum",
+            },
+        }
+    }
+}
+
+/// The protocol shape both recipes share.
+pub trait Recipe: Protocol<Timer = CoordTimer, Durable = RaftDurable> {
+    fn wrap(w: Wire) -> Self::Msg;
+}
+
+mod client;
+mod service;
+mod store;
+pub use client::*;
+pub use service::*;
+pub use store::*;
+
+// ---------------------------------------------------------------- the node
+
+/// One node of a recipe: a contender (`id < nodes`) or a service replica.
+#[derive(Clone, Debug)]
+pub enum CoordNode {
+    Contender(Client),
+    Replica(Box<Replica>),
+}
+
+impl CoordNode {
+    pub fn boot<P: Recipe>(env: &Env<'_>, durable: Option<&RaftDurable>, out: &mut Out<P>) -> Self {
+        if env.id < env.nodes {
+            CoordNode::Contender(Client::boot(env, out))
+        } else {
+            let mut r = Replica::boot(env, durable, out);
+            r.flush(env, out);
+            CoordNode::Replica(Box::new(r))
+        }
+    }
+
+    pub fn on_message<P: Recipe>(
+        &mut self,
+        env: &Env<'_>,
+        from: NodeId,
+        msg: Wire,
+        out: &mut Out<P>,
+    ) {
+        match self {
+            CoordNode::Contender(c) => c.on_message(env, from, msg, out),
+            CoordNode::Replica(r) => r.on_message(env, from, msg, out),
+        }
+    }
+
+    pub fn on_timer<P: Recipe>(&mut self, env: &Env<'_>, t: CoordTimer, out: &mut Out<P>) {
+        match self {
+            CoordNode::Contender(c) => c.on_timer(env, t, out),
+            CoordNode::Replica(r) => r.on_timer(env, t, out),
+        }
+    }
+
+    pub fn status(&self) -> NodeStatus {
+        match self {
+            CoordNode::Contender(c) => c.status(),
+            CoordNode::Replica(r) => r.status(),
+        }
+    }
+
+    pub fn as_client(&self) -> Option<&Client> {
+        match self {
+            CoordNode::Contender(c) => Some(c),
+            CoordNode::Replica(_) => None,
+        }
+    }
+
+    pub fn as_replica(&self) -> Option<&Replica> {
+        match self {
+            CoordNode::Contender(_) => None,
+            CoordNode::Replica(r) => Some(r),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
