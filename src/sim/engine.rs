@@ -161,9 +161,11 @@ struct Node<P: Protocol> {
     paused: bool,
     /// Events that arrived while paused, in arrival order.
     stash: Vec<Event<P::Msg, P::Timer>>,
-    /// Write-latency and CPU-time streams (see `storage`).
-    disk_rng: SimRng,
-    cpu_rng: SimRng,
+    /// Write-latency and CPU-time streams (see `storage`), made on first use: most runs
+    /// model neither, and two generators per node cost memory and start-up at 10^5 nodes.
+    /// A stream's draws depend only on (seed, stream), so when it is made does not matter.
+    disk_rng: Option<Box<SimRng>>,
+    cpu_rng: Option<Box<SimRng>>,
     /// The node handles nothing before this time (CPU work, blocking write).
     busy_until: SimTime,
     /// Deliveries and timers that arrived while busy, in arrival order.
@@ -233,8 +235,8 @@ impl<P: Protocol> Sim<P> {
                 timers: Vec::new(),
                 paused: false,
                 stash: Vec::new(),
-                disk_rng: SimRng::new(cfg.seed, Stream::Disk(i)),
-                cpu_rng: SimRng::new(cfg.seed, Stream::Cpu(i)),
+                disk_rng: None,
+                cpu_rng: None,
                 busy_until: SimTime::ZERO,
                 backlog: VecDeque::new(),
             })
@@ -683,17 +685,24 @@ impl<P: Protocol> Sim<P> {
     /// how long the node is busy (CPU time, plus the writes when they block).
     fn handler_cost(&mut self, id: NodeId, out: &Out<P>) -> (SimDuration, SimDuration) {
         let res = &self.cfg.resources;
+        let seed = self.cfg.seed;
         let n = &mut self.nodes[id as usize];
         let cpu = if res.cpu_free() {
             SimDuration::ZERO
         } else {
-            res.cpu.sample(&mut n.cpu_rng)
+            let rng = n
+                .cpu_rng
+                .get_or_insert_with(|| Box::new(SimRng::new(seed, Stream::Cpu(id))));
+            res.cpu.sample(rng)
         };
         let law = res.write_law(id);
         let mut write = SimDuration::ZERO;
         for e in &out.effects {
             if matches!(e, Effect::Persist(_)) {
-                write = write + law.sample(&mut n.disk_rng);
+                let rng = n
+                    .disk_rng
+                    .get_or_insert_with(|| Box::new(SimRng::new(seed, Stream::Disk(id))));
+                write = write + law.sample(rng);
             }
         }
         let busy = match res.mode {
@@ -795,6 +804,7 @@ impl<P: Protocol> Sim<P> {
         };
         for _ in 0..copies {
             let delay = model.delay.sample(&mut self.net_rng);
+            // Inline, not `count_in_flight`: `model` still borrows the network here.
             self.in_flight += 1;
             if self.in_flight > self.cfg.max_in_flight && self.failure.is_none() {
                 self.failure = Some(SimError::InFlightLimit {

@@ -209,6 +209,25 @@ impl Figure for BarFigure {
     }
 }
 
+/// The value axis of a bar panel: 0..100 % (with headroom for labels) for fractions,
+/// otherwise fitted to the values.
+fn value_axis(values: &[f64], percent: bool) -> Axis {
+    if percent {
+        let mut y = Axis::linear(0.0, 1.0);
+        y.hi = 1.08;
+        y.percent = true;
+        y
+    } else {
+        y_axis_for(values)
+    }
+}
+
+/// "none observed" for a panel whose bars are all zero (a drawn nothing says so).
+fn zero_note(values: &[f64]) -> Option<String> {
+    (!values.is_empty() && values.iter().all(|v| *v == 0.0))
+        .then(|| "none observed (all zero)".to_string())
+}
+
 fn y_axis_for(values: &[f64]) -> Axis {
     let hi = values.iter().copied().fold(0.0, f64::max);
     if hi <= 0.0 {
@@ -339,17 +358,8 @@ fn grouped(
                     color,
                 });
             }
-            let note = if !bars.is_empty() && vals.iter().all(|v| *v == 0.0) {
-                Some("none observed (all zero)".to_string())
-            } else {
-                None
-            };
-            let mut y = y_axis_for(&vals);
-            if percent {
-                y = Axis::linear(0.0, 1.0);
-                y.hi = 1.08;
-                y.percent = true;
-            }
+            let note = zero_note(&vals);
+            let y = value_axis(&vals, percent);
             panels.push(BarPanel {
                 title: panel_title.to_string(),
                 subtitle: facet.clone(),
@@ -466,14 +476,8 @@ fn grouped_by_facet(
                 },
             });
         }
-        let note = (!bars.is_empty() && vals.iter().all(|v| *v == 0.0))
-            .then(|| "none observed (all zero)".to_string());
-        let mut y = y_axis_for(&vals);
-        if percent {
-            y = Axis::linear(0.0, 1.0);
-            y.hi = 1.08;
-            y.percent = true;
-        }
+        let note = zero_note(&vals);
+        let y = value_axis(&vals, percent);
         panels.push(BarPanel {
             title: panel_title.to_string(),
             subtitle: alg.clone(),
