@@ -4,7 +4,7 @@
 //! the same directory at once.
 
 mod common;
-use common::{electsim_in, fresh_dir};
+use common::{electsim_in, fresh_dir, stderr};
 
 use electsim::sweep::Plan;
 use electsim::sweep::outdir::stage_path;
@@ -43,10 +43,6 @@ every = "1s"
 crash = "leader"
 restart_after = "400ms"
 "#;
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// Every file under `dir` with its bytes, sorted by relative path.
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {

@@ -2,10 +2,9 @@
 //! written" when the input or the usage is bad.
 
 mod common;
-use common::{electsim_in, fresh_dir};
+use common::{electsim_in, fresh_dir, stderr};
 
 use std::path::Path;
-use std::process::Output;
 
 const OK: &str = r#"
 name = "cli"
@@ -21,10 +20,6 @@ at = "1s"
 crash = "leader"
 restart_after = "300ms"
 "#;
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn files(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
