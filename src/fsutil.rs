@@ -35,20 +35,32 @@ pub fn write_hook(path: &Path) -> std::io::Result<()> {
 /// (`/dev/stdout`, `/dev/null`) is written to directly, never replaced; any other
 /// non-regular file (a directory, a block device, a socket) is refused.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`] for output produced piece by piece: `fill` streams into a buffered
+/// writer, so a large trace is never held in memory as one string. The file appears at
+/// `path` only if `fill` and the final flush succeed.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     write_hook(path)?;
     match std::fs::metadata(path) {
         Ok(m) if is_stream(&m) => {
-            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
-            f.write_all(bytes).and_then(|()| f.flush())
+            let f = std::fs::OpenOptions::new().write(true).open(path)?;
+            let mut w = std::io::BufWriter::new(f);
+            fill(&mut w)?;
+            w.flush()
         }
         Ok(m) if !m.is_file() => Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             not_regular(path),
         )),
-        Ok(_) if is_symlink(path) => replace_file(&path.canonicalize()?, bytes),
-        Ok(_) => replace_file(path, bytes),
+        Ok(_) if is_symlink(path) => replace_file(&path.canonicalize()?, fill),
+        Ok(_) => replace_file(path, fill),
         // Missing, or a dangling symlink: create the file it names.
-        Err(_) => replace_file(&follow_links(path)?, bytes),
+        Err(_) => replace_file(&follow_links(path)?, fill),
     }
 }
 
@@ -124,11 +136,15 @@ pub fn check_output_path(path: &Path, flag: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+fn replace_file(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let tmp = temp_path(path);
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        fill(&mut w)?;
+        let f = w.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
@@ -212,5 +228,37 @@ pub fn try_lock(f: &std::fs::File) -> std::io::Result<bool> {
     {
         let _ = f;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("electsim-fsutil-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_stream_that_fails_halfway_leaves_the_old_file_and_no_temporary() {
+        let dir = scratch("halfway");
+        let path = dir.join("trace.json");
+        std::fs::write(&path, "old").unwrap();
+        // More than the writer's buffer, so part of it has reached the temporary file.
+        let err = write_atomic_with(&path, |w| {
+            w.write_all(&vec![b'x'; 1 << 20])?;
+            Err(std::io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "disk full");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert!(!temp_path(&path).exists());
+        write_atomic_with(&path, |w| w.write_all(b"new")).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

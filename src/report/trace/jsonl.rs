@@ -91,20 +91,27 @@ pub fn line(seq: u64, r: &Record) -> String {
     serde_json::to_string(&l).expect("trace lines serialize")
 }
 
-/// The whole recording, one line per event.
+/// The whole recording, one line per event (in memory; files are written with [`write_to`]).
 pub fn render(rec: &Recording) -> String {
-    let mut s = String::with_capacity(rec.records.len() * 160);
+    let mut buf = Vec::with_capacity(rec.records.len() * 160);
+    write_to(rec, &mut buf).expect("writing to memory cannot fail");
+    String::from_utf8(buf).expect("trace lines are UTF-8")
+}
+
+/// Stream the recording, one line per event.
+pub fn write_to(rec: &Recording, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     for (i, r) in rec.records.iter().enumerate() {
-        s.push_str(&line(i as u64, r));
-        s.push('\n');
+        w.write_all(line(i as u64, r).as_bytes())?;
+        w.write_all(b"\n")?;
     }
     if rec.truncated() {
-        s.push_str(&format!(
-            "{{\"seq\":{},\"kind\":\"truncated\",\"recorded\":{},\"seen\":{}}}\n",
+        writeln!(
+            w,
+            "{{\"seq\":{},\"kind\":\"truncated\",\"recorded\":{},\"seen\":{}}}",
             rec.records.len(),
             rec.records.len(),
             rec.seen
-        ));
+        )?;
     }
-    s
+    Ok(())
 }

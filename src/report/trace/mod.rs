@@ -16,7 +16,7 @@ pub mod jsonl;
 pub mod perfetto;
 pub mod shiviz;
 
-use crate::fsutil::write_atomic;
+use crate::fsutil::write_atomic_with;
 use crate::sim::{
     DropReason, FaultAction, MsgRef, NodeId, NodeStatus, Observer, SimTime, Target, TraceEvent,
 };
@@ -326,14 +326,18 @@ pub fn render(format: TraceFormat, rec: &Recording, meta: &TraceMeta) -> String 
     }
 }
 
-/// Render and write atomically.
+/// Stream a recording to `path` in a format, atomically: the file appears whole or not at all.
 pub fn write(
     path: &Path,
     format: TraceFormat,
     rec: &Recording,
     meta: &TraceMeta,
 ) -> std::io::Result<()> {
-    write_atomic(path, render(format, rec, meta).as_bytes())
+    write_atomic_with(path, |w| match format {
+        TraceFormat::Jsonl => jsonl::write_to(rec, w),
+        TraceFormat::Perfetto => perfetto::write_to(rec, meta, w),
+        TraceFormat::Shiviz => shiviz::write_to(rec, meta, w),
+    })
 }
 
 /// Node label used by every exporter: participants are `node i`, replicas `service i`.

@@ -29,13 +29,24 @@ fn host(h: usize, nodes_total: usize) -> String {
     }
 }
 
-/// Render the recording as a ShiViz log.
+/// Render the recording as a ShiViz log (in memory; files are written with [`write_to`]).
 pub fn render(rec: &Recording, meta: &TraceMeta) -> String {
+    let mut buf = Vec::new();
+    write_to(rec, meta, &mut buf).expect("writing to memory cannot fail");
+    String::from_utf8(buf).expect("the log is UTF-8")
+}
+
+/// Stream the recording as a ShiViz log, a few tens of KB at a time.
+pub fn write_to(
+    rec: &Recording,
+    meta: &TraceMeta,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let total = rec.total_nodes(meta.nodes) as usize;
     let hosts = total + 1; // + "net"
     let mut clocks: Vec<Vec<u64>> = vec![vec![0; hosts]; hosts];
     let mut sent: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-    let mut s = String::with_capacity(rec.records.len() * 96);
+    let mut s = String::with_capacity(1 << 16);
     s.push_str(REGEX);
     s.push_str("\n\n");
     let log =
@@ -60,6 +71,10 @@ pub fn render(rec: &Recording, meta: &TraceMeta) -> String {
         };
     let term = |t: Option<u64>| t.map_or(String::new(), |t| format!("(term {t})"));
     for r in &rec.records {
+        if s.len() >= 1 << 15 {
+            w.write_all(s.as_bytes())?;
+            s.clear();
+        }
         let at = r.at.0;
         match &r.event {
             Event::Send { msg } => {
@@ -140,5 +155,5 @@ pub fn render(rec: &Recording, meta: &TraceMeta) -> String {
             }
         }
     }
-    s
+    w.write_all(s.as_bytes())
 }
