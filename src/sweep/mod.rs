@@ -40,12 +40,11 @@ use crate::sim::{Message, Protocol, SimError};
 use manifest::Manifest;
 use outdir::{OutDir, Replace};
 use output::{Entry, JOURNAL, MANIFEST, RUNS_CSV, SUMMARY_CSV, Written, io_err};
-use rayon::prelude::*;
 use shard::Shard;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Default: ask for `--yes` above this many runs in one invocation.
@@ -620,6 +619,28 @@ pub fn estimate(plan: &Plan, pending_per_point: &[u64]) -> Estimate {
     est
 }
 
+/// The pending runs, longest expected first (the estimate's `r · n · d` cost of the run's
+/// point; ties in run order). Scheduling the longest runs first keeps a mixed sweep from
+/// ending on one long run while the other cores idle (longest-processing-time-first list
+/// scheduling, within 4/3 of the best possible finish).
+pub fn longest_first(plan: &Plan, est: &Estimate, pending: &[u64]) -> Vec<u64> {
+    let cost = |point: usize| {
+        let sc = &plan.points[point].scenario;
+        let rate = est
+            .rates
+            .iter()
+            .find(|(a, _)| *a == sc.algorithm)
+            .map_or(0.0, |r| r.1);
+        rate * f64::from(sc.nodes) * (sc.duration.0 as f64 / 1e9)
+    };
+    let mut order: Vec<(f64, u64)> = pending
+        .iter()
+        .map(|&run| (cost(plan.locate(run).0), run))
+        .collect();
+    order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    order.into_iter().map(|(_, run)| run).collect()
+}
+
 /// A file-system-safe form of a scenario name for the default output directory.
 fn dir_name(name: &str) -> String {
     let s: String = name
@@ -874,21 +895,36 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<SweepResult, SweepError> {
     let events = AtomicU64::new(0);
     let bar = progress_bar(pending.len() as u64, opts.quiet);
     let plan_ref = &plan;
-    pool.install(|| {
-        pending
-            .par_iter()
-            .try_for_each(|&run| -> Result<(), SweepError> {
-                let (point, replication) = plan_ref.locate(run);
-                let (line, ev) = plan_ref.run_row(point, replication);
-                events.fetch_add(ev.unwrap_or(0), Ordering::Relaxed);
-                let mut f = journal.lock().unwrap_or_else(|e| e.into_inner());
-                f.write_all(line.as_bytes())
-                    .map_err(io_err(&journal_path))?;
+    let order = longest_first(&plan, &est, &pending);
+    let next = AtomicUsize::new(0);
+    let failure: Mutex<Option<SweepError>> = Mutex::new(None);
+    // Greedy list scheduling over the longest-first order: each worker takes the next run
+    // when it finishes one, so the sweep ends with short runs on every core rather than
+    // one long run on one core. Output order does not depend on this: rows are sorted.
+    pool.broadcast(|_| {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&run) = order.get(i) else { break };
+            let (point, replication) = plan_ref.locate(run);
+            let (line, ev) = plan_ref.run_row(point, replication);
+            events.fetch_add(ev.unwrap_or(0), Ordering::Relaxed);
+            let mut f = journal.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = f.write_all(line.as_bytes()) {
                 drop(f);
-                bar.inc(1);
-                Ok(())
-            })
-    })?;
+                next.store(order.len(), Ordering::Relaxed);
+                failure
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert(io_err(&journal_path)(e));
+                break;
+            }
+            drop(f);
+            bar.inc(1);
+        }
+    });
+    if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
+    }
     bar.finish_and_clear();
     let journal = journal.into_inner().unwrap_or_else(|e| e.into_inner());
     journal.sync_all().map_err(io_err(&journal_path))?;
@@ -974,4 +1010,36 @@ pub(crate) fn progress_bar(len: u64, quiet: bool) -> indicatif::ProgressBar {
         bar.set_style(style.with_key("rate", rate).progress_chars("=> "));
     }
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_runs_are_scheduled_first() {
+        let dir = std::env::temp_dir().join(format!("electsim-lpt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mixed.toml");
+        std::fs::write(
+            &path,
+            "name = \"mixed\"\nduration = \"2s\"\nruns = 2\n[sweep]\nalgorithm = [\"bully\", \"raft\"]\nnodes = [3, 9]\n",
+        )
+        .unwrap();
+        let plan = Plan::build(&path, &[], None).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Points in axis order: bully 3, bully 9, raft 3, raft 9; two runs each (0..8).
+        // Costs r·n·d: bully 10·3·2 = 60 and 10·9·2 = 180; raft 4·3·2 = 24 and 4·9·2 = 72.
+        let est = Estimate {
+            rates: vec![(Algorithm::Bully, 10.0), (Algorithm::Raft, 4.0)],
+            events: 0.0,
+        };
+        let all: Vec<u64> = (0..8).collect();
+        assert_eq!(
+            longest_first(&plan, &est, &all),
+            vec![2, 3, 6, 7, 0, 1, 4, 5]
+        );
+        // Only what is pending, in the same order.
+        assert_eq!(longest_first(&plan, &est, &[0, 4, 7]), vec![7, 0, 4]);
+    }
 }
