@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! # electsim — a deterministic simulator of leader election
 //!
 //! electsim runs Bully, Ring, Raft and the ZooKeeper and etcd election recipes on one seeded,
