@@ -8,9 +8,15 @@
 //!
 //! Kinds (each drawn only when its columns are present; see `docs/charts.md`):
 //! Planning: every sweep point (every `summary.csv` row) is drawn in some chart, as a series
-//! (legend entry), a facet (a panel per parameter combination) or an x-axis position; a chart
-//! that must leave points out says so in its subtitle and on stderr ([`chart_coverage`] lists
-//! what each chart draws).
+//! (legend entry), a facet (a panel per parameter combination), an x-axis position or inside
+//! an aggregate; a chart that must leave points out says so in its subtitle and on stderr
+//! ([`chart_coverage`] lists what each chart draws).
+//!
+//! Budget: a chart's cost must not grow with the sweep. A line chart draws at most
+//! [`MAX_SERIES`] series (more become one envelope per algorithm: band min–max, line median of
+//! the series' means), a CDF panel at most [`MAX_CDF_CURVES`] curves (more become the pooled
+//! CDF with a band between the lowest and highest point CDF), a bar panel at most
+//! [`MAX_BARS_PER_PANEL`] bars (more become one median bar with min–max whiskers per size).
 //!
 //! * `<metric>-vs-nodes` (or `-vs-<key>` for another numeric x axis, see [`ChartOptions`]): a
 //!   key metric against the x key, one line per series — the algorithm plus every other swept
@@ -38,7 +44,10 @@ pub mod table;
 
 use super::font;
 use crate::fsutil::write_atomic;
+pub use bars::MAX_BARS_PER_PANEL;
+pub use cdf::{AGGREGATE_GRID, MAX_CDF_CURVES};
 pub use fig16::{RangeSamples, samples as fig16_samples, timeout_range};
+pub use line::{MAX_SERIES, MAX_X_TICKS};
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::element::ComposedElement;
@@ -334,6 +343,15 @@ impl SweepData {
         }
     }
 
+    /// [`SweepData::stat`] by column index (from `summary.col`), for loops over many points:
+    /// looking a name up among ~530 headers per cell dominated 100 000-point charts.
+    pub fn stat_at(&self, p: &Point, col: Option<usize>) -> Result<Option<f64>, ChartError> {
+        match (p.summary_row, col) {
+            (Some(i), Some(c)) => self.summary.num(&self.summary.rows[i], c),
+            _ => Ok(None),
+        }
+    }
+
     /// The values of a runs.csv column over a point's runs (missing cells skipped).
     pub fn run_values(&self, p: &Point, col: &str) -> Result<Vec<f64>, ChartError> {
         let Some(c) = self.runs.col(col) else {
@@ -394,10 +412,13 @@ impl SweepData {
     /// The distinct parameter labels (everything but algorithm and size), in point order:
     /// the facets of a chart whose x axis is the algorithm and whose bars are the sizes.
     pub fn facets(&self) -> Vec<String> {
+        // A set beside the list: a 100 000-point sweep can have as many facets, and a linear
+        // `contains` made this quadratic.
+        let mut seen = std::collections::BTreeSet::new();
         let mut v: Vec<String> = Vec::new();
         for p in &self.points {
             let l = p.params_label("");
-            if !v.contains(&l) {
+            if seen.insert(l.clone()) {
                 v.push(l);
             }
         }

@@ -53,7 +53,7 @@ pub fn write_elections(dir: &Path) -> Result<PathBuf, SweepError> {
                     ),
                 ));
             }
-            let mut cells: Vec<String> = ident.iter().map(|&i| row.cells[i].clone()).collect();
+            let mut cells: Vec<String> = ident.iter().map(|&i| row.cell(i).to_string()).collect();
             cells.push(k.to_string());
             cells.extend(parts.iter().map(|p| p.to_string()));
             out.push_str(&super::csv::csv_line(&cells));

@@ -132,6 +132,15 @@ struct BarFigure {
 /// Most panels of one bar figure; facets beyond it are left out, and said so.
 const MAX_FACETS: usize = 12;
 
+/// Most left-out parameter combinations named in an omission note (the rest are counted).
+const MAX_NAMED: usize = 24;
+
+/// Most bars in one panel. A panel is at most 4000 px wide (about 3700 px of plot), so 200
+/// bars keep ~18 px each: a visible bar, a gap and a category label every few bars. Past it a
+/// single-algorithm chart draws one aggregate bar per cluster size (median, min–max over the
+/// parameter combinations) instead of a bar per sweep point.
+pub const MAX_BARS_PER_PANEL: usize = 200;
+
 /// The facets a bar figure draws (at most [`MAX_FACETS`]) and a note naming those it leaves
 /// out.
 fn limit_facets(mut facets: Vec<String>) -> (Vec<String>, Option<String>) {
@@ -139,11 +148,18 @@ fn limit_facets(mut facets: Vec<String>) -> (Vec<String>, Option<String>) {
         return (facets, None);
     }
     let left: Vec<String> = facets.split_off(MAX_FACETS);
+    // Named up to a screenful: 10 000 names made a 380 KB line on stderr.
+    let named = left.len().min(MAX_NAMED);
+    let more = if left.len() > named {
+        format!("; and {} more", left.len() - named)
+    } else {
+        String::new()
+    };
     let note = format!(
-        "{} of {} parameter combinations not drawn (more than {MAX_FACETS} panels): {}",
+        "{} of {} parameter combinations not drawn (more than {MAX_FACETS} panels): {}{more}",
         left.len(),
         left.len() + facets.len(),
-        left.join("; ")
+        left[..named].join("; ")
     );
     (facets, Some(note))
 }
@@ -316,14 +332,22 @@ fn grouped(
         return grouped_by_facet(data, out, stem, title, &metrics);
     }
     let (facets, omitted) = limit_facets(data.facets());
+    let labels: Vec<String> = data.points.iter().map(|p| p.params_label("")).collect();
     let mut drawn = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     let mut panels = Vec::new();
     // Rows are facets, columns are metrics, so one metric reads down a column.
     for facet in &facets {
         for &&(metric, panel_title, y_desc, percent) in &metrics {
             let mut bars = Vec::new();
             let mut vals = Vec::new();
-            for p in data.points.iter().filter(|p| p.params_label("") == *facet) {
+            for p in data
+                .points
+                .iter()
+                .zip(&labels)
+                .filter(|(_, l)| *l == facet)
+                .map(|(p, _)| p)
+            {
                 let Some(cat) = algs.iter().position(|a| *a == p.algorithm) else {
                     continue;
                 };
@@ -346,7 +370,7 @@ fn grouped(
                 } else {
                     super::algorithm_color(&p.algorithm, cat)
                 };
-                if !drawn.contains(&p.id) {
+                if seen.insert(p.id.as_str()) {
                     drawn.push(p.id.clone());
                 }
                 bars.push(Bar {
@@ -425,7 +449,8 @@ fn grouped(
 }
 
 /// [`grouped`] for a single algorithm: one panel per metric, one category per parameter
-/// combination on the x axis (labels wrapped at spaces), bars grouped by size.
+/// combination on the x axis (labels wrapped at spaces), bars grouped by size. Over
+/// [`MAX_BARS_PER_PANEL`] bars it draws [`grouped_aggregate`] instead.
 fn grouped_by_facet(
     data: &SweepData,
     out: &mut Figures,
@@ -436,31 +461,40 @@ fn grouped_by_facet(
     let sizes = data.sizes();
     let by_size = sizes.len() > 1;
     let facets = data.facets();
+    if facets.len() * sizes.len().max(1) > MAX_BARS_PER_PANEL {
+        return grouped_aggregate(data, out, stem, title, metrics, facets.len());
+    }
+    let facet_index: std::collections::BTreeMap<&str, usize> = facets
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.as_str(), i))
+        .collect();
     let alg = data.algorithms().remove(0);
     let mut drawn = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     let mut panels = Vec::new();
     for &&(metric, panel_title, y_desc, percent) in metrics {
+        let col = |stat: &str| data.summary.col(&format!("{metric}_{stat}"));
+        let (c_mean, c_lo, c_hi) = (col("mean"), col("ci95_lo"), col("ci95_hi"));
         let mut bars = Vec::new();
         let mut vals = Vec::new();
         for p in &data.points {
-            let Some(cat) = facets.iter().position(|f| *f == p.params_label("")) else {
+            let Some(&cat) = facet_index.get(p.params_label("").as_str()) else {
                 continue;
             };
             let slot = p
                 .nodes
                 .and_then(|n| sizes.iter().position(|s| *s == n))
                 .unwrap_or(0);
-            let Some(mean) = data.stat(p, metric, "mean")? else {
+            let Some(mean) = data.stat_at(p, c_mean)? else {
                 continue;
             };
-            let whisker = data
-                .stat(p, metric, "ci95_lo")?
-                .zip(data.stat(p, metric, "ci95_hi")?);
+            let whisker = data.stat_at(p, c_lo)?.zip(data.stat_at(p, c_hi)?);
             vals.push(mean);
             if let Some((_, h)) = whisker {
                 vals.push(h);
             }
-            if !drawn.contains(&p.id) {
+            if seen.insert(p.id.as_str()) {
                 drawn.push(p.id.clone());
             }
             bars.push(Bar {
@@ -525,6 +559,119 @@ fn grouped_by_facet(
     Ok(())
 }
 
+/// Median, minimum and maximum of some values (`None` when empty).
+pub(crate) fn median_min_max(values: &mut [f64]) -> Option<(f64, f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let k = values.len();
+    let median = if k % 2 == 1 {
+        values[k / 2]
+    } else {
+        (values[k / 2 - 1] + values[k / 2]) / 2.0
+    };
+    Some((median, values[0], values[k - 1]))
+}
+
+/// A single-algorithm bar chart with more parameter combinations than bars fit: one bar per
+/// cluster size whose height is the median over the combinations of their mean over runs,
+/// with whiskers from the smallest to the largest mean, so every sweep point is inside some
+/// bar and the spread across combinations stays visible. (The line charts show each point.)
+fn grouped_aggregate(
+    data: &SweepData,
+    out: &mut Figures,
+    stem: &str,
+    title: &str,
+    metrics: &[&(&str, &str, &str, bool)],
+    combinations: usize,
+) -> Result<(), ChartError> {
+    let sizes = data.sizes();
+    let alg = data.algorithms().remove(0);
+    let slots = sizes.len().max(1);
+    let mut drawn = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut panels = Vec::new();
+    for &&(metric, panel_title, y_desc, percent) in metrics {
+        let c_mean = data.summary.col(&format!("{metric}_mean"));
+        let mut per_slot: Vec<Vec<f64>> = vec![Vec::new(); slots];
+        for p in &data.points {
+            let Some(mean) = data.stat_at(p, c_mean)? else {
+                continue;
+            };
+            let slot = p
+                .nodes
+                .and_then(|n| sizes.iter().position(|s| *s == n))
+                .unwrap_or(0);
+            per_slot[slot].push(mean);
+            if seen.insert(p.id.as_str()) {
+                drawn.push(p.id.clone());
+            }
+        }
+        let mut bars = Vec::new();
+        let mut vals = Vec::new();
+        for (slot, v) in per_slot.iter_mut().enumerate() {
+            let Some((median, lo, hi)) = median_min_max(v) else {
+                continue;
+            };
+            vals.extend([median, lo, hi]);
+            bars.push(Bar {
+                category: slot,
+                slot: 0,
+                base: 0.0,
+                value: median,
+                whisker: Some((lo, hi)),
+                color: if sizes.len() > 1 {
+                    super::ramp_color(slot, sizes.len())
+                } else {
+                    super::algorithm_color(&alg, 0)
+                },
+            });
+        }
+        let note = zero_note(&vals);
+        let y = value_axis(&vals, percent);
+        let names = if sizes.is_empty() {
+            vec![format!("{combinations} combinations")]
+        } else {
+            sizes
+                .iter()
+                .map(|s| format!("{} nodes", fmt_num(*s)))
+                .collect()
+        };
+        panels.push(BarPanel {
+            title: panel_title.to_string(),
+            subtitle: format!("{alg}, {combinations} parameter combinations"),
+            x: Axis::categories(names),
+            y,
+            x_desc: "cluster size".into(),
+            y_desc: y_desc.into(),
+            slots: 1,
+            bars,
+            legend: Vec::new(),
+            note,
+            value_labels: slots <= 8,
+            percent,
+        });
+    }
+    let width = (slots as u32 * 110).clamp(560, 4000);
+    out.push((
+        stem.to_string(),
+        Box::new(BarFigure {
+            title: format!("{title}{}", data.scenario_suffix()),
+            subtitle: format!(
+                "{combinations} parameter combinations, over the budget of {MAX_BARS_PER_PANEL} bars per panel: bar: median of their means over runs; whiskers: min–max"
+            ),
+            cols: 1,
+            panel: (width.max(1100), 380),
+            panels,
+            legend: Vec::new(),
+            drawn,
+            omitted: None,
+        }),
+    ));
+    Ok(())
+}
+
 /// Colour of the `j`-th message kind of a stack: the palette, then its lighter tints, so up
 /// to 24 kinds stay distinct.
 fn kind_color(j: usize) -> RGBColor {
@@ -549,6 +696,7 @@ pub(super) fn messages_by_kind(data: &SweepData, out: &mut Figures) -> Result<()
     }
     let sizes = data.sizes();
     let (facets, omitted) = limit_facets(data.facets());
+    let labels: Vec<String> = data.points.iter().map(|p| p.params_label("")).collect();
     let mut drawn = Vec::new();
     let mut panels = Vec::new();
     for facet in &facets {
@@ -558,7 +706,9 @@ pub(super) fn messages_by_kind(data: &SweepData, out: &mut Figures) -> Result<()
             for p in data
                 .points
                 .iter()
-                .filter(|p| p.algorithm == alg && p.params_label("") == *facet)
+                .zip(&labels)
+                .filter(|(p, l)| p.algorithm == alg && *l == facet)
+                .map(|(p, _)| p)
             {
                 let slot = p
                     .nodes
@@ -660,4 +810,19 @@ pub(super) fn messages_by_kind(data: &SweepData, out: &mut Figures) -> Result<()
         }),
     ));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median_min_max;
+
+    #[test]
+    fn median_min_max_by_hand() {
+        assert_eq!(median_min_max(&mut []), None);
+        assert_eq!(median_min_max(&mut [3.0, 1.0, 2.0]), Some((2.0, 1.0, 3.0)));
+        assert_eq!(
+            median_min_max(&mut [4.0, 1.0, 2.0, 10.0]),
+            Some((3.0, 1.0, 10.0))
+        );
+    }
 }

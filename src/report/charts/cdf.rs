@@ -11,6 +11,57 @@ use plotters::prelude::*;
 /// Most curves on one CDF chart before it is split per algorithm.
 const MAX_CURVES: usize = 8;
 
+/// Most curves one CDF panel draws one by one (the line charts' budget, for the same
+/// reasons: 56 colour/dash combinations, a legend about twice the plot's height). Past it
+/// the panel draws the pooled CDF of all its runs with a band from the lowest to the highest
+/// of the points' own CDFs.
+pub const MAX_CDF_CURVES: usize = 48;
+
+/// X positions at which an aggregate CDF and its band are evaluated (about one per 2 px of
+/// the plot), so its cost does not grow with the number of runs.
+pub const AGGREGATE_GRID: usize = 400;
+
+/// The aggregate drawn in place of more than [`MAX_CDF_CURVES`] curves.
+pub(crate) struct Aggregate {
+    pub label: String,
+    pub color: RGBColor,
+    /// (x in drawing coordinates, pooled CDF, lowest, highest point CDF), x ascending.
+    pub points: Vec<(f64, f64, f64, f64)>,
+}
+
+/// Evaluate at `xs` (data values, ascending) the CDF of all `curves`' samples pooled and the
+/// lowest and highest of the curves' own CDFs: (pooled, min, max) per x. A curve's CDF at x
+/// is the fraction of its samples <= x; curves without samples do not count.
+pub(crate) fn pooled_band(curves: &[Vec<f64>], xs: &[f64]) -> Vec<(f64, f64, f64)> {
+    let mut lo = vec![f64::INFINITY; xs.len()];
+    let mut hi = vec![f64::NEG_INFINITY; xs.len()];
+    let mut pooled = vec![0usize; xs.len()];
+    let mut total = 0usize;
+    for c in curves.iter().filter(|c| !c.is_empty()) {
+        debug_assert!(c.is_sorted_by(|a, b| a <= b));
+        let mut k = 0;
+        for (g, x) in xs.iter().enumerate() {
+            while k < c.len() && c[k] <= *x {
+                k += 1;
+            }
+            let f = k as f64 / c.len() as f64;
+            lo[g] = lo[g].min(f);
+            hi[g] = hi[g].max(f);
+            pooled[g] += k;
+        }
+        total += c.len();
+    }
+    (0..xs.len())
+        .map(|g| {
+            if total == 0 {
+                (0.0, 0.0, 0.0)
+            } else {
+                (pooled[g] as f64 / total as f64, lo[g], hi[g])
+            }
+        })
+        .collect()
+}
+
 /// One CDF curve: sorted finite samples plus the number of censored (infinite) samples.
 pub(crate) struct Curve {
     pub label: String,
@@ -56,6 +107,8 @@ pub(crate) struct CdfPanel {
     pub y_desc: &'static str,
     pub curves: Vec<Curve>,
     pub marks: Vec<Mark>,
+    /// Drawn in place of curves over [`MAX_CDF_CURVES`] (then `curves` is empty).
+    pub aggregate: Option<Aggregate>,
 }
 
 impl CdfPanel {
@@ -70,6 +123,7 @@ impl CdfPanel {
             .curves
             .iter()
             .map(|c| c.label.chars().count())
+            .chain(self.aggregate.iter().map(|a| a.label.chars().count()))
             .max()
             .unwrap_or(0) as u32;
         let legend_w = (chars * 8 + 56).clamp(LEGEND_WIDTH, w / 2);
@@ -116,6 +170,22 @@ impl CdfPanel {
                 chart.draw_series(LineSeries::new(pts, style)).map_err(de)?;
             }
         }
+        if let Some(a) = &self.aggregate {
+            let mut poly: Vec<(f64, f64)> = a.points.iter().map(|p| (p.0, p.2)).collect();
+            poly.extend(a.points.iter().rev().map(|p| (p.0, p.3)));
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    poly,
+                    a.color.mix(0.3).filled(),
+                )))
+                .map_err(de)?;
+            chart
+                .draw_series(LineSeries::new(
+                    a.points.iter().map(|p| (p.0, p.1)),
+                    a.color.stroke_width(2),
+                ))
+                .map_err(de)?;
+        }
         let label_font = TextStyle::from((super::font::FAMILY, 13).into_font());
         for m in &self.marks {
             let at = (x.t(m.x.clamp(x.lo, x.hi)), m.y.unwrap_or(0.0));
@@ -138,6 +208,20 @@ impl CdfPanel {
                     ))
                     .map_err(de)?;
             }
+        }
+        if let Some(a) = &self.aggregate {
+            let text = TextStyle::from((super::font::FAMILY, 15).into_font()).color(&BLACK);
+            side.draw(&Rectangle::new(
+                [(8, 26), (36, 38)],
+                a.color.mix(0.3).filled(),
+            ))
+            .map_err(de)?;
+            side.draw(&PathElement::new(
+                vec![(8, 32), (36, 32)],
+                a.color.stroke_width(3),
+            ))
+            .map_err(de)?;
+            side.draw_text(&a.label, &text, (44, 24)).map_err(de)?;
         }
         side_legend(&side, &self.curves, !self.marks.is_empty())
     }
@@ -270,6 +354,10 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
             .collect()
     };
     for (alg, points) in groups {
+        if points.len() > MAX_CDF_CURVES {
+            aggregate_figure(data, &alg, &points, out)?;
+            continue;
+        }
         let mut curves = Vec::new();
         let mut drawn = Vec::new();
         let single_alg = !alg.is_empty() || data.algorithms().len() == 1;
@@ -334,6 +422,7 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
                     y_desc: "runs",
                     curves,
                     marks: Vec::new(),
+                    aggregate: None,
                 }],
                 drawn,
                 omitted: None,
@@ -342,6 +431,99 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
             }),
         ));
     }
+    Ok(())
+}
+
+/// `election-cdf-<alg>` for more sweep points than [`MAX_CDF_CURVES`]: the pooled CDF of
+/// every run's mean election time and the band between the lowest and highest per-point
+/// CDF, evaluated at [`AGGREGATE_GRID`] positions; every point is inside the aggregate.
+fn aggregate_figure(
+    data: &SweepData,
+    alg: &str,
+    points: &[&Point],
+    out: &mut Figures,
+) -> Result<(), ChartError> {
+    let mut per_point: Vec<Vec<f64>> = Vec::new();
+    let mut drawn = Vec::new();
+    for p in points {
+        let mut samples = data.run_values(p, "election_ms_mean")?;
+        if samples.is_empty() {
+            continue;
+        }
+        samples.sort_by(f64::total_cmp);
+        drawn.push(p.id.clone());
+        per_point.push(samples);
+    }
+    if per_point.is_empty() {
+        return Ok(());
+    }
+    let (lo, hi) = per_point
+        .iter()
+        .flatten()
+        .filter(|v| **v > 0.0)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+    // The x axis `x_axis` would fit to these samples, from their range alone.
+    let x = if lo > hi {
+        Axis::linear(0.0, 1.0)
+    } else if hi / lo > 30.0 {
+        Axis::log(lo / 1.2, hi * 1.2)
+    } else {
+        let pad = ((hi - lo) * 0.05).max(hi * 0.01);
+        Axis::linear((lo - pad).max(0.0), hi + pad)
+    };
+    let (c0, c1) = (x.t(x.lo), x.t(x.hi));
+    let grid: Vec<f64> = (0..AGGREGATE_GRID)
+        .map(|g| c0 + (c1 - c0) * g as f64 / (AGGREGATE_GRID - 1) as f64)
+        .collect();
+    let values: Vec<f64> = grid
+        .iter()
+        .map(|c| if x.log { 10f64.powf(*c) } else { *c })
+        .collect();
+    let band = pooled_band(&per_point, &values);
+    let runs: usize = per_point.iter().map(Vec::len).sum();
+    let n = per_point.len();
+    let who = if alg.is_empty() {
+        String::new()
+    } else {
+        format!(" ({alg})")
+    };
+    let stem = if alg.is_empty() {
+        "election-cdf".to_string()
+    } else {
+        format!("election-cdf-{alg}")
+    };
+    out.push((
+        stem,
+        Box::new(CdfFigure {
+            panels: vec![CdfPanel {
+                title: format!("Election time CDF{who}{}", data.scenario_suffix()),
+                subtitle: format!(
+                    "{n} sweep points, over the budget of {MAX_CDF_CURVES} curves: line: the CDF of all {runs} runs pooled; band: lowest to highest of the points' own CDFs{}",
+                    if x.log { "; log x axis" } else { "" }
+                ),
+                x,
+                x_desc: "election time (ms)".into(),
+                y_desc: "runs",
+                curves: Vec::new(),
+                marks: Vec::new(),
+                aggregate: Some(Aggregate {
+                    label: format!("{n} sweep points (pooled, band)"),
+                    color: algorithm_color(alg, 0),
+                    points: grid
+                        .iter()
+                        .zip(band)
+                        .map(|(c, (f, lo, hi))| (*c, f, lo, hi))
+                        .collect(),
+                }),
+            }],
+            drawn,
+            omitted: None,
+            width: 1000,
+            panel_height: 580,
+        }),
+    ));
     Ok(())
 }
 
@@ -426,6 +608,7 @@ pub(super) fn per_election(data: &SweepData, out: &mut Figures) -> Result<(), Ch
             y_desc: "elections",
             curves,
             marks: Vec::new(),
+            aggregate: None,
         });
     }
     if panels.is_empty() {
@@ -447,4 +630,39 @@ pub(super) fn per_election(data: &SweepData, out: &mut Figures) -> Result<(), Ch
         }),
     ));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pooled_band;
+
+    #[test]
+    fn pooled_cdf_and_band_by_hand() {
+        // Three points' samples; CDFs at x = 0, 1, 2, 3, 5:
+        // [1, 2]: 0, .5, 1, 1, 1; [3]: 0, 0, 0, 1, 1; [2, 4]: 0, 0, .5, .5, 1.
+        let curves = vec![vec![1.0, 2.0], vec![3.0], vec![2.0, 4.0]];
+        let xs = [0.0, 1.0, 2.0, 3.0, 5.0];
+        let got = pooled_band(&curves, &xs);
+        let want = [
+            (0.0, 0.0, 0.0),
+            (0.2, 0.0, 0.5),
+            (0.6, 0.0, 1.0),
+            (0.8, 0.5, 1.0),
+            (1.0, 1.0, 1.0),
+        ];
+        for (g, w) in got.iter().zip(want) {
+            assert!(
+                (g.0 - w.0).abs() < 1e-12 && g.1 == w.1 && g.2 == w.2,
+                "{got:?}"
+            );
+        }
+        // The band holds every point's own CDF, and the pooled one.
+        for c in &curves {
+            for (x, (pooled, lo, hi)) in xs.iter().zip(&got) {
+                let f = c.iter().filter(|v| **v <= *x).count() as f64 / c.len() as f64;
+                assert!(*lo <= f && f <= *hi, "x={x}: {f} outside [{lo}, {hi}]");
+                assert!(*lo <= *pooled && *pooled <= *hi);
+            }
+        }
+    }
 }

@@ -209,6 +209,7 @@ pub(super) fn figures(data: &SweepData, out: &mut Figures) -> Result<(), ChartEr
             y_desc: "runs",
             curves: cs,
             marks: ms,
+            aggregate: None,
         });
     }
     out.push((

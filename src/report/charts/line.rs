@@ -8,6 +8,18 @@ use super::{
 };
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use std::collections::BTreeMap;
+
+/// Most series a line chart draws one by one. Beyond it the algorithms with the most series
+/// are drawn as envelopes until the chart fits. 48 because 7 colours x 2 dash styles x 4
+/// markers give 56 combinations a reader can still tell apart, and 48 legend rows (22 px
+/// each) are about twice the plot's height; more lines are a solid smear that costs time
+/// and memory in proportion to the sweep.
+pub const MAX_SERIES: usize = 48;
+
+/// Most distinct x values that each get a tick and a marker on every line; beyond it the
+/// axis gets round ticks and the lines no markers (900 px hold about 24 tick labels).
+pub const MAX_X_TICKS: usize = 24;
 
 /// A metric chart: runs.csv column, file stem, title, y-axis description, percent axis.
 pub struct MetricSpec {
@@ -71,13 +83,103 @@ pub const METRICS: &[MetricSpec] = &[
     },
 ];
 
-struct Line {
-    label: String,
-    color: RGBColor,
-    marker: usize,
-    dashed: bool,
-    /// (x, mean, p10, p90)
-    points: Vec<(f64, f64, Option<f64>, Option<f64>)>,
+pub(crate) struct Line {
+    pub(crate) label: String,
+    /// The algorithm of the series (the envelope's, for an aggregate).
+    pub(crate) alg: String,
+    pub(crate) color: RGBColor,
+    pub(crate) marker: usize,
+    pub(crate) dashed: bool,
+    /// (x, mean, p10, p90); for an envelope (x, median, min, max) across its series' means.
+    pub(crate) points: Vec<(f64, f64, Option<f64>, Option<f64>)>,
+    /// For an envelope: how many series it stands for.
+    pub(crate) envelope: Option<usize>,
+}
+
+/// Per distinct x (ascending): (x, median, min, max) of the series' values at that x — the
+/// envelope that replaces series over [`MAX_SERIES`]. A series without a value at some x
+/// simply does not count there.
+pub(crate) fn envelope(series: &[Vec<(f64, f64)>]) -> Vec<(f64, f64, f64, f64)> {
+    let mut all: Vec<(f64, f64)> = series.iter().flatten().copied().collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    all.chunk_by(|a, b| a.0 == b.0)
+        .map(|ys| {
+            let k = ys.len();
+            let median = if k % 2 == 1 {
+                ys[k / 2].1
+            } else {
+                (ys[k / 2 - 1].1 + ys[k / 2].1) / 2.0
+            };
+            (ys[0].0, median, ys[0].1, ys[k - 1].1)
+        })
+        .collect()
+}
+
+/// Keep at most `budget` lines: while over it, the algorithm with the most series (the first
+/// in drawing order on a tie) is replaced by one envelope line at the place of its first
+/// series. Returns the lines and how many series went into envelopes.
+pub(crate) fn within_budget(lines: Vec<Line>, budget: usize) -> (Vec<Line>, usize) {
+    if lines.len() <= budget {
+        return (lines, 0);
+    }
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for l in &lines {
+        match counts.iter_mut().find(|(a, _)| *a == l.alg) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((l.alg.clone(), 1)),
+        }
+    }
+    let mut collapsed = vec![false; counts.len()];
+    let mut total = lines.len();
+    while total > budget {
+        let Some(i) = (0..counts.len())
+            .filter(|&i| !collapsed[i] && counts[i].1 > 1)
+            .max_by(|&a, &b| counts[a].1.cmp(&counts[b].1).then(b.cmp(&a)))
+        else {
+            break;
+        };
+        collapsed[i] = true;
+        total -= counts[i].1 - 1;
+    }
+    let mut out: Vec<Line> = Vec::new();
+    let mut members: BTreeMap<usize, Vec<Vec<(f64, f64)>>> = BTreeMap::new();
+    let mut aggregated = 0;
+    for l in lines {
+        let i = counts.iter().position(|(a, _)| *a == l.alg).unwrap_or(0);
+        if !collapsed[i] {
+            out.push(l);
+            continue;
+        }
+        aggregated += 1;
+        let means = l.points.iter().map(|(x, m, _, _)| (*x, *m)).collect();
+        let slot = members.entry(i).or_default();
+        if slot.is_empty() {
+            out.push(Line {
+                label: String::new(),
+                color: super::algorithm_color(&l.alg, i),
+                alg: l.alg,
+                marker: 0,
+                dashed: false,
+                points: Vec::new(),
+                envelope: Some(0),
+            });
+        }
+        slot.push(means);
+    }
+    for l in &mut out {
+        if l.envelope.is_none() {
+            continue;
+        }
+        let i = counts.iter().position(|(a, _)| *a == l.alg).unwrap_or(0);
+        let series = &members[&i];
+        l.envelope = Some(series.len());
+        l.label = format!("{} {} series (envelope)", l.alg, series.len());
+        l.points = envelope(series)
+            .into_iter()
+            .map(|(x, med, lo, hi)| (x, med, Some(lo), Some(hi)))
+            .collect();
+    }
+    (out, aggregated)
 }
 
 struct LineFigure {
@@ -91,6 +193,8 @@ struct LineFigure {
     /// Printed across the plot (e.g. when every value is zero).
     note: Option<String>,
     drawn: Vec<String>,
+    /// Draw a marker at every point (only while the x values are few, see [`MAX_X_TICKS`]).
+    markers: bool,
 }
 
 /// A metric to chart, owned: one of [`METRICS`] or one named on the command line.
@@ -202,15 +306,20 @@ pub(super) fn figures(
         s
     };
     let mut groups: Vec<(String, Vec<(f64, &Point)>)> = Vec::new();
+    // Label -> index in `groups` (a linear search was quadratic in the series count).
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
     for alg in data.algorithms() {
         for p in data.points.iter().filter(|p| p.algorithm == alg) {
             let Some(xv) = p.value(&xk).and_then(|v| v.trim().parse::<f64>().ok()) else {
                 continue;
             };
             let l = series_label(p);
-            match groups.iter_mut().find(|(g, _)| *g == l) {
-                Some((_, v)) => v.push((xv, p)),
-                None => groups.push((l, vec![(xv, p)])),
+            match index.get(&l) {
+                Some(&i) => groups[i].1.push((xv, p)),
+                None => {
+                    index.insert(l.clone(), groups.len());
+                    groups.push((l, vec![(xv, p)]));
+                }
             }
         }
     }
@@ -226,9 +335,15 @@ pub(super) fn figures(
     if xs.len() < 2 {
         return Ok(());
     }
-    let per_alg = |alg: &str| groups.iter().filter(|(l, _)| points_alg(l) == alg).count();
+    let mut series_per_alg: BTreeMap<&str, usize> = BTreeMap::new();
+    for (l, _) in &groups {
+        *series_per_alg.entry(points_alg(l)).or_default() += 1;
+    }
+    let per_alg = |alg: &str| series_per_alg.get(alg).copied().unwrap_or(0);
     for spec in &specs {
-        if data.summary.col(&format!("{}_mean", spec.column)).is_none() {
+        let col = |stat: &str| data.summary.col(&format!("{}_{stat}", spec.column));
+        let (c_mean, c_p10, c_p90) = (col("mean"), col("p10"), col("p90"));
+        if c_mean.is_none() {
             continue;
         }
         let mut lines = Vec::new();
@@ -236,16 +351,11 @@ pub(super) fn figures(
         for (i, (label, points)) in groups.iter().enumerate() {
             let mut pts = Vec::new();
             for (xv, p) in points {
-                let Some(mean) = data.stat(p, &spec.column, "mean")? else {
+                let Some(mean) = data.stat_at(p, c_mean)? else {
                     continue;
                 };
                 drawn.push(p.id.clone());
-                pts.push((
-                    *xv,
-                    mean,
-                    data.stat(p, &spec.column, "p10")?,
-                    data.stat(p, &spec.column, "p90")?,
-                ));
+                pts.push((*xv, mean, data.stat_at(p, c_p10)?, data.stat_at(p, c_p90)?));
             }
             if pts.is_empty() {
                 continue;
@@ -263,21 +373,30 @@ pub(super) fn figures(
                 marker: i,
                 dashed,
                 label: label.clone(),
+                alg: alg.to_string(),
                 points: pts,
+                envelope: None,
             });
         }
         if lines.is_empty() {
             continue;
         }
+        let (lines, aggregated) = within_budget(lines, MAX_SERIES);
         let (lo, hi) = (xs[0], xs[xs.len() - 1]);
+        // Every measured x is a tick while they fit; past that, round ticks.
+        let tick_each = xs.len() <= MAX_X_TICKS;
         let x = if lo > 0.0 && hi / lo > 8.0 {
             let mut a = Axis::log(lo / 1.15, hi * 1.15);
-            a.ticks = xs.clone();
+            if tick_each {
+                a.ticks = xs.clone();
+            }
             a
         } else {
             let span = hi - lo.min(0.0);
             let mut a = Axis::linear(lo.min(0.0), hi + span * 0.05);
-            a.ticks = xs.clone();
+            if tick_each {
+                a.ticks = xs.clone();
+            }
             a
         };
         let all: Vec<f64> = lines
@@ -331,11 +450,21 @@ pub(super) fn figures(
         };
         drawn.sort();
         drawn.dedup();
+        let envelope_note = if aggregated > 0 {
+            format!(
+                "; {aggregated} series over the budget of {MAX_SERIES} lines drawn as envelopes (band: min–max, line: median of their means at each x)"
+            )
+        } else {
+            String::new()
+        };
         out.push((
             stem,
             Box::new(LineFigure {
                 title: format!("{} vs {x_name}{}", spec.title, data.scenario_suffix()),
-                subtitle: format!("line: mean over runs; band: p10–p90 of runs{log_note}"),
+                subtitle: format!(
+                    "line: mean over runs; band: p10–p90 of runs{log_note}{envelope_note}"
+                ),
+                markers: tick_each,
                 x,
                 y,
                 x_desc,
@@ -394,10 +523,11 @@ impl Figure for LineFigure {
             if band.len() >= 2 {
                 let mut poly: Vec<(f64, f64)> = band.iter().map(|(n, lo, _)| (*n, *lo)).collect();
                 poly.extend(band.iter().rev().map(|(n, _, hi)| (*n, *hi)));
+                let alpha = if l.envelope.is_some() { 0.3 } else { 0.15 };
                 chart
                     .draw_series(std::iter::once(Polygon::new(
                         poly,
-                        l.color.mix(0.15).filled(),
+                        l.color.mix(alpha).filled(),
                     )))
                     .map_err(de)?;
             }
@@ -423,9 +553,11 @@ impl Figure for LineFigure {
                     .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
                     .map_err(de)?;
             }
-            chart
-                .draw_series(pts.into_iter().map(|p| marker(l.marker, p, color)))
-                .map_err(de)?;
+            if self.markers && l.envelope.is_none() {
+                chart
+                    .draw_series(pts.into_iter().map(|p| marker(l.marker, p, color)))
+                    .map_err(de)?;
+            }
         }
         if let Some(note) = &self.note {
             let style = TextStyle::from((super::font::FAMILY, 18).into_font())
@@ -461,14 +593,103 @@ fn side_legend<DB: DrawingBackend>(
             area.draw(&PathElement::new(vec![(4, y + 8), (32, y + 8)], style))
                 .map_err(de)?;
         }
-        let shape: Vec<(i32, i32)> = super::marker_shape(l.marker)
-            .into_iter()
-            .map(|(a, b)| (a + 18, b + y + 8))
-            .collect();
-        area.draw(&Polygon::new(shape, l.color.filled()))
+        if l.envelope.is_some() {
+            // The band swatch behind the median line.
+            area.draw(&Rectangle::new(
+                [(4, y + 2), (32, y + 14)],
+                l.color.mix(0.3).filled(),
+            ))
             .map_err(de)?;
+        } else {
+            let shape: Vec<(i32, i32)> = super::marker_shape(l.marker)
+                .into_iter()
+                .map(|(a, b)| (a + 18, b + y + 8))
+                .collect();
+            area.draw(&Polygon::new(shape, l.color.filled()))
+                .map_err(de)?;
+        }
         area.draw_text(&l.label, &text, (40, y)).map_err(de)?;
         y += 22;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Line, envelope, within_budget};
+    use plotters::style::RGBColor;
+
+    fn line(alg: &str, label: &str, means: &[(f64, f64)]) -> Line {
+        Line {
+            label: label.into(),
+            alg: alg.into(),
+            color: RGBColor(0, 0, 0),
+            marker: 0,
+            dashed: false,
+            points: means.iter().map(|(x, m)| (*x, *m, None, None)).collect(),
+            envelope: None,
+        }
+    }
+
+    #[test]
+    fn three_series_over_a_budget_of_two_become_one_envelope_holding_them() {
+        let a = [(1.0, 1.0), (2.0, 5.0), (3.0, 2.0)];
+        let b = [(1.0, 2.0), (2.0, 3.0), (3.0, 4.0)];
+        let c = [(1.0, 3.0), (2.0, 1.0), (3.0, 6.0), (4.0, 7.0)];
+        let lines = vec![
+            line("raft", "raft a", &a),
+            line("raft", "raft b", &b),
+            line("raft", "raft c", &c),
+        ];
+        let (out, aggregated) = within_budget(lines, 2);
+        assert_eq!(aggregated, 3);
+        assert_eq!(out.len(), 1);
+        let e = &out[0];
+        assert_eq!(e.label, "raft 3 series (envelope)");
+        assert_eq!(e.envelope, Some(3));
+        // (x, median, min, max) by hand.
+        let want = [
+            (1.0, 2.0, 1.0, 3.0),
+            (2.0, 3.0, 1.0, 5.0),
+            (3.0, 4.0, 2.0, 6.0),
+            (4.0, 7.0, 7.0, 7.0),
+        ];
+        let got: Vec<(f64, f64, f64, f64)> = e
+            .points
+            .iter()
+            .map(|(x, m, lo, hi)| (*x, *m, lo.unwrap(), hi.unwrap()))
+            .collect();
+        assert_eq!(got, want);
+        // Every series value lies inside the band at its x.
+        for s in [&a[..], &b[..], &c[..]] {
+            for (x, v) in s {
+                let (_, _, lo, hi) = got.iter().find(|p| p.0 == *x).unwrap();
+                assert!(lo <= v && v <= hi, "x={x}: {v} outside [{lo}, {hi}]");
+            }
+        }
+    }
+
+    #[test]
+    fn the_algorithm_with_most_series_is_aggregated_first_and_the_rest_stay_lines() {
+        let p = [(1.0, 1.0), (2.0, 2.0)];
+        let lines = vec![
+            line("bully", "bully x", &p),
+            line("raft", "raft a", &p),
+            line("raft", "raft b", &p),
+            line("raft", "raft c", &p),
+        ];
+        let (out, aggregated) = within_budget(lines, 3);
+        assert_eq!(aggregated, 3);
+        let labels: Vec<&str> = out.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(labels, ["bully x", "raft 3 series (envelope)"]);
+        // Within budget: untouched.
+        let (out, aggregated) = within_budget(vec![line("raft", "raft a", &p)], 1);
+        assert_eq!((out.len(), aggregated, out[0].envelope), (1, 0, None));
+    }
+
+    #[test]
+    fn an_even_count_takes_the_mean_of_the_middle_two() {
+        let e = envelope(&[vec![(0.0, 1.0)], vec![(0.0, 4.0)]]);
+        assert_eq!(e, [(0.0, 2.5, 1.0, 4.0)]);
+    }
 }

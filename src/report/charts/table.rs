@@ -1,13 +1,43 @@
 //! A CSV file held as text cells, with line numbers for error messages.
+//!
+//! A row is one string holding its unescaped cells back to back plus their end offsets, not a
+//! `String` per cell: a sweep's `summary.csv` has ~530 columns, and 100 000 rows as separate
+//! strings took ~2 GB; this way a row costs its text plus 4 bytes per cell. The file is read
+//! as a stream, never held whole.
 
 use super::ChartError;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// One data row and the 1-based line it started on.
 #[derive(Clone, Debug)]
 pub struct Row {
     pub line: u64,
-    pub cells: Vec<String>,
+    /// The unescaped cells, concatenated.
+    text: Box<str>,
+    /// End offset (bytes into `text`) of each cell.
+    ends: Box<[u32]>,
+}
+
+impl Row {
+    /// The text of cell `i` (empty past the last cell).
+    pub fn cell(&self, i: usize) -> &str {
+        let Some(&end) = self.ends.get(i) else {
+            return "";
+        };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start as usize..end as usize]
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True for a row without cells.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
 }
 
 /// A CSV file: header and rows (every row has as many cells as the header).
@@ -22,25 +52,35 @@ impl Table {
     /// Read `path`; a missing file, a ragged row or a bad encoding is a [`ChartError::Csv`]
     /// or [`ChartError::Input`] naming the file (and the line).
     pub fn read(path: &Path) -> Result<Table, ChartError> {
-        let bytes = std::fs::read(path).map_err(|e| ChartError::Input {
+        let input = |e: std::io::Error| ChartError::Input {
             path: path.to_path_buf(),
             message: if e.kind() == std::io::ErrorKind::NotFound {
                 "file not found".to_string()
             } else {
                 e.to_string()
             },
-        })?;
+        };
+        let mut file = std::fs::File::open(path).map_err(input)?;
         // A file cut off mid-line (a full disk, a killed writer) must not chart silently:
-        // electsim writes only complete lines.
-        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-            let line = bytes.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-            return Err(ChartError::Csv {
-                path: path.to_path_buf(),
-                line,
-                message: "the file ends in the middle of a line: it was cut off; regenerate it (electsim sweep --resume, or merge)".into(),
-            });
+        // electsim writes only complete lines. (Only the last byte is looked at here; the
+        // line number is counted only when the check fails.)
+        let len = file.metadata().map_err(input)?.len();
+        if len > 0 {
+            let mut last = [0u8];
+            file.seek(SeekFrom::End(-1)).map_err(input)?;
+            file.read_exact(&mut last).map_err(input)?;
+            if last[0] != b'\n' {
+                let bytes = std::fs::read(path).map_err(input)?;
+                let line = bytes.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+                return Err(ChartError::Csv {
+                    path: path.to_path_buf(),
+                    line,
+                    message: "the file ends in the middle of a line: it was cut off; regenerate it (electsim sweep --resume, or merge)".into(),
+                });
+            }
+            file.seek(SeekFrom::Start(0)).map_err(input)?;
         }
-        let table = Table::parse(path, &bytes)?;
+        let table = Table::parse_from(path, std::io::BufReader::with_capacity(1 << 16, file))?;
         if table.rows.is_empty() {
             return Err(ChartError::Csv {
                 path: path.to_path_buf(),
@@ -53,6 +93,11 @@ impl Table {
 
     /// Parse CSV bytes (`path` is only used in messages).
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Table, ChartError> {
+        Table::parse_from(path, bytes)
+    }
+
+    /// Parse CSV from a reader, one record at a time (`path` is only used in messages).
+    fn parse_from<R: Read>(path: &Path, reader: R) -> Result<Table, ChartError> {
         let csv_err = |line: u64, message: String| ChartError::Csv {
             path: path.to_path_buf(),
             line,
@@ -60,7 +105,7 @@ impl Table {
         };
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
-            .from_reader(bytes);
+            .from_reader(reader);
         let headers: Vec<String> = rdr
             .headers()
             .map_err(|e| csv_err(e.position().map_or(1, |p| p.line()), describe(&e)))?
@@ -79,13 +124,30 @@ impl Table {
             }
         }
         let mut rows = Vec::new();
-        for rec in rdr.records() {
-            let rec =
-                rec.map_err(|e| csv_err(e.position().map_or(0, |p| p.line()), describe(&e)))?;
+        let mut rec = csv::StringRecord::new();
+        loop {
+            match rdr.read_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    return Err(csv_err(e.position().map_or(0, |p| p.line()), describe(&e)));
+                }
+            }
             let line = rec.position().map_or(0, |p| p.line());
+            let text = rec.as_slice();
+            if u32::try_from(text.len()).is_err() {
+                return Err(csv_err(line, "a row longer than 4 GB".to_string()));
+            }
+            let mut ends = Vec::with_capacity(rec.len());
+            let mut end = 0usize;
+            for cell in rec.iter() {
+                end += cell.len();
+                ends.push(end as u32);
+            }
             rows.push(Row {
                 line,
-                cells: rec.iter().map(str::to_string).collect(),
+                text: text.into(),
+                ends: ends.into(),
             });
         }
         Ok(Table {
@@ -111,7 +173,7 @@ impl Table {
 
     /// The text of a cell.
     pub fn text<'a>(&self, row: &'a Row, col: usize) -> &'a str {
-        row.cells.get(col).map_or("", String::as_str)
+        row.cell(col)
     }
 
     /// A numeric cell: empty means missing (`None`); `true`/`false` read as 1/0; anything
