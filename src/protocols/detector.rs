@@ -401,8 +401,8 @@ mod tests {
     fn phi_uses_the_sample_deviation_and_the_acceptable_pause() {
         // Intervals 80 and 120 ms: mean 100, population deviation 20 ms (above the 10 ms
         // minimum). 40 ms late is y = 2 again: phi = 1.642828. An acceptable pause of 20 ms
-        // moves the mean to 120 ms: 40 ms late is then y = 1, e = exp(-1.668166) = 0.188600,
-        // phi = -log10(0.188600 / 1.188600) = 0.799523.
+        // moves the mean to 120 ms: 40 ms late is then y = 1, e = exp(-1.668166) = 0.188603,
+        // phi = -log10(0.188603 / 1.188603) = -log10(0.158677) = 0.799508.
         let mut cfg = phi_cfg();
         let mut d = Detector::default();
         d.restart(SimTime(0));
@@ -412,7 +412,7 @@ mod tests {
         assert!((p - 1.642_828).abs() < 1e-6, "{p}");
         cfg.phi_acceptable_pause = ms(20);
         let p = d.phi(&cfg, SimTime::ZERO + ms(340)).unwrap();
-        assert!((p - 0.799_523).abs() < 1e-6, "{p}");
+        assert!((p - 0.799_508).abs() < 1e-6, "{p}");
     }
 
     #[test]

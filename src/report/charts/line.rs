@@ -204,7 +204,7 @@ pub(super) fn figures(
     let mut groups: Vec<(String, Vec<(f64, &Point)>)> = Vec::new();
     for alg in data.algorithms() {
         for p in data.points.iter().filter(|p| p.algorithm == alg) {
-            let Some(xv) = p.value(&xk).and_then(|v| v.trim().parse::<f64>().ok()) else {
+            let Some(xv) = p.value(&xk).and_then(|v| super::axis_number(&v)) else {
                 continue;
             };
             let l = series_label(p);
@@ -226,6 +226,11 @@ pub(super) fn figures(
     if xs.len() < 2 {
         return Ok(());
     }
+    // Duration values ("5s") are drawn in milliseconds.
+    let x_is_duration = data.points.iter().any(|p| {
+        p.value(&xk)
+            .is_some_and(|v| v.trim().parse::<f64>().is_err() && super::axis_number(&v).is_some())
+    });
     let per_alg = |alg: &str| groups.iter().filter(|(l, _)| points_alg(l) == alg).count();
     for spec in &specs {
         if data.summary.col(&format!("{}_mean", spec.column)).is_none() {
@@ -326,7 +331,11 @@ pub(super) fn figures(
                     xk.replace('_', "-")
                 ),
                 xk.clone(),
-                xk.clone(),
+                if x_is_duration {
+                    format!("{xk} (ms)")
+                } else {
+                    xk.clone()
+                },
             )
         };
         drawn.sort();
