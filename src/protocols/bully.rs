@@ -531,7 +531,7 @@ impl Bully {
         self.phase = Phase::Follower;
         self.epoch = self.seen;
         self.leader = Some(leader);
-        self.detector.restart(ctx.now);
+        self.detector.restart(ctx.now, leader);
         self.stabilizer
             .observe(&ctx.config.stabilizer, leader, ctx.now);
         self.arm_detector(ctx, out);
@@ -697,12 +697,10 @@ impl Protocol for Bully {
     fn on_timer(&mut self, ctx: &BCtx<'_>, timer: BullyTimer, out: &mut Out<Self>) {
         match (timer, self.phase) {
             (BullyTimer::Detector, Phase::Follower) => self.on_detector(ctx, out),
-            (BullyTimer::SuspectQuery, Phase::Follower) => {
-                if self.detector.query().is_some() {
-                    // No majority confirmed the suspicion: keep the leader, look again later.
-                    self.detector.close_query();
-                    self.arm_detector(ctx, out);
-                }
+            (BullyTimer::SuspectQuery, Phase::Follower) if self.detector.query().is_some() => {
+                // No majority confirmed the suspicion: keep the leader, look again later.
+                self.detector.close_query();
+                self.arm_detector(ctx, out);
             }
             (BullyTimer::Answer, Phase::Electing) => self.claim(ctx, out),
             (BullyTimer::Coordinator, Phase::Waiting) => self.start_election(ctx, out),

@@ -226,6 +226,8 @@ pub struct Query {
 /// One follower's detector state: volatile, integers only.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Detector {
+    /// The leader whose heartbeats the history describes.
+    leader: Option<NodeId>,
     /// Local time of the last heartbeat from the current leader.
     last_heartbeat: Option<SimTime>,
     /// phi: the most recent inter-arrival times, oldest first, in nanoseconds.
@@ -237,9 +239,14 @@ pub struct Detector {
 }
 
 impl Detector {
-    /// A new leader was accepted at local time `now`: its first contact starts the history.
-    pub fn restart(&mut self, now: SimTime) {
-        self.intervals_ns.clear();
+    /// `leader` was (re)accepted at local time `now`: its first contact starts a new
+    /// history, except that a leader accepted again (after an election it won once more)
+    /// keeps the intervals measured before; the gap across the election is not one of them.
+    pub fn restart(&mut self, now: SimTime, leader: NodeId) {
+        if self.leader != Some(leader) {
+            self.intervals_ns.clear();
+            self.leader = Some(leader);
+        }
         self.query = None;
         self.last_heartbeat = Some(now);
     }
@@ -370,7 +377,7 @@ mod tests {
     /// A detector that saw heartbeats every 100 ms, the last at t = 1000 ms.
     fn regular(cfg: &DetectorConfig) -> Detector {
         let mut d = Detector::default();
-        d.restart(SimTime(0));
+        d.restart(SimTime(0), 4);
         for k in 1..=10 {
             d.heartbeat(cfg, SimTime::ZERO + ms(100 * k));
         }
@@ -389,7 +396,11 @@ mod tests {
         let d = regular(&cfg);
         assert_eq!(d.intervals_ns().len(), 10);
         let at = |t: u64| d.phi(&cfg, SimTime::ZERO + ms(t)).unwrap();
-        assert!((at(1100) - 0.301_030).abs() < 1e-6, "{}", at(1100));
+        assert!(
+            (at(1100) - std::f64::consts::LOG10_2).abs() < 1e-12,
+            "{}",
+            at(1100)
+        );
         assert!((at(1120) - 1.642_828).abs() < 1e-6, "{}", at(1120));
         assert!((at(1130) - 2.909_475).abs() < 1e-6, "{}", at(1130));
         // Before the mean, 10 ms early (y = -1): e = exp(1.668166) = 5.302, phi =
@@ -405,7 +416,7 @@ mod tests {
         // phi = -log10(0.188603 / 1.188603) = -log10(0.158677) = 0.799508.
         let mut cfg = phi_cfg();
         let mut d = Detector::default();
-        d.restart(SimTime(0));
+        d.restart(SimTime(0), 4);
         d.heartbeat(&cfg, SimTime::ZERO + ms(80));
         d.heartbeat(&cfg, SimTime::ZERO + ms(200));
         let p = d.phi(&cfg, SimTime::ZERO + ms(340)).unwrap();
@@ -434,8 +445,18 @@ mod tests {
         );
         // No interval yet: no estimate (the timeout range applies).
         let mut fresh = Detector::default();
-        fresh.restart(SimTime(5));
+        fresh.restart(SimTime(5), 4);
         assert_eq!(fresh.suspect_after(&cfg, SimTime(5)), None);
+        // The same leader accepted again keeps its history; another leader starts afresh.
+        let mut again = regular(&cfg);
+        again.restart(SimTime::ZERO + ms(5000), 4);
+        assert_eq!(
+            again.intervals_ns().len(),
+            10,
+            "the 4 s gap is not a sample"
+        );
+        again.restart(SimTime::ZERO + ms(5000), 3);
+        assert!(again.intervals_ns().is_empty());
     }
 
     #[test]
@@ -455,7 +476,7 @@ mod tests {
     #[test]
     fn a_quorum_needs_a_strict_majority_including_the_asker() {
         let mut d = Detector::default();
-        d.restart(SimTime(0));
+        d.restart(SimTime(0), 4);
         let r = d.open_query(4);
         // Five nodes: the asker plus two peers make three.
         assert!(!d.reply(r, 1, true, 5));
@@ -473,7 +494,7 @@ mod tests {
     #[test]
     fn a_peer_misses_the_leader_only_without_a_recent_heartbeat_from_it() {
         let mut d = Detector::default();
-        d.restart(SimTime::ZERO + ms(100));
+        d.restart(SimTime::ZERO + ms(100), 4);
         let now = SimTime::ZERO + ms(200);
         assert!(!d.misses(4, Some(4), now, ms(150)), "heard 100 ms ago");
         assert!(d.misses(4, Some(4), now, ms(100)), "not within 100 ms");

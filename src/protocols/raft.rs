@@ -670,7 +670,7 @@ impl Raft {
                 if self.leader == Some(from) {
                     self.detector.heartbeat(&ctx.config.detector, ctx.now);
                 } else {
-                    self.detector.restart(ctx.now);
+                    self.detector.restart(ctx.now, from);
                     self.stabilizer
                         .observe(&ctx.config.stabilizer, from, ctx.now);
                 }

@@ -64,7 +64,7 @@ impl Ring {
         if self.leader == Some(leader) {
             self.detector.heartbeat(&ctx.config.detector, ctx.now);
         } else {
-            self.detector.restart(ctx.now);
+            self.detector.restart(ctx.now, leader);
             self.stabilizer
                 .observe(&ctx.config.stabilizer, leader, ctx.now);
         }
