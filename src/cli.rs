@@ -675,6 +675,13 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                     ));
                 }
             }
+            s.push_str("every algorithm\n");
+            for p in crate::protocols::stabilizer::PARAMS {
+                s.push_str(&format!(
+                    "    {:<28} default {:<22} {}\n",
+                    p.key, p.default, p.doc
+                ));
+            }
             print_stdout(&s)
         }
         Command::Sweep(args) => {

@@ -36,6 +36,8 @@
 
 use crate::field_error::FieldError;
 use crate::protocols::Param;
+use crate::protocols::detector::{Detector, DetectorConfig, DetectorKind, RawDetector};
+use crate::protocols::stabilizer::{Stabilizer, StabilizerConfig};
 use crate::sim::{
     Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, SimTime,
     TimerKey,
@@ -58,6 +60,10 @@ pub struct BullyConfig {
     pub quorum_guard: bool,
     /// Nodes that run the heartbeat failure detector; `None` = all (default).
     pub detectors: Option<Vec<NodeId>>,
+    /// Which failure detector followers run (`detector` and its keys). Default timeout.
+    pub detector: DetectorConfig,
+    /// The `[stabilizer]` table. Default off.
+    pub stabilizer: StabilizerConfig,
 }
 
 impl Default for BullyConfig {
@@ -70,6 +76,8 @@ impl Default for BullyConfig {
             coordinator_timeout: SimDuration::from_millis(200),
             quorum_guard: false,
             detectors: None,
+            detector: DetectorConfig::default(),
+            stabilizer: StabilizerConfig::default(),
         }
     }
 }
@@ -106,7 +114,16 @@ pub const PARAMS: &[Param] = &[
         default: "all nodes",
         doc: "node ids that run the heartbeat failure detector (literature set-ups)",
     },
+    DETECTOR_PARAMS[0],
+    DETECTOR_PARAMS[1],
+    DETECTOR_PARAMS[2],
+    DETECTOR_PARAMS[3],
+    DETECTOR_PARAMS[4],
+    DETECTOR_PARAMS[5],
 ];
+
+/// The failure-detector keys of `[bully]`.
+const DETECTOR_PARAMS: [Param; 6] = crate::detector_params!("bully");
 
 /// The `[bully]` table as written.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
@@ -118,6 +135,12 @@ pub struct RawBully {
     pub coordinator_timeout: Option<SimDuration>,
     pub quorum_guard: Option<bool>,
     pub detectors: Option<Vec<i64>>,
+    pub detector: Option<DetectorKind>,
+    pub phi_threshold: Option<f64>,
+    pub phi_window: Option<i64>,
+    pub phi_min_std: Option<SimDuration>,
+    pub phi_acceptable_pause: Option<SimDuration>,
+    pub quorum_wait: Option<SimDuration>,
 }
 
 impl RawBully {
@@ -171,6 +194,16 @@ impl RawBully {
             coordinator_timeout,
             quorum_guard: self.quorum_guard.unwrap_or(d.quorum_guard),
             detectors,
+            detector: RawDetector {
+                detector: self.detector,
+                phi_threshold: self.phi_threshold,
+                phi_window: self.phi_window,
+                phi_min_std: self.phi_min_std,
+                phi_acceptable_pause: self.phi_acceptable_pause,
+                quorum_wait: self.quorum_wait,
+            }
+            .validate()?,
+            stabilizer: d.stabilizer,
         })
     }
 }
@@ -199,6 +232,18 @@ pub enum BullyMsg {
     HeartbeatAck {
         epoch: u64,
     },
+    /// `detector = "quorum"`: "do you also miss `leader`?" (round `round` of the sender).
+    SuspectQuery {
+        epoch: u64,
+        leader: NodeId,
+        round: u64,
+    },
+    /// `detector = "quorum"`: the answer to a SuspectQuery.
+    SuspectReply {
+        epoch: u64,
+        round: u64,
+        misses: bool,
+    },
 }
 
 impl Message for BullyMsg {
@@ -209,6 +254,8 @@ impl Message for BullyMsg {
         "CoordinatorAck",
         "Heartbeat",
         "HeartbeatAck",
+        "SuspectQuery",
+        "SuspectReply",
     ];
     fn kind(&self) -> usize {
         match self {
@@ -218,11 +265,16 @@ impl Message for BullyMsg {
             BullyMsg::CoordinatorAck { .. } => 3,
             BullyMsg::Heartbeat { .. } => 4,
             BullyMsg::HeartbeatAck { .. } => 5,
+            BullyMsg::SuspectQuery { .. } => 6,
+            BullyMsg::SuspectReply { .. } => 7,
         }
     }
     fn class(&self) -> MsgClass {
         match self {
-            BullyMsg::Heartbeat { .. } | BullyMsg::HeartbeatAck { .. } => MsgClass::Heartbeat,
+            BullyMsg::Heartbeat { .. }
+            | BullyMsg::HeartbeatAck { .. }
+            | BullyMsg::SuspectQuery { .. }
+            | BullyMsg::SuspectReply { .. } => MsgClass::Heartbeat,
             _ => MsgClass::Election,
         }
     }
@@ -239,7 +291,9 @@ impl BullyMsg {
             | BullyMsg::Coordinator { epoch }
             | BullyMsg::CoordinatorAck { epoch }
             | BullyMsg::Heartbeat { epoch }
-            | BullyMsg::HeartbeatAck { epoch } => epoch,
+            | BullyMsg::HeartbeatAck { epoch }
+            | BullyMsg::SuspectQuery { epoch, .. }
+            | BullyMsg::SuspectReply { epoch, .. } => epoch,
         }
     }
 }
@@ -258,6 +312,8 @@ pub enum BullyTimer {
     Heartbeat,
     /// quorum_guard leader: periodic majority check.
     QuorumCheck,
+    /// `detector = "quorum"`: the query for confirmations is over.
+    SuspectQuery,
 }
 
 impl TimerKey for BullyTimer {
@@ -269,6 +325,7 @@ impl TimerKey for BullyTimer {
             BullyTimer::Claim => "claim",
             BullyTimer::Heartbeat => "heartbeat",
             BullyTimer::QuorumCheck => "quorum_check",
+            BullyTimer::SuspectQuery => "suspect_query",
         }
     }
 }
@@ -303,6 +360,10 @@ pub struct Bully {
     followed_epoch: u64,
     /// quorum_guard: local time of each node's latest ack (of the claim or a heartbeat).
     acks: Vec<Option<SimTime>>,
+    /// The follower's failure detector (heartbeat history, quorum query).
+    detector: Detector,
+    /// The last leadership change this node observed (`[stabilizer]`).
+    stabilizer: Stabilizer,
 }
 
 type BCtx<'a> = Ctx<'a, BullyConfig>;
@@ -325,14 +386,45 @@ impl Bully {
     fn arm_detector(&self, ctx: &BCtx<'_>, out: &mut Out<Self>) {
         if self.is_detector(ctx) {
             let c = ctx.config;
-            out.set_timer(
-                BullyTimer::Detector,
-                Delay::Uniform {
+            let phi = match c.detector.kind {
+                DetectorKind::Phi if self.leader.is_some() => {
+                    self.detector.suspect_after(&c.detector, ctx.now)
+                }
+                _ => None,
+            };
+            let delay = match phi {
+                Some(d) => Delay::Fixed(d),
+                None => Delay::Uniform {
                     min: c.heartbeat_timeout_min,
                     max: c.heartbeat_timeout_max,
                 },
+            };
+            out.set_timer(BullyTimer::Detector, delay);
+        }
+    }
+
+    /// The failure detector fired while following: suspect the leader (hold an election),
+    /// unless the stabilizer holds it back or the quorum detector must first ask the peers.
+    fn on_detector(&mut self, ctx: &BCtx<'_>, out: &mut Out<Self>) {
+        let Some(leader) = self.leader else {
+            return self.start_election(ctx, out); // nobody to protect
+        };
+        if let Some(wait) = self.stabilizer.hold(&ctx.config.stabilizer, ctx.now) {
+            return out.set_timer(BullyTimer::Detector, Delay::Fixed(wait));
+        }
+        if ctx.config.detector.kind == DetectorKind::Quorum {
+            let round = self.detector.open_query(leader);
+            out.broadcast(BullyMsg::SuspectQuery {
+                epoch: self.epoch,
+                leader,
+                round,
+            });
+            return out.set_timer(
+                BullyTimer::SuspectQuery,
+                Delay::Fixed(ctx.config.detector.quorum_wait),
             );
         }
+        self.start_election(ctx, out);
     }
 
     fn cancel_all(out: &mut Out<Self>) {
@@ -382,6 +474,7 @@ impl Bully {
     /// Hold an election: Election to every higher id (or claim at once when there is none).
     fn start_election(&mut self, ctx: &BCtx<'_>, out: &mut Out<Self>) {
         Self::cancel_all(out);
+        self.detector.close_query();
         self.seen += 1;
         self.epoch = self.seen;
         out.persist(self.seen);
@@ -423,6 +516,8 @@ impl Bully {
         Self::cancel_all(out);
         self.phase = Phase::Leader;
         self.leader = Some(self.id);
+        self.stabilizer
+            .observe(&ctx.config.stabilizer, self.id, ctx.now);
         out.set_timer(BullyTimer::Heartbeat, Delay::Fixed(ctx.config.heartbeat));
         if ctx.config.quorum_guard {
             // The claim's acks count as the first contact with each follower.
@@ -436,6 +531,9 @@ impl Bully {
         self.phase = Phase::Follower;
         self.epoch = self.seen;
         self.leader = Some(leader);
+        self.detector.restart(ctx.now, leader);
+        self.stabilizer
+            .observe(&ctx.config.stabilizer, leader, ctx.now);
         self.arm_detector(ctx, out);
     }
 
@@ -478,6 +576,8 @@ impl Protocol for Bully {
             leader: None,
             followed_epoch: 0,
             acks: Vec::new(),
+            detector: Detector::default(),
+            stabilizer: Stabilizer::default(),
         };
         // Booting and recovering nodes hold an election (a recovering higher id bullies).
         node.start_election(ctx, out);
@@ -551,6 +651,7 @@ impl Protocol for Bully {
                     return; // Our (higher) coordinator will bully `from`.
                 }
                 if self.leader == Some(from) && self.phase == Phase::Follower {
+                    self.detector.heartbeat(&ctx.config.detector, ctx.now);
                     self.arm_detector(ctx, out);
                 } else {
                     self.follow(ctx, from, out);
@@ -565,12 +666,42 @@ impl Protocol for Bully {
                     self.record_ack(ctx, from);
                 }
             }
+            BullyMsg::SuspectQuery { leader, round, .. } => {
+                let misses = leader != self.id
+                    && self.detector.misses(
+                        leader,
+                        self.leader,
+                        ctx.now,
+                        ctx.config.heartbeat_timeout_min,
+                    );
+                out.send(
+                    from,
+                    BullyMsg::SuspectReply {
+                        epoch: self.epoch,
+                        round,
+                        misses,
+                    },
+                );
+            }
+            BullyMsg::SuspectReply { round, misses, .. } => {
+                if self.phase == Phase::Follower
+                    && self.detector.reply(round, from, misses, ctx.nodes)
+                {
+                    out.cancel_timer(BullyTimer::SuspectQuery);
+                    self.start_election(ctx, out);
+                }
+            }
         }
     }
 
     fn on_timer(&mut self, ctx: &BCtx<'_>, timer: BullyTimer, out: &mut Out<Self>) {
         match (timer, self.phase) {
-            (BullyTimer::Detector, Phase::Follower) => self.start_election(ctx, out),
+            (BullyTimer::Detector, Phase::Follower) => self.on_detector(ctx, out),
+            (BullyTimer::SuspectQuery, Phase::Follower) if self.detector.query().is_some() => {
+                // No majority confirmed the suspicion: keep the leader, look again later.
+                self.detector.close_query();
+                self.arm_detector(ctx, out);
+            }
             (BullyTimer::Answer, Phase::Electing) => self.claim(ctx, out),
             (BullyTimer::Coordinator, Phase::Waiting) => self.start_election(ctx, out),
             (BullyTimer::Claim, Phase::Claiming) => self.step_down(ctx, out),

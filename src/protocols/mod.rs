@@ -3,9 +3,11 @@
 
 pub mod bully;
 pub mod coordinator;
+pub mod detector;
 pub mod etcd;
 pub mod raft;
 pub mod ring;
+pub mod stabilizer;
 pub mod zookeeper;
 
 use serde::{Deserialize, Serialize};
@@ -93,6 +95,19 @@ pub struct ProtocolConfigs {
     pub zookeeper: zookeeper::ZookeeperConfig,
     pub etcd: etcd::EtcdConfig,
     pub service: coordinator::ServiceConfig,
+}
+
+impl ProtocolConfigs {
+    /// Whether `algorithm` runs the quorum failure detector here (and so may send the
+    /// [`detector::QUERY_KINDS`] messages).
+    pub fn uses_suspect_queries(&self, algorithm: Algorithm) -> bool {
+        let kind = match algorithm {
+            Algorithm::Bully => self.bully.detector.kind,
+            Algorithm::Ring => self.ring.detector.kind,
+            _ => return false,
+        };
+        kind == detector::DetectorKind::Quorum
+    }
 }
 
 /// A positive duration for `field`, or an error saying what would be valid.

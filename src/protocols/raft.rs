@@ -18,6 +18,8 @@
 
 use crate::field_error::FieldError;
 use crate::protocols::Param;
+use crate::protocols::detector::{Detector, DetectorConfig, DetectorKind, RawDetector};
+use crate::protocols::stabilizer::{Stabilizer, StabilizerConfig};
 use crate::sim::{
     Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, SimTime,
     TimerKey,
@@ -47,6 +49,10 @@ pub struct RaftConfig {
     /// Election timeouts are drawn in whole multiples of this (LogCabin: 1 ms). Default
     /// zero: continuous (nanosecond) draws.
     pub timeout_resolution: SimDuration,
+    /// Followers' failure detector: `timeout` (the default) or `phi`.
+    pub detector: DetectorConfig,
+    /// The `[stabilizer]` table. Default off.
+    pub stabilizer: StabilizerConfig,
 }
 
 impl Default for RaftConfig {
@@ -61,6 +67,8 @@ impl Default for RaftConfig {
             stale_nodes: Vec::new(),
             persist_term_adoption: false,
             timeout_resolution: SimDuration::ZERO,
+            detector: DetectorConfig::default(),
+            stabilizer: StabilizerConfig::default(),
         }
     }
 }
@@ -107,7 +115,19 @@ pub const PARAMS: &[Param] = &[
         default: "[]",
         doc: "node ids that start with a shorter log (not electable against up-to-date voters)",
     },
+    Param {
+        key: "raft.detector",
+        default: "\"timeout\"",
+        doc: "followers' failure detector: \"timeout\" (the election timeout) or \"phi\" (φ-accrual on the leader's heartbeats, plus the timeout range's width as jitter)",
+    },
+    DETECTOR_PARAMS[1],
+    DETECTOR_PARAMS[2],
+    DETECTOR_PARAMS[3],
+    DETECTOR_PARAMS[4],
 ];
+
+/// The failure-detector keys of `[raft]` (`quorum_wait` does not apply).
+const DETECTOR_PARAMS: [Param; 6] = crate::detector_params!("raft");
 
 /// The `[raft]` table as written.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
@@ -121,6 +141,11 @@ pub struct RawRaft {
     pub stale_nodes: Option<Vec<i64>>,
     pub persist_term_adoption: Option<bool>,
     pub timeout_resolution: Option<SimDuration>,
+    pub detector: Option<DetectorKind>,
+    pub phi_threshold: Option<f64>,
+    pub phi_window: Option<i64>,
+    pub phi_min_std: Option<SimDuration>,
+    pub phi_acceptable_pause: Option<SimDuration>,
 }
 
 impl RawRaft {
@@ -175,6 +200,22 @@ impl RawRaft {
             }
             stale_nodes.push(n as NodeId);
         }
+        if self.detector == Some(DetectorKind::Quorum) {
+            return Err(FieldError::new(
+                "detector",
+                "\"quorum\"",
+                "\"timeout\" or \"phi\" (the quorum detector is offered for bully and ring; Raft's pre_vote asks the peers already)",
+            ));
+        }
+        let detector = RawDetector {
+            detector: self.detector,
+            phi_threshold: self.phi_threshold,
+            phi_window: self.phi_window,
+            phi_min_std: self.phi_min_std,
+            phi_acceptable_pause: self.phi_acceptable_pause,
+            quorum_wait: None,
+        }
+        .validate()?;
         Ok(RaftConfig {
             election_timeout_min: min,
             election_timeout_max: max,
@@ -187,6 +228,8 @@ impl RawRaft {
                 .persist_term_adoption
                 .unwrap_or(d.persist_term_adoption),
             timeout_resolution,
+            detector,
+            stabilizer: d.stabilizer,
         })
     }
 }
@@ -307,6 +350,10 @@ pub struct Raft {
     last_leader_contact: Option<SimTime>,
     /// A term adopted by this handler and not yet written (see `persist_term_adoption`).
     unsaved: bool,
+    /// The follower's failure detector (`detector = "phi"`: the heartbeat history).
+    detector: Detector,
+    /// The last leadership change this node observed (`[stabilizer]`).
+    stabilizer: Stabilizer,
 }
 
 type RCtx<'a> = Ctx<'a, RaftConfig>;
@@ -332,6 +379,27 @@ impl Raft {
             }
         };
         out.set_timer(RaftTimer::Election, delay);
+    }
+
+    /// A follower heard its leader: restart the election timer — the timeout range, or with
+    /// `detector = "phi"` the moment φ exceeds its threshold plus a jitter as wide as the
+    /// timeout range (so followers do not all campaign at the same instant).
+    fn arm_follower_timer(&self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        let c = ctx.config;
+        let phi = match c.detector.kind {
+            DetectorKind::Phi => self.detector.suspect_after(&c.detector, ctx.now),
+            DetectorKind::Timeout | DetectorKind::Quorum => None,
+        };
+        match phi {
+            Some(d) => out.set_timer(
+                RaftTimer::Election,
+                Delay::Uniform {
+                    min: d,
+                    max: d + SimDuration(c.election_timeout_max.0 - c.election_timeout_min.0),
+                },
+            ),
+            None => self.reset_election_timer(ctx, out),
+        }
     }
 
     fn persist(&mut self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
@@ -429,6 +497,8 @@ impl Raft {
         );
         self.role = Role::Leader;
         self.leader = Some(self.id);
+        self.stabilizer
+            .observe(&ctx.config.stabilizer, self.id, ctx.now);
         out.cancel_timer(RaftTimer::Election);
         out.broadcast(RaftMsg::AppendEntries { term: self.term });
         out.set_timer(RaftTimer::Heartbeat, Delay::Fixed(ctx.config.heartbeat));
@@ -474,6 +544,8 @@ impl Protocol for Raft {
             active: Vec::new(),
             last_leader_contact: None,
             unsaved: false,
+            detector: Detector::default(),
+            stabilizer: Stabilizer::default(),
         };
         node.reset_election_timer(ctx, out);
         node
@@ -595,9 +667,16 @@ impl Raft {
                     return;
                 }
                 self.role = Role::Follower;
+                if self.leader == Some(from) {
+                    self.detector.heartbeat(&ctx.config.detector, ctx.now);
+                } else {
+                    self.detector.restart(ctx.now, from);
+                    self.stabilizer
+                        .observe(&ctx.config.stabilizer, from, ctx.now);
+                }
                 self.leader = Some(from);
                 self.last_leader_contact = Some(ctx.now);
-                self.reset_election_timer(ctx, out);
+                self.arm_follower_timer(ctx, out);
                 out.send(
                     from,
                     RaftMsg::AppendResponse {
@@ -613,6 +692,14 @@ impl Raft {
     fn handle_timer(&mut self, ctx: &RCtx<'_>, timer: RaftTimer, out: &mut Out<Self>) {
         match timer {
             RaftTimer::Election => {
+                if self.role == Role::Follower
+                    && self.leader.is_some()
+                    && let Some(wait) = self.stabilizer.hold(&ctx.config.stabilizer, ctx.now)
+                {
+                    // A follower that still believes in its leader suspects it too soon
+                    // after the last leadership change: look again when the window ends.
+                    return out.set_timer(RaftTimer::Election, Delay::Fixed(wait));
+                }
                 if self.role != Role::Leader {
                     self.start_campaign(ctx, out);
                 }

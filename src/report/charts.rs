@@ -395,7 +395,7 @@ impl SweepData {
                 let vals: Option<Vec<f64>> = self
                     .points
                     .iter()
-                    .map(|q| q.value(k).and_then(|v| v.trim().parse::<f64>().ok()))
+                    .map(|q| q.value(k).and_then(|v| axis_number(&v)))
                     .collect();
                 if let Some(mut v) = vals {
                     v.sort_by(f64::total_cmp);
@@ -847,6 +847,17 @@ pub(crate) fn titled<DB: DrawingBackend>(
             .map_err(de)?;
     }
     Ok(body)
+}
+
+/// A swept value as a position on a numeric axis: a number as written, or a duration
+/// (`"5s"`, `"150ms"`) in milliseconds.
+pub(crate) fn axis_number(v: &str) -> Option<f64> {
+    let v = v.trim();
+    v.parse::<f64>().ok().or_else(|| {
+        crate::sim::SimDuration::parse(v)
+            .ok()
+            .map(|d| d.as_ms_f64())
+    })
 }
 
 /// Build a chart with our standard look on `area`.

@@ -39,6 +39,8 @@ pub struct RawScenario {
     pub zookeeper: Option<crate::protocols::zookeeper::RawZookeeper>,
     pub etcd: Option<crate::protocols::etcd::RawEtcd>,
     pub service: Option<crate::protocols::coordinator::RawService>,
+    /// `[stabilizer]`: the LeadershipStabilizer, for every algorithm.
+    pub stabilizer: Option<crate::protocols::stabilizer::RawStabilizer>,
 }
 
 /// `delay = { uniform = ["1ms", "10ms"] }` and friends.

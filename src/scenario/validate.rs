@@ -174,7 +174,13 @@ fn validate_protocols(raw: &RawScenario, nodes: u32) -> Result<ProtocolConfigs, 
         .unwrap_or_default()
         .validate()
         .map_err(|e| e.within("service"))?;
-    Ok(ProtocolConfigs {
+    let stabilizer = raw
+        .stabilizer
+        .clone()
+        .unwrap_or_default()
+        .validate()
+        .map_err(|e| e.within("stabilizer"))?;
+    let mut configs = ProtocolConfigs {
         raft: raw
             .raft
             .clone()
@@ -206,7 +212,13 @@ fn validate_protocols(raw: &RawScenario, nodes: u32) -> Result<ProtocolConfigs, 
             .validate(nodes, &service)
             .map_err(|e| e.within("etcd"))?,
         service,
-    })
+    };
+    // The recipes take no suspicion-driven decisions, so the stabilizer never holds them
+    // back (see `protocols::stabilizer`); it is accepted for them and has no effect.
+    configs.bully.stabilizer = stabilizer;
+    configs.ring.stabilizer = stabilizer;
+    configs.raft.stabilizer = stabilizer;
+    Ok(configs)
 }
 
 fn probability(field: &str, p: f64) -> Result<f64, FieldError> {

@@ -596,6 +596,10 @@ impl Metrics {
                 .kinds
                 .iter()
                 .zip(&self.by_kind)
+                .filter(|(k, c)| {
+                    !crate::sim::protocol::LISTED_WHEN_USED.contains(k)
+                        || c.sent + c.delivered + c.dropped > 0
+                })
                 .map(|(k, c)| (k.to_string(), *c))
                 .collect(),
             split_brain_incidents: self.split_incidents,

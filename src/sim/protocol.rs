@@ -77,6 +77,11 @@ pub enum MsgClass {
     Other,
 }
 
+/// Message kinds that reports (the JSON `messages_by_kind`, CSV `msg_*` columns) list only
+/// when some message of the kind was sent or the configuration can send one: the optional
+/// failure-detector queries, so results of runs without them keep their shape.
+pub const LISTED_WHEN_USED: &[&str] = &["SuspectQuery", "SuspectReply"];
+
 /// A protocol message type.
 pub trait Message: Clone + Debug {
     /// The names of all message kinds; `kind()` indexes into it.

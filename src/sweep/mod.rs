@@ -382,9 +382,20 @@ impl Plan {
         let runs_total = first_run;
 
         let mut kinds: Vec<&'static str> = Vec::new();
+        // The quorum detector's query kinds get columns only in sweeps that use it, so that
+        // other sweeps keep their columns.
+        let queries = points.iter().any(|p| {
+            p.scenario
+                .protocols
+                .uses_suspect_queries(p.scenario.algorithm)
+        });
         for a in Algorithm::ALL {
             if points.iter().any(|p| p.scenario.algorithm == a) {
-                kinds.extend(message_kinds(a));
+                kinds.extend(
+                    message_kinds(a).iter().filter(|k| {
+                        queries || !crate::protocols::detector::QUERY_KINDS.contains(k)
+                    }),
+                );
             }
         }
         kinds.sort_unstable();

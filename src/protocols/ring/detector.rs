@@ -3,6 +3,7 @@
 //! against a stuck election.
 
 use super::{MAX_PENDING, Pending, RCtx, Ring, RingMsg, RingTimer};
+use crate::protocols::detector::DetectorKind;
 use crate::sim::{Delay, Message, NodeId, Out, Role, SimDuration};
 
 impl Ring {
@@ -26,6 +27,39 @@ impl Ring {
                 max: c.heartbeat_timeout_max,
             },
         );
+    }
+
+    /// Arm the detector while following a leader: the timeout range, or with
+    /// `detector = "phi"` the moment φ will exceed its threshold.
+    pub(super) fn arm_leader_detector(&self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        let c = &ctx.config.detector;
+        match c.kind {
+            DetectorKind::Phi => match self.detector.suspect_after(c, ctx.now) {
+                Some(d) => out.set_timer(RingTimer::Detector, Delay::Fixed(d)),
+                None => Self::arm_detector(ctx, out),
+            },
+            DetectorKind::Timeout | DetectorKind::Quorum => Self::arm_detector(ctx, out),
+        }
+    }
+
+    /// The detector fired while following a leader: suspect it (start an election), unless
+    /// the stabilizer holds the election back or the quorum detector must ask the peers.
+    pub(super) fn on_detector(&mut self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        let Some(leader) = self.leader else {
+            return self.start_election(ctx, out);
+        };
+        if let Some(wait) = self.stabilizer.hold(&ctx.config.stabilizer, ctx.now) {
+            return out.set_timer(RingTimer::Detector, Delay::Fixed(wait));
+        }
+        if ctx.config.detector.kind == DetectorKind::Quorum {
+            let round = self.detector.open_query(leader);
+            out.broadcast(RingMsg::SuspectQuery { leader, round });
+            return out.set_timer(
+                RingTimer::SuspectQuery,
+                Delay::Fixed(ctx.config.detector.quorum_wait),
+            );
+        }
+        self.start_election(ctx, out);
     }
 
     /// While an election runs: a heartbeat timeout plus two laps of the ring (Election and

@@ -25,6 +25,7 @@ impl Ring {
 
     /// Start an election in a new epoch: send our own id.
     pub(super) fn start_election(&mut self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
+        self.detector.close_query();
         self.enter_epoch(ctx, self.epoch + 1, out);
         self.initiate(ctx, out);
     }
@@ -48,6 +49,8 @@ impl Ring {
     pub(super) fn become_leader(&mut self, ctx: &RCtx<'_>, out: &mut Out<Self>) {
         self.role = Role::Leader;
         self.leader = Some(self.id);
+        self.stabilizer
+            .observe(&ctx.config.stabilizer, self.id, ctx.now);
         self.participant = false;
         out.cancel_timer(RingTimer::Detector);
         out.set_timer(RingTimer::Heartbeat, Delay::Fixed(ctx.config.heartbeat));
@@ -58,9 +61,16 @@ impl Ring {
             out.cancel_timer(RingTimer::Heartbeat);
         }
         self.role = Role::Follower;
+        if self.leader == Some(leader) {
+            self.detector.heartbeat(&ctx.config.detector, ctx.now);
+        } else {
+            self.detector.restart(ctx.now, leader);
+            self.stabilizer
+                .observe(&ctx.config.stabilizer, leader, ctx.now);
+        }
         self.leader = Some(leader);
         self.participant = false;
-        Self::arm_detector(ctx, out);
+        self.arm_leader_detector(ctx, out);
     }
 
     pub(super) fn on_election(&mut self, ctx: &RCtx<'_>, id: NodeId, out: &mut Out<Self>) {

@@ -43,6 +43,8 @@
 
 use crate::field_error::FieldError;
 use crate::protocols::Param;
+use crate::protocols::detector::{Detector, DetectorConfig, DetectorKind, RawDetector};
+use crate::protocols::stabilizer::{Stabilizer, StabilizerConfig};
 use crate::sim::{
     Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, TimerKey,
 };
@@ -89,6 +91,10 @@ pub struct RingConfig {
     pub heartbeat_timeout_max: SimDuration,
     /// A successor that does not acknowledge a token within this is skipped. Default 30ms.
     pub ack_timeout: SimDuration,
+    /// Which failure detector followers run (`detector` and its keys). Default timeout.
+    pub detector: DetectorConfig,
+    /// The `[stabilizer]` table. Default off.
+    pub stabilizer: StabilizerConfig,
 }
 
 impl Default for RingConfig {
@@ -101,6 +107,8 @@ impl Default for RingConfig {
             heartbeat_timeout_min: SimDuration::from_millis(150),
             heartbeat_timeout_max: SimDuration::from_millis(250),
             ack_timeout: SimDuration::from_millis(30),
+            detector: DetectorConfig::default(),
+            stabilizer: StabilizerConfig::default(),
         }
     }
 }
@@ -137,7 +145,16 @@ pub const PARAMS: &[Param] = &[
         default: "\"30ms\"",
         doc: "skip a successor that does not acknowledge a token within this (must exceed a round trip)",
     },
+    DETECTOR_PARAMS[0],
+    DETECTOR_PARAMS[1],
+    DETECTOR_PARAMS[2],
+    DETECTOR_PARAMS[3],
+    DETECTOR_PARAMS[4],
+    DETECTOR_PARAMS[5],
 ];
+
+/// The failure-detector keys of `[ring]`.
+const DETECTOR_PARAMS: [Param; 6] = crate::detector_params!("ring");
 
 /// The `[ring]` table as written.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
@@ -149,6 +166,12 @@ pub struct RawRing {
     pub heartbeat: Option<SimDuration>,
     pub heartbeat_timeout: Option<[SimDuration; 2]>,
     pub ack_timeout: Option<SimDuration>,
+    pub detector: Option<DetectorKind>,
+    pub phi_threshold: Option<f64>,
+    pub phi_window: Option<i64>,
+    pub phi_min_std: Option<SimDuration>,
+    pub phi_acceptable_pause: Option<SimDuration>,
+    pub quorum_wait: Option<SimDuration>,
 }
 
 impl RawRing {
@@ -202,6 +225,16 @@ impl RawRing {
             heartbeat_timeout_min: min,
             heartbeat_timeout_max: max,
             ack_timeout,
+            detector: RawDetector {
+                detector: self.detector,
+                phi_threshold: self.phi_threshold,
+                phi_window: self.phi_window,
+                phi_min_std: self.phi_min_std,
+                phi_acceptable_pause: self.phi_acceptable_pause,
+                quorum_wait: self.quorum_wait,
+            }
+            .validate()?,
+            stabilizer: d.stabilizer,
         })
     }
 }
@@ -245,22 +278,44 @@ pub enum RingMsg {
     Heartbeat {
         epoch: u64,
     },
+    /// `detector = "quorum"`: "do you also miss `leader`?" (round `round` of the sender).
+    SuspectQuery {
+        leader: NodeId,
+        round: u64,
+    },
+    /// `detector = "quorum"`: the answer to a SuspectQuery.
+    SuspectReply {
+        round: u64,
+        misses: bool,
+    },
 }
 
 impl Message for RingMsg {
-    const KINDS: &'static [&'static str] = &["Election", "Elected", "Ack", "Heartbeat"];
+    const KINDS: &'static [&'static str] = &[
+        "Election",
+        "Elected",
+        "Ack",
+        "Heartbeat",
+        "SuspectQuery",
+        "SuspectReply",
+    ];
     fn kind(&self) -> usize {
         match self {
             RingMsg::Election { .. } => 0,
             RingMsg::Elected { .. } => 1,
             RingMsg::Ack { .. } => 2,
             RingMsg::Heartbeat { .. } => 3,
+            RingMsg::SuspectQuery { .. } => 4,
+            RingMsg::SuspectReply { .. } => 5,
         }
     }
     fn class(&self) -> MsgClass {
         match self {
             RingMsg::Election { .. } | RingMsg::Elected { .. } => MsgClass::Election,
-            RingMsg::Ack { .. } | RingMsg::Heartbeat { .. } => MsgClass::Heartbeat,
+            RingMsg::Ack { .. }
+            | RingMsg::Heartbeat { .. }
+            | RingMsg::SuspectQuery { .. }
+            | RingMsg::SuspectReply { .. } => MsgClass::Heartbeat,
         }
     }
     fn term(&self) -> Option<u64> {
@@ -268,7 +323,9 @@ impl Message for RingMsg {
             RingMsg::Election { epoch, .. }
             | RingMsg::Elected { epoch, .. }
             | RingMsg::Heartbeat { epoch } => Some(epoch),
-            RingMsg::Ack { .. } => None,
+            RingMsg::Ack { .. } | RingMsg::SuspectQuery { .. } | RingMsg::SuspectReply { .. } => {
+                None
+            }
         }
     }
 }
@@ -281,6 +338,8 @@ pub enum RingTimer {
     Ack,
     /// Leader: send the next heartbeat.
     Heartbeat,
+    /// `detector = "quorum"`: the query for confirmations is over.
+    SuspectQuery,
 }
 
 impl TimerKey for RingTimer {
@@ -289,6 +348,7 @@ impl TimerKey for RingTimer {
             RingTimer::Detector => "detector",
             RingTimer::Ack => "ack",
             RingTimer::Heartbeat => "heartbeat",
+            RingTimer::SuspectQuery => "suspect_query",
         }
     }
 }
@@ -325,6 +385,10 @@ pub struct Ring {
     suspected: BTreeSet<NodeId>,
     pending: Vec<Pending>,
     next_seq: u64,
+    /// The follower's failure detector (heartbeat history, quorum query).
+    detector: Detector,
+    /// The last leadership change this node observed (`[stabilizer]`).
+    stabilizer: Stabilizer,
 }
 
 type RCtx<'a> = Ctx<'a, RingConfig>;
@@ -356,6 +420,8 @@ impl Protocol for Ring {
             suspected: BTreeSet::new(),
             pending: Vec::new(),
             next_seq: 0,
+            detector: Detector::default(),
+            stabilizer: Stabilizer::default(),
         };
         let first_boot = durable.is_none();
         let initiates = match ctx.config.initiators {
@@ -448,14 +514,42 @@ impl Protocol for Ring {
                 }
                 self.follow(ctx, from, out);
             }
+            RingMsg::SuspectQuery { leader, round } => {
+                let misses = leader != self.id
+                    && self.detector.misses(
+                        leader,
+                        self.leader,
+                        ctx.now,
+                        ctx.config.heartbeat_timeout_min,
+                    );
+                out.send(from, RingMsg::SuspectReply { round, misses });
+            }
+            RingMsg::SuspectReply { round, misses } => {
+                if self.role == Role::Follower
+                    && self.leader.is_some()
+                    && self.detector.reply(round, from, misses, ctx.nodes)
+                {
+                    out.cancel_timer(RingTimer::SuspectQuery);
+                    self.start_election(ctx, out);
+                }
+            }
         }
     }
 
     fn on_timer(&mut self, ctx: &RCtx<'_>, timer: RingTimer, out: &mut Out<Self>) {
         match timer {
             RingTimer::Detector => {
-                if self.role != Role::Leader {
+                if self.role == Role::Follower && self.leader.is_some() {
+                    self.on_detector(ctx, out);
+                } else if self.role != Role::Leader {
                     self.start_election(ctx, out);
+                }
+            }
+            RingTimer::SuspectQuery => {
+                if self.role == Role::Follower && self.detector.query().is_some() {
+                    // No majority confirmed the suspicion: keep the leader, look again later.
+                    self.detector.close_query();
+                    self.arm_leader_detector(ctx, out);
                 }
             }
             RingTimer::Ack => self.on_ack_timeout(ctx, out),

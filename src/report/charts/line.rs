@@ -310,7 +310,7 @@ pub(super) fn figures(
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     for alg in data.algorithms() {
         for p in data.points.iter().filter(|p| p.algorithm == alg) {
-            let Some(xv) = p.value(&xk).and_then(|v| v.trim().parse::<f64>().ok()) else {
+            let Some(xv) = p.value(&xk).and_then(|v| super::axis_number(&v)) else {
                 continue;
             };
             let l = series_label(p);
@@ -340,6 +340,11 @@ pub(super) fn figures(
         *series_per_alg.entry(points_alg(l)).or_default() += 1;
     }
     let per_alg = |alg: &str| series_per_alg.get(alg).copied().unwrap_or(0);
+    // Duration values ("5s") are drawn in milliseconds.
+    let x_is_duration = data.points.iter().any(|p| {
+        p.value(&xk)
+            .is_some_and(|v| v.trim().parse::<f64>().is_err() && super::axis_number(&v).is_some())
+    });
     for spec in &specs {
         let col = |stat: &str| data.summary.col(&format!("{}_{stat}", spec.column));
         let (c_mean, c_p10, c_p90) = (col("mean"), col("p10"), col("p90"));
@@ -445,7 +450,11 @@ pub(super) fn figures(
                     xk.replace('_', "-")
                 ),
                 xk.clone(),
-                xk.clone(),
+                if x_is_duration {
+                    format!("{xk} (ms)")
+                } else {
+                    xk.clone()
+                },
             )
         };
         drawn.sort();
