@@ -212,6 +212,8 @@ pub struct Sim<P: Protocol> {
     next_token: u64,
     failure: Option<SimError>,
     ended: bool,
+    /// No handler costs CPU time or write latency (the default): `handler_cost` is skipped.
+    resources_free: bool,
 }
 
 impl<P: Protocol> Sim<P> {
@@ -261,6 +263,7 @@ impl<P: Protocol> Sim<P> {
             next_token: 0,
             failure: None,
             ended: false,
+            resources_free: cfg.resources.is_free(),
             pcfg,
             cfg,
         };
@@ -631,7 +634,11 @@ impl<P: Protocol> Sim<P> {
                 new,
             });
         }
-        let (hold, busy) = self.handler_cost(id, &out);
+        let (hold, busy) = if self.resources_free {
+            (SimDuration::ZERO, SimDuration::ZERO)
+        } else {
+            self.handler_cost(id, &out)
+        };
         let mut held = Vec::new();
         for effect in out.effects.drain(..) {
             match effect {

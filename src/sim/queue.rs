@@ -116,23 +116,23 @@ impl<E> EventQueue<E> {
         let level = self.levels.trailing_zeros() as usize;
         let digit = self.first_digit(level);
         let b = level * DIGITS + digit;
-        let mut bucket = std::mem::take(&mut self.buckets[b]);
         self.mark_empty(level, digit);
-        if bucket.len() == 1 {
+        if self.buckets[b].len() == 1 {
             // The sparse case (a few events per millisecond): straight to `ready`.
-            let (t, e) = bucket.pop().expect("one event");
+            let (t, e) = self.buckets[b].pop().expect("one event");
             self.last = t;
             self.ready.push_back(e);
-        } else {
-            self.last = bucket
-                .iter()
-                .map(|&(t, _)| t)
-                .min()
-                .expect("an occupied bucket is not empty");
-            // Every event here differs from the new `last` only below byte `level`.
-            for (t, e) in bucket.drain(..) {
-                self.insert(t, e);
-            }
+            return;
+        }
+        let mut bucket = std::mem::take(&mut self.buckets[b]);
+        self.last = bucket
+            .iter()
+            .map(|&(t, _)| t)
+            .min()
+            .expect("an occupied bucket is not empty");
+        // Every event here differs from the new `last` only below byte `level`.
+        for (t, e) in bucket.drain(..) {
+            self.insert(t, e);
         }
         self.buckets[b] = bucket;
     }
