@@ -68,8 +68,6 @@ impl Resources {
     /// handlers hold no messages and never make a node busy, and nothing is drawn.
     pub fn is_free(&self) -> bool {
         let zero = DelayDist::Constant(SimDuration::ZERO);
-        self.cpu_free()
-            && self.write == zero
-            && self.write_by_node.values().all(|law| *law == zero)
+        self.cpu_free() && self.write == zero && self.write_by_node.values().all(|law| *law == zero)
     }
 }
