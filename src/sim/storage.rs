@@ -63,4 +63,11 @@ impl Resources {
     pub fn cpu_free(&self) -> bool {
         self.cpu == DelayDist::Constant(SimDuration::ZERO)
     }
+
+    /// True when no handler costs CPU time and every write is instant (the default): then
+    /// handlers hold no messages and never make a node busy, and nothing is drawn.
+    pub fn is_free(&self) -> bool {
+        let zero = DelayDist::Constant(SimDuration::ZERO);
+        self.cpu_free() && self.write == zero && self.write_by_node.values().all(|law| *law == zero)
+    }
 }
