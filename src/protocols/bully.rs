@@ -176,7 +176,7 @@ impl RawBully {
 }
 
 /// Bully messages; each carries the sender's election epoch.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum BullyMsg {
     Election {
         epoch: u64,
@@ -244,7 +244,7 @@ impl BullyMsg {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BullyTimer {
     /// Follower: coordinator heartbeat timeout (the failure detector).
     Detector,
@@ -274,7 +274,7 @@ impl TimerKey for BullyTimer {
 }
 
 /// Where a node is in the algorithm.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Phase {
     /// Following `leader` (or nobody, after a failed claim).
     Follower,
@@ -288,7 +288,7 @@ pub enum Phase {
 }
 
 /// One Bully node.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Bully {
     id: NodeId,
     phase: Phase,
