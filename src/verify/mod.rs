@@ -122,13 +122,9 @@ pub fn verify(sc: &Scenario, opts: &VerifyOptions) -> Result<VerifyReport, Strin
         Algorithm::Raft => run::<raft::Raft>(sc.nodes, service, p.raft.clone(), &props, opts),
         Algorithm::Bully => run::<bully::Bully>(sc.nodes, service, p.bully.clone(), &props, opts),
         Algorithm::Ring => run::<ring::Ring>(sc.nodes, service, p.ring.clone(), &props, opts),
-        Algorithm::Zookeeper => run::<zookeeper::Zookeeper>(
-            sc.nodes,
-            service,
-            p.zookeeper.clone(),
-            &props,
-            opts,
-        ),
+        Algorithm::Zookeeper => {
+            run::<zookeeper::Zookeeper>(sc.nodes, service, p.zookeeper.clone(), &props, opts)
+        }
         Algorithm::Etcd => run::<etcd::Etcd>(sc.nodes, service, p.etcd.clone(), &props, opts),
     };
     Ok(VerifyReport {
@@ -259,7 +255,8 @@ pub fn options(a: &VerifyArgs) -> Result<VerifyOptions, CliError> {
     let budget = Budget::parse(&a.faults).map_err(|e| CliError::Usage(format!("--faults: {e}")))?;
     let mut properties = Vec::new();
     for p in &a.property {
-        let p = Property::parse(p.trim()).map_err(|e| CliError::Usage(format!("--property: {e}")))?;
+        let p =
+            Property::parse(p.trim()).map_err(|e| CliError::Usage(format!("--property: {e}")))?;
         if !properties.contains(&p) {
             properties.push(p);
         }

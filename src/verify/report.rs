@@ -120,12 +120,7 @@ pub fn summary(r: &VerifyReport, script: Option<&str>) -> String {
 
 /// Write report.txt, and with a counterexample counterexample.txt (the golden script) and
 /// trace.txt (the statuses after each step).
-pub fn write(
-    dir: &Path,
-    r: &VerifyReport,
-    text: &str,
-    script: Option<&str>,
-) -> Result<(), String> {
+pub fn write(dir: &Path, r: &VerifyReport, text: &str, script: Option<&str>) -> Result<(), String> {
     let io = |e: std::io::Error| format!("{}: {e}", dir.display());
     std::fs::create_dir_all(dir).map_err(io)?;
     crate::fsutil::write_atomic(&dir.join("report.txt"), text.as_bytes()).map_err(io)?;

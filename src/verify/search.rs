@@ -8,6 +8,7 @@
 
 use super::properties::{Broken, Property, check_state};
 use super::state::{Action, Checkable, Model, World};
+use crate::sim::Protocol;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::io::IsTerminal;
@@ -34,7 +35,9 @@ impl Default for Fingerprinter {
 impl Fingerprinter {
     #[inline]
     fn mix(&mut self, v: u64) {
-        self.a = (self.a ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+        self.a = (self.a ^ v)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29);
         self.b = (self.b.rotate_left(23) ^ self.a).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     }
 }
@@ -286,11 +289,18 @@ fn over_time(bounds: &Bounds, start: Instant) -> bool {
 }
 
 /// Re-execute a schedule given as successor indices.
-fn replay_indices<P: Checkable>(m: &Model<P>, w0: &World<P>, idx: &[u32], faults: bool) -> Vec<Action<P::Msg, P::Timer>> {
+fn replay_indices<P: Checkable>(
+    m: &Model<P>,
+    w0: &World<P>,
+    idx: &[u32],
+    faults: bool,
+) -> Vec<Action<P::Msg, P::Timer>> {
     let mut w = w0.clone();
     let mut path = Vec::with_capacity(idx.len());
     for &i in idx {
-        let a = w.actions(m, faults && w.budget.any()).swap_remove(i as usize);
+        let a = w
+            .actions(m, faults && w.budget.any())
+            .swap_remove(i as usize);
         w = w.apply(m, &a).0;
         path.push(a);
     }
@@ -382,6 +392,13 @@ fn bfs<P: Checkable>(
     Found::Clean(Stop::Exhausted)
 }
 
+/// A depth-first frame: a world, its enabled actions and the next one to take.
+type Frame<P> = (
+    World<P>,
+    Vec<Action<<P as Protocol>::Msg, <P as Protocol>::Timer>>,
+    usize,
+);
+
 fn dfs<P: Checkable>(
     m: &Model<P>,
     props: &[Property],
@@ -399,7 +416,7 @@ fn dfs<P: Checkable>(
     let liveness = props.contains(&Property::Liveness);
     // Stack of (world, its enabled actions, next action index).
     let acts0 = w0.actions(m, w0.budget.any());
-    let mut stack: Vec<(World<P>, Vec<Action<P::Msg, P::Timer>>, usize)> = vec![(w0, acts0, 0)];
+    let mut stack: Vec<Frame<P>> = vec![(w0, acts0, 0)];
     let mut cut_by_depth = false;
     loop {
         let depth = stack.len() as u32;
@@ -418,11 +435,17 @@ fn dfs<P: Checkable>(
         stats.depth = stats.depth.max(depth + 1);
         if let Some(b) = broken.into_iter().next() {
             // Each frame's last taken action leads to the next frame; the top's is `a`.
-            let path = stack.iter().map(|(_, acts, i)| acts[*i - 1].clone()).collect();
+            let path = stack
+                .iter()
+                .map(|(_, acts, i)| acts[*i - 1].clone())
+                .collect();
             return Found::Violation { path, broken: b };
         }
         if liveness && no_leader_within(m, &s, bounds.liveness_steps).is_some() {
-            let path = stack.iter().map(|(_, acts, i)| acts[*i - 1].clone()).collect();
+            let path = stack
+                .iter()
+                .map(|(_, acts, i)| acts[*i - 1].clone())
+                .collect();
             return Found::Violation {
                 path,
                 broken: Broken {
@@ -451,14 +474,18 @@ fn dfs<P: Checkable>(
         }
         let sa = s.actions(m, s.budget.any());
         stack.push((s, sa, 0));
-        if stats.explored % 1024 == 0 {
+        if stats.explored.is_multiple_of(1024) {
             progress.tick(stats);
             if over_time(bounds, start) {
                 return Found::Clean(Stop::Time);
             }
         }
     }
-    Found::Clean(if cut_by_depth { Stop::Depth } else { Stop::Exhausted })
+    Found::Clean(if cut_by_depth {
+        Stop::Depth
+    } else {
+        Stop::Exhausted
+    })
 }
 
 /// Bounded liveness from `w`: heal the network, then search (no faults) for a state with

@@ -157,19 +157,43 @@ impl<P: Checkable> Model<P> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action<M, T> {
     /// Deliver a message (to a crashed node or over a cut link it is lost, as in the engine).
-    Deliver { from: NodeId, to: NodeId, msg: M },
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        msg: M,
+    },
     /// Fire a pending timer.
-    Fire { node: NodeId, timer: T },
+    Fire {
+        node: NodeId,
+        timer: T,
+    },
     /// Lose a message in flight (fault budget `drop`).
-    Drop { from: NodeId, to: NodeId, msg: M },
+    Drop {
+        from: NodeId,
+        to: NodeId,
+        msg: M,
+    },
     /// Duplicate a message in flight (fault budget `duplicate`).
-    Duplicate { from: NodeId, to: NodeId, msg: M },
-    Crash { node: NodeId },
-    Restart { node: NodeId },
+    Duplicate {
+        from: NodeId,
+        to: NodeId,
+        msg: M,
+    },
+    Crash {
+        node: NodeId,
+    },
+    Restart {
+        node: NodeId,
+    },
     /// Cut every link of one node, both ways (fault budget `partition`).
-    Isolate { node: NodeId },
+    Isolate {
+        node: NodeId,
+    },
     /// Cut the directed link `from -> to` (fault budget `cut`).
-    Cut { from: NodeId, to: NodeId },
+    Cut {
+        from: NodeId,
+        to: NodeId,
+    },
     /// Undo every network fault.
     Heal,
 }
@@ -451,7 +475,11 @@ impl<P: Checkable> World<P> {
     }
 
     /// The world after `action`, and the status changes it caused.
-    pub fn apply(&self, m: &Model<P>, action: &Action<P::Msg, P::Timer>) -> (World<P>, Vec<Change>) {
+    pub fn apply(
+        &self,
+        m: &Model<P>,
+        action: &Action<P::Msg, P::Timer>,
+    ) -> (World<P>, Vec<Change>) {
         let mut w = self.clone();
         let mut changes = Vec::new();
         match action {
@@ -528,4 +556,3 @@ impl<P: Checkable> World<P> {
         (w, changes)
     }
 }
-
