@@ -556,3 +556,38 @@ impl<P: Checkable> World<P> {
         (w, changes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Delay, SimDuration};
+
+    #[test]
+    fn budgets_parse_and_reject_unknown_kinds() {
+        let b = Budget::parse("crash=1, restart=2,cut=1").unwrap();
+        assert_eq!((b.crash, b.restart, b.cut, b.drop), (1, 2, 1, 0));
+        assert_eq!(b.describe(), "crash=1,restart=2,cut=1");
+        assert_eq!(Budget::parse("").unwrap().describe(), "none");
+        assert!(Budget::parse("meteor=1").unwrap_err().contains("meteor"));
+        assert!(Budget::parse("crash").is_err());
+        assert!(Budget::parse("crash=-1").is_err());
+    }
+
+    #[test]
+    fn timers_are_armed_for_the_earliest_delay() {
+        let ms = SimDuration::from_millis;
+        assert_eq!(Delay::Fixed(ms(7)).earliest(), ms(7));
+        let u = Delay::Uniform {
+            min: ms(150),
+            max: ms(300),
+        };
+        assert_eq!(u.earliest(), ms(150));
+        // Steps: the smallest whole multiple of the step inside the range.
+        let s = Delay::Steps {
+            min: SimDuration(150_500_000),
+            max: ms(152),
+            step: ms(1),
+        };
+        assert_eq!(s.earliest(), ms(151));
+    }
+}
