@@ -25,11 +25,27 @@ Examples:
   electsim run scenarios/raft-partition.toml --trace run.json --timeline run.png
   electsim check scenarios/raft-lossy.toml --seed 3
   electsim explore scenarios/raft-leader-crash.toml --set raft.persist_vote=false --set duration=10s
+  electsim verify scenarios/raft-leader-crash.toml --set nodes=3 --faults crash=1,restart=1
   electsim validate scenarios/raft-lossy.toml
   electsim sweep scenarios/cluster-size.toml --set algorithm=raft --runs 20
   electsim sweep scenarios/cluster-size.toml --shard 2/4 --out shard-2 && electsim merge shard-* --out results/cluster-size
   electsim chart results/cluster-size
   electsim list";
+
+const VERIFY_HELP: &str = "\
+Examples:
+  electsim verify scenarios/raft-leader-crash.toml --set nodes=3 --depth 10
+  electsim verify scenarios/raft-leader-crash.toml --set nodes=3 --set raft.persist_vote=false --faults crash=1,restart=1 --out cx
+  electsim verify scenarios/bully-partition.toml --set nodes=3 --faults partition=1 --property split_brain
+  electsim verify scenarios/raft-leader-crash.toml --set nodes=3 --property liveness --faults crash=1 --depth 8
+
+Only the algorithm, `nodes` and the protocol options of the scenario are used: faults come
+from --faults, message order and timing from the schedule (timers are armed for their
+earliest deadline on a logical clock; see docs/verify.md).
+
+Exit 0: no violation within the bounds (the report says which bound stopped the search);
+1: a violation was found (the counterexample is printed; --out writes it as a golden
+script that replays through the engine); 2: bad usage or input.";
 
 /// Deterministic discrete-event simulator of leader-election algorithms.
 #[derive(Debug, Parser)]
@@ -102,6 +118,9 @@ pub enum Command {
         after_help = "Example:\n  electsim explore scenarios/raft-leader-crash.toml --set raft.persist_vote=false --set duration=10s --runs 5000\n\nExit 0: no violation found; 1: a violation was found (repro written)."
     )]
     Explore(Box<crate::explore::ExploreArgs>),
+    /// Explore every schedule of a small cluster up to a depth; report a violation as a replayable script.
+    #[command(after_help = VERIFY_HELP)]
+    Verify(Box<crate::verify::VerifyArgs>),
     /// Check a scenario file (and overrides) without running it.
     Validate {
         #[command(flatten)]
@@ -479,6 +498,7 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             }
         }
         Command::Explore(args) => crate::explore::execute(*args),
+        Command::Verify(args) => crate::verify::execute(*args),
         Command::Validate { scenario } => {
             let (file, sc, sets) = scenario.load()?;
             // Instantiate every sweep point, so a bad axis value is caught before any run.

@@ -92,3 +92,4 @@ pub mod scenario;
 pub mod script;
 pub mod sim;
 pub mod sweep;
+pub mod verify;

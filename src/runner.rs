@@ -88,6 +88,28 @@ pub trait DynSim {
     /// Metrics so far, closing open intervals at `now` (the simulation is left unchanged).
     fn metrics_now(&self) -> crate::sim::metrics::RunMetrics;
     fn finish(&mut self) -> Outcome;
+    /// Invariant violations so far.
+    fn violations(&self) -> Vec<crate::sim::invariants::Violation>;
+    /// Held mode: the waiting messages as `(from, to, message as {:?})`, oldest first.
+    fn held_messages(&self) -> Vec<(crate::sim::NodeId, crate::sim::NodeId, String)>;
+    /// Held mode: a live node's pending timers as `(key as {:?}, deadline)`.
+    fn held_timers(&self, node: crate::sim::NodeId) -> Vec<(String, SimTime)>;
+    /// Held mode: release the oldest message `from -> to` whose `{:?}` text is `msg`
+    /// (whitespace-insensitive). False when there is none.
+    fn release_held(
+        &mut self,
+        from: crate::sim::NodeId,
+        to: crate::sim::NodeId,
+        msg: &str,
+        how: crate::sim::Release,
+    ) -> bool;
+    /// Held mode: fire the timer of `node` whose key's `{:?}` text is `timer`.
+    fn fire_held(&mut self, node: crate::sim::NodeId, timer: &str) -> bool;
+}
+
+/// Whitespace-normalised text, for matching `{:?}` renderings written into scripts.
+fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl<P: Protocol> DynSim for Sim<P> {
@@ -121,6 +143,35 @@ impl<P: Protocol> DynSim for Sim<P> {
     fn finish(&mut self) -> Outcome {
         Sim::finish(self)
     }
+    fn violations(&self) -> Vec<crate::sim::invariants::Violation> {
+        Sim::violations(self).to_vec()
+    }
+    fn held_messages(&self) -> Vec<(crate::sim::NodeId, crate::sim::NodeId, String)> {
+        Sim::held_messages(self)
+            .into_iter()
+            .map(|(f, t, m)| (f, t, format!("{m:?}")))
+            .collect()
+    }
+    fn held_timers(&self, node: crate::sim::NodeId) -> Vec<(String, SimTime)> {
+        Sim::held_timers(self, node)
+            .into_iter()
+            .map(|(k, d)| (format!("{k:?}"), d))
+            .collect()
+    }
+    fn release_held(
+        &mut self,
+        from: crate::sim::NodeId,
+        to: crate::sim::NodeId,
+        msg: &str,
+        how: crate::sim::Release,
+    ) -> bool {
+        let want = squash(msg);
+        Sim::release_held(self, from, to, |m| squash(&format!("{m:?}")) == want, how)
+    }
+    fn fire_held(&mut self, node: crate::sim::NodeId, timer: &str) -> bool {
+        let want = squash(timer);
+        Sim::fire_held(self, node, |k| squash(&format!("{k:?}")) == want)
+    }
 }
 
 /// Build (and boot) a simulation of `scenario` without running it.
@@ -129,34 +180,46 @@ pub fn build(
     seed: u64,
     observers: Vec<Box<dyn Observer>>,
 ) -> Result<Box<dyn DynSim>, RunError> {
+    build_with(sc, seed, observers, false)
+}
+
+/// Build (and boot) a simulation in held mode (see [`Sim::with_observers_held`]).
+pub fn build_held(
+    sc: &Scenario,
+    seed: u64,
+    observers: Vec<Box<dyn Observer>>,
+) -> Result<Box<dyn DynSim>, RunError> {
+    build_with(sc, seed, observers, true)
+}
+
+fn build_with(
+    sc: &Scenario,
+    seed: u64,
+    observers: Vec<Box<dyn Observer>>,
+    held: bool,
+) -> Result<Box<dyn DynSim>, RunError> {
+    fn make<P: Protocol + 'static>(
+        cfg: SimConfig,
+        pcfg: P::Config,
+        observers: Vec<Box<dyn Observer>>,
+        held: bool,
+    ) -> Box<dyn DynSim> {
+        if held {
+            Box::new(Sim::<P>::with_observers_held(cfg, pcfg, observers))
+        } else {
+            Box::new(Sim::<P>::with_observers(cfg, pcfg, observers))
+        }
+    }
     let cfg = sim_config(sc, seed)?;
     let p = &sc.protocols;
     Ok(match sc.algorithm {
-        Algorithm::Raft => Box::new(Sim::<raft::Raft>::with_observers(
-            cfg,
-            p.raft.clone(),
-            observers,
-        )),
-        Algorithm::Bully => Box::new(Sim::<bully::Bully>::with_observers(
-            cfg,
-            p.bully.clone(),
-            observers,
-        )),
-        Algorithm::Ring => Box::new(Sim::<ring::Ring>::with_observers(
-            cfg,
-            p.ring.clone(),
-            observers,
-        )),
-        Algorithm::Zookeeper => Box::new(Sim::<zookeeper::Zookeeper>::with_observers(
-            cfg,
-            p.zookeeper.clone(),
-            observers,
-        )),
-        Algorithm::Etcd => Box::new(Sim::<etcd::Etcd>::with_observers(
-            cfg,
-            p.etcd.clone(),
-            observers,
-        )),
+        Algorithm::Raft => make::<raft::Raft>(cfg, p.raft.clone(), observers, held),
+        Algorithm::Bully => make::<bully::Bully>(cfg, p.bully.clone(), observers, held),
+        Algorithm::Ring => make::<ring::Ring>(cfg, p.ring.clone(), observers, held),
+        Algorithm::Zookeeper => {
+            make::<zookeeper::Zookeeper>(cfg, p.zookeeper.clone(), observers, held)
+        }
+        Algorithm::Etcd => make::<etcd::Etcd>(cfg, p.etcd.clone(), observers, held),
     })
 }
 

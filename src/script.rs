@@ -22,7 +22,20 @@
 //! * `crash N|leader`, `restart N`, `pause N|leader DURATION`, `isolate N|leader`,
 //!   `partition 0,1 / 2,3,4`, `cut FROM TO`, `heal`, `drift N PPM` — apply a fault now.
 //! * `status` — every node's status; `leader` — the current leader; `metrics` — the key
-//!   metrics so far.
+//!   metrics so far; `violations` — invariant violations, split-brain and lease-overlap
+//!   incidents so far.
+//!
+//! Held schedules (`new schedule=held ...`, what `electsim verify` writes): messages and
+//! timers wait until the script releases them, so a script can replay one exact schedule.
+//! * `deliver FROM TO MESSAGE` — deliver the oldest held message `FROM -> TO` whose debug
+//!   text is MESSAGE (e.g. `deliver 0 1 RequestVote { term: 1, last_log: (1, 10) }`).
+//! * `drop FROM TO MESSAGE`, `duplicate FROM TO MESSAGE` — lose it, or add a second copy.
+//! * `fire N TIMER` — fire node N's pending timer TIMER (e.g. `fire 0 Election`); the
+//!   clock moves to the timer's deadline (armed with the earliest delay it allows).
+//! * `held` — the held messages and pending timers.
+//!
+//! `new` also takes `scenario=PATH` (start from that scenario file instead of the
+//! defaults) and `schedule=held`.
 //!
 //! `tests/golden.rs` runs every `tests/scripts/**/*.txt`; with `ELECTSIM_REWRITE=1` it rewrites
 //! the expectations instead of comparing (review the diff before committing!).
@@ -30,7 +43,8 @@
 use crate::runner::{self, DynSim};
 use crate::scenario::{Assignment, Origin, ScenarioFile, parse_value};
 use crate::sim::{
-    FaultAction, NodeId, NodeStatus, Observer, Role, SimDuration, SimTime, Target, TraceEvent,
+    FaultAction, NodeId, NodeStatus, Observer, Release, Role, SimDuration, SimTime, Target,
+    TraceEvent,
 };
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -166,6 +180,12 @@ impl ScriptRunner {
             }
             Ok(Target::Node(n))
         };
+        let node_id = |s: &str, sim: &dyn DynSim| -> Result<NodeId, String> {
+            match node(s, sim)? {
+                Target::Node(n) => Ok(n),
+                _ => Err(format!("`{s}`: give a node id")),
+            }
+        };
         let dur = |s: Option<&&str>| -> Result<SimDuration, String> {
             SimDuration::parse(s.ok_or("missing duration")?)
         };
@@ -241,6 +261,57 @@ impl ScriptRunner {
                     offset: SimDuration::ZERO,
                 });
             }
+            "deliver" | "drop" | "duplicate" => {
+                let how = match verb {
+                    "deliver" => Release::Deliver,
+                    "drop" => Release::Drop,
+                    _ => Release::Duplicate,
+                };
+                let (Some(from), Some(to)) = (args.first(), args.get(1)) else {
+                    return Err(format!("{verb} FROM TO MESSAGE"));
+                };
+                let (from, to) = (node_id(from, sim.as_ref())?, node_id(to, sim.as_ref())?);
+                let msg = args[2..].join(" ");
+                if !sim.release_held(from, to, &msg, how) {
+                    return Err(format!(
+                        "no held message n{from} -> n{to} `{msg}` (is the schedule held? see `held`)"
+                    ));
+                }
+            }
+            "fire" => {
+                let n = node_id(args.first().ok_or("fire NODE TIMER")?, sim.as_ref())?;
+                let timer = args[1..].join(" ");
+                if !sim.fire_held(n, &timer) {
+                    return Err(format!(
+                        "node {n} has no pending timer `{timer}` (is the schedule held? see `held`)"
+                    ));
+                }
+            }
+            "held" => {
+                let mut out = Vec::new();
+                for (f, t, m) in sim.held_messages() {
+                    out.push(format!("msg n{f} -> n{t} {m}"));
+                }
+                for n in 0..sim.total_nodes() {
+                    for (k, d) in sim.held_timers(n) {
+                        out.push(format!("timer n{n} {k} at {}", fmt_time(d)));
+                    }
+                }
+                return Ok(out.join("\n"));
+            }
+            "violations" => {
+                let mut out: Vec<String> = sim
+                    .violations()
+                    .iter()
+                    .map(|v| format!("{}: {}", v.property, v.detail))
+                    .collect();
+                let m = sim.metrics_now();
+                out.push(format!(
+                    "split_brain_incidents={} lease_overlap_incidents={}",
+                    m.split_brain_incidents, m.lease_overlap_incidents
+                ));
+                return Ok(out.join("\n"));
+            }
             "status" => {
                 let mut out = Vec::new();
                 for n in 0..sim.total_nodes() {
@@ -280,6 +351,9 @@ impl ScriptRunner {
     fn new_sim(&mut self, args: &[&str]) -> Result<String, String> {
         let mut sets = Vec::new();
         let mut seed = 1u64;
+        let mut held = false;
+        let mut base = "name = \"script\"\nduration = \"1h\"\n".to_string();
+        let mut path = "<script>".to_string();
         for a in args {
             let (k, v) = a
                 .split_once('=')
@@ -287,19 +361,35 @@ impl ScriptRunner {
             if k == "seed" {
                 seed = v.parse().map_err(|_| format!("bad seed `{v}`"))?;
             }
+            if k == "schedule" {
+                held = match v {
+                    "held" => true,
+                    "timed" => false,
+                    _ => return Err(format!("`{a}`: schedule is `held` or `timed`")),
+                };
+                continue;
+            }
+            if k == "scenario" {
+                base = std::fs::read_to_string(v).map_err(|e| format!("`{v}`: {e}"))?;
+                path = v.to_string();
+                continue;
+            }
             sets.push(Assignment {
                 key: k.into(),
                 value: parse_value(v),
                 origin: Origin::Override(a.to_string()),
             });
         }
-        let base = "name = \"script\"\nduration = \"1h\"\n".to_string();
-        let file =
-            ScenarioFile::from_text(Path::new("<script>"), base).map_err(|e| e.to_string())?;
+        let file = ScenarioFile::from_text(Path::new(&path), base).map_err(|e| e.to_string())?;
         let sc = file.instantiate(&sets).map_err(|e| e.to_string())?;
         self.lines = Lines::default();
         let rec: Box<dyn Observer> = Box::new(Recorder(self.lines.clone()));
-        self.sim = Some(runner::build(&sc, seed, vec![rec]).map_err(|e| e.to_string())?);
+        let sim = if held {
+            runner::build_held(&sc, seed, vec![rec])
+        } else {
+            runner::build(&sc, seed, vec![rec])
+        };
+        self.sim = Some(sim.map_err(|e| e.to_string())?);
         self.lines.buf.borrow_mut().clear(); // boot-time status lines are not interesting
         Ok("ok".into())
     }

@@ -209,7 +209,7 @@ impl RawBully {
 }
 
 /// Bully messages; each carries the sender's election epoch.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum BullyMsg {
     Election {
         epoch: u64,
@@ -298,7 +298,7 @@ impl BullyMsg {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BullyTimer {
     /// Follower: coordinator heartbeat timeout (the failure detector).
     Detector,
@@ -331,7 +331,7 @@ impl TimerKey for BullyTimer {
 }
 
 /// Where a node is in the algorithm.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Phase {
     /// Following `leader` (or nobody, after a failed claim).
     Follower,
@@ -345,7 +345,7 @@ pub enum Phase {
 }
 
 /// One Bully node.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Bully {
     id: NodeId,
     phase: Phase,

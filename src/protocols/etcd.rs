@@ -123,7 +123,7 @@ impl RawEtcd {
 }
 
 /// An etcd message: the shared wire format with etcd's names.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EtcdMsg(pub Wire);
 
 const KINDS: [&str; WIRE_KINDS] = [
@@ -173,7 +173,7 @@ impl Message for EtcdMsg {
 pub type EtcdTimer = CoordTimer;
 
 /// One node: a contender (`id < nodes`) or a service replica.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Etcd(pub CoordNode);
 
 type ECtx<'a> = Ctx<'a, EtcdConfig>;

@@ -241,7 +241,7 @@ pub type LogPos = (u64, u64);
 pub const LOG_UP_TO_DATE: LogPos = (1, 10);
 pub const LOG_STALE: LogPos = (1, 5);
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RaftMsg {
     RequestVote {
         term: u64,
@@ -307,7 +307,7 @@ impl Message for RaftMsg {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RaftTimer {
     Election,
     Heartbeat,
@@ -326,14 +326,14 @@ impl TimerKey for RaftTimer {
 }
 
 /// Term and vote: what Raft must keep on stable storage.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RaftDurable {
     pub term: u64,
     pub voted_for: Option<NodeId>,
 }
 
 /// One Raft node.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Raft {
     id: NodeId,
     role: Role,

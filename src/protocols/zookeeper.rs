@@ -146,7 +146,7 @@ impl RawZookeeper {
 }
 
 /// A ZooKeeper message: the shared wire format with ZooKeeper's names.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ZookeeperMsg(pub Wire);
 
 const KINDS: [&str; WIRE_KINDS] = [
@@ -196,7 +196,7 @@ impl Message for ZookeeperMsg {
 pub type ZookeeperTimer = CoordTimer;
 
 /// One node: a contender (`id < nodes`) or a service replica.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Zookeeper(pub CoordNode);
 
 type ZCtx<'a> = Ctx<'a, ZookeeperConfig>;

@@ -79,6 +79,17 @@ pub struct Outcome {
     pub violations: Vec<Violation>,
 }
 
+/// Messages waiting in held mode, oldest first.
+type Held<M> = Vec<(M, Route)>;
+
+/// What [`Sim::release_held`] does with a held message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Release {
+    Deliver,
+    Drop,
+    Duplicate,
+}
+
 /// Identity of a queued message: send sequence number, sender, receiver.
 #[derive(Clone, Copy, Debug)]
 struct Route {
@@ -217,6 +228,9 @@ pub struct Sim<P: Protocol> {
     ended: bool,
     /// No handler costs CPU time or write latency (the default): `handler_cost` is skipped.
     resources_free: bool,
+    /// Held mode (golden-script `deliver`/`fire`, `verify` counterexamples): messages wait
+    /// here instead of in the queue until released by hand. None in ordinary runs.
+    held: Option<Box<Held<P::Msg>>>,
 }
 
 impl<P: Protocol> Sim<P> {
@@ -227,6 +241,31 @@ impl<P: Protocol> Sim<P> {
 
     /// Build with extra observers (trace recorders) that see every event, boot included.
     pub fn with_observers(cfg: SimConfig, pcfg: P::Config, extra: Vec<Box<dyn Observer>>) -> Self {
+        Self::build(cfg, pcfg, extra, false)
+    }
+
+    /// Build in held mode: nothing happens unless released by hand. Messages wait in a
+    /// list ([`Sim::held_messages`], [`Sim::deliver_held`]); timers are armed for the
+    /// earliest deadline their delay allows (no random draw) and fire only through
+    /// [`Sim::fire_held`], which moves the clock to the deadline. The fault plan is not
+    /// queued. This replays `verify` counterexamples with the ordinary engine.
+    pub fn with_observers_held(
+        cfg: SimConfig,
+        pcfg: P::Config,
+        extra: Vec<Box<dyn Observer>>,
+    ) -> Self {
+        Self::build(cfg, pcfg, extra, true)
+    }
+
+    fn build(
+        mut cfg: SimConfig,
+        pcfg: P::Config,
+        extra: Vec<Box<dyn Observer>>,
+        held: bool,
+    ) -> Self {
+        if held {
+            cfg.plan.clear();
+        }
         let service = P::service_nodes(&pcfg);
         let total = cfg.nodes + service;
         let nodes = (0..total)
@@ -267,6 +306,7 @@ impl<P: Protocol> Sim<P> {
             failure: None,
             ended: false,
             resources_free: cfg.resources.is_free(),
+            held: held.then(Box::default),
             pcfg,
             cfg,
         };
@@ -321,6 +361,11 @@ impl<P: Protocol> Sim<P> {
 
     pub fn protocol_config(&self) -> &P::Config {
         &self.pcfg
+    }
+
+    /// Invariant violations observed so far (the first ones of each property in detail).
+    pub fn violations(&self) -> &[Violation] {
+        self.obs.invariants.violations()
     }
 
     /// Metrics as if the run ended now (the simulation itself is not changed).
@@ -734,7 +779,11 @@ impl<P: Protocol> Sim<P> {
 
     fn set_timer(&mut self, id: NodeId, key: P::Timer, delay: Delay) {
         let n = &mut self.nodes[id as usize];
-        let local = delay.sample(&mut n.rng);
+        let local = if self.held.is_some() {
+            delay.earliest()
+        } else {
+            delay.sample(&mut n.rng)
+        };
         let deadline = self.now + n.clock.global_span(local);
         self.arm_timer(id, key, deadline);
     }
@@ -742,6 +791,18 @@ impl<P: Protocol> Sim<P> {
     /// Arm (or re-arm) timer `key` of node `id` to fire at global time `deadline`.
     fn arm_timer(&mut self, id: NodeId, key: P::Timer, deadline: SimTime) {
         let n = &mut self.nodes[id as usize];
+        if self.held.is_some() {
+            match n.timers.iter_mut().find(|s| s.key == key) {
+                Some(slot) => slot.deadline = deadline,
+                None => n.timers.push(TimerSlot {
+                    key,
+                    deadline,
+                    token: 0,
+                    queued_at: None,
+                }),
+            }
+            return;
+        }
         let incarnation = n.incarnation;
         let slot = match n.timers.iter().position(|s| s.key == key) {
             Some(i) => {
@@ -798,6 +859,11 @@ impl<P: Protocol> Sim<P> {
             });
             return;
         }
+        if let Some(held) = &mut self.held {
+            self.in_flight += 1;
+            held.push((msg, route));
+            return;
+        }
         let model = self.cfg.network.model(from, to);
         if self.net_rng.chance(model.loss) {
             self.obs.emit(TraceEvent::Drop {
@@ -830,6 +896,85 @@ impl<P: Protocol> Sim<P> {
                 },
             );
         }
+    }
+
+    // ----- held mode -----
+
+    /// Messages waiting in held mode: (from, to, message), oldest first.
+    pub fn held_messages(&self) -> Vec<(NodeId, NodeId, &P::Msg)> {
+        self.held
+            .iter()
+            .flat_map(|h| h.iter().map(|(m, r)| (r.from, r.to, m)))
+            .collect()
+    }
+
+    /// Pending timers of a live node in held mode: (key, deadline).
+    pub fn held_timers(&self, node: NodeId) -> Vec<(P::Timer, SimTime)> {
+        let n = &self.nodes[node as usize];
+        match n.state {
+            Some(_) => n.timers.iter().map(|s| (s.key, s.deadline)).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Release the oldest held message `from -> to` that `pick` accepts: `Deliver` delivers
+    /// it now (lost if its receiver is down or the link is cut, as always), `Drop` loses
+    /// it, `Duplicate` adds a second copy. Returns false when no such message is held.
+    pub fn release_held(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        pick: impl Fn(&P::Msg) -> bool,
+        how: Release,
+    ) -> bool {
+        let Some(held) = self.held.as_mut() else {
+            return false;
+        };
+        let Some(i) = held
+            .iter()
+            .position(|(m, r)| r.from == from && r.to == to && pick(m))
+        else {
+            return false;
+        };
+        match how {
+            Release::Deliver => {
+                let (msg, r) = held.remove(i);
+                self.deliver(msg, r);
+            }
+            Release::Drop => {
+                let (msg, r) = held.remove(i);
+                self.in_flight -= 1;
+                let at = self.now;
+                self.obs.emit(TraceEvent::Drop {
+                    at,
+                    msg: msg_ref(&msg, r),
+                    reason: DropReason::Loss,
+                });
+            }
+            Release::Duplicate => {
+                let copy = held[i].clone();
+                held.push(copy);
+                self.in_flight += 1;
+            }
+        }
+        true
+    }
+
+    /// Fire the pending timer of `node` that `pick` accepts, moving the clock to its
+    /// deadline when that is later. Returns false when there is none.
+    pub fn fire_held(&mut self, node: NodeId, pick: impl Fn(&P::Timer) -> bool) -> bool {
+        let n = &self.nodes[node as usize];
+        if self.held.is_none() || n.state.is_none() {
+            return false;
+        }
+        let Some(slot) = n.timers.iter().find(|s| pick(&s.key)) else {
+            return false;
+        };
+        let (key, token, deadline, incarnation) =
+            (slot.key, slot.token, slot.deadline, n.incarnation);
+        self.now = self.now.max(deadline);
+        self.fire_timer(node, incarnation, key, token);
+        true
     }
 
     // ----- faults -----

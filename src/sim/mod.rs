@@ -12,7 +12,7 @@ pub mod rng;
 pub mod storage;
 pub mod time;
 
-pub use engine::{Outcome, Sim, SimConfig, SimError};
+pub use engine::{Outcome, Release, Sim, SimConfig, SimError};
 pub use faults::{FaultAction, RandomFault, ScriptedFault, Target};
 pub use network::{DelayDist, LinkModel, Links, Network};
 pub use observe::{DropReason, MsgRef, Observer, TraceEvent};

@@ -120,6 +120,19 @@ pub enum Delay {
 }
 
 impl Delay {
+    /// The smallest delay [`Delay::sample`] can draw. The model checker (`verify`) and the
+    /// engine's held mode (golden-script `deliver`/`fire`) arm timers with it, so that both
+    /// see the same deadlines without a random draw.
+    pub fn earliest(self) -> SimDuration {
+        match self {
+            Delay::Fixed(d) | Delay::Uniform { min: d, .. } => d,
+            Delay::Steps { min, step, .. } => {
+                let step = step.0.max(1);
+                SimDuration(min.0.div_ceil(step).saturating_mul(step))
+            }
+        }
+    }
+
     /// Draw the delay (in the node's local time) from the node's stream.
     pub fn sample(self, rng: &mut SimRng) -> SimDuration {
         match self {

@@ -4,7 +4,7 @@
 use super::*;
 
 /// Where a contender is in the recipe.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Phase {
     /// Opening a session / granting a lease.
     Connecting,
@@ -23,7 +23,7 @@ pub enum Phase {
 }
 
 /// A contender (a ZooKeeper / etcd client running the election recipe).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Client {
     pub(super) id: NodeId,
     pub(super) phase: Phase,

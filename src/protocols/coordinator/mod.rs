@@ -174,7 +174,7 @@ impl Env<'_> {
 pub type Entries = Vec<(u64, NodeId)>;
 
 /// The part of the election prefix's children list a client reads (see [`Store::view`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListView {
     /// The smallest key and its owner: the holder.
     pub holder: Option<(u64, NodeId)>,
@@ -199,7 +199,7 @@ impl ListView {
 pub type Stamp = (u64, u64);
 
 /// Every message of both recipes; each recipe names the kinds in its own vocabulary.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Wire {
     /// Open a session / grant a lease. `nonce` makes retries idempotent.
     Open {
@@ -378,7 +378,7 @@ pub const RAFT_KIND_NAMES: [&str; 6] = [
 ];
 
 /// Timers of contenders and replicas (both recipes use this type).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CoordTimer {
     /// Contender: resend the pending request.
     Retry,
@@ -426,7 +426,7 @@ pub use store::*;
 // ---------------------------------------------------------------- the node
 
 /// One node of a recipe: a contender (`id < nodes`) or a service replica.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum CoordNode {
     Contender(Client),
     Replica(Box<Replica>),

@@ -7,7 +7,7 @@ use super::*;
 pub(super) type Recovery = (u64, Vec<Option<(Stamp, Store)>>);
 
 /// A service replica. With one replica it is always the primary.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Replica {
     pub(super) index: u32,
     pub(super) store: Store,

@@ -3,7 +3,7 @@
 use super::*;
 
 /// One session / lease.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Session {
     pub owner: NodeId,
     pub nonce: u64,
@@ -13,7 +13,7 @@ pub struct Session {
 }
 
 /// The replicated state of the service.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Store {
     /// Global revision: bumped by every create and delete.
     pub revision: u64,

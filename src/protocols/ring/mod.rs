@@ -259,7 +259,7 @@ impl RingConfig {
 
 /// Ring messages. Tokens (`Election`, `Elected`) carry a per-sender sequence number that the
 /// receiver echoes in `Ack`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RingMsg {
     /// Chang–Roberts: the best id so far; LeLann: the id of the token's originator.
     Election {
@@ -330,7 +330,7 @@ impl Message for RingMsg {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RingTimer {
     /// Leader failure detector (and stuck-election guard).
     Detector,
@@ -354,7 +354,7 @@ impl TimerKey for RingTimer {
 }
 
 /// A token sent to a successor and not yet acknowledged.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Pending {
     seq: u64,
     to: NodeId,
@@ -365,7 +365,7 @@ struct Pending {
 const MAX_PENDING: usize = 1024;
 
 /// One ring node.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Ring {
     id: NodeId,
     pos: usize,

@@ -1,0 +1,314 @@
+//! `electsim verify`: exhaustive checking of small clusters with the protocols' own code.
+//!
+//! The checker explores every schedule of a small cluster up to a depth: which message is
+//! delivered next, which timer fires, which fault (within a budget) strikes. It calls the
+//! same handlers the simulator calls ([`state`]), searches breadth- or depth-first with
+//! fingerprint deduplication ([`search`]), tests named properties ([`properties`]) and
+//! writes a violation as a golden script with a held schedule, replayed through the
+//! ordinary engine ([`report`]).
+//!
+//! Not done: symmetry reduction. Raft is symmetric in node ids, but ids live inside the
+//! private fields of every protocol state (votes, leader, per-peer vectors, timers keyed
+//! by session), so canonicalising a world needs a permutation method on each protocol;
+//! without it, states that differ only by a renaming of nodes are explored separately.
+
+pub mod properties;
+pub mod report;
+pub mod search;
+pub mod state;
+
+use crate::command::CliError;
+use crate::protocols::{Algorithm, bully, etcd, raft, ring, zookeeper};
+use crate::scenario::{Assignment, Scenario};
+use crate::sim::{LocalClock, Protocol, Resources};
+use properties::{Property, Track};
+use search::{Bounds, Found, Stats, Stop, Strategy};
+use state::{Action, Budget, Checkable, MAX_TOTAL_NODES, Model, World};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What to check and how far.
+#[derive(Clone, Debug)]
+pub struct VerifyOptions {
+    pub budget: Budget,
+    pub strategy: Strategy,
+    pub bounds: Bounds,
+    /// Properties to test (empty: the algorithm's defaults, see [`default_properties`]).
+    pub properties: Vec<Property>,
+    /// Per-link FIFO delivery (default: any message in flight may be delivered next).
+    pub fifo: bool,
+    /// Timers fire in deadline order (default: any pending timer may fire next).
+    pub timer_order: bool,
+    /// No timer fires while a message is in flight (synchronous rounds).
+    pub sync: bool,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            budget: Budget::default(),
+            strategy: Strategy::Bfs,
+            bounds: Bounds {
+                depth: 12,
+                max_states: 2_000_000,
+                time: None,
+                liveness_steps: 12,
+            },
+            properties: Vec::new(),
+            fifo: false,
+            timer_order: false,
+            sync: false,
+        }
+    }
+}
+
+/// The properties an algorithm claims, checked when none are named.
+pub fn default_properties(algorithm: Algorithm) -> Vec<Property> {
+    match algorithm {
+        Algorithm::Raft => vec![Property::ElectionSafety, Property::VoteOnce],
+        Algorithm::Bully | Algorithm::Ring => vec![Property::SplitBrain],
+        Algorithm::Zookeeper | Algorithm::Etcd => vec![Property::LeaseOverlap],
+    }
+}
+
+/// A counterexample: the schedule as script steps, and what broke.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Counterexample {
+    pub property: Property,
+    pub detail: String,
+    /// One golden-script command per transition (`fire 0 Election`, `deliver 0 1 ...`).
+    pub steps: Vec<String>,
+    /// Every node's status after each step (`n0 leader/t1 n1 follower/t1 ...`).
+    pub trace: Vec<String>,
+}
+
+/// The result of `verify`.
+#[derive(Clone, Debug)]
+pub struct VerifyReport {
+    pub algorithm: Algorithm,
+    pub nodes: u32,
+    pub properties: Vec<Property>,
+    pub options: VerifyOptions,
+    pub stats: Stats,
+    /// `Err(stop)`: no violation, and which bound ended the search.
+    pub result: Result<Counterexample, Stop>,
+}
+
+/// Check `sc` (only its algorithm, cluster size and protocol options are used: faults
+/// come from the budget, the network from the schedule).
+pub fn verify(sc: &Scenario, opts: &VerifyOptions) -> Result<VerifyReport, String> {
+    let service = crate::runner::service_nodes(sc.algorithm, &sc.protocols);
+    if sc.nodes + service > MAX_TOTAL_NODES {
+        return Err(format!(
+            "verify explores at most {MAX_TOTAL_NODES} nodes (participants plus service replicas); this scenario has {} + {service}: use --set nodes=3",
+            sc.nodes
+        ));
+    }
+    if sc.clocks.iter().any(|c| *c != LocalClock::default()) {
+        return Err("verify models perfect clocks; remove the scenario's [clock] settings".into());
+    }
+    if sc.resources != Resources::default() {
+        return Err(
+            "verify does not model write latency or CPU time; remove [storage] and [cpu]".into(),
+        );
+    }
+    let props = if opts.properties.is_empty() {
+        default_properties(sc.algorithm)
+    } else {
+        opts.properties.clone()
+    };
+    let p = &sc.protocols;
+    let (stats, result) = match sc.algorithm {
+        Algorithm::Raft => run::<raft::Raft>(sc.nodes, service, p.raft.clone(), &props, opts),
+        Algorithm::Bully => run::<bully::Bully>(sc.nodes, service, p.bully.clone(), &props, opts),
+        Algorithm::Ring => run::<ring::Ring>(sc.nodes, service, p.ring.clone(), &props, opts),
+        Algorithm::Zookeeper => {
+            run::<zookeeper::Zookeeper>(sc.nodes, service, p.zookeeper.clone(), &props, opts)
+        }
+        Algorithm::Etcd => run::<etcd::Etcd>(sc.nodes, service, p.etcd.clone(), &props, opts),
+    };
+    Ok(VerifyReport {
+        algorithm: sc.algorithm,
+        nodes: sc.nodes,
+        properties: props,
+        options: opts.clone(),
+        stats,
+        result,
+    })
+}
+
+fn run<P: Checkable>(
+    nodes: u32,
+    service: u32,
+    config: P::Config,
+    props: &[Property],
+    opts: &VerifyOptions,
+) -> (Stats, Result<Counterexample, Stop>) {
+    let m = Model::<P> {
+        nodes,
+        service,
+        config,
+        fifo: opts.fifo,
+        timer_order: opts.timer_order,
+        sync: opts.sync,
+        track: Track::for_properties(props),
+    };
+    let (found, stats) = search::search(&m, props, opts.budget, opts.strategy, &opts.bounds);
+    let result = match found {
+        Found::Clean(stop) => Err(stop),
+        Found::Violation { path, broken } => {
+            let (mut w, _) = search::initial(&m, props, opts.budget);
+            let mut trace = Vec::new();
+            for a in &path {
+                w = search::step(&m, props, &w, a).0;
+                trace.push(describe_world(&w));
+            }
+            Ok(Counterexample {
+                property: broken.property,
+                detail: broken.detail,
+                steps: path.iter().map(script_step::<P>).collect(),
+                trace,
+            })
+        }
+    };
+    (stats, result)
+}
+
+/// One transition as a golden-script command.
+pub fn script_step<P: Protocol>(a: &Action<P::Msg, P::Timer>) -> String {
+    match a {
+        Action::Deliver { from, to, msg } => format!("deliver {from} {to} {msg:?}"),
+        Action::Fire { node, timer } => format!("fire {node} {timer:?}"),
+        Action::Drop { from, to, msg } => format!("drop {from} {to} {msg:?}"),
+        Action::Duplicate { from, to, msg } => format!("duplicate {from} {to} {msg:?}"),
+        Action::Crash { node } => format!("crash {node}"),
+        Action::Restart { node } => format!("restart {node}"),
+        Action::Isolate { node } => format!("isolate {node}"),
+        Action::Cut { from, to } => format!("cut {from} {to}"),
+        Action::Heal => "heal".into(),
+    }
+}
+
+fn describe_world<P: Checkable>(w: &World<P>) -> String {
+    let mut s = format!("t={}ms", w.now.0 as f64 / 1e6);
+    for (i, st) in w.statuses().iter().enumerate() {
+        s.push_str(&format!(" n{i} {}/t{}", st.role.as_str(), st.term));
+    }
+    s.push_str(&format!(" in_flight={}", w.msgs.len()));
+    s
+}
+
+/// `electsim verify` arguments.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub scenario: crate::command::ScenarioArgs,
+    /// Longest schedule explored, in transitions (deliveries, timer firings, faults).
+    #[arg(long, default_value_t = 12)]
+    pub depth: u32,
+    /// Most distinct states stored before the search stops.
+    #[arg(long, default_value_t = 2_000_000, value_name = "N")]
+    pub max_states: u64,
+    /// Stop the search after this much wall-clock time (e.g. 60s); the report says so.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub time: Option<Duration>,
+    /// Fault budget, e.g. crash=1,restart=1,partition=1,cut=1,drop=1,duplicate=1 (default: none).
+    #[arg(long, default_value = "", value_name = "KIND=N,...")]
+    pub faults: String,
+    /// Breadth-first search: the first counterexample is a shortest one (default).
+    #[arg(long, conflicts_with = "dfs")]
+    pub bfs: bool,
+    /// Depth-first search bounded by --depth: less memory, counterexamples not shortest.
+    #[arg(long)]
+    pub dfs: bool,
+    /// Property to check (repeatable or comma-separated): election_safety, vote_once,
+    /// split_brain, lease_overlap, liveness (default: the algorithm's own claims).
+    #[arg(long, value_delimiter = ',')]
+    pub property: Vec<String>,
+    /// Liveness: steps allowed to elect a leader once faults stop.
+    #[arg(long, default_value_t = 12, value_name = "K")]
+    pub liveness_steps: u32,
+    /// Deliver the messages of one link in send order (default: any order).
+    #[arg(long)]
+    pub fifo: bool,
+    /// Fire timers one at a time in deadline order (ties: lower node id first); default:
+    /// any pending timer may fire next.
+    #[arg(long)]
+    pub timer_order: bool,
+    /// Synchronous rounds: deliver (or lose) every message in flight before any timer
+    /// fires, the bounded-delay assumption Bully and Ring make.
+    #[arg(long)]
+    pub sync: bool,
+    /// Write counterexample.txt (a replayable golden script), trace.txt and report.txt here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Parse the arguments into options (bad values are usage errors).
+pub fn options(a: &VerifyArgs) -> Result<VerifyOptions, CliError> {
+    if a.depth == 0 {
+        return Err(CliError::Usage("--depth must be at least 1".into()));
+    }
+    if a.max_states == 0 {
+        return Err(CliError::Usage("--max-states must be at least 1".into()));
+    }
+    let budget = Budget::parse(&a.faults).map_err(|e| CliError::Usage(format!("--faults: {e}")))?;
+    let mut properties = Vec::new();
+    for p in &a.property {
+        let p =
+            Property::parse(p.trim()).map_err(|e| CliError::Usage(format!("--property: {e}")))?;
+        if !properties.contains(&p) {
+            properties.push(p);
+        }
+    }
+    Ok(VerifyOptions {
+        budget,
+        strategy: if a.dfs { Strategy::Dfs } else { Strategy::Bfs },
+        bounds: Bounds {
+            depth: a.depth,
+            max_states: a.max_states,
+            time: a.time,
+            liveness_steps: a.liveness_steps,
+        },
+        properties,
+        fifo: a.fifo,
+        timer_order: a.timer_order,
+        sync: a.sync,
+    })
+}
+
+/// Run `electsim verify`: exit 0 when no violation was found within the bounds, 1 when one
+/// was (counterexample printed, and written with `--out`), 2 on bad input.
+pub fn execute(a: VerifyArgs) -> Result<(), CliError> {
+    let opts = options(&a)?;
+    let (file, sc, sets) = a.scenario.load()?;
+    crate::command::note_ignored_axes(&file, &sets, "verify");
+    let report = verify(&sc, &opts).map_err(CliError::Input)?;
+    let script = report::script(&file.path, &sets, &report);
+    let text = report::summary(&report, script.as_deref());
+    if let Some(dir) = &a.out {
+        report::write(dir, &report, &text, script.as_deref()).map_err(CliError::Io)?;
+    }
+    crate::command::print_stdout(&text)?;
+    match &report.result {
+        Ok(cx) => Err(CliError::Failed(format!(
+            "{} violated after {} steps",
+            cx.property.name(),
+            cx.steps.len()
+        ))),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Assignments rendered as `key=value` words for a script's `new` line.
+pub fn set_words(sets: &[Assignment]) -> Vec<String> {
+    sets.iter()
+        .map(|a| {
+            let v = match &a.value {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            format!("{}={v}", a.key)
+        })
+        .collect()
+}
