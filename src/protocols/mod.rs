@@ -4,6 +4,7 @@
 pub mod bully;
 pub mod coordinator;
 pub mod etcd;
+pub mod k8s;
 pub mod raft;
 pub mod ring;
 pub mod zookeeper;
@@ -19,15 +20,18 @@ pub enum Algorithm {
     Raft,
     Zookeeper,
     Etcd,
+    /// Kubernetes Lease lock (client-go `leaderelection`).
+    K8s,
 }
 
 impl Algorithm {
-    pub const ALL: [Algorithm; 5] = [
+    pub const ALL: [Algorithm; 6] = [
         Algorithm::Bully,
         Algorithm::Ring,
         Algorithm::Raft,
         Algorithm::Zookeeper,
         Algorithm::Etcd,
+        Algorithm::K8s,
     ];
 
     pub fn name(self) -> &'static str {
@@ -37,6 +41,7 @@ impl Algorithm {
             Algorithm::Raft => "raft",
             Algorithm::Zookeeper => "zookeeper",
             Algorithm::Etcd => "etcd",
+            Algorithm::K8s => "k8s",
         }
     }
 
@@ -54,6 +59,9 @@ impl Algorithm {
             Algorithm::Raft => "Raft leader election (pre-vote, check-quorum options)",
             Algorithm::Zookeeper => "ZooKeeper ephemeral-sequential recipe on a simulated service",
             Algorithm::Etcd => "etcd lease + create-revision recipe on a simulated service",
+            Algorithm::K8s => {
+                "Kubernetes Lease lock (client-go leaderelection) on a simulated service"
+            }
         }
     }
 
@@ -65,6 +73,7 @@ impl Algorithm {
             Algorithm::Raft => raft::PARAMS,
             Algorithm::Zookeeper => zookeeper::PARAMS,
             Algorithm::Etcd => etcd::PARAMS,
+            Algorithm::K8s => k8s::PARAMS,
         }
     }
 }
@@ -92,6 +101,7 @@ pub struct ProtocolConfigs {
     pub ring: ring::RingConfig,
     pub zookeeper: zookeeper::ZookeeperConfig,
     pub etcd: etcd::EtcdConfig,
+    pub k8s: k8s::K8sConfig,
     pub service: coordinator::ServiceConfig,
 }
 
