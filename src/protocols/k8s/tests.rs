@@ -191,11 +191,10 @@ fn leader(cfg: &K8sConfig) -> K8s {
         ),
         "{renew:?}"
     );
-    assert!(out.effects.iter().any(|e| *e
-        == Effect::SetTimer {
-            key: CoordTimer::Deadline,
-            delay: crate::sim::Delay::Fixed(cfg.renew_deadline)
-        }));
+    assert!(out.effects.contains(&Effect::SetTimer {
+        key: CoordTimer::Deadline,
+        delay: crate::sim::Delay::Fixed(cfg.renew_deadline)
+    }));
     let mut out = Out::default();
     let ok = Wire::LeaseUpdated {
         req: req_of(&renew),
