@@ -226,15 +226,23 @@ impl Elector {
 
     /// Evaluated before every handler: a renewal round past its deadline ends leadership
     /// (`OnStoppedLeading`). The process then starts over as a fresh elector (controller
-    /// managers exit and are restarted), forgetting what it observed.
-    fn check_deadline<P: Recipe>(&mut self, env: &Env<'_>, cfg: &K8sConfig, out: &mut Out<P>) {
+    /// managers exit and are restarted), forgetting what it observed. True when it stopped
+    /// (the fresh elector's first attempt is then already under way).
+    fn check_deadline<P: Recipe>(
+        &mut self,
+        env: &Env<'_>,
+        cfg: &K8sConfig,
+        out: &mut Out<P>,
+    ) -> bool {
         if self.leading && self.round_deadline.is_some_and(|d| env.now >= d) {
             self.leading = false;
             self.round_deadline = None;
             self.observed = None;
             out.cancel_timer(CoordTimer::Deadline);
             self.attempt(env, cfg, out);
+            return true;
         }
+        false
     }
 
     /// Handle a service answer.
@@ -246,7 +254,10 @@ impl Elector {
         msg: Wire,
         out: &mut Out<P>,
     ) {
-        self.check_deadline(env, cfg, out);
+        if self.check_deadline(env, cfg, out) {
+            // Every answer belongs to the stopped elector's requests.
+            return;
+        }
         let current = |req: u64| req == self.req && self.call.is_some();
         match (msg, self.call) {
             (Wire::LeaseGot { req, lease }, Some(Call::Get)) if current(req) => {
@@ -292,8 +303,7 @@ impl Elector {
         t: CoordTimer,
         out: &mut Out<P>,
     ) {
-        self.check_deadline(env, cfg, out);
-        if t != CoordTimer::Retry {
+        if self.check_deadline(env, cfg, out) || t != CoordTimer::Retry {
             return;
         }
         if self.call.is_some() && env.replicas > 1 {
