@@ -17,8 +17,11 @@ pub struct Session {
 /// service never judges them, and readers only use their *change* (client-go's rule).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LeaseRecord {
-    /// `holderIdentity`: the participant that last acquired or renewed the lease.
+    /// `holderIdentity`: the participant that last acquired or renewed the lease ...
     pub holder: NodeId,
+    /// ... and its process incarnation: client-go callers use `hostname_<UUID>`, new on
+    /// every restart, so a restarted process does not recognise its predecessor's lease.
+    pub incarnation: u64,
     /// `acquireTime`, on the holder's clock.
     pub acquire_time: SimTime,
     /// `renewTime`, on the holder's clock.

@@ -36,6 +36,8 @@ pub enum Call {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Elector {
     id: NodeId,
+    /// This process's incarnation (its boot time on its clock): with `id`, its identity.
+    incarnation: u64,
     /// Replica the requests go to (index into the group).
     target: u32,
     /// Id of the newest request; answers to older ones are ignored.
@@ -58,6 +60,7 @@ impl Elector {
     pub fn boot<P: Recipe>(env: &Env<'_>, cfg: &K8sConfig, out: &mut Out<P>) -> Self {
         let mut e = Elector {
             id: env.id,
+            incarnation: env.now.0,
             target: 0,
             // A restarted process must not take its previous answers for new ones.
             req: env.now.0.wrapping_mul(1 << 12),
@@ -79,9 +82,10 @@ impl Elector {
             .is_some_and(|o| o.at + cfg.lease_duration > at)
     }
 
-    /// client-go's `IsLeader()`: the observed record names this candidate.
+    /// client-go's `IsLeader()`: the observed record names this candidate's identity.
     fn holds_record(&self) -> bool {
-        self.observed.is_some_and(|o| o.record.holder == self.id)
+        self.observed
+            .is_some_and(|o| o.record.holder == self.id && o.record.incarnation == self.incarnation)
     }
 
     fn send<P: Recipe>(&mut self, env: &Env<'_>, call: Call, out: &mut Out<P>) {
@@ -147,6 +151,7 @@ impl Elector {
         let Some(lease) = lease else {
             let record = LeaseRecord {
                 holder: self.id,
+                incarnation: self.incarnation,
                 acquire_time: start,
                 renew_time: start,
                 leader_transitions: 0,
@@ -182,6 +187,7 @@ impl Elector {
         } else {
             LeaseRecord {
                 holder: self.id,
+                incarnation: self.incarnation,
                 acquire_time: start,
                 renew_time: start,
                 leader_transitions: old.leader_transitions + 1,
@@ -226,7 +232,8 @@ impl Elector {
 
     /// Evaluated before every handler: a renewal round past its deadline ends leadership
     /// (`OnStoppedLeading`). The process then starts over as a fresh elector (controller
-    /// managers exit and are restarted), forgetting what it observed. True when it stopped
+    /// managers exit and are restarted) with a new identity, forgetting what it observed.
+    /// True when it stopped
     /// (the fresh elector's first attempt is then already under way).
     fn check_deadline<P: Recipe>(
         &mut self,
@@ -238,6 +245,8 @@ impl Elector {
             self.leading = false;
             self.round_deadline = None;
             self.observed = None;
+            // The restarted process has a new identity.
+            self.incarnation = env.now.0;
             out.cancel_timer(CoordTimer::Deadline);
             self.attempt(env, cfg, out);
             return true;

@@ -21,6 +21,8 @@
 //!   reveals another holder does not, so the old leader keeps acting until the deadline.
 //! * After stopping, the process starts over as a fresh elector (kube-controller-manager
 //!   exits on lost leadership and is restarted), forgetting its observation.
+//! * An identity is the node and its incarnation (client-go callers use `hostname_<UUID>`):
+//!   a restarted node waits for its predecessor's lease to expire like anyone else.
 //!
 //! Modelling choices: a request unanswered when the next attempt is due is abandoned (it
 //! stands in for the HTTP client timeout); with a replicated service a refused request is

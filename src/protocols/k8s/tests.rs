@@ -95,6 +95,7 @@ fn validation_follows_new_leader_elector() {
 fn rec(holder: NodeId, renew_ms: u64, transitions: u64) -> LeaseRecord {
     LeaseRecord {
         holder,
+        incarnation: 0,
         acquire_time: SimTime(0),
         renew_time: SimTime(renew_ms * MS),
         leader_transitions: transitions,
@@ -305,6 +306,7 @@ fn a_follower_takes_over_only_after_lease_duration_on_its_own_clock() {
                     expected: Some(501),
                     record: LeaseRecord {
                         holder: 1,
+                        incarnation: 0,
                         acquire_time: SimTime(16_000 * MS),
                         renew_time: SimTime(16_000 * MS),
                         leader_transitions: 1,
