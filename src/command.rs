@@ -12,7 +12,7 @@ use std::path::PathBuf;
 pub struct ScenarioArgs {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
-    /// Override the algorithm (bully, ring, raft, zookeeper, etcd).
+    /// Override the algorithm (bully, ring, raft, zookeeper, etcd, k8s).
     #[arg(long, short = 'a')]
     pub algorithm: Option<String>,
     /// Override the number of participant nodes.

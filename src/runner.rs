@@ -1,6 +1,6 @@
 //! One run of a scenario: pick the protocol, build the kernel config, run, report.
 
-use crate::protocols::{Algorithm, ProtocolConfigs, bully, etcd, raft, ring, zookeeper};
+use crate::protocols::{Algorithm, ProtocolConfigs, bully, etcd, k8s, raft, ring, zookeeper};
 use crate::scenario::{Assignment, Scenario};
 use crate::sim::faults::expand_plan;
 use crate::sim::rng::{SimRng, Stream};
@@ -12,6 +12,7 @@ pub fn service_nodes(algorithm: Algorithm, p: &ProtocolConfigs) -> u32 {
     match algorithm {
         Algorithm::Zookeeper => zookeeper::Zookeeper::service_nodes(&p.zookeeper),
         Algorithm::Etcd => etcd::Etcd::service_nodes(&p.etcd),
+        Algorithm::K8s => k8s::K8s::service_nodes(&p.k8s),
         _ => 0,
     }
 }
@@ -70,6 +71,7 @@ pub fn run(
         Algorithm::Etcd => {
             Sim::<etcd::Etcd>::with_observers(cfg, p.etcd.clone(), observers).run()?
         }
+        Algorithm::K8s => Sim::<k8s::K8s>::with_observers(cfg, p.k8s.clone(), observers).run()?,
     };
     Ok(outcome)
 }
@@ -220,6 +222,7 @@ fn build_with(
             make::<zookeeper::Zookeeper>(cfg, p.zookeeper.clone(), observers, held)
         }
         Algorithm::Etcd => make::<etcd::Etcd>(cfg, p.etcd.clone(), observers, held),
+        Algorithm::K8s => make::<k8s::K8s>(cfg, p.k8s.clone(), observers, held),
     })
 }
 

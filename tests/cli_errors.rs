@@ -176,7 +176,7 @@ fn unknown_algorithm_lists_valid_ones() {
         &[
             "s.toml:1:13",
             "unknown variant `paxos`",
-            "`bully`, `ring`, `raft`, `zookeeper`, `etcd`",
+            "`bully`, `ring`, `raft`, `zookeeper`, `etcd`, `k8s`",
         ],
     );
 }

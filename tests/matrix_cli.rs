@@ -85,7 +85,7 @@ fn small_matrix_is_byte_identical_for_any_jobs() {
         );
     }
     let md = std::fs::read_to_string(a.join("MATRIX.md")).unwrap();
-    for alg in ["bully", "ring", "raft", "zookeeper", "etcd"] {
+    for alg in ["bully", "ring", "raft", "zookeeper", "etcd", "k8s"] {
         assert!(
             md.contains(&format!("| {alg} |")),
             "MATRIX.md does not mention {alg}"

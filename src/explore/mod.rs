@@ -67,7 +67,7 @@ impl Property {
         use crate::protocols::Algorithm as A;
         match self {
             Property::ElectionSafety => !matches!(a, A::Bully | A::Ring),
-            Property::LeaseOverlap => matches!(a, A::Zookeeper | A::Etcd),
+            Property::LeaseOverlap => matches!(a, A::Zookeeper | A::Etcd | A::K8s),
             Property::SplitBrain | Property::Invariants | Property::Liveness => true,
         }
     }

@@ -452,7 +452,7 @@ impl SweepData {
 }
 
 /// Canonical algorithm order (the README's).
-pub const ALGORITHMS: [&str; 5] = ["bully", "ring", "raft", "zookeeper", "etcd"];
+pub const ALGORITHMS: [&str; 6] = ["bully", "ring", "raft", "zookeeper", "etcd", "k8s"];
 
 fn algorithm_rank(a: &str) -> usize {
     ALGORITHMS
@@ -482,6 +482,7 @@ pub fn algorithm_color(a: &str, fallback: usize) -> RGBColor {
         "raft" => PALETTE[0],
         "zookeeper" => PALETTE[2],
         "etcd" => PALETTE[3],
+        "k8s" => PALETTE[5],
         _ => PALETTE[fallback % PALETTE.len()],
     }
 }

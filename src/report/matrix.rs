@@ -769,6 +769,7 @@ fn paragraph(
             )
         }
         "etcd" => ("Not in the seed document's table, so there is no claim to check; the lease/campaign recipe notifies only the next waiter, which suggests O(1) per election".into(), None),
+        "k8s" => ("Not in the seed document's table; with a Lease lock every candidate polls the Lease every retry period and a takeover is one conditional write, so O(1) writes per election and O(n) reads per retry period".into(), None),
         _ => ("No textbook claim".into(), None),
     };
     p.push_str(&claim_text);

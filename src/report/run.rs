@@ -43,6 +43,8 @@ pub struct RunReport {
     pub lease_overlap_incidents: u64,
     pub stale_actions_accepted: u64,
     pub stale_actions_rejected: u64,
+    /// Requests the coordination service received per second (0 without a service).
+    pub service_requests_per_s: f64,
     pub invariant_violations: u64,
     pub violations: Vec<Violation>,
     pub messages_by_kind: std::collections::BTreeMap<String, crate::sim::metrics::KindCounts>,
@@ -90,6 +92,7 @@ impl RunReport {
             lease_overlap_incidents: m.lease_overlap_incidents,
             stale_actions_accepted: m.stale_actions_accepted,
             stale_actions_rejected: m.stale_actions_rejected,
+            service_requests_per_s: m.service_requests_per_s,
             invariant_violations: o.violation_count,
             violations: o.violations.clone(),
             messages_by_kind: m.messages_by_kind.clone(),
@@ -166,7 +169,7 @@ impl RunReport {
                 nodes.join(", ")
             );
         }
-        if matches!(self.algorithm.as_str(), "zookeeper" | "etcd") {
+        if matches!(self.algorithm.as_str(), "zookeeper" | "etcd" | "k8s") {
             let _ = writeln!(
                 s,
                 "lease overlap {} incidents, {:.1} ms   stale actions accepted {} rejected {}",
@@ -174,6 +177,13 @@ impl RunReport {
                 self.lease_overlap_ms,
                 self.stale_actions_accepted,
                 self.stale_actions_rejected
+            );
+        }
+        if self.algorithm == "k8s" {
+            let _ = writeln!(
+                s,
+                "service load  {:.2} requests/s",
+                self.service_requests_per_s
             );
         }
         let _ = writeln!(s, "invariants    {} violations", self.invariant_violations);

@@ -38,6 +38,7 @@ pub struct RawScenario {
     pub ring: Option<crate::protocols::ring::RawRing>,
     pub zookeeper: Option<crate::protocols::zookeeper::RawZookeeper>,
     pub etcd: Option<crate::protocols::etcd::RawEtcd>,
+    pub k8s: Option<crate::protocols::k8s::RawK8s>,
     pub service: Option<crate::protocols::coordinator::RawService>,
     /// `[stabilizer]`: the LeadershipStabilizer, for every algorithm.
     pub stabilizer: Option<crate::protocols::stabilizer::RawStabilizer>,

@@ -211,6 +211,12 @@ fn validate_protocols(raw: &RawScenario, nodes: u32) -> Result<ProtocolConfigs, 
             .unwrap_or_default()
             .validate(nodes, &service)
             .map_err(|e| e.within("etcd"))?,
+        k8s: raw
+            .k8s
+            .clone()
+            .unwrap_or_default()
+            .validate(&service)
+            .map_err(|e| e.within("k8s"))?,
         service,
     };
     // The recipes take no suspicion-driven decisions, so the stabilizer never holds them

@@ -15,6 +15,9 @@
 //!   reports the highest term above zero — the active primary; its `leader` is the holder.
 //!   While no replica is authoritative (the service itself fails over) the holder it last
 //!   named stands: an unavailable service has not handed the lease to anyone else.
+//! * **service load** (coordination-service recipes): requests delivered to service replicas
+//!   from participants, per second of virtual time (replica-to-replica traffic and replies
+//!   are not requests).
 //! * **stale actions**: replies the service sent to actions by a non-holder, by message kind
 //!   ([`STALE_ACCEPTED_KIND`], [`STALE_REJECTED_KIND`]).
 
@@ -156,6 +159,11 @@ pub struct RunMetrics {
     pub stale_actions_accepted: u64,
     /// Actions by a non-holder that the fencing check refused.
     pub stale_actions_rejected: u64,
+    /// Messages from participants delivered to service replicas (requests the service
+    /// received). Zero for algorithms without a service.
+    pub service_requests: u64,
+    /// `service_requests` per second of virtual time.
+    pub service_requests_per_s: f64,
     /// Each election, in time order (at most [`LOG_LIMIT`]).
     pub election_log: Vec<ElectionRecord>,
     /// Each split-brain incident, in time order (at most [`LOG_LIMIT`]).
@@ -214,6 +222,8 @@ pub struct Metrics {
     overlap_ns: u64,
     stale_accepted: u64,
     stale_rejected: u64,
+    /// Participant -> service-replica deliveries.
+    service_requests: u64,
     /// Per-election and per-incident lists (additive bookkeeping, see [`Log`]).
     log: Log,
 }
@@ -277,6 +287,7 @@ impl Metrics {
             overlap_ns: 0,
             stale_accepted: 0,
             stale_rejected: 0,
+            service_requests: 0,
             log: Log::default(),
         }
     }
@@ -619,6 +630,12 @@ impl Metrics {
             lease_overlap_incidents: self.overlap_incidents,
             stale_actions_accepted: self.stale_accepted,
             stale_actions_rejected: self.stale_rejected,
+            service_requests: self.service_requests,
+            service_requests_per_s: if duration_s > 0.0 {
+                self.service_requests as f64 / duration_s
+            } else {
+                0.0
+            },
             election_log: self.log.elections.clone(),
             split_brain_log: self.log.splits.clone(),
         }
@@ -663,7 +680,12 @@ impl Observer for Metrics {
                     self.interval_msgs += 1;
                 }
             }
-            TraceEvent::Deliver { msg, .. } => self.by_kind[msg.kind].delivered += 1,
+            TraceEvent::Deliver { msg, .. } => {
+                self.by_kind[msg.kind].delivered += 1;
+                if msg.from < self.nodes && msg.to >= self.nodes {
+                    self.service_requests += 1;
+                }
+            }
             TraceEvent::Drop { msg, .. } => self.by_kind[msg.kind].dropped += 1,
             TraceEvent::Status { at, node, old, new } => self.on_status(at, node, old, new),
             TraceEvent::Fault { at, action } => self.on_fault(at, action),

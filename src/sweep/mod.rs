@@ -30,7 +30,7 @@ pub mod seeds;
 pub mod shard;
 pub mod summary;
 
-use crate::protocols::{Algorithm, bully, etcd, raft, ring, zookeeper};
+use crate::protocols::{Algorithm, bully, etcd, k8s, raft, ring, zookeeper};
 use crate::report::run::RunReport;
 use crate::runner::{self, RunError};
 use crate::scenario::{
@@ -250,6 +250,7 @@ pub fn message_kinds(a: Algorithm) -> &'static [&'static str] {
         Algorithm::Raft => kinds::<raft::Raft>(),
         Algorithm::Zookeeper => kinds::<zookeeper::Zookeeper>(),
         Algorithm::Etcd => kinds::<etcd::Etcd>(),
+        Algorithm::K8s => kinds::<k8s::K8s>(),
     }
 }
 

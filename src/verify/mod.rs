@@ -18,7 +18,7 @@ pub mod search;
 pub mod state;
 
 use crate::command::CliError;
-use crate::protocols::{Algorithm, bully, etcd, raft, ring, zookeeper};
+use crate::protocols::{Algorithm, bully, etcd, k8s, raft, ring, zookeeper};
 use crate::scenario::{Assignment, Scenario};
 use crate::sim::{LocalClock, Protocol, Resources};
 use properties::{Property, Track};
@@ -67,7 +67,7 @@ pub fn default_properties(algorithm: Algorithm) -> Vec<Property> {
     match algorithm {
         Algorithm::Raft => vec![Property::ElectionSafety, Property::VoteOnce],
         Algorithm::Bully | Algorithm::Ring => vec![Property::SplitBrain],
-        Algorithm::Zookeeper | Algorithm::Etcd => vec![Property::LeaseOverlap],
+        Algorithm::Zookeeper | Algorithm::Etcd | Algorithm::K8s => vec![Property::LeaseOverlap],
     }
 }
 
@@ -126,6 +126,7 @@ pub fn verify(sc: &Scenario, opts: &VerifyOptions) -> Result<VerifyReport, Strin
             run::<zookeeper::Zookeeper>(sc.nodes, service, p.zookeeper.clone(), &props, opts)
         }
         Algorithm::Etcd => run::<etcd::Etcd>(sc.nodes, service, p.etcd.clone(), &props, opts),
+        Algorithm::K8s => run::<k8s::K8s>(sc.nodes, service, p.k8s.clone(), &props, opts),
     };
     Ok(VerifyReport {
         algorithm: sc.algorithm,

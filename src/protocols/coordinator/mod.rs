@@ -297,10 +297,42 @@ pub enum Wire {
         stamp: Stamp,
         store: Box<Store>,
     },
+    /// Lease lock (`k8s` only): read the Lease object. `req` matches the answer.
+    LeaseGet {
+        req: u64,
+    },
+    /// The Lease object, or `None` (404 NotFound).
+    LeaseGot {
+        req: u64,
+        lease: Option<StoredLease>,
+    },
+    /// Write the Lease if its `resourceVersion` is `expected` (`None`: create). `acquire`
+    /// marks a write that names a new holder (an election) rather than a renewal.
+    LeaseUpdate {
+        req: u64,
+        expected: Option<u64>,
+        record: LeaseRecord,
+        acquire: bool,
+    },
+    /// The write was applied; `version` is the new `resourceVersion`.
+    LeaseUpdated {
+        req: u64,
+        version: u64,
+        acquire: bool,
+    },
+    /// The write was refused: the version did not match (409 Conflict / AlreadyExists).
+    LeaseConflict {
+        req: u64,
+        acquire: bool,
+    },
 }
 
-/// Number of message kinds ([`Wire::kind`] indexes `0..WIRE_KINDS`).
+/// Number of message kinds the ZooKeeper and etcd recipes name ([`Wire::kind`] indexes
+/// `0..WIRE_KINDS` for every message they send).
 pub const WIRE_KINDS: usize = 27;
+/// Number of message kinds including the Lease-lock kinds (`27..`), which only the `k8s`
+/// recipe sends and names.
+pub const LEASE_WIRE_KINDS: usize = 32;
 
 impl Wire {
     /// Index into a recipe's `KINDS` table (Raft kinds occupy 17..23).
@@ -328,14 +360,30 @@ impl Wire {
             Wire::ReplicateAck { .. } => 24,
             Wire::Recover { .. } => 25,
             Wire::RecoverReply { .. } => 26,
+            Wire::LeaseGet { .. } => 27,
+            Wire::LeaseGot { .. } => 28,
+            Wire::LeaseUpdate { .. } => 29,
+            Wire::LeaseUpdated { .. } => 30,
+            Wire::LeaseConflict { .. } => 31,
         }
     }
 
     /// Election traffic is what contenders exchange with the service to find the leader;
-    /// pings are heartbeats; actions and the replicas' own traffic are "other".
+    /// pings are heartbeats; actions and the replicas' own traffic are "other". Lease-lock
+    /// polls and renewals are heartbeats; writes naming a new holder are election traffic.
     pub fn class(&self) -> MsgClass {
         match self {
             Wire::Ping { .. } | Wire::Pong { .. } => MsgClass::Heartbeat,
+            Wire::LeaseGet { .. } | Wire::LeaseGot { .. } => MsgClass::Heartbeat,
+            Wire::LeaseUpdate { acquire, .. }
+            | Wire::LeaseUpdated { acquire, .. }
+            | Wire::LeaseConflict { acquire, .. } => {
+                if *acquire {
+                    MsgClass::Election
+                } else {
+                    MsgClass::Heartbeat
+                }
+            }
             Wire::Open { .. }
             | Wire::Opened { .. }
             | Wire::Create { .. }
@@ -353,6 +401,7 @@ impl Wire {
     pub fn term(&self) -> Option<u64> {
         match self {
             Wire::Created { rev, .. } => Some(*rev),
+            Wire::LeaseUpdate { record, .. } => Some(record.leader_transitions + 1),
             Wire::Action { token, .. }
             | Wire::ActionOk { token }
             | Wire::StaleAccepted { token }

@@ -29,7 +29,7 @@ pub struct Replica {
 }
 
 impl Replica {
-    pub(super) fn boot<P: Recipe>(
+    pub(crate) fn boot<P: Recipe>(
         env: &Env<'_>,
         durable: Option<&RaftDurable>,
         out: &mut Out<P>,
@@ -148,7 +148,7 @@ impl Replica {
     }
 
     /// End of every handler: send what is committed, or start a replication round.
-    pub(super) fn flush<P: Recipe>(&mut self, env: &Env<'_>, out: &mut Out<P>) {
+    pub(crate) fn flush<P: Recipe>(&mut self, env: &Env<'_>, out: &mut Out<P>) {
         let Some(epoch) = self.epoch else {
             self.pending.clear();
             self.dirty = false;
@@ -280,6 +280,26 @@ impl Replica {
                 };
                 self.reply(from, m);
             }
+            Wire::LeaseGet { req } => {
+                let lease = self.store.lease;
+                self.reply(from, Wire::LeaseGot { req, lease });
+            }
+            Wire::LeaseUpdate {
+                req,
+                expected,
+                record,
+                acquire,
+            } => {
+                let m = match self.store.update_lease(expected, record) {
+                    Some(version) => Wire::LeaseUpdated {
+                        req,
+                        version,
+                        acquire,
+                    },
+                    None => Wire::LeaseConflict { req, acquire },
+                };
+                self.reply(from, m);
+            }
             Wire::Ping { session }
             | Wire::Create { session }
             | Wire::List { session, .. }
@@ -288,7 +308,7 @@ impl Replica {
         }
     }
 
-    pub(super) fn on_message<P: Recipe>(
+    pub(crate) fn on_message<P: Recipe>(
         &mut self,
         env: &Env<'_>,
         from: NodeId,
@@ -403,7 +423,7 @@ impl Replica {
         self.dirty = true;
     }
 
-    pub(super) fn on_timer<P: Recipe>(&mut self, env: &Env<'_>, t: CoordTimer, out: &mut Out<P>) {
+    pub(crate) fn on_timer<P: Recipe>(&mut self, env: &Env<'_>, t: CoordTimer, out: &mut Out<P>) {
         match t {
             CoordTimer::Raft(key) => {
                 if let Some(mut raft) = self.raft.take() {
@@ -436,13 +456,17 @@ impl Replica {
     }
 
     /// Role `Service`; the active primary reports its epoch as `term` and the current holder
-    /// as `leader` (the authoritative answer to "who leads?"); other replicas report term 0.
-    pub(super) fn status(&self) -> NodeStatus {
+    /// as `leader` (the authoritative answer to "who leads?": the Lease's `holderIdentity`
+    /// when a Lease exists, else the smallest key's owner); other replicas report term 0.
+    pub(crate) fn status(&self) -> NodeStatus {
         match self.epoch {
             Some(epoch) => NodeStatus {
                 role: Role::Service,
                 term: epoch,
-                leader: self.store.holder().map(|h| h.1),
+                leader: match self.store.lease {
+                    Some(l) => Some(l.record.holder),
+                    None => self.store.holder().map(|h| h.1),
+                },
                 voted_for: None,
             },
             None => NodeStatus {

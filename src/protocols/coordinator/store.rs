@@ -12,6 +12,32 @@ pub struct Session {
     pub key: Option<u64>,
 }
 
+/// The Kubernetes Lease object's spec (`coordination.k8s.io/v1` Lease, as client-go's
+/// `LeaderElectionRecord` reads it). Timestamps are the writer's local clock readings: the
+/// service never judges them, and readers only use their *change* (client-go's rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LeaseRecord {
+    /// `holderIdentity`: the participant that last acquired or renewed the lease ...
+    pub holder: NodeId,
+    /// ... and its process incarnation: client-go callers use `hostname_<UUID>`, new on
+    /// every restart, so a restarted process does not recognise its predecessor's lease.
+    pub incarnation: u64,
+    /// `acquireTime`, on the holder's clock.
+    pub acquire_time: SimTime,
+    /// `renewTime`, on the holder's clock.
+    pub renew_time: SimTime,
+    /// `leaseTransitions`: 0 on creation, +1 whenever a different identity acquires it.
+    pub leader_transitions: u64,
+}
+
+/// The Lease object as stored: its record and its `resourceVersion`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StoredLease {
+    pub record: LeaseRecord,
+    /// `resourceVersion`: the store revision of the last write (etcd's mod revision).
+    pub version: u64,
+}
+
 /// The replicated state of the service.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Store {
@@ -27,6 +53,8 @@ pub struct Store {
     pub(super) key_watches: BTreeMap<u64, BTreeSet<(NodeId, u64)>>,
     /// One-shot watches on the whole prefix.
     pub(super) prefix_watches: BTreeSet<(NodeId, u64)>,
+    /// The Kubernetes Lease object of the `k8s` recipe (never set by the other recipes).
+    pub lease: Option<StoredLease>,
 }
 
 /// A notification to send: (to, message).
@@ -152,5 +180,21 @@ impl Store {
     /// Watches currently set (for tests).
     pub fn watch_count(&self) -> usize {
         self.prefix_watches.len() + self.key_watches.values().map(BTreeSet::len).sum::<usize>()
+    }
+
+    /// Write the Lease under optimistic concurrency: `expected` is the `resourceVersion`
+    /// the writer read (`None`: create, only while no Lease exists). On a match the record
+    /// is stored with a new version (the bumped revision), which is returned; on a mismatch
+    /// nothing changes and `None` is returned (HTTP 409 Conflict / AlreadyExists).
+    pub fn update_lease(&mut self, expected: Option<u64>, record: LeaseRecord) -> Option<u64> {
+        if self.lease.map(|l| l.version) != expected {
+            return None;
+        }
+        self.revision += 1;
+        self.lease = Some(StoredLease {
+            record,
+            version: self.revision,
+        });
+        Some(self.revision)
     }
 }
