@@ -1,20 +1,11 @@
-//! One run of a scenario: pick the protocol, build the kernel config, run, report.
+//! One run of a scenario: build the kernel config, run the scenario's algorithm, report.
 
-use crate::protocols::{Algorithm, ProtocolConfigs, bully, etcd, raft, ring, zookeeper};
+pub use crate::plugin::DynSim;
 use crate::scenario::{Assignment, Scenario};
 use crate::sim::faults::expand_plan;
 use crate::sim::rng::{SimRng, Stream};
-use crate::sim::{Observer, Outcome, Protocol, Sim, SimConfig, SimError, SimTime};
+use crate::sim::{Observer, Outcome, SimConfig, SimError, SimTime};
 use std::path::Path;
-
-/// Coordination-service replicas the algorithm adds beyond the participants.
-pub fn service_nodes(algorithm: Algorithm, p: &ProtocolConfigs) -> u32 {
-    match algorithm {
-        Algorithm::Zookeeper => zookeeper::Zookeeper::service_nodes(&p.zookeeper),
-        Algorithm::Etcd => etcd::Etcd::service_nodes(&p.etcd),
-        _ => 0,
-    }
-}
 
 /// Why a run did not produce an outcome.
 #[derive(Debug, thiserror::Error)]
@@ -52,75 +43,7 @@ pub fn run(
     observers: Vec<Box<dyn Observer>>,
 ) -> Result<Outcome, RunError> {
     let cfg = sim_config(sc, seed)?;
-    let p = &sc.protocols;
-    let outcome = match sc.algorithm {
-        Algorithm::Raft => {
-            Sim::<raft::Raft>::with_observers(cfg, p.raft.clone(), observers).run()?
-        }
-        Algorithm::Bully => {
-            Sim::<bully::Bully>::with_observers(cfg, p.bully.clone(), observers).run()?
-        }
-        Algorithm::Ring => {
-            Sim::<ring::Ring>::with_observers(cfg, p.ring.clone(), observers).run()?
-        }
-        Algorithm::Zookeeper => {
-            Sim::<zookeeper::Zookeeper>::with_observers(cfg, p.zookeeper.clone(), observers)
-                .run()?
-        }
-        Algorithm::Etcd => {
-            Sim::<etcd::Etcd>::with_observers(cfg, p.etcd.clone(), observers).run()?
-        }
-    };
-    Ok(outcome)
-}
-
-/// A running simulation of any algorithm, for interactive drivers (golden scripts, tests).
-pub trait DynSim {
-    fn now(&self) -> SimTime;
-    fn nodes(&self) -> u32;
-    fn total_nodes(&self) -> u32;
-    fn status(&self, node: crate::sim::NodeId) -> crate::sim::NodeStatus;
-    fn is_paused(&self, node: crate::sim::NodeId) -> bool;
-    fn current_leader(&self) -> Option<crate::sim::NodeId>;
-    /// Process every event before `t`, then move the clock to `t`.
-    fn run_until(&mut self, t: SimTime) -> Result<(), SimError>;
-    fn apply_fault(&mut self, action: crate::sim::FaultAction);
-    /// Metrics so far, closing open intervals at `now` (the simulation is left unchanged).
-    fn metrics_now(&self) -> crate::sim::metrics::RunMetrics;
-    fn finish(&mut self) -> Outcome;
-}
-
-impl<P: Protocol> DynSim for Sim<P> {
-    fn now(&self) -> SimTime {
-        Sim::now(self)
-    }
-    fn nodes(&self) -> u32 {
-        Sim::nodes(self)
-    }
-    fn total_nodes(&self) -> u32 {
-        Sim::total_nodes(self)
-    }
-    fn status(&self, node: crate::sim::NodeId) -> crate::sim::NodeStatus {
-        Sim::status(self, node)
-    }
-    fn is_paused(&self, node: crate::sim::NodeId) -> bool {
-        Sim::is_paused(self, node)
-    }
-    fn current_leader(&self) -> Option<crate::sim::NodeId> {
-        Sim::current_leader(self)
-    }
-    fn run_until(&mut self, t: SimTime) -> Result<(), SimError> {
-        Sim::run_until(self, t)
-    }
-    fn apply_fault(&mut self, action: crate::sim::FaultAction) {
-        Sim::apply_fault(self, action)
-    }
-    fn metrics_now(&self) -> crate::sim::metrics::RunMetrics {
-        Sim::metrics_now(self)
-    }
-    fn finish(&mut self) -> Outcome {
-        Sim::finish(self)
-    }
+    Ok(sc.algorithm.run(cfg, observers)?)
 }
 
 /// Build (and boot) a simulation of `scenario` without running it.
@@ -130,34 +53,7 @@ pub fn build(
     observers: Vec<Box<dyn Observer>>,
 ) -> Result<Box<dyn DynSim>, RunError> {
     let cfg = sim_config(sc, seed)?;
-    let p = &sc.protocols;
-    Ok(match sc.algorithm {
-        Algorithm::Raft => Box::new(Sim::<raft::Raft>::with_observers(
-            cfg,
-            p.raft.clone(),
-            observers,
-        )),
-        Algorithm::Bully => Box::new(Sim::<bully::Bully>::with_observers(
-            cfg,
-            p.bully.clone(),
-            observers,
-        )),
-        Algorithm::Ring => Box::new(Sim::<ring::Ring>::with_observers(
-            cfg,
-            p.ring.clone(),
-            observers,
-        )),
-        Algorithm::Zookeeper => Box::new(Sim::<zookeeper::Zookeeper>::with_observers(
-            cfg,
-            p.zookeeper.clone(),
-            observers,
-        )),
-        Algorithm::Etcd => Box::new(Sim::<etcd::Etcd>::with_observers(
-            cfg,
-            p.etcd.clone(),
-            observers,
-        )),
-    })
+    Ok(sc.algorithm.build(cfg, observers))
 }
 
 /// Quote a shell word if needed (for replay commands).

@@ -30,13 +30,12 @@ pub mod seeds;
 pub mod shard;
 pub mod summary;
 
-use crate::protocols::{Algorithm, bully, etcd, raft, ring, zookeeper};
 use crate::report::run::RunReport;
 use crate::runner::{self, RunError};
 use crate::scenario::{
     Assignment, Axis, MAX_SWEEP_POINTS, Origin, Scenario, ScenarioError, ScenarioFile, locate,
 };
-use crate::sim::{Message, Protocol, SimError};
+use crate::sim::SimError;
 use manifest::Manifest;
 use outdir::{OutDir, Replace};
 use output::{Entry, JOURNAL, MANIFEST, RUNS_CSV, SUMMARY_CSV, Written, io_err};
@@ -240,20 +239,6 @@ pub struct Plan {
     pub manifest: Manifest,
 }
 
-/// Message kinds of an algorithm (its `Message::KINDS`).
-pub fn message_kinds(a: Algorithm) -> &'static [&'static str] {
-    fn kinds<P: Protocol>() -> &'static [&'static str] {
-        <P::Msg as Message>::KINDS
-    }
-    match a {
-        Algorithm::Bully => kinds::<bully::Bully>(),
-        Algorithm::Ring => kinds::<ring::Ring>(),
-        Algorithm::Raft => kinds::<raft::Raft>(),
-        Algorithm::Zookeeper => kinds::<zookeeper::Zookeeper>(),
-        Algorithm::Etcd => kinds::<etcd::Etcd>(),
-    }
-}
-
 fn override_text(a: &Assignment) -> String {
     match &a.origin {
         Origin::Override(s) => s.clone(),
@@ -383,10 +368,8 @@ impl Plan {
         let runs_total = first_run;
 
         let mut kinds: Vec<&'static str> = Vec::new();
-        for a in Algorithm::ALL {
-            if points.iter().any(|p| p.scenario.algorithm == a) {
-                kinds.extend(message_kinds(a));
-            }
+        for p in &points {
+            kinds.extend(p.scenario.algorithm.message_kinds());
         }
         kinds.sort_unstable();
         kinds.dedup();
@@ -567,8 +550,8 @@ pub fn charts_hook(out_dir: &Path, _header: &[String]) -> Result<Vec<PathBuf>, S
 /// The per-algorithm event rates measured by pilot runs and the resulting estimate.
 #[derive(Clone, Debug, Default)]
 pub struct Estimate {
-    /// (algorithm, events per node per virtual second measured by its pilot run).
-    pub rates: Vec<(Algorithm, f64)>,
+    /// (algorithm name, events per node per virtual second measured by its pilot run).
+    pub rates: Vec<(&'static str, f64)>,
     pub events: f64,
 }
 
@@ -579,14 +562,14 @@ pub struct Estimate {
 pub fn estimate(plan: &Plan, pending_per_point: &[u64]) -> Estimate {
     let mut est = Estimate::default();
     for p in &plan.points {
-        let alg = p.scenario.algorithm;
+        let alg = p.scenario.algorithm.name();
         if pending_per_point[p.index] == 0 || est.rates.iter().any(|(a, _)| *a == alg) {
             continue;
         }
         let pilot = plan
             .points
             .iter()
-            .filter(|q| q.scenario.algorithm == alg && pending_per_point[q.index] > 0)
+            .filter(|q| q.scenario.algorithm.name() == alg && pending_per_point[q.index] > 0)
             .min_by_key(|q| (q.scenario.nodes, q.index))
             .expect("p itself qualifies");
         let mut sc = pilot.scenario.clone();
@@ -610,7 +593,7 @@ pub fn estimate(plan: &Plan, pending_per_point: &[u64]) -> Estimate {
         let rate = est
             .rates
             .iter()
-            .find(|(a, _)| *a == p.scenario.algorithm)
+            .find(|(a, _)| *a == p.scenario.algorithm.name())
             .map_or(0.0, |r| r.1);
         est.events += pending_per_point[p.index] as f64
             * rate
