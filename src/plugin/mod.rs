@@ -40,9 +40,9 @@
 mod registry;
 
 pub(crate) use registry::{ConfigError, keep_keys};
+pub use crate::field_error::FieldError;
 pub use registry::{ConfiguredAlgorithm, DynSim, Registry};
 
-use crate::field_error::FieldError;
 use crate::sim::Protocol;
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, OnceLock};
