@@ -196,8 +196,7 @@ impl Lease {
     /// Whether `p`'s lease is current at `now`.
     fn live(&self, ctx: &LCtx<'_>, p: NodeId) -> bool {
         p == self.id
-            || self.heard[p as usize]
-                .is_some_and(|(at, _)| ctx.now.since(at) < ctx.config.lease)
+            || self.heard[p as usize].is_some_and(|(at, _)| ctx.now.since(at) < ctx.config.lease)
     }
 
     /// Decide the role from the leases: the rule of the algorithm, in one place.
@@ -370,8 +369,9 @@ mod tests {
     /// A scenario read against a registry holding the built-ins and `lease`, passed
     /// explicitly (no process-wide install needed in tests).
     fn scenario(text: &str) -> Scenario {
-        let file = ScenarioFile::from_text_in(Path::new("t.toml"), text.into(), Arc::new(registry()))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let file =
+            ScenarioFile::from_text_in(Path::new("t.toml"), text.into(), Arc::new(registry()))
+                .unwrap_or_else(|e| panic!("{e}"));
         file.instantiate(&[]).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -382,22 +382,53 @@ mod tests {
         let mut n = Lease::boot(&ctx(0, 3, 0, &cfg), None, &mut out);
         // Node 1 beats at 10 ms: node 0 is lowest with a majority (itself + 1) but has not
         // been up for a lease yet.
-        n.on_message(&ctx(0, 3, 10, &cfg), 1, LeaseMsg::Beat { term: 0, leader: false }, &mut out);
+        n.on_message(
+            &ctx(0, 3, 10, &cfg),
+            1,
+            LeaseMsg::Beat {
+                term: 0,
+                leader: false,
+            },
+            &mut out,
+        );
         assert_eq!(n.status().role, Role::Follower);
-        n.on_message(&ctx(0, 3, 190, &cfg), 1, LeaseMsg::Beat { term: 0, leader: false }, &mut out);
+        n.on_message(
+            &ctx(0, 3, 190, &cfg),
+            1,
+            LeaseMsg::Beat {
+                term: 0,
+                leader: false,
+            },
+            &mut out,
+        );
         assert_eq!(n.status().role, Role::Follower, "199 ms < lease 200 ms");
         out.clear();
         n.on_timer(&ctx(0, 3, 200, &cfg), LeaseTimer::Tick, &mut out);
         assert_eq!(
             n.status(),
-            NodeStatus { role: Role::Leader, term: 1, leader: Some(0), voted_for: None }
+            NodeStatus {
+                role: Role::Leader,
+                term: 1,
+                leader: Some(0),
+                voted_for: None
+            }
         );
         // Persisted before it is announced; then the tick's beat and the next tick.
         assert_eq!(out.effects[0], Effect::Persist(1));
-        assert_eq!(out.effects[1], Effect::Broadcast { msg: LeaseMsg::Elected { term: 1 } });
+        assert_eq!(
+            out.effects[1],
+            Effect::Broadcast {
+                msg: LeaseMsg::Elected { term: 1 }
+            }
+        );
         assert_eq!(
             out.effects[2],
-            Effect::Broadcast { msg: LeaseMsg::Beat { term: 1, leader: true } }
+            Effect::Broadcast {
+                msg: LeaseMsg::Beat {
+                    term: 1,
+                    leader: true
+                }
+            }
         );
     }
 
@@ -407,23 +438,65 @@ mod tests {
         let mut out = Out::default();
         // Node 1 of 5 hears only node 3: 2 live of 5 is no majority.
         let mut n = Lease::boot(&ctx(1, 5, 0, &cfg), None, &mut out);
-        n.on_message(&ctx(1, 5, 300, &cfg), 3, LeaseMsg::Beat { term: 0, leader: false }, &mut out);
+        n.on_message(
+            &ctx(1, 5, 300, &cfg),
+            3,
+            LeaseMsg::Beat {
+                term: 0,
+                leader: false,
+            },
+            &mut out,
+        );
         assert_eq!(n.status().role, Role::Follower);
         // Node 4 too: 3 of 5, node 1 is the lowest live id and leads.
-        n.on_message(&ctx(1, 5, 310, &cfg), 4, LeaseMsg::Beat { term: 0, leader: false }, &mut out);
+        n.on_message(
+            &ctx(1, 5, 310, &cfg),
+            4,
+            LeaseMsg::Beat {
+                term: 0,
+                leader: false,
+            },
+            &mut out,
+        );
         assert_eq!((n.status().role, n.status().term), (Role::Leader, 1));
         // Node 0 comes back claiming term 7: node 1 adopts the term and steps down, and
         // follows node 0 because node 0 says it leads.
-        n.on_message(&ctx(1, 5, 320, &cfg), 0, LeaseMsg::Elected { term: 7 }, &mut out);
+        n.on_message(
+            &ctx(1, 5, 320, &cfg),
+            0,
+            LeaseMsg::Elected { term: 7 },
+            &mut out,
+        );
         assert_eq!(
             n.status(),
-            NodeStatus { role: Role::Follower, term: 7, leader: Some(0), voted_for: None }
+            NodeStatus {
+                role: Role::Follower,
+                term: 7,
+                leader: Some(0),
+                voted_for: None
+            }
         );
         // Node 0's lease lapses 200 ms after its last message: node 1 leads again, term 8.
         out.clear();
-        n.on_message(&ctx(1, 5, 519, &cfg), 3, LeaseMsg::Beat { term: 7, leader: false }, &mut out);
+        n.on_message(
+            &ctx(1, 5, 519, &cfg),
+            3,
+            LeaseMsg::Beat {
+                term: 7,
+                leader: false,
+            },
+            &mut out,
+        );
         assert_eq!(n.status().role, Role::Follower, "0 is live until 520 ms");
-        n.on_message(&ctx(1, 5, 520, &cfg), 4, LeaseMsg::Beat { term: 7, leader: false }, &mut out);
+        n.on_message(
+            &ctx(1, 5, 520, &cfg),
+            4,
+            LeaseMsg::Beat {
+                term: 7,
+                leader: false,
+            },
+            &mut out,
+        );
         assert_eq!((n.status().role, n.status().term), (Role::Leader, 8));
     }
 
@@ -437,17 +510,29 @@ mod tests {
 
     #[test]
     fn the_lease_table_is_validated_with_located_errors() {
-        let text = "algorithm = \"lease\"\nnodes = 3\n[lease]\nheartbeat = \"100ms\"\nlease = \"150ms\"\n";
-        let file = ScenarioFile::from_text_in(Path::new("t.toml"), text.into(), Arc::new(registry()))
-            .unwrap();
+        let text =
+            "algorithm = \"lease\"\nnodes = 3\n[lease]\nheartbeat = \"100ms\"\nlease = \"150ms\"\n";
+        let file =
+            ScenarioFile::from_text_in(Path::new("t.toml"), text.into(), Arc::new(registry()))
+                .unwrap();
         let err = file.instantiate(&[]).unwrap_err().to_string();
-        assert!(err.starts_with("t.toml:5:9: invalid value for `lease.lease`: \"150ms\""), "{err}");
-        assert!(err.contains("at least twice lease.heartbeat (100ms)"), "{err}");
+        assert!(
+            err.starts_with("t.toml:5:9: invalid value for `lease.lease`: \"150ms\""),
+            "{err}"
+        );
+        assert!(
+            err.contains("at least twice lease.heartbeat (100ms)"),
+            "{err}"
+        );
         let typo = "algorithm = \"lease\"\n[lease]\nheartbeet = \"10ms\"\n";
-        let err = ScenarioFile::from_text_in(Path::new("t.toml"), typo.into(), Arc::new(registry()))
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("t.toml:3:1: unknown field `heartbeet`"), "{err}");
+        let err =
+            ScenarioFile::from_text_in(Path::new("t.toml"), typo.into(), Arc::new(registry()))
+                .unwrap_err()
+                .to_string();
+        assert!(
+            err.starts_with("t.toml:3:1: unknown field `heartbeet`"),
+            "{err}"
+        );
         assert!(err.contains("did you mean `heartbeat`?"), "{err}");
     }
 
@@ -472,7 +557,8 @@ mod tests {
             assert!((200.0..=261.0).contains(&e), "seed {seed}: {e} ms");
         }
         let mut sim = electsim::runner::build(&scenario(BASE), 1, Vec::new()).unwrap();
-        sim.run_until(SimTime::ZERO + SimDuration::from_secs(1)).unwrap();
+        sim.run_until(SimTime::ZERO + SimDuration::from_secs(1))
+            .unwrap();
         assert_eq!(sim.current_leader(), Some(0));
     }
 
@@ -483,7 +569,10 @@ mod tests {
         sim.run_until(at(1000)).unwrap();
         assert_eq!(sim.current_leader(), Some(0));
         for (crashed, next) in [(0, 1), (1, 2)] {
-            sim.apply_fault(FaultAction::Crash { target: Target::Node(crashed), restart_after: None });
+            sim.apply_fault(FaultAction::Crash {
+                target: Target::Node(crashed),
+                restart_after: None,
+            });
             let now = sim.now();
             // Failover within lease + heartbeat + a delay (200 + 50 + 10 ms): check at 300 ms.
             sim.run_until(now + MS(300)).unwrap();
@@ -491,7 +580,9 @@ mod tests {
             assert_eq!(sim.status(next).role, Role::Leader);
         }
         // Node 0 restarts: after its one-lease wait it is the lowest live id again.
-        sim.apply_fault(FaultAction::Restart { target: Target::Node(0) });
+        sim.apply_fault(FaultAction::Restart {
+            target: Target::Node(0),
+        });
         let now = sim.now();
         sim.run_until(now + MS(400)).unwrap();
         assert_eq!(sim.current_leader(), Some(0));

@@ -39,8 +39,8 @@
 
 mod registry;
 
-pub(crate) use registry::{ConfigError, keep_keys};
 pub use crate::field_error::FieldError;
+pub(crate) use registry::{ConfigError, keep_keys};
 pub use registry::{ConfiguredAlgorithm, DynSim, Registry};
 
 use crate::sim::Protocol;

@@ -5,8 +5,8 @@
 use super::{Algorithm, Claims, Param};
 use crate::field_error::FieldError;
 use crate::sim::{
-    FaultAction, Message, NodeId, NodeStatus, Observer, Outcome, Sim, SimConfig, SimError,
-    SimTime, metrics::RunMetrics,
+    FaultAction, Message, NodeId, NodeStatus, Observer, Outcome, Sim, SimConfig, SimError, SimTime,
+    metrics::RunMetrics,
 };
 use std::any::Any;
 use std::fmt;
@@ -180,8 +180,11 @@ trait Entry: Send + Sync {
     fn params(&self) -> &'static [Param];
     fn tables(&self) -> &'static [&'static str];
     fn check(&self, de: toml::de::Deserializer<'_>) -> Result<(), toml::de::Error>;
-    fn configure(&self, tables: toml::Table, nodes: u32)
-    -> Result<ConfiguredAlgorithm, ConfigError>;
+    fn configure(
+        &self,
+        tables: toml::Table,
+        nodes: u32,
+    ) -> Result<ConfiguredAlgorithm, ConfigError>;
 }
 
 /// `fn() -> A` keeps the marker `Send + Sync` whatever `A` is.

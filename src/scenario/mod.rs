@@ -328,11 +328,7 @@ fn with_tables(message: &str, root: Option<&toml::Table>, registry: &Registry) -
     if !unknown_root {
         return msg.to_string();
     }
-    let tables: Vec<String> = registry
-        .tables()
-        .iter()
-        .map(|t| format!("`{t}`"))
-        .collect();
+    let tables: Vec<String> = registry.tables().iter().map(|t| format!("`{t}`")).collect();
     format!(
         "{msg}, or a registered algorithm's table: {}",
         tables.join(", ")

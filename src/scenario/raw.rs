@@ -42,7 +42,10 @@ pub fn root_keys() -> &'static [&'static str] {
     struct Fields(std::cell::Cell<&'static [&'static str]>);
     impl<'de> serde::Deserializer<'de> for &Fields {
         type Error = serde::de::value::Error;
-        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        fn deserialize_any<V: serde::de::Visitor<'de>>(
+            self,
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
             Err(serde::de::Error::custom("fields recorded"))
         }
         fn deserialize_struct<V: serde::de::Visitor<'de>>(
