@@ -8,7 +8,7 @@
 //! the same way a user's algorithm does and are listed once, in [`Registry::builtin`].
 //!
 //! A user's own binary extends the built-in registry and hands it to the command line; every
-//! subcommand (`list`, `validate`, `run`, `sweep`, `trace`, `explore`, `check`) then knows the
+//! subcommand (`list`, `validate`, `run` with its traces, `sweep`, `explore`, `check`) knows the
 //! new algorithm, its `[table]` is parsed with the same located errors, and a sweep's
 //! `algorithm` axis may mix it with the built-ins:
 //!
