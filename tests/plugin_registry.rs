@@ -136,6 +136,36 @@ impl Algorithm for Squatter {
     }
 }
 
+/// A plug-in whose name is not a lowercase identifier.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct BadName;
+
+impl Protocol for BadName {
+    type Msg = Ping;
+    type Timer = Tick;
+    type Durable = ();
+    type Config = ();
+    fn boot(_: &Ctx<'_, ()>, _: Option<&()>, _: &mut Out<Self>) -> Self {
+        BadName
+    }
+    fn on_message(&mut self, _: &Ctx<'_, ()>, _: NodeId, _: Ping, _: &mut Out<Self>) {}
+    fn on_timer(&mut self, _: &Ctx<'_, ()>, _: Tick, _: &mut Out<Self>) {}
+    fn status(&self) -> NodeStatus {
+        NodeStatus::default()
+    }
+}
+
+impl Algorithm for BadName {
+    const NAME: &'static str = "My Algo";
+    const SUMMARY: &'static str = "a name with a space";
+    const PARAMS: &'static [Param] = &[];
+    const TABLES: &'static [&'static str] = &["my_algo"];
+    type Tables = ();
+    fn config((): (), _: u32) -> Result<(), FieldError> {
+        Ok(())
+    }
+}
+
 fn with_fixed() -> Arc<Registry> {
     Arc::new(Registry::builtin().with::<Fixed>())
 }
@@ -183,6 +213,17 @@ fn registering_a_name_twice_is_refused() {
         builtin_again.unwrap_err(),
         "algorithm `raft` is registered twice"
     );
+    let bad = Registry::builtin().try_with::<BadName>();
+    assert_eq!(
+        bad.unwrap_err(),
+        "algorithm name `My Algo`: expected a lowercase identifier such as `lease`"
+    );
+}
+
+#[test]
+#[should_panic(expected = "algorithm `fixed` is registered twice")]
+fn with_panics_on_a_program_mistake() {
+    let _ = Registry::builtin().with::<Fixed>().with::<Fixed>();
 }
 
 #[test]
