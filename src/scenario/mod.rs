@@ -148,7 +148,7 @@ impl ScenarioFile {
             origin: Origin::Unlocated,
         };
         check_tables(&registry).map_err(unlocated)?;
-        let parse_err = |e: toml::de::Error, table: Option<&toml::Table>| {
+        let parse_err = |e: toml::de::Error| {
             let origin = e.span().map_or(Origin::Unlocated, |s| {
                 let (line, column, source_line) = line_col(&text, s.start);
                 Origin::File {
@@ -159,22 +159,19 @@ impl ScenarioFile {
             });
             ScenarioError::Parse {
                 path: path.to_path_buf(),
-                message: with_hint(&with_tables(e.message(), table, &registry)),
+                message: with_hint(&with_tables(e.message(), &registry)),
                 origin,
             }
         };
-        let table: toml::Table = toml::from_str(&text).map_err(|e| parse_err(e, None))?;
+        let table: toml::Table = toml::from_str(&text).map_err(parse_err)?;
         // The schema checks keep the spans of the text: the core schema sees the document
         // without the algorithms' tables, each algorithm only its own tables.
-        let doc = toml::de::DeTable::parse(&text).map_err(|e| parse_err(e, None))?;
+        let doc = toml::de::DeTable::parse(&text).map_err(parse_err)?;
         let tables = registry.tables();
         let mut core = doc.clone();
         crate::plugin::keep_keys(&mut core, |k| !tables.contains(&k));
-        RawScenario::deserialize(toml::de::Deserializer::from(core))
-            .map_err(|e| parse_err(e, Some(&table)))?;
-        registry
-            .check_document(&doc)
-            .map_err(|e| parse_err(e, None))?;
+        RawScenario::deserialize(toml::de::Deserializer::from(core)).map_err(parse_err)?;
+        registry.check_document(&doc).map_err(parse_err)?;
         Ok(ScenarioFile {
             path: path.to_path_buf(),
             text,
@@ -250,7 +247,7 @@ impl ScenarioFile {
         }
         // A schema error from `try_into` has no position: it is blamed on the last override
         // or axis value when there is one (the file itself was checked when it was read).
-        let parse_error = |e: toml::de::Error, root: Option<&toml::Table>| {
+        let parse_error = |e: toml::de::Error| {
             let origin = assignments
                 .last()
                 .map_or(Origin::Unlocated, |a| a.origin.clone());
@@ -260,7 +257,7 @@ impl ScenarioFile {
             };
             ScenarioError::Parse {
                 path: self.path.clone(),
-                message: with_hint(&with_tables(e.message(), root, &self.registry)),
+                message: with_hint(&with_tables(e.message(), &self.registry)),
                 origin,
             }
         };
@@ -288,16 +285,14 @@ impl ScenarioFile {
             .filter(|(k, _)| !tables.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let raw: RawScenario = toml::Value::Table(core)
-            .try_into()
-            .map_err(|e| parse_error(e, Some(&table)))?;
+        let raw: RawScenario = toml::Value::Table(core).try_into().map_err(parse_error)?;
         let nodes = validate::nodes(&raw).map_err(field_error)?;
         let name = raw.algorithm.as_deref().unwrap_or(DEFAULT_ALGORITHM);
         let algorithm = self
             .registry
             .configure(name, &table, nodes)
             .map_err(|e| match e {
-                crate::plugin::ConfigError::Schema(e) => parse_error(e, None),
+                crate::plugin::ConfigError::Schema(e) => parse_error(e),
                 crate::plugin::ConfigError::Field(e) => field_error(e),
             })?;
         validate(&raw, algorithm).map_err(field_error)
@@ -317,15 +312,12 @@ fn check_tables(registry: &Registry) -> Result<(), String> {
 }
 
 /// The core schema's "unknown field `x`, expected one of ..." about a root key also lists
-/// the registered algorithms' tables, so the hint can suggest them (`[raf]` -> `raft`).
-fn with_tables(message: &str, root: Option<&toml::Table>, registry: &Registry) -> String {
+/// the registered algorithms' tables, so the hint can suggest them (`[raf]` -> `raft`). The
+/// message is the root's when it lists exactly the root keys.
+fn with_tables(message: &str, registry: &Registry) -> String {
     let msg = message.trim_end();
-    let unknown_root = root.is_some_and(|t| {
-        msg.strip_prefix("unknown field `")
-            .and_then(|rest| rest.split('`').next())
-            .is_some_and(|k| t.contains_key(k))
-    });
-    if !unknown_root {
+    let root: Vec<String> = raw::root_keys().iter().map(|k| format!("`{k}`")).collect();
+    if !(msg.starts_with("unknown field `") && msg.ends_with(&root.join(", "))) {
         return msg.to_string();
     }
     let tables: Vec<String> = registry.tables().iter().map(|t| format!("`{t}`")).collect();
