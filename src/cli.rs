@@ -9,7 +9,6 @@
 #![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 pub use crate::command::{CliError, ScenarioArgs, check_jobs, note_ignored_axes, print_stdout};
-use crate::protocols::Algorithm;
 use crate::report::run::RunReport;
 use crate::report::trace::{DEFAULT_TRACE_LIMIT, Recorder, TraceFormat, TraceMeta};
 use crate::runner;
@@ -126,7 +125,7 @@ pub enum Command {
         #[command(flatten)]
         scenario: ScenarioArgs,
     },
-    /// List the algorithms and their parameters with defaults.
+    /// List the registered algorithms (built-ins and plug-ins) and their parameters with defaults.
     List,
     /// Measure whole-run speed: events per CPU-second, runs per second, peak memory.
     #[command(
@@ -168,6 +167,7 @@ pub enum Command {
     },
     /// Regenerate the comparison matrix: sweep every scenario listed in the matrix file into
     /// OUT/<name>/ (CSV + charts), then write OUT/MATRIX.md. Output is byte-identical for any --jobs.
+    /// MATRIX.md's tables cover the built-in algorithms only (plug-ins: use `sweep` and `chart`).
     #[command(
         after_help = "Examples:\n  electsim matrix                      # results/ from scenarios/matrix.toml\n  electsim matrix --runs 20 --out /tmp/quick   # a quick, smaller matrix"
     )]
@@ -338,7 +338,29 @@ fn finish_sweep(r: &crate::sweep::SweepResult, verb: &str) -> Result<(), CliErro
     Ok(())
 }
 
-/// Parse arguments, run, print errors; returns the process exit code.
+/// The command line of a binary that runs its own algorithms: install `registry` as the
+/// process-wide registry ([`crate::plugin::install`]), then run [`main`]. Returns the process
+/// exit code; call it first thing in `main`, before anything reads a scenario:
+///
+/// ```no_run
+/// # type MyAlgo = electsim::protocols::raft::Raft; // stands in for the user's type
+/// let registry = electsim::plugin::Registry::builtin().with::<MyAlgo>();
+/// std::process::exit(electsim::cli::main_with(registry));
+/// ```
+pub fn main_with(registry: crate::plugin::Registry) -> i32 {
+    if let Err(r) = crate::plugin::install(registry) {
+        eprintln!(
+            "error: another algorithm registry is already in use ({:?}); call electsim::cli::main_with before anything reads a scenario",
+            crate::plugin::registry()
+        );
+        drop(r);
+        return 1;
+    }
+    main()
+}
+
+/// Parse arguments, run, print errors; returns the process exit code. Runs the algorithms of
+/// the process-wide registry (the built-ins unless [`main_with`] installed others).
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -686,9 +708,9 @@ fn execute(cmd: Command) -> Result<(), CliError> {
         }
         Command::List => {
             let mut s = String::new();
-            for a in Algorithm::ALL {
-                s.push_str(&format!("{:<10} {}\n", a.name(), a.summary()));
-                for p in a.params() {
+            for (name, summary, params) in crate::plugin::registry().describe() {
+                s.push_str(&format!("{name:<10} {summary}\n"));
+                for p in params {
                     s.push_str(&format!(
                         "    {:<28} default {:<22} {}\n",
                         p.key, p.default, p.doc

@@ -76,6 +76,8 @@
 //! * [`sim`] — the deterministic kernel: time, seeded streams, event queue, network, faults,
 //!   the [`sim::Protocol`] trait, metrics and invariants (no I/O, no threads, no wall clock).
 //! * [`protocols`] — the election algorithms, each a pure state machine.
+//! * [`plugin`] — bring your own algorithm: the [`plugin::Algorithm`] trait every algorithm
+//!   (built-in or not) implements, and the [`plugin::Registry`] a binary runs.
 //! * [`scenario`] — TOML scenario files, validated with errors that point into the file.
 //! * [`runner`] — one run of a scenario; [`cli`] — the `electsim` command line.
 
@@ -85,6 +87,7 @@ pub mod command;
 pub mod explore;
 pub mod field_error;
 pub mod fsutil;
+pub mod plugin;
 pub mod protocols;
 pub mod report;
 pub mod runner;

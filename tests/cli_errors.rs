@@ -175,8 +175,8 @@ fn unknown_algorithm_lists_valid_ones() {
         "algorithm = \"paxos\"\n",
         &[
             "s.toml:1:13",
-            "unknown variant `paxos`",
-            "`bully`, `ring`, `raft`, `zookeeper`, `etcd`, `k8s`",
+            "invalid value for `algorithm`: \"paxos\"",
+            "one of the registered algorithms: `bully`, `ring`, `raft`, `zookeeper`, `etcd`, `k8s`",
         ],
     );
 }

@@ -8,6 +8,7 @@ use electsim::explore::repro::ReproSpec;
 use electsim::explore::{
     Base, Judge, Property, Settings, evaluate, search, shrink_finding, still_fails, write_repro,
 };
+use electsim::protocols::raft::Raft;
 use electsim::runner;
 use electsim::scenario::{Assignment, ScenarioFile};
 use electsim::sim::invariants::ELECTION_SAFETY;
@@ -33,7 +34,8 @@ fn safety() -> Judge {
 fn committed_repro_still_has_two_leaders_in_one_term() {
     let file = ScenarioFile::read(Path::new(REPRO)).unwrap();
     let sc = file.instantiate(&[]).unwrap();
-    assert!(!sc.protocols.raft.persist_vote, "the repro injects the bug");
+    let raft = sc.algorithm.config::<Raft>().expect("a Raft repro");
+    assert!(!raft.persist_vote, "the repro injects the bug");
     assert!(
         sc.faults.len() <= 5,
         "shrunk to a handful of faults, got {}",
@@ -367,7 +369,7 @@ fn repro_toml_round_trips_every_fault_kind() {
         (42, 5, base.scenario.duration)
     );
     assert!(
-        parsed.protocols.raft.pre_vote
+        parsed.algorithm.config::<Raft>().unwrap().pre_vote
             && parsed.resources.write == electsim::sim::DelayDist::Constant(d(2))
     );
     assert_eq!(

@@ -11,7 +11,6 @@
 
 mod oracle;
 
-use electsim::protocols::Algorithm;
 use electsim::runner;
 use electsim::scenario::ScenarioFile;
 use oracle::{KnownDefects, Oracle, OracleMetrics, Tap, compare};
@@ -395,7 +394,7 @@ fn oracle_counts_one_failover_for_one_leader_crash() {
         .unwrap()
         .instantiate(&[])
         .unwrap();
-    assert_eq!(sc.algorithm, Algorithm::Raft);
+    assert_eq!(sc.algorithm.name(), "raft");
     let oracle = Rc::new(RefCell::new(Oracle::new(sc.nodes)));
     runner::run(&sc, 3, vec![Box::new(Tap(oracle.clone()))]).unwrap();
     let o = oracle.borrow();

@@ -6,7 +6,6 @@
 //! 2. The engine, over random *valid* scenarios (algorithm, size, network, fault plan), never
 //!    panics, terminates within its event bound, and Raft keeps its invariants.
 
-use electsim::protocols::Algorithm;
 use electsim::runner;
 use electsim::scenario::{Assignment, Origin, ScenarioFile, parse_value};
 use proptest::prelude::*;
@@ -88,7 +87,7 @@ proptest! {
 /// A random valid scenario as TOML text.
 fn scenario_text() -> impl Strategy<Value = String> {
     (
-        prop::sample::select(Algorithm::ALL.to_vec()),
+        prop::sample::select(electsim::plugin::Registry::builtin().names()),
         2u32..12,
         0u32..3,       // delay model
         0.0f64..0.3,   // loss
@@ -107,7 +106,7 @@ fn scenario_text() -> impl Strategy<Value = String> {
                 "name = \"prop\"\nalgorithm = \"{}\"\nnodes = {nodes}\nduration = \"5s\"\nmax_events = 5000000\n\
                  [network]\ndelay = {delay}\nloss = {loss}\nduplicate = {dup}\n\
                  [raft]\npre_vote = {pre_vote}\ncheck_quorum = {check_quorum}\n",
-                alg.name()
+                alg
             );
             for (at_ms, kind, node, dur_ms) in faults {
                 let node = node % nodes;
@@ -136,7 +135,7 @@ proptest! {
         let o = runner::run(&sc, seed, Vec::new());
         let o = o.unwrap_or_else(|e| panic!("run failed: {e}\n{text}"));
         prop_assert!(o.events <= sc.max_events);
-        if sc.algorithm == Algorithm::Raft {
+        if sc.algorithm.name() == "raft" {
             prop_assert_eq!(o.violation_count, 0, "{:?}\n{}", o.violations, text);
             prop_assert_eq!(o.metrics.same_term_leaders, 0);
         }

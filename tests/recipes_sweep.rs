@@ -2,7 +2,7 @@
 //! a new leader within the bound the recipe promises, without split brain, lease overlap or
 //! stale actions. Also checks determinism (same seed, same trace digest).
 
-use electsim::protocols::Algorithm;
+use electsim::protocols::{etcd::Etcd, zookeeper::Zookeeper};
 use electsim::runner;
 use electsim::scenario::{Assignment, Scenario, ScenarioFile};
 use std::path::Path;
@@ -26,10 +26,11 @@ fn scenario(alg: &str, extra: &[&str]) -> Scenario {
 
 /// (ttl, ping interval) in ms.
 fn timing(sc: &Scenario) -> (f64, f64) {
-    let ttl = match sc.algorithm {
-        Algorithm::Zookeeper => sc.protocols.zookeeper.session_timeout,
-        Algorithm::Etcd => sc.protocols.etcd.lease_ttl,
-        _ => unreachable!(),
+    let a = &sc.algorithm;
+    let ttl = match (a.config::<Zookeeper>(), a.config::<Etcd>()) {
+        (Some(zk), None) => zk.session_timeout,
+        (None, Some(etcd)) => etcd.lease_ttl,
+        _ => unreachable!("a recipe, not {a}"),
     };
     (ttl.as_ms_f64(), ttl.as_ms_f64() / 3.0)
 }

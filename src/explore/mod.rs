@@ -60,14 +60,13 @@ impl Property {
         Property::Liveness,
     ];
 
-    /// Whether checking this property on `a` means anything: Bully and Ring claim no
-    /// per-epoch safety (a restarted node may reuse an epoch), and only the service recipes
-    /// hold leases.
-    pub fn applies_to(self, a: crate::protocols::Algorithm) -> bool {
-        use crate::protocols::Algorithm as A;
+    /// Whether checking this property on `a` means anything: only what the algorithm
+    /// claims ([`crate::plugin::Claims`]) — Bully and Ring claim no per-epoch safety (a
+    /// restarted node may reuse an epoch), and only the service recipes hold leases.
+    pub fn applies_to(self, a: &crate::plugin::ConfiguredAlgorithm) -> bool {
         match self {
-            Property::ElectionSafety => !matches!(a, A::Bully | A::Ring),
-            Property::LeaseOverlap => matches!(a, A::Zookeeper | A::Etcd | A::K8s),
+            Property::ElectionSafety => a.claims().one_leader_per_term,
+            Property::LeaseOverlap => a.claims().leases,
             Property::SplitBrain | Property::Invariants | Property::Liveness => true,
         }
     }
@@ -629,7 +628,7 @@ pub fn execute(a: ExploreArgs) -> Result<(), CliError> {
     let mut base =
         Base::new(&file, &sets, a.within, a.max_faults.max(1)).map_err(CliError::Input)?;
     base.space.kinds = a.faults.clone();
-    let alg = base.scenario.algorithm;
+    let alg = &base.scenario.algorithm;
     if !a.property.applies_to(alg) {
         let ok: Vec<&str> = Property::ALL
             .iter()

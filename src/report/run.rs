@@ -55,6 +55,10 @@ pub struct RunReport {
     pub trace_digest: String,
     /// The command that reproduces this run.
     pub replay: String,
+    /// The algorithm holds leases ([`crate::plugin::Claims::leases`]): the table then shows
+    /// lease overlap. Not part of the JSON contract.
+    #[serde(skip)]
+    pub holds_leases: bool,
 }
 
 impl RunReport {
@@ -63,6 +67,7 @@ impl RunReport {
         RunReport {
             scenario: sc.name.clone(),
             algorithm: sc.algorithm.name().to_string(),
+            holds_leases: sc.algorithm.claims().leases,
             nodes: sc.nodes,
             seed,
             duration_s: m.duration_s,
@@ -169,7 +174,7 @@ impl RunReport {
                 nodes.join(", ")
             );
         }
-        if matches!(self.algorithm.as_str(), "zookeeper" | "etcd" | "k8s") {
+        if self.holds_leases {
             let _ = writeln!(
                 s,
                 "lease overlap {} incidents, {:.1} ms   stale actions accepted {} rejected {}",

@@ -15,18 +15,21 @@ mod validate;
 
 pub use error::{FieldError, Origin, ScenarioError, line_col, locate, nearest};
 pub use raw::RawScenario;
-pub use validate::{MAX_NODES, validate};
+pub use validate::{DEFAULT_ALGORITHM, MAX_NODES, validate};
 
-use crate::protocols::{Algorithm, ProtocolConfigs};
+use crate::plugin::{ConfiguredAlgorithm, Registry};
 use crate::sim::{LocalClock, Network, RandomFault, Resources, ScriptedFault, SimDuration};
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A validated experiment: one algorithm, one cluster size, fixed settings.
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub name: String,
     pub description: String,
-    pub algorithm: Algorithm,
+    /// The algorithm every participant runs, with its validated parameters.
+    pub algorithm: ConfiguredAlgorithm,
     pub nodes: u32,
     pub duration: SimDuration,
     /// Scenario seed: run seeds of a sweep derive from it.
@@ -42,7 +45,6 @@ pub struct Scenario {
     pub clocks: Vec<LocalClock>,
     pub faults: Vec<ScriptedFault>,
     pub random_faults: Vec<RandomFault>,
-    pub protocols: ProtocolConfigs,
 }
 
 /// One `key=value` assignment (from `--set` or a sweep point).
@@ -97,19 +99,27 @@ pub struct ScenarioFile {
     pub path: PathBuf,
     pub text: String,
     table: toml::Table,
+    /// The algorithms `algorithm = "..."` resolves against, and whose tables the file may hold.
+    registry: Arc<Registry>,
 }
 
 /// Hard bound on sweep points (axes' cartesian product).
 pub const MAX_SWEEP_POINTS: usize = 100_000;
 
 impl ScenarioFile {
-    /// Read and schema-check a file (syntax, unknown keys, types), with positions.
+    /// Read and schema-check a file (syntax, unknown keys, types), with positions, against
+    /// the process-wide registry ([`crate::plugin::registry`]).
     pub fn read(path: &Path) -> Result<ScenarioFile, ScenarioError> {
+        Self::read_in(path, crate::plugin::registry())
+    }
+
+    /// [`ScenarioFile::read`] against `registry`.
+    pub fn read_in(path: &Path, registry: Arc<Registry>) -> Result<ScenarioFile, ScenarioError> {
         let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        let file = Self::from_text(path, text)?;
+        let file = Self::from_text_in(path, text, registry)?;
         // An empty file would run with every default, silently: almost surely a mistake.
         if file.table.is_empty() {
             return Err(ScenarioError::Parse {
@@ -123,6 +133,21 @@ impl ScenarioFile {
 
     /// Same as [`ScenarioFile::read`] from text already in memory (`path` names it in errors).
     pub fn from_text(path: &Path, text: String) -> Result<ScenarioFile, ScenarioError> {
+        Self::from_text_in(path, text, crate::plugin::registry())
+    }
+
+    /// [`ScenarioFile::from_text`] against `registry`.
+    pub fn from_text_in(
+        path: &Path,
+        text: String,
+        registry: Arc<Registry>,
+    ) -> Result<ScenarioFile, ScenarioError> {
+        let unlocated = |message: String| ScenarioError::Parse {
+            path: path.to_path_buf(),
+            message,
+            origin: Origin::Unlocated,
+        };
+        check_tables(&registry).map_err(unlocated)?;
         let parse_err = |e: toml::de::Error| {
             let origin = e.span().map_or(Origin::Unlocated, |s| {
                 let (line, column, source_line) = line_col(&text, s.start);
@@ -134,17 +159,30 @@ impl ScenarioFile {
             });
             ScenarioError::Parse {
                 path: path.to_path_buf(),
-                message: with_hint(e.message()),
+                message: with_hint(&with_tables(e.message(), &registry)),
                 origin,
             }
         };
         let table: toml::Table = toml::from_str(&text).map_err(parse_err)?;
-        toml::from_str::<RawScenario>(&text).map_err(parse_err)?;
+        // The schema checks keep the spans of the text: the core schema sees the document
+        // without the algorithms' tables, each algorithm only its own tables.
+        let doc = toml::de::DeTable::parse(&text).map_err(parse_err)?;
+        let tables = registry.tables();
+        let mut core = doc.clone();
+        crate::plugin::keep_keys(&mut core, |k| !tables.contains(&k));
+        RawScenario::deserialize(toml::de::Deserializer::from(core)).map_err(parse_err)?;
+        registry.check_document(&doc).map_err(parse_err)?;
         Ok(ScenarioFile {
             path: path.to_path_buf(),
             text,
             table,
+            registry,
         })
+    }
+
+    /// The registry this file resolves algorithm names against.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
     }
 
     /// The sweep axes in file order (nested keys flattened to dotted paths).
@@ -207,25 +245,23 @@ impl ScenarioFile {
                 }
             })?;
         }
-        let raw: RawScenario =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| {
-                    let origin = assignments
-                        .last()
-                        .map_or(Origin::Unlocated, |a| a.origin.clone());
-                    let message = with_hint(e.message());
-                    let origin = match origin {
-                        Origin::Override(_) | Origin::SweepAxis { .. } => origin,
-                        _ => Origin::Unlocated,
-                    };
-                    ScenarioError::Parse {
-                        path: self.path.clone(),
-                        message,
-                        origin,
-                    }
-                })?;
-        validate(&raw).map_err(|error| {
+        // A schema error from `try_into` has no position: it is blamed on the last override
+        // or axis value when there is one (the file itself was checked when it was read).
+        let parse_error = |e: toml::de::Error| {
+            let origin = assignments
+                .last()
+                .map_or(Origin::Unlocated, |a| a.origin.clone());
+            let origin = match origin {
+                Origin::Override(_) | Origin::SweepAxis { .. } => origin,
+                _ => Origin::Unlocated,
+            };
+            ScenarioError::Parse {
+                path: self.path.clone(),
+                message: with_hint(&with_tables(e.message(), &self.registry)),
+                origin,
+            }
+        };
+        let field_error = |error: FieldError| {
             let origin = assignments
                 .iter()
                 .rev()
@@ -242,8 +278,53 @@ impl ScenarioFile {
                 error,
                 origin,
             }
-        })
+        };
+        let tables = self.registry.tables();
+        let core: toml::Table = table
+            .iter()
+            .filter(|(k, _)| !tables.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let raw: RawScenario = toml::Value::Table(core).try_into().map_err(parse_error)?;
+        let nodes = validate::nodes(&raw).map_err(field_error)?;
+        let name = raw.algorithm.as_deref().unwrap_or(DEFAULT_ALGORITHM);
+        let algorithm = self
+            .registry
+            .configure(name, &table, nodes)
+            .map_err(|e| match e {
+                crate::plugin::ConfigError::Schema(e) => parse_error(e),
+                crate::plugin::ConfigError::Field(e) => field_error(e),
+            })?;
+        validate(&raw, algorithm).map_err(field_error)
     }
+}
+
+/// A registry whose algorithm reads a table named like a key of the scenario schema would
+/// make that key unreadable: refuse it by name.
+fn check_tables(registry: &Registry) -> Result<(), String> {
+    let core = raw::root_keys();
+    match registry.tables().into_iter().find(|t| core.contains(t)) {
+        Some(t) => Err(format!(
+            "a registered algorithm reads the table `{t}`, which is a key of the scenario schema; name an algorithm's table after the algorithm"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The core schema's "unknown field `x`, expected one of ..." about a root key also lists
+/// the registered algorithms' tables, so the hint can suggest them (`[raf]` -> `raft`). The
+/// message is the root's when it lists exactly the root keys.
+fn with_tables(message: &str, registry: &Registry) -> String {
+    let msg = message.trim_end();
+    let root: Vec<String> = raw::root_keys().iter().map(|k| format!("`{k}`")).collect();
+    if !(msg.starts_with("unknown field `") && msg.ends_with(&root.join(", "))) {
+        return msg.to_string();
+    }
+    let tables: Vec<String> = registry.tables().iter().map(|t| format!("`{t}`")).collect();
+    format!(
+        "{msg}, or a registered algorithm's table: {}",
+        tables.join(", ")
+    )
 }
 
 fn flatten_axes(prefix: &str, t: &toml::Table, out: &mut Vec<Axis>) {

@@ -1,17 +1,19 @@
 //! The scenario file as written: serde types with `deny_unknown_fields`, every field
 //! optional so that defaults and semantic checks live in one place (`validate`).
 
-use crate::protocols::Algorithm;
 use crate::sim::SimDuration;
 use serde::Deserialize;
 
-/// The root of a scenario file.
+/// The root of a scenario file, without the algorithms' tables: each registered algorithm
+/// reads its own tables (see [`crate::plugin::Algorithm::TABLES`]), and they are taken out
+/// of the document before this type sees it, so `deny_unknown_fields` still catches typos.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
     pub name: Option<String>,
     pub description: Option<String>,
-    pub algorithm: Option<Algorithm>,
+    /// A registered algorithm's name, resolved against the registry when validated.
+    pub algorithm: Option<String>,
     pub nodes: Option<i64>,
     pub duration: Option<SimDuration>,
     /// A u64: an integer, or a string of digits for values above TOML's integer limit.
@@ -31,17 +33,42 @@ pub struct RawScenario {
     pub faults: Option<Vec<RawFault>>,
     #[serde(rename = "random_fault")]
     pub random_faults: Option<Vec<RawRandomFault>>,
-    // Protocol sections are listed one by one: serde's `flatten` would disable
-    // `deny_unknown_fields` on the root table.
-    pub raft: Option<crate::protocols::raft::RawRaft>,
-    pub bully: Option<crate::protocols::bully::RawBully>,
-    pub ring: Option<crate::protocols::ring::RawRing>,
-    pub zookeeper: Option<crate::protocols::zookeeper::RawZookeeper>,
-    pub etcd: Option<crate::protocols::etcd::RawEtcd>,
-    pub k8s: Option<crate::protocols::k8s::RawK8s>,
-    pub service: Option<crate::protocols::coordinator::RawService>,
-    /// `[stabilizer]`: the LeadershipStabilizer, for every algorithm.
-    pub stabilizer: Option<crate::protocols::stabilizer::RawStabilizer>,
+}
+
+/// The root keys [`RawScenario`] knows, read from its serde derive (so a field added to it
+/// is known here without a second list to keep in step).
+pub fn root_keys() -> &'static [&'static str] {
+    /// A deserializer that records the field names serde asks `deserialize_struct` for.
+    struct Fields(std::cell::Cell<&'static [&'static str]>);
+    impl<'de> serde::Deserializer<'de> for &Fields {
+        type Error = serde::de::value::Error;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(
+            self,
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("fields recorded"))
+        }
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0.set(fields);
+            Err(serde::de::Error::custom("fields recorded"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    static KEYS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let f = Fields(std::cell::Cell::new(&[]));
+        let _ = RawScenario::deserialize(&f);
+        f.0.get()
+    })
 }
 
 /// `delay = { uniform = ["1ms", "10ms"] }` and friends.

@@ -3,11 +3,14 @@
 
 use super::raw::{RawDelay, RawFault, RawPartition, RawScenario, RawShare, RawTarget};
 use super::{FieldError, Scenario};
-use crate::protocols::{Algorithm, ProtocolConfigs};
+use crate::plugin::ConfiguredAlgorithm;
 use crate::sim::{
     DelayDist, FaultAction, LinkModel, LocalClock, Network, NodeId, RandomFault, Resources,
     ScriptedFault, SimDuration, SimTime, Target, WriteMode,
 };
+
+/// The algorithm a scenario without `algorithm = "..."` runs.
+pub const DEFAULT_ALGORITHM: &str = "raft";
 
 /// Largest cluster a scenario may ask for.
 pub const MAX_NODES: u32 = 100_000;
@@ -18,8 +21,9 @@ const DEFAULT_RUNS: u32 = 100;
 const DEFAULT_MAX_EVENTS: u64 = 200_000_000;
 const DEFAULT_MAX_IN_FLIGHT: u64 = 10_000_000;
 
-/// Check a raw scenario and apply defaults.
-pub fn validate(raw: &RawScenario) -> Result<Scenario, FieldError> {
+/// The number of participants (default 5), checked: the algorithms' tables are validated
+/// for it before the rest of the scenario.
+pub(crate) fn nodes(raw: &RawScenario) -> Result<u32, FieldError> {
     let nodes_raw = raw.nodes.unwrap_or(5);
     if !(2..=i64::from(MAX_NODES)).contains(&nodes_raw) {
         return Err(FieldError::new(
@@ -28,7 +32,13 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, FieldError> {
             format!("an integer from 2 to {MAX_NODES}"),
         ));
     }
-    let nodes = nodes_raw as u32;
+    Ok(nodes_raw as u32)
+}
+
+/// Check a raw scenario and apply defaults; `algorithm` is the selected algorithm with its
+/// tables already validated (by the registry, see [`crate::plugin::Registry`]).
+pub fn validate(raw: &RawScenario, algorithm: ConfiguredAlgorithm) -> Result<Scenario, FieldError> {
+    let nodes = nodes(raw)?;
     let duration = raw.duration.unwrap_or(DEFAULT_DURATION);
     if duration.0 == 0 {
         return Err(FieldError::new(
@@ -51,9 +61,7 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, FieldError> {
         i64::MAX,
     )? as u64;
 
-    let protocols = validate_protocols(raw, nodes)?;
-    let total =
-        nodes + crate::runner::service_nodes(raw.algorithm.unwrap_or(Algorithm::Raft), &protocols);
+    let total = nodes + algorithm.service_nodes();
 
     let network = validate_network(raw, total)?;
     let resources = validate_resources(raw, total)?;
@@ -139,7 +147,7 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, FieldError> {
     Ok(Scenario {
         name: raw.name.clone().unwrap_or_else(|| "unnamed".into()),
         description: raw.description.clone().unwrap_or_default(),
-        algorithm: raw.algorithm.unwrap_or(Algorithm::Raft),
+        algorithm,
         nodes,
         duration,
         seed: raw.seed.unwrap_or(1),
@@ -151,7 +159,6 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, FieldError> {
         clocks,
         faults,
         random_faults,
-        protocols,
     })
 }
 
@@ -165,66 +172,6 @@ fn positive(field: &str, v: Option<i64>, default: i64, max: i64) -> Result<i64, 
         ));
     }
     Ok(v)
-}
-
-fn validate_protocols(raw: &RawScenario, nodes: u32) -> Result<ProtocolConfigs, FieldError> {
-    let service = raw
-        .service
-        .clone()
-        .unwrap_or_default()
-        .validate()
-        .map_err(|e| e.within("service"))?;
-    let stabilizer = raw
-        .stabilizer
-        .clone()
-        .unwrap_or_default()
-        .validate()
-        .map_err(|e| e.within("stabilizer"))?;
-    let mut configs = ProtocolConfigs {
-        raft: raw
-            .raft
-            .clone()
-            .unwrap_or_default()
-            .validate(nodes)
-            .map_err(|e| e.within("raft"))?,
-        bully: raw
-            .bully
-            .clone()
-            .unwrap_or_default()
-            .validate(nodes)
-            .map_err(|e| e.within("bully"))?,
-        ring: raw
-            .ring
-            .clone()
-            .unwrap_or_default()
-            .validate(nodes)
-            .map_err(|e| e.within("ring"))?,
-        zookeeper: raw
-            .zookeeper
-            .clone()
-            .unwrap_or_default()
-            .validate(nodes, &service)
-            .map_err(|e| e.within("zookeeper"))?,
-        etcd: raw
-            .etcd
-            .clone()
-            .unwrap_or_default()
-            .validate(nodes, &service)
-            .map_err(|e| e.within("etcd"))?,
-        k8s: raw
-            .k8s
-            .clone()
-            .unwrap_or_default()
-            .validate(&service)
-            .map_err(|e| e.within("k8s"))?,
-        service,
-    };
-    // The recipes take no suspicion-driven decisions, so the stabilizer never holds them
-    // back (see `protocols::stabilizer`); it is accepted for them and has no effect.
-    configs.bully.stabilizer = stabilizer;
-    configs.ring.stabilizer = stabilizer;
-    configs.raft.stabilizer = stabilizer;
-    Ok(configs)
 }
 
 fn probability(field: &str, p: f64) -> Result<f64, FieldError> {

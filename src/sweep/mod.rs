@@ -30,13 +30,12 @@ pub mod seeds;
 pub mod shard;
 pub mod summary;
 
-use crate::protocols::{Algorithm, bully, etcd, k8s, raft, ring, zookeeper};
 use crate::report::run::RunReport;
 use crate::runner::{self, RunError};
 use crate::scenario::{
     Assignment, Axis, MAX_SWEEP_POINTS, Origin, Scenario, ScenarioError, ScenarioFile, locate,
 };
-use crate::sim::{Message, Protocol, SimError};
+use crate::sim::SimError;
 use manifest::Manifest;
 use outdir::{OutDir, Replace};
 use output::{Entry, JOURNAL, MANIFEST, RUNS_CSV, SUMMARY_CSV, Written, io_err};
@@ -239,21 +238,6 @@ pub struct Plan {
     pub manifest: Manifest,
 }
 
-/// Message kinds of an algorithm (its `Message::KINDS`).
-pub fn message_kinds(a: Algorithm) -> &'static [&'static str] {
-    fn kinds<P: Protocol>() -> &'static [&'static str] {
-        <P::Msg as Message>::KINDS
-    }
-    match a {
-        Algorithm::Bully => kinds::<bully::Bully>(),
-        Algorithm::Ring => kinds::<ring::Ring>(),
-        Algorithm::Raft => kinds::<raft::Raft>(),
-        Algorithm::Zookeeper => kinds::<zookeeper::Zookeeper>(),
-        Algorithm::Etcd => kinds::<etcd::Etcd>(),
-        Algorithm::K8s => kinds::<k8s::K8s>(),
-    }
-}
-
 fn override_text(a: &Assignment) -> String {
     match &a.origin {
         Origin::Override(s) => s.clone(),
@@ -385,19 +369,17 @@ impl Plan {
         let mut kinds: Vec<&'static str> = Vec::new();
         // The quorum detector's query kinds get columns only in sweeps that use it, so that
         // other sweeps keep their columns.
-        let queries = points.iter().any(|p| {
-            p.scenario
-                .protocols
-                .uses_suspect_queries(p.scenario.algorithm)
-        });
-        for a in Algorithm::ALL {
-            if points.iter().any(|p| p.scenario.algorithm == a) {
-                kinds.extend(
-                    message_kinds(a).iter().filter(|k| {
-                        queries || !crate::protocols::detector::QUERY_KINDS.contains(k)
-                    }),
-                );
-            }
+        let queries = points
+            .iter()
+            .any(|p| crate::protocols::uses_suspect_queries(&p.scenario.algorithm));
+        for p in &points {
+            kinds.extend(
+                p.scenario
+                    .algorithm
+                    .message_kinds()
+                    .iter()
+                    .filter(|k| queries || !crate::protocols::detector::QUERY_KINDS.contains(k)),
+            );
         }
         kinds.sort_unstable();
         kinds.dedup();
@@ -578,8 +560,8 @@ pub fn charts_hook(out_dir: &Path, _header: &[String]) -> Result<Vec<PathBuf>, S
 /// The per-algorithm event rates measured by pilot runs and the resulting estimate.
 #[derive(Clone, Debug, Default)]
 pub struct Estimate {
-    /// (algorithm, events per node per virtual second measured by its pilot run).
-    pub rates: Vec<(Algorithm, f64)>,
+    /// (algorithm name, events per node per virtual second measured by its pilot run).
+    pub rates: Vec<(&'static str, f64)>,
     pub events: f64,
 }
 
@@ -590,14 +572,14 @@ pub struct Estimate {
 pub fn estimate(plan: &Plan, pending_per_point: &[u64]) -> Estimate {
     let mut est = Estimate::default();
     for p in &plan.points {
-        let alg = p.scenario.algorithm;
+        let alg = p.scenario.algorithm.name();
         if pending_per_point[p.index] == 0 || est.rates.iter().any(|(a, _)| *a == alg) {
             continue;
         }
         let pilot = plan
             .points
             .iter()
-            .filter(|q| q.scenario.algorithm == alg && pending_per_point[q.index] > 0)
+            .filter(|q| q.scenario.algorithm.name() == alg && pending_per_point[q.index] > 0)
             .min_by_key(|q| (q.scenario.nodes, q.index))
             .expect("p itself qualifies");
         let mut sc = pilot.scenario.clone();
@@ -621,7 +603,7 @@ pub fn estimate(plan: &Plan, pending_per_point: &[u64]) -> Estimate {
         let rate = est
             .rates
             .iter()
-            .find(|(a, _)| *a == p.scenario.algorithm)
+            .find(|(a, _)| *a == p.scenario.algorithm.name())
             .map_or(0.0, |r| r.1);
         est.events += pending_per_point[p.index] as f64
             * rate
@@ -641,7 +623,7 @@ pub fn longest_first(plan: &Plan, est: &Estimate, pending: &[u64]) -> Vec<u64> {
         let rate = est
             .rates
             .iter()
-            .find(|(a, _)| *a == sc.algorithm)
+            .find(|(a, _)| *a == sc.algorithm.name())
             .map_or(0.0, |r| r.1);
         rate * f64::from(sc.nodes) * (sc.duration.0 as f64 / 1e9)
     };
@@ -1043,7 +1025,7 @@ mod tests {
         // Points in axis order: bully 3, bully 9, raft 3, raft 9; two runs each (0..8).
         // Costs r·n·d: bully 10·3·2 = 60 and 10·9·2 = 180; raft 4·3·2 = 24 and 4·9·2 = 72.
         let est = Estimate {
-            rates: vec![(Algorithm::Bully, 10.0), (Algorithm::Raft, 4.0)],
+            rates: vec![("bully", 10.0), ("raft", 4.0)],
             events: 0.0,
         };
         let all: Vec<u64> = (0..8).collect();

@@ -18,7 +18,8 @@ pub mod search;
 pub mod state;
 
 use crate::command::CliError;
-use crate::protocols::{Algorithm, bully, etcd, k8s, raft, ring, zookeeper};
+use crate::plugin::ConfiguredAlgorithm;
+use crate::protocols::{bully, etcd, k8s, raft, ring, zookeeper};
 use crate::scenario::{Assignment, Scenario};
 use crate::sim::{LocalClock, Protocol, Resources};
 use properties::{Property, Track};
@@ -62,12 +63,17 @@ impl Default for VerifyOptions {
     }
 }
 
-/// The properties an algorithm claims, checked when none are named.
-pub fn default_properties(algorithm: Algorithm) -> Vec<Property> {
-    match algorithm {
-        Algorithm::Raft => vec![Property::ElectionSafety, Property::VoteOnce],
-        Algorithm::Bully | Algorithm::Ring => vec![Property::SplitBrain],
-        Algorithm::Zookeeper | Algorithm::Etcd | Algorithm::K8s => vec![Property::LeaseOverlap],
+/// The properties an algorithm claims ([`crate::plugin::Claims`]), checked when none are
+/// named: lease overlap for the lease recipes, election safety and vote-once for Raft,
+/// split brain for the algorithms that claim neither (Bully, Ring).
+pub fn default_properties(algorithm: &ConfiguredAlgorithm) -> Vec<Property> {
+    let claims = algorithm.claims();
+    if claims.leases {
+        vec![Property::LeaseOverlap]
+    } else if claims.one_leader_per_term {
+        vec![Property::ElectionSafety, Property::VoteOnce]
+    } else {
+        vec![Property::SplitBrain]
     }
 }
 
@@ -85,7 +91,7 @@ pub struct Counterexample {
 /// The result of `verify`.
 #[derive(Clone, Debug)]
 pub struct VerifyReport {
-    pub algorithm: Algorithm,
+    pub algorithm: &'static str,
     pub nodes: u32,
     pub properties: Vec<Property>,
     pub options: VerifyOptions,
@@ -97,7 +103,7 @@ pub struct VerifyReport {
 /// Check `sc` (only its algorithm, cluster size and protocol options are used: faults
 /// come from the budget, the network from the schedule).
 pub fn verify(sc: &Scenario, opts: &VerifyOptions) -> Result<VerifyReport, String> {
-    let service = crate::runner::service_nodes(sc.algorithm, &sc.protocols);
+    let service = sc.algorithm.service_nodes();
     if sc.nodes + service > MAX_TOTAL_NODES {
         return Err(format!(
             "verify explores at most {MAX_TOTAL_NODES} nodes (participants plus service replicas); this scenario has {} + {service}: use --set nodes=3",
@@ -113,25 +119,36 @@ pub fn verify(sc: &Scenario, opts: &VerifyOptions) -> Result<VerifyReport, Strin
         );
     }
     let props = if opts.properties.is_empty() {
-        default_properties(sc.algorithm)
+        default_properties(&sc.algorithm)
     } else {
         opts.properties.clone()
     };
-    let p = &sc.protocols;
-    let (stats, result) = match sc.algorithm {
-        Algorithm::Raft => run::<raft::Raft>(sc.nodes, service, p.raft.clone(), &props, opts),
-        Algorithm::Bully => run::<bully::Bully>(sc.nodes, service, p.bully.clone(), &props, opts),
-        Algorithm::Ring => run::<ring::Ring>(sc.nodes, service, p.ring.clone(), &props, opts),
-        Algorithm::Zookeeper => {
-            run::<zookeeper::Zookeeper>(sc.nodes, service, p.zookeeper.clone(), &props, opts)
-        }
-        Algorithm::Etcd => run::<etcd::Etcd>(sc.nodes, service, p.etcd.clone(), &props, opts),
-        Algorithm::K8s => run::<k8s::K8s>(sc.nodes, service, p.k8s.clone(), &props, opts),
+    let a = &sc.algorithm;
+    let (n, props) = (sc.nodes, &props);
+    let (stats, result) = if let Some(c) = a.config::<raft::Raft>() {
+        run::<raft::Raft>(n, service, c.clone(), props, opts)
+    } else if let Some(c) = a.config::<bully::Bully>() {
+        run::<bully::Bully>(n, service, c.clone(), props, opts)
+    } else if let Some(c) = a.config::<ring::Ring>() {
+        run::<ring::Ring>(n, service, c.clone(), props, opts)
+    } else if let Some(c) = a.config::<zookeeper::Zookeeper>() {
+        run::<zookeeper::Zookeeper>(n, service, c.clone(), props, opts)
+    } else if let Some(c) = a.config::<etcd::Etcd>() {
+        run::<etcd::Etcd>(n, service, c.clone(), props, opts)
+    } else if let Some(c) = a.config::<k8s::K8s>() {
+        run::<k8s::K8s>(n, service, c.clone(), props, opts)
+    } else {
+        // The checker stores and compares whole protocol states, which the plug-in trait
+        // does not require to be Clone + Hash + Eq.
+        return Err(format!(
+            "verify checks the built-in algorithms only; `{}` is a plug-in",
+            a.name()
+        ));
     };
     Ok(VerifyReport {
-        algorithm: sc.algorithm,
+        algorithm: sc.algorithm.name(),
         nodes: sc.nodes,
-        properties: props,
+        properties: props.clone(),
         options: opts.clone(),
         stats,
         result,

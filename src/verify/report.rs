@@ -56,7 +56,7 @@ pub fn summary(r: &VerifyReport, script: Option<&str>) -> String {
     let _ = writeln!(
         s,
         "verify {} nodes={}: properties {}; faults {}; {} search, depth <= {}, max states {}{}{}{}",
-        r.algorithm.name(),
+        r.algorithm,
         r.nodes,
         r.properties
             .iter()
