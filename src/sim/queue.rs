@@ -28,6 +28,7 @@ impl<E> Default for EventQueue<E> {
 }
 
 impl<E> EventQueue<E> {
+    /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
@@ -92,10 +93,12 @@ impl<E> EventQueue<E> {
         self.heap.peek().map(|Reverse((t, _, _))| SimTime(*t))
     }
 
+    /// Number of events queued and not yet popped.
     pub fn len(&self) -> usize {
         self.heap.len() - usize::from(self.top_consumed)
     }
 
+    /// Whether no event is pending.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
