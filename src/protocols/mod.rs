@@ -14,14 +14,20 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Algorithm {
+    /// Bully algorithm (García-Molina): the highest live id wins.
     Bully,
+    /// Ring election (Chang–Roberts or LeLann) on a logical ring.
     Ring,
+    /// Raft leader election (terms, votes, heartbeats).
     Raft,
+    /// ZooKeeper recipe: sequential ephemeral znodes against a coordination service.
     Zookeeper,
+    /// etcd recipe: leased keys with create revisions against a coordination service.
     Etcd,
 }
 
 impl Algorithm {
+    /// Every algorithm, in listing order.
     pub const ALL: [Algorithm; 5] = [
         Algorithm::Bully,
         Algorithm::Ring,
@@ -30,6 +36,7 @@ impl Algorithm {
         Algorithm::Etcd,
     ];
 
+    /// The scenario / CLI name (`algorithm = "raft"`).
     pub fn name(self) -> &'static str {
         match self {
             Algorithm::Bully => "bully",
@@ -40,6 +47,7 @@ impl Algorithm {
         }
     }
 
+    /// The algorithm named `s` (exact lowercase name), if any.
     pub fn parse(s: &str) -> Option<Algorithm> {
         Algorithm::ALL.into_iter().find(|a| a.name() == s)
     }
@@ -80,18 +88,26 @@ impl std::fmt::Display for Algorithm {
 pub struct Param {
     /// Dotted scenario key, e.g. `raft.heartbeat`.
     pub key: &'static str,
+    /// Default value as written in a scenario (e.g. `"50ms"`).
     pub default: &'static str,
+    /// One-line description.
     pub doc: &'static str,
 }
 
 /// Validated parameters of every algorithm (only the selected one is used by a run).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProtocolConfigs {
+    /// The `[raft]` table.
     pub raft: raft::RaftConfig,
+    /// The `[bully]` table.
     pub bully: bully::BullyConfig,
+    /// The `[ring]` table.
     pub ring: ring::RingConfig,
+    /// The `[zookeeper]` table.
     pub zookeeper: zookeeper::ZookeeperConfig,
+    /// The `[etcd]` table.
     pub etcd: etcd::EtcdConfig,
+    /// The `[service]` table (both coordination-service recipes).
     pub service: coordinator::ServiceConfig,
 }
 

@@ -454,6 +454,7 @@ impl Replica {
         }
     }
 
+    /// The replica's copy of the service state (sessions, keys, watches).
     pub fn store(&self) -> &Store {
         &self.store
     }

@@ -6,6 +6,7 @@ use super::{MAX_PENDING, Pending, RCtx, Ring, RingMsg, RingTimer};
 use crate::sim::{Delay, Message, NodeId, Out, Role, SimDuration};
 
 impl Ring {
+    /// Whether the failure detector currently suspects `node` (the ring skips it).
     pub fn suspects(&self, node: NodeId) -> bool {
         self.suspected.contains(&node)
     }
