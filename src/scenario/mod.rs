@@ -24,31 +24,44 @@ use std::path::{Path, PathBuf};
 /// A validated experiment: one algorithm, one cluster size, fixed settings.
 #[derive(Clone, Debug)]
 pub struct Scenario {
+    /// Scenario name (`"unnamed"` when absent), used in output paths and reports.
     pub name: String,
+    /// Free-text description (empty when absent).
     pub description: String,
+    /// The election algorithm run.
     pub algorithm: Algorithm,
+    /// Participants (`0..nodes`); service replicas come on top.
     pub nodes: u32,
+    /// Virtual length of every run.
     pub duration: SimDuration,
     /// Scenario seed: run seeds of a sweep derive from it.
     pub seed: u64,
     /// Replications per sweep point.
     pub runs: u32,
+    /// Bound on processed events per run (see [`crate::sim::SimConfig::max_events`]).
     pub max_events: u64,
+    /// Bound on messages in flight per run (see [`crate::sim::SimConfig::max_in_flight`]).
     pub max_in_flight: u64,
+    /// Default link model and per-link overrides (`[network]`).
     pub network: Network,
     /// Write latency, write mode and CPU time (`[storage]`, `[cpu]`).
     pub resources: Resources,
     /// Initial local clock per participant.
     pub clocks: Vec<LocalClock>,
+    /// Scripted faults (`[[fault]]`), in file order.
     pub faults: Vec<ScriptedFault>,
+    /// Poisson fault processes (`[[random_fault]]`).
     pub random_faults: Vec<RandomFault>,
+    /// Validated parameters of every algorithm table.
     pub protocols: ProtocolConfigs,
 }
 
 /// One `key=value` assignment (from `--set` or a sweep point).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Assignment {
+    /// Dotted scenario key, e.g. `raft.heartbeat`.
     pub key: String,
+    /// The value, as TOML.
     pub value: toml::Value,
     /// Where it came from, for error messages.
     pub origin: Origin,
@@ -86,7 +99,9 @@ pub fn parse_value(text: &str) -> toml::Value {
 /// A sweep axis: a dotted key and the values it takes, in file order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Axis {
+    /// Dotted scenario key the axis varies.
     pub key: String,
+    /// The values, in file order.
     pub values: Vec<toml::Value>,
 }
 
@@ -94,7 +109,9 @@ pub struct Axis {
 /// with overrides and sweep points.
 #[derive(Clone, Debug)]
 pub struct ScenarioFile {
+    /// The file read (for messages and output).
     pub path: PathBuf,
+    /// Its full text (for error excerpts and run manifests).
     pub text: String,
     table: toml::Table,
 }
