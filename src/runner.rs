@@ -19,8 +19,10 @@ pub fn service_nodes(algorithm: Algorithm, p: &ProtocolConfigs) -> u32 {
 /// Why a run did not produce an outcome.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The kernel stopped the run (event or in-flight limit).
     #[error(transparent)]
     Sim(#[from] SimError),
+    /// The fault plan could not be expanded (e.g. it exceeds its size bound).
     #[error("fault plan: {0}")]
     Plan(String),
 }
@@ -76,17 +78,25 @@ pub fn run(
 
 /// A running simulation of any algorithm, for interactive drivers (golden scripts, tests).
 pub trait DynSim {
+    /// Current virtual time.
     fn now(&self) -> SimTime;
+    /// Number of participants.
     fn nodes(&self) -> u32;
+    /// Participants plus service replicas.
     fn total_nodes(&self) -> u32;
+    /// What `node` believes about itself.
     fn status(&self, node: crate::sim::NodeId) -> crate::sim::NodeStatus;
+    /// Whether `node` is inside a pause fault.
     fn is_paused(&self, node: crate::sim::NodeId) -> bool;
+    /// The live leader with the highest term (lowest id on ties), if any.
     fn current_leader(&self) -> Option<crate::sim::NodeId>;
     /// Process every event before `t`, then move the clock to `t`.
     fn run_until(&mut self, t: SimTime) -> Result<(), SimError>;
+    /// Apply a fault now (targets like `leader` are resolved against the current state).
     fn apply_fault(&mut self, action: crate::sim::FaultAction);
     /// Metrics so far, closing open intervals at `now` (the simulation is left unchanged).
     fn metrics_now(&self) -> crate::sim::metrics::RunMetrics;
+    /// Close the run at its end time and compute the outcome.
     fn finish(&mut self) -> Outcome;
 }
 
