@@ -10,15 +10,21 @@ use std::time::Instant;
 /// Measurements of one scenario instance.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct BenchRow {
+    /// What was measured: the scenario name, or the sweep point's `key=value` assignments.
     pub label: String,
+    /// Participants.
     pub nodes: u32,
+    /// Runs measured (the best is kept).
     pub repeats: u32,
+    /// Kernel events of one run.
     pub events: u64,
     /// Best (minimum) wall seconds of one run over the repeats.
     pub wall_s: f64,
     /// Best thread CPU seconds of one run (from /proc/thread-self/schedstat; = wall elsewhere).
     pub cpu_s: f64,
+    /// `events / cpu_s`: the kernel's throughput.
     pub events_per_cpu_s: f64,
+    /// `1 / cpu_s`: whole runs per CPU-second.
     pub runs_per_cpu_s: f64,
     /// Peak resident set size of the process so far, in MiB (VmHWM; 0 where unknown).
     pub peak_rss_mib: f64,

@@ -50,17 +50,22 @@ script that replays through the engine); 2: bad usage or input.";
 #[derive(Debug, Parser)]
 #[command(name = "electsim", version, about, after_help = EXAMPLES)]
 pub struct Cli {
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// Output format of `electsim run` and `electsim bench`.
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
 pub enum Format {
+    /// Human-readable table.
     #[default]
     Table,
+    /// JSON, for scripts (`run`: the `RunReport` contract).
     Json,
 }
 
+/// The `electsim` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run one simulation and print its metrics.
@@ -68,6 +73,7 @@ pub enum Command {
         after_help = "Example:\n  electsim run scenarios/raft-leader-crash.toml --seed 7 --format json"
     )]
     Run {
+        /// The scenario file and overrides.
         #[command(flatten)]
         scenario: ScenarioArgs,
         /// Run seed (default: the scenario's `seed`).
@@ -103,6 +109,7 @@ pub enum Command {
         after_help = "Exit 0 with the digest when both runs agree; exit 1 naming the first differing event."
     )]
     Check {
+        /// The scenario file and overrides.
         #[command(flatten)]
         scenario: ScenarioArgs,
         /// Run seed (default: the scenario's `seed`).
@@ -122,6 +129,7 @@ pub enum Command {
     Verify(Box<crate::verify::VerifyArgs>),
     /// Check a scenario file (and overrides) without running it.
     Validate {
+        /// The scenario file and overrides.
         #[command(flatten)]
         scenario: ScenarioArgs,
     },
@@ -132,6 +140,7 @@ pub enum Command {
         after_help = "Example:\n  electsim bench scenarios/bench-raft-churn.toml --repeats 3"
     )]
     Bench {
+        /// The scenario file and overrides.
         #[command(flatten)]
         scenario: ScenarioArgs,
         /// Runs per sweep point (the best time is kept).

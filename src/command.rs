@@ -80,6 +80,7 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// Process exit status: 2 for bad usage or input, 1 for a failed check or I/O error.
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Usage(_) | CliError::Input(_) => 2,

@@ -17,6 +17,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    /// An error for `field`: `value` is rejected, `expected` says what would be valid.
     pub fn new(
         field: impl Into<String>,
         value: impl fmt::Display,

@@ -10,8 +10,10 @@ use std::path::Path;
 /// Why a run did not produce an outcome.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The kernel stopped the run (event or in-flight limit).
     #[error(transparent)]
     Sim(#[from] SimError),
+    /// The fault plan could not be expanded (e.g. it exceeds its size bound).
     #[error("fault plan: {0}")]
     Plan(String),
 }

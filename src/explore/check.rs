@@ -10,7 +10,9 @@ use std::fmt;
 /// One run's event stream, as canonical lines.
 #[derive(Clone, Debug)]
 pub struct EventStream {
+    /// The recorded events as canonical JSONL trace lines (up to the recording limit).
     pub lines: Vec<String>,
+    /// Trace digest of the whole run (every event, not only the recorded ones).
     pub digest: String,
     /// Events observed (more than `lines.len()` when the recording hit its limit).
     pub seen: u64,
@@ -41,6 +43,7 @@ pub struct Mismatch {
     pub index: usize,
     /// The event in the first stream (`None`: the stream had ended).
     pub first: Option<String>,
+    /// The event in the second stream (`None`: the stream had ended).
     pub second: Option<String>,
 }
 
@@ -79,9 +82,12 @@ pub fn first_difference(a: &[String], b: &[String]) -> Option<Mismatch> {
 pub enum Verdict {
     /// Both runs produced the same events.
     Same {
+        /// The common trace digest.
         digest: String,
+        /// Events the run produced.
         events: u64,
     },
+    /// The runs diverged; where first.
     Differ(Mismatch),
 }
 

@@ -52,6 +52,7 @@ pub enum Property {
 }
 
 impl Property {
+    /// Every property, in `--property` listing order.
     pub const ALL: [Property; 5] = [
         Property::ElectionSafety,
         Property::SplitBrain,
@@ -71,6 +72,7 @@ impl Property {
         }
     }
 
+    /// The `--property` name (snake case).
     pub fn name(self) -> &'static str {
         match self {
             Property::ElectionSafety => "election_safety",
@@ -85,6 +87,7 @@ impl Property {
 /// How a run is judged.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Judge {
+    /// The property a run must not violate.
     pub property: Property,
     /// Liveness deadline after the last fault heals.
     pub within: SimDuration,
@@ -103,10 +106,13 @@ pub struct LivenessWatch {
     pub ok: bool,
     /// When it was first seen.
     pub ok_at: Option<SimTime>,
+    /// Virtual time the run ended (set by the `End` event); the verdict is final once it
+    /// reaches the deadline.
     pub end: SimTime,
 }
 
 impl LivenessWatch {
+    /// A watch over `nodes` participants for a leader within `within` after `heal`.
     pub fn new(nodes: u32, heal: SimTime, within: SimDuration) -> Self {
         LivenessWatch {
             nodes,
@@ -179,8 +185,12 @@ impl Observer for LivenessWatch {
 /// The verdict on one run.
 #[derive(Clone, Debug)]
 pub struct Evaluation {
+    /// Whether the run violated the judged property.
     pub violated: bool,
+    /// The verdict explained for people: what was violated (empty when nothing was, except
+    /// notes such as "the faults never heal").
     pub detail: String,
+    /// The run's outcome (metrics, digest).
     pub outcome: Outcome,
 }
 
@@ -263,6 +273,7 @@ pub struct Base {
     pub scenario: Scenario,
     /// Its settings as a TOML table (for repro files).
     pub table: toml::Table,
+    /// Where and what faults random plans may place.
     pub space: PlanSpace,
     /// Faults the scenario file had (explore replaces them).
     pub replaced_faults: usize,
@@ -333,11 +344,15 @@ impl Base {
 /// How to explore.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// Which property to look for, and the liveness deadline.
     pub judge: Judge,
     /// Seeds to try (`None`: until `time` is up).
     pub runs: Option<u64>,
+    /// Wall-clock budget: no new runs start after it (`--time`).
     pub time: Option<std::time::Duration>,
+    /// Worker threads (`--jobs`); the findings do not depend on it.
     pub jobs: usize,
+    /// First run seed; run `i` uses `seed + i`.
     pub seed: u64,
     /// Keep going after the first violation.
     pub all: bool,
@@ -348,9 +363,13 @@ pub struct Settings {
 pub struct Finding {
     /// Run index (0-based): the seed is `settings.seed + index`.
     pub index: u64,
+    /// The run seed.
     pub seed: u64,
+    /// The random fault plan that violated the property.
     pub faults: Vec<ScriptedFault>,
+    /// What was violated.
     pub detail: String,
+    /// Trace digest of the violating run (a replay must reproduce it).
     pub digest: String,
 }
 
@@ -359,6 +378,7 @@ pub struct Finding {
 pub struct SearchReport {
     /// Runs judged (up to and including the first finding unless `all`).
     pub runs: u64,
+    /// Violating runs, in seed order.
     pub findings: Vec<Finding>,
     /// Runs that could not finish (event limit): (seed, error).
     pub errors: Vec<(u64, String)>,
@@ -429,8 +449,11 @@ pub fn still_fails(spec: &ReproSpec, judge: &Judge) -> bool {
 /// A shrunk finding.
 #[derive(Clone, Debug)]
 pub struct Shrunk {
+    /// The smallest failing scenario found.
     pub spec: ReproSpec,
+    /// How far shrinking got.
     pub stats: ShrinkStats,
+    /// The verdict on the shrunk scenario.
     pub evaluation: Evaluation,
 }
 
@@ -466,10 +489,15 @@ pub fn shrink_finding(
 /// Files written for a repro.
 #[derive(Clone, Debug)]
 pub struct ReproFiles {
+    /// The repro scenario TOML.
     pub scenario: PathBuf,
+    /// The trace of the shrunk run.
     pub trace: PathBuf,
+    /// Its timeline chart, SVG.
     pub timeline_svg: PathBuf,
+    /// Its timeline chart, PNG.
     pub timeline_png: PathBuf,
+    /// Trace digest of the shrunk run (the replay check).
     pub digest: String,
     /// The one command that replays it.
     pub command: String,
@@ -568,6 +596,7 @@ fn write_repro_files(
 /// `electsim explore` arguments.
 #[derive(Debug, clap::Args)]
 pub struct ExploreArgs {
+    /// The scenario file and overrides to explore.
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// Seeds to try (default 1000, or unlimited with --time).

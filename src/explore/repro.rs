@@ -28,11 +28,17 @@ pub struct ReproSpec {
     /// Settings carried over from the source scenario (algorithm, network, protocol tables,
     /// limits, clocks), without the keys the spec sets itself.
     pub base: toml::Table,
+    /// Scenario name written to the file.
     pub name: String,
+    /// Scenario description written to the file.
     pub description: String,
+    /// The run seed (the file's `seed`).
     pub seed: u64,
+    /// Participants.
     pub nodes: u32,
+    /// Virtual run length.
     pub duration: SimDuration,
+    /// The fault plan, written as `[[fault]]` tables.
     pub faults: Vec<ScriptedFault>,
     /// Comment lines written at the top of the file.
     pub notes: Vec<String>,

@@ -16,12 +16,19 @@ use crate::sim::{FaultAction, ScriptedFault, SimDuration, SimTime};
 /// What shrinking did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShrinkStats {
+    /// Candidate scenarios run to test whether they still violate.
     pub tests: u32,
+    /// Faults in the plan before shrinking.
     pub faults_before: usize,
+    /// Faults left after shrinking.
     pub faults_after: usize,
+    /// Participants before shrinking.
     pub nodes_before: u32,
+    /// Participants after shrinking.
     pub nodes_after: u32,
+    /// Run length before shrinking.
     pub duration_before: SimDuration,
+    /// Run length after shrinking.
     pub duration_after: SimDuration,
     /// True when the test budget ran out (the result is still a failing scenario).
     pub budget_exhausted: bool,

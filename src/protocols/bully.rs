@@ -51,6 +51,7 @@ pub struct BullyConfig {
     /// Follower heartbeat timeout, redrawn uniformly in [min, max] at every reset.
     /// Default 150ms..250ms.
     pub heartbeat_timeout_min: SimDuration,
+    /// Upper bound of the follower heartbeat timeout range.
     pub heartbeat_timeout_max: SimDuration,
     /// How long a node waits for an Answer before claiming leadership. Default 50ms.
     pub answer_timeout: SimDuration,
@@ -129,11 +130,17 @@ const DETECTOR_PARAMS: [Param; 6] = crate::detector_params!("bully");
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBully {
+    /// `bully.heartbeat`: see [`BullyConfig::heartbeat`].
     pub heartbeat: Option<SimDuration>,
+    /// `bully.heartbeat_timeout` as `[min, max]`: see [`BullyConfig::heartbeat_timeout_min`].
     pub heartbeat_timeout: Option<[SimDuration; 2]>,
+    /// `bully.answer_timeout`: see [`BullyConfig::answer_timeout`].
     pub answer_timeout: Option<SimDuration>,
+    /// `bully.coordinator_timeout`: see [`BullyConfig::coordinator_timeout`].
     pub coordinator_timeout: Option<SimDuration>,
+    /// `bully.quorum_guard`: see [`BullyConfig::quorum_guard`].
     pub quorum_guard: Option<bool>,
+    /// `bully.detectors`: node ids, checked against `0..nodes` by [`RawBully::validate`].
     pub detectors: Option<Vec<i64>>,
     pub detector: Option<DetectorKind>,
     pub phi_threshold: Option<f64>,
@@ -211,25 +218,34 @@ impl RawBully {
 /// Bully messages; each carries the sender's election epoch.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum BullyMsg {
+    /// Sent to every higher node: "I am starting an election".
     Election {
+        /// The sender's election epoch.
         epoch: u64,
     },
     /// "OK": a higher node is alive and takes over the election.
     Answer {
+        /// The sender's election epoch.
         epoch: u64,
     },
+    /// The winner announces itself to every other node.
     Coordinator {
+        /// The sender's election epoch.
         epoch: u64,
     },
     /// quorum_guard: acceptance of a Coordinator announcement.
     CoordinatorAck {
+        /// The sender's election epoch.
         epoch: u64,
     },
+    /// The coordinator's periodic liveness message.
     Heartbeat {
+        /// The sender's election epoch.
         epoch: u64,
     },
     /// quorum_guard: a follower's answer to a heartbeat.
     HeartbeatAck {
+        /// The sender's election epoch.
         epoch: u64,
     },
     /// `detector = "quorum"`: "do you also miss `leader`?" (round `round` of the sender).
@@ -284,6 +300,7 @@ impl Message for BullyMsg {
 }
 
 impl BullyMsg {
+    /// The election epoch the message carries.
     pub fn epoch(&self) -> u64 {
         match *self {
             BullyMsg::Election { epoch }
@@ -341,6 +358,7 @@ pub enum Phase {
     Waiting,
     /// quorum_guard: announced itself; collecting acknowledgements.
     Claiming,
+    /// Believes itself coordinator and sends heartbeats.
     Leader,
 }
 
@@ -369,9 +387,11 @@ pub struct Bully {
 type BCtx<'a> = Ctx<'a, BullyConfig>;
 
 impl Bully {
+    /// Where the node is in the election (for tests and traces).
     pub fn phase(&self) -> Phase {
         self.phase
     }
+    /// The node's current election epoch.
     pub fn epoch(&self) -> u64 {
         self.epoch
     }

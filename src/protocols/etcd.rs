@@ -54,6 +54,8 @@ impl Default for EtcdConfig {
 }
 
 impl EtcdConfig {
+    /// The recipe parameters: lease TTL, keepalives every TTL / 3, next-key watches, a
+    /// client-side deadline, fencing as configured.
     pub fn recipe(&self) -> RecipeConfig {
         RecipeConfig {
             ttl: self.lease_ttl,
@@ -92,8 +94,11 @@ pub const PARAMS: &[Param] = &[
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawEtcd {
+    /// `etcd.lease_ttl`: see [`EtcdConfig::lease_ttl`].
     pub lease_ttl: Option<SimDuration>,
+    /// `etcd.fencing`: see [`EtcdConfig::fencing`].
     pub fencing: Option<bool>,
+    /// `etcd.action_interval`: see [`EtcdConfig::action_interval`].
     pub action_interval: Option<SimDuration>,
 }
 

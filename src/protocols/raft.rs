@@ -30,6 +30,7 @@ use crate::sim::{
 pub struct RaftConfig {
     /// Election timeout range, redrawn uniformly at every reset. Default 150ms..300ms.
     pub election_timeout_min: SimDuration,
+    /// Upper bound of the election timeout range.
     pub election_timeout_max: SimDuration,
     /// Leader heartbeat interval. Default 50ms.
     pub heartbeat: SimDuration,
@@ -133,13 +134,21 @@ const DETECTOR_PARAMS: [Param; 6] = crate::detector_params!("raft");
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRaft {
+    /// `raft.election_timeout` as `[min, max]`: see [`RaftConfig::election_timeout_min`].
     pub election_timeout: Option<[SimDuration; 2]>,
+    /// `raft.heartbeat`: see [`RaftConfig::heartbeat`].
     pub heartbeat: Option<SimDuration>,
+    /// `raft.pre_vote`: see [`RaftConfig::pre_vote`].
     pub pre_vote: Option<bool>,
+    /// `raft.check_quorum`: see [`RaftConfig::check_quorum`].
     pub check_quorum: Option<bool>,
+    /// `raft.persist_vote`: see [`RaftConfig::persist_vote`].
     pub persist_vote: Option<bool>,
+    /// `raft.stale_nodes`: node ids, checked against `0..nodes` by [`RawRaft::validate`].
     pub stale_nodes: Option<Vec<i64>>,
+    /// `raft.persist_term_adoption`: see [`RaftConfig::persist_term_adoption`].
     pub persist_term_adoption: Option<bool>,
+    /// `raft.timeout_resolution`: see [`RaftConfig::timeout_resolution`].
     pub timeout_resolution: Option<SimDuration>,
     pub detector: Option<DetectorKind>,
     pub phi_threshold: Option<f64>,
@@ -239,33 +248,49 @@ pub type LogPos = (u64, u64);
 
 /// Initial log of up-to-date nodes, and of stale ones.
 pub const LOG_UP_TO_DATE: LogPos = (1, 10);
+/// Initial log position of nodes listed in `stale_nodes`: behind [`LOG_UP_TO_DATE`].
 pub const LOG_STALE: LogPos = (1, 5);
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RaftMsg {
+    /// A candidate asks for a vote in `term`.
     RequestVote {
+        /// The candidate's term.
         term: u64,
+        /// The candidate's last log position, for the up-to-date check.
         last_log: LogPos,
     },
+    /// Answer to `RequestVote`.
     VoteResponse {
+        /// The voter's current term.
         term: u64,
+        /// Whether the vote was granted.
         granted: bool,
     },
     /// Pre-vote request for `term` (the term the sender would campaign in).
     PreVote {
+        /// The term the sender would campaign in.
         term: u64,
+        /// The sender's last log position.
         last_log: LogPos,
     },
+    /// Answer to `PreVote` (does not change the voter's term or vote).
     PreVoteResponse {
+        /// The term of the pre-vote answered.
         term: u64,
+        /// Whether the voter would grant a vote.
         granted: bool,
     },
     /// An empty AppendEntries (heartbeat).
     AppendEntries {
+        /// The leader's term.
         term: u64,
     },
+    /// Answer to `AppendEntries`.
     AppendResponse {
+        /// The follower's current term.
         term: u64,
+        /// False when the leader's term is stale.
         success: bool,
     },
 }
@@ -309,7 +334,9 @@ impl Message for RaftMsg {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RaftTimer {
+    /// Follower / candidate: no leader heard from in time -> campaign.
     Election,
+    /// Leader: send the next round of heartbeats.
     Heartbeat,
     /// check_quorum: the leader's periodic majority check.
     CheckQuorum,
@@ -328,7 +355,9 @@ impl TimerKey for RaftTimer {
 /// Term and vote: what Raft must keep on stable storage.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RaftDurable {
+    /// The latest term the node has seen.
     pub term: u64,
+    /// The candidate it voted for in `term`, if any.
     pub voted_for: Option<NodeId>,
 }
 
@@ -359,9 +388,11 @@ pub struct Raft {
 type RCtx<'a> = Ctx<'a, RaftConfig>;
 
 impl Raft {
+    /// The node's current term.
     pub fn term(&self) -> u64 {
         self.term
     }
+    /// The node's current role.
     pub fn role(&self) -> Role {
         self.role
     }

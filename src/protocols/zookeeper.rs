@@ -56,6 +56,8 @@ impl Default for ZookeeperConfig {
 }
 
 impl ZookeeperConfig {
+    /// The recipe parameters: session timeout, pings every timeout / 3, the configured watch
+    /// strategy, client step-down and fencing.
     pub fn recipe(&self) -> RecipeConfig {
         RecipeConfig {
             ttl: self.session_timeout,
@@ -104,10 +106,15 @@ pub const PARAMS: &[Param] = &[
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawZookeeper {
+    /// `zookeeper.session_timeout`: see [`ZookeeperConfig::session_timeout`].
     pub session_timeout: Option<SimDuration>,
+    /// `zookeeper.herd`: see [`ZookeeperConfig::herd`].
     pub herd: Option<bool>,
+    /// `zookeeper.client_step_down`: see [`ZookeeperConfig::client_step_down`].
     pub client_step_down: Option<bool>,
+    /// `zookeeper.fencing`: see [`ZookeeperConfig::fencing`].
     pub fencing: Option<bool>,
+    /// `zookeeper.action_interval`: see [`ZookeeperConfig::action_interval`].
     pub action_interval: Option<SimDuration>,
 }
 

@@ -61,23 +61,38 @@ pub use table::{Row, Table};
 pub enum ChartError {
     /// A missing or unreadable input (exit code 2).
     #[error("{}: {message}", path.display())]
-    Input { path: PathBuf, message: String },
+    Input {
+        /// The input file or directory.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A malformed CSV file (exit code 2).
     #[error("{}:{line}: {message}", path.display())]
     Csv {
+        /// The file.
         path: PathBuf,
+        /// 1-based line of the problem.
         line: u64,
+        /// What is wrong.
         message: String,
     },
     /// Writing a chart failed.
     #[error("cannot write {}: {source}", path.display())]
     Io {
+        /// The chart file.
         path: PathBuf,
+        /// The underlying I/O error.
         source: std::io::Error,
     },
     /// Drawing failed (a plotting-library error).
     #[error("cannot draw {}: {message}", path.display())]
-    Draw { path: PathBuf, message: String },
+    Draw {
+        /// The chart file.
+        path: PathBuf,
+        /// The plotting library's message.
+        message: String,
+    },
 }
 
 impl ChartError {
@@ -101,8 +116,11 @@ pub struct ChartOptions {
 /// leaves out (also said in its subtitle and on stderr).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Coverage {
+    /// File stem of the chart (`charts/<stem>.png` and `.svg`).
     pub stem: String,
+    /// `point` ids of the sweep points drawn.
     pub points: Vec<String>,
+    /// What was left out and why, if anything.
     pub omitted: Option<String>,
 }
 
@@ -207,7 +225,9 @@ fn figures(data: &SweepData, opts: &ChartOptions) -> Result<Figures, ChartError>
 pub struct Point {
     /// The `point` cell (sweep point index as written).
     pub id: String,
+    /// The `algorithm` cell.
     pub algorithm: String,
+    /// The `nodes` cell, when it is a number.
     pub nodes: Option<f64>,
     /// `param_*` columns other than algorithm and nodes: (name without `param_`, value).
     pub params: Vec<(String, String)>,
@@ -264,16 +284,21 @@ impl Point {
 
 /// The CSV files of one sweep directory, grouped by sweep point.
 pub struct SweepData {
+    /// `runs.csv`: one row per run.
     pub runs: Table,
+    /// `summary.csv`: one row per sweep point.
     pub summary: Table,
     /// `elections.csv`, when the sweep wrote one (one row per election).
     pub elections: Option<Table>,
+    /// Scenario name (the `scenario` column), for titles.
     pub scenario: String,
     /// Points in `point` order (numeric when the ids are numbers).
     pub points: Vec<Point>,
 }
 
 impl SweepData {
+    /// Group the rows of `runs` and `summary` by sweep point; a missing required column is
+    /// an error.
     pub fn new(runs: Table, summary: Table) -> Result<SweepData, ChartError> {
         let mut points: BTreeMap<(u64, String), Point> = BTreeMap::new();
         for (t, is_summary) in [(&summary, true), (&runs, false)] {
@@ -552,9 +577,13 @@ pub fn fmt_num(v: f64) -> String {
 /// A value axis: linear or log10, with its range and tick positions (in data units).
 #[derive(Clone, Debug)]
 pub struct Axis {
+    /// Log10 scale instead of linear.
     pub log: bool,
+    /// Lower end of the range, in data units.
     pub lo: f64,
+    /// Upper end of the range, in data units.
     pub hi: f64,
+    /// Tick positions, in data units.
     pub ticks: Vec<f64>,
     /// Tick label override: `%` multiplies by 100 and appends "%".
     pub percent: bool,

@@ -37,7 +37,9 @@ pub enum CompareError {
     /// Writing the output failed.
     #[error("cannot write {}: {source}", path.display())]
     Io {
+        /// The output file.
         path: PathBuf,
+        /// The underlying I/O error.
         source: std::io::Error,
     },
 }
@@ -51,17 +53,27 @@ impl From<ChartError> for CompareError {
 /// One paired difference: a point against its baseline partner, for one metric.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diff {
+    /// `point` id of the compared point.
     pub point: String,
+    /// The point's label (algorithm, parameters, size), for people.
     pub label: String,
+    /// `point` id of its baseline partner.
     pub baseline_point: String,
+    /// The `runs.csv` metric column compared.
     pub metric: String,
     /// Replications where both runs have a value.
     pub pairs: usize,
+    /// Mean of the metric over the paired runs of the baseline.
     pub baseline_mean: Option<f64>,
+    /// Mean of the metric over the paired runs of the point.
     pub point_mean: Option<f64>,
+    /// Mean of the per-replication differences `point − baseline`.
     pub diff_mean: Option<f64>,
+    /// Sample standard deviation of those differences (needs two pairs).
     pub diff_sd: Option<f64>,
+    /// Lower bound of the 95% Student-t interval of `diff_mean`.
     pub ci95_lo: Option<f64>,
+    /// Upper bound of the 95% Student-t interval of `diff_mean`.
     pub ci95_hi: Option<f64>,
 }
 
@@ -74,8 +86,11 @@ impl Diff {
 
 /// What `compare` wrote and the table to print.
 pub struct Comparison {
+    /// Every paired difference, in output order.
     pub diffs: Vec<Diff>,
+    /// The CSV and Markdown files written.
     pub files: Vec<PathBuf>,
+    /// The terminal table.
     pub table: String,
 }
 

@@ -34,14 +34,20 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Algorithm × cluster-size sweep: message growth, election time at n=5.
     Sizes,
+    /// Leader-crash sweep: failover time.
     Crash,
+    /// Network partition: split-brain incidents and time.
     Partition,
+    /// Lossy links: leader changes and availability.
     Lossy,
+    /// The Raft paper's Figure 16 reproduction.
     Figure16,
 }
 
 impl Role {
+    /// The role's name in `matrix.toml`.
     pub fn name(self) -> &'static str {
         match self {
             Role::Sizes => "sizes",
@@ -57,8 +63,11 @@ impl Role {
 /// and its role.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MatrixEntry {
+    /// Results directory name (`results/<name>/`; default the file stem).
     pub name: String,
+    /// The scenario file, resolved against `matrix.toml`'s directory.
     pub file: PathBuf,
+    /// What the matrix takes from its results.
     pub role: Role,
 }
 
@@ -67,14 +76,21 @@ pub struct MatrixEntry {
 pub enum MatrixError {
     /// `matrix.toml` is missing or invalid (exit code 2).
     #[error("{}: {message}", path.display())]
-    Config { path: PathBuf, message: String },
+    Config {
+        /// The `matrix.toml` file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A results CSV is malformed (exit code 2).
     #[error(transparent)]
     Csv(#[from] ChartError),
     /// Writing MATRIX.md failed.
     #[error("cannot write {}: {source}", path.display())]
     Io {
+        /// `MATRIX.md`.
         path: PathBuf,
+        /// The underlying I/O error.
         source: std::io::Error,
     },
 }
@@ -152,10 +168,13 @@ pub fn read_matrix_toml(path: &Path) -> Result<Vec<MatrixEntry>, MatrixError> {
 /// A power-law fit `y = c·n^k` by least squares on (ln n, ln y).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Fit {
+    /// The exponent `k`: growth of `y` with `n`.
     pub exponent: f64,
+    /// The coefficient `c`.
     pub coefficient: f64,
     /// Coefficient of determination of the log-log regression.
     pub r2: f64,
+    /// Points the fit used (x > 0 and y > 0).
     pub points: usize,
 }
 

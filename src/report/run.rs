@@ -12,46 +12,80 @@ use std::fmt::Write as _;
 /// are only ever added).
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
+    /// Scenario name.
     pub scenario: String,
+    /// Algorithm name.
     pub algorithm: String,
+    /// Participants.
     pub nodes: u32,
+    /// The run seed.
     pub seed: u64,
+    /// Virtual duration of the run, in seconds.
     pub duration_s: f64,
+    /// Kernel events processed.
     pub events: u64,
+    /// See [`RunMetrics::elections`].
     pub elections: u64,
+    /// See [`RunMetrics::election_ms`].
     pub election_ms: Summary,
+    /// See [`RunMetrics::failover_ms`].
     pub failover_ms: Summary,
+    /// See [`RunMetrics::detect_ms`].
     pub detect_ms: Summary,
+    /// See [`RunMetrics::converge_ms`].
     pub converge_ms: Summary,
+    /// See [`RunMetrics::messages_sent`].
     pub messages_sent: u64,
+    /// See [`RunMetrics::messages_delivered`].
     pub messages_delivered: u64,
+    /// See [`RunMetrics::messages_dropped`].
     pub messages_dropped: u64,
+    /// See [`RunMetrics::election_messages`].
     pub election_messages: u64,
+    /// See [`RunMetrics::heartbeat_messages`].
     pub heartbeat_messages: u64,
+    /// See [`RunMetrics::heartbeats_per_s`].
     pub heartbeats_per_s: f64,
+    /// See [`RunMetrics::messages_per_election`].
     pub messages_per_election: Option<f64>,
+    /// See [`RunMetrics::split_brain_incidents`].
     pub split_brain_incidents: u64,
+    /// See [`RunMetrics::split_brain_ms`].
     pub split_brain_ms: f64,
+    /// See [`RunMetrics::same_term_leaders`].
     pub same_term_leaders: u64,
+    /// See [`RunMetrics::leader_changes`].
     pub leader_changes: u64,
+    /// See [`RunMetrics::elections_started`].
     pub elections_started: u64,
+    /// See [`RunMetrics::unnecessary_elections`].
     pub unnecessary_elections: u64,
+    /// See [`RunMetrics::availability`].
     pub availability: f64,
+    /// See [`RunMetrics::leader_tenure_ms`].
     pub leader_tenure_ms: Summary,
+    /// See [`RunMetrics::leaderless_at_end`].
     pub leaderless_at_end: bool,
+    /// See [`RunMetrics::lease_overlap_ms`].
     pub lease_overlap_ms: f64,
+    /// See [`RunMetrics::lease_overlap_incidents`].
     pub lease_overlap_incidents: u64,
+    /// See [`RunMetrics::stale_actions_accepted`].
     pub stale_actions_accepted: u64,
+    /// See [`RunMetrics::stale_actions_rejected`].
     pub stale_actions_rejected: u64,
     /// Requests the coordination service received per second (0 without a service).
     pub service_requests_per_s: f64,
     pub invariant_violations: u64,
+    /// The first violations in detail (capped).
     pub violations: Vec<Violation>,
+    /// See [`RunMetrics::messages_by_kind`].
     pub messages_by_kind: std::collections::BTreeMap<String, crate::sim::metrics::KindCounts>,
     /// Each split-brain incident: start, end (ms) and the nodes that led during it.
     pub split_brain_log: Vec<crate::sim::metrics::SplitIncident>,
     /// Each election: start, duration (ms), leader, terms used, messages.
     pub election_log: Vec<crate::sim::metrics::ElectionRecord>,
+    /// Digest of the event stream: equal digests mean identical runs.
     pub trace_digest: String,
     /// The command that reproduces this run.
     pub replay: String,
@@ -62,6 +96,8 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// The report of run `seed` of `sc` with outcome `o`; `replay` is the command that
+    /// reproduces it.
     pub fn new(sc: &Scenario, seed: u64, o: &Outcome, replay: String) -> Self {
         let m: &RunMetrics = &o.metrics;
         RunReport {

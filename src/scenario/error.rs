@@ -10,14 +10,22 @@ pub use crate::field_error::FieldError;
 pub enum Origin {
     /// A position in the scenario file (1-based line and column) with the source line.
     File {
+        /// 1-based line number.
         line: usize,
+        /// 1-based column number.
         column: usize,
+        /// The text of that line, for the error excerpt.
         source_line: String,
     },
     /// A command-line override, as typed (`--set key=value`, `--nodes 7`, ...).
     Override(String),
     /// A value of a `[sweep]` axis.
-    SweepAxis { axis: String, value: String },
+    SweepAxis {
+        /// The axis key, as written.
+        axis: String,
+        /// The offending value, as written.
+        value: String,
+    },
     /// The field is missing from the file (or could not be located).
     Unlocated,
 }
@@ -25,23 +33,32 @@ pub enum Origin {
 /// Everything that can go wrong loading a scenario.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
+    /// The scenario file could not be read.
     #[error("cannot read scenario file `{path}`: {source}{}", relative_hint(.path, .source))]
     Io {
+        /// The file asked for.
         path: PathBuf,
+        /// The underlying I/O error.
         source: std::io::Error,
     },
     /// TOML syntax or schema error (unknown key, wrong type) reported by the parser.
     #[error("{}", render_parse(.path, .message, .origin))]
     Parse {
+        /// The scenario file.
         path: PathBuf,
+        /// The parser's message.
         message: String,
+        /// Where the error is.
         origin: Origin,
     },
     /// A value that parsed but is not valid.
     #[error("{}", render_field(.path, .error, .origin))]
     Field {
+        /// The scenario file.
         path: PathBuf,
+        /// The field path and what would be valid.
         error: FieldError,
+        /// Where the value came from (file position, override or sweep axis).
         origin: Origin,
     },
 }

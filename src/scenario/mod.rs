@@ -26,31 +26,41 @@ use std::sync::Arc;
 /// A validated experiment: one algorithm, one cluster size, fixed settings.
 #[derive(Clone, Debug)]
 pub struct Scenario {
+    /// Scenario name (`"unnamed"` when absent), used in output paths and reports.
     pub name: String,
+    /// Free-text description (empty when absent).
     pub description: String,
     /// The algorithm every participant runs, with its validated parameters.
     pub algorithm: ConfiguredAlgorithm,
     pub nodes: u32,
+    /// Virtual length of every run.
     pub duration: SimDuration,
     /// Scenario seed: run seeds of a sweep derive from it.
     pub seed: u64,
     /// Replications per sweep point.
     pub runs: u32,
+    /// Bound on processed events per run (see [`crate::sim::SimConfig::max_events`]).
     pub max_events: u64,
+    /// Bound on messages in flight per run (see [`crate::sim::SimConfig::max_in_flight`]).
     pub max_in_flight: u64,
+    /// Default link model and per-link overrides (`[network]`).
     pub network: Network,
     /// Write latency, write mode and CPU time (`[storage]`, `[cpu]`).
     pub resources: Resources,
     /// Initial local clock per participant.
     pub clocks: Vec<LocalClock>,
+    /// Scripted faults (`[[fault]]`), in file order.
     pub faults: Vec<ScriptedFault>,
+    /// Poisson fault processes (`[[random_fault]]`).
     pub random_faults: Vec<RandomFault>,
 }
 
 /// One `key=value` assignment (from `--set` or a sweep point).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Assignment {
+    /// Dotted scenario key, e.g. `raft.heartbeat`.
     pub key: String,
+    /// The value, as TOML.
     pub value: toml::Value,
     /// Where it came from, for error messages.
     pub origin: Origin,
@@ -88,7 +98,9 @@ pub fn parse_value(text: &str) -> toml::Value {
 /// A sweep axis: a dotted key and the values it takes, in file order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Axis {
+    /// Dotted scenario key the axis varies.
     pub key: String,
+    /// The values, in file order.
     pub values: Vec<toml::Value>,
 }
 
@@ -96,7 +108,9 @@ pub struct Axis {
 /// with overrides and sweep points.
 #[derive(Clone, Debug)]
 pub struct ScenarioFile {
+    /// The file read (for messages and output).
     pub path: PathBuf,
+    /// Its full text (for error excerpts and run manifests).
     pub text: String,
     table: toml::Table,
     /// The algorithms `algorithm = "..."` resolves against, and whose tables the file may hold.

@@ -10,27 +10,39 @@ use serde::Deserialize;
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
+    /// `name`: the scenario name used in output paths and reports.
     pub name: Option<String>,
+    /// `description`: free text.
     pub description: Option<String>,
     /// A registered algorithm's name, resolved against the registry when validated.
     pub algorithm: Option<String>,
     pub nodes: Option<i64>,
+    /// `duration`: virtual run length, required.
     pub duration: Option<SimDuration>,
     /// A u64: an integer, or a string of digits for values above TOML's integer limit.
     #[serde(default, deserialize_with = "de_seed")]
     pub seed: Option<u64>,
+    /// `runs`: replications per sweep point, positive.
     pub runs: Option<i64>,
+    /// `max_events`: see [`super::Scenario::max_events`].
     pub max_events: Option<i64>,
+    /// `max_in_flight`: see [`super::Scenario::max_in_flight`].
     pub max_in_flight: Option<i64>,
     /// Sweep axes: every leaf is a dotted key with a list of values.
     pub sweep: Option<toml::Table>,
+    /// `[network]`: default link model and per-link overrides.
     pub network: Option<RawNetwork>,
+    /// `[storage]`: durable-write latency and mode.
     pub storage: Option<RawStorage>,
+    /// `[cpu]`: handler processing cost.
     pub cpu: Option<RawCpu>,
+    /// `[[clock]]`: initial clocks of particular nodes.
     #[serde(rename = "clock")]
     pub clocks: Option<Vec<RawClock>>,
+    /// `[[fault]]`: scripted faults.
     #[serde(rename = "fault")]
     pub faults: Option<Vec<RawFault>>,
+    /// `[[random_fault]]`: Poisson fault processes.
     #[serde(rename = "random_fault")]
     pub random_faults: Option<Vec<RawRandomFault>>,
 }
@@ -75,28 +87,44 @@ pub fn root_keys() -> &'static [&'static str] {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RawDelay {
+    /// `{ constant = "5ms" }`.
     Constant(SimDuration),
+    /// `{ uniform = [min, max] }`.
     Uniform([SimDuration; 2]),
+    /// `{ normal = { mean, sd } }`, truncated at zero.
     Normal {
+        /// Mean of the normal law.
         mean: SimDuration,
+        /// Standard deviation of the normal law.
         sd: SimDuration,
     },
+    /// `{ exponential = { floor, mean } }`: `floor + Exp(mean)`.
     Exponential {
+        /// Minimum delay.
         floor: SimDuration,
+        /// Mean of the exponential part above the floor.
         mean: SimDuration,
     },
+    /// `{ lognormal = { median, sigma } }`.
     Lognormal {
+        /// Median delay.
         median: SimDuration,
+        /// Shape (standard deviation of the underlying normal).
         sigma: f64,
     },
 }
 
+/// `[network]`: the default link model and per-link overrides.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNetwork {
+    /// One-way delay law of every link.
     pub delay: Option<RawDelay>,
+    /// Loss probability in `[0, 1]`.
     pub loss: Option<f64>,
+    /// Duplication probability in `[0, 1]`.
     pub duplicate: Option<f64>,
+    /// `[[network.link]]` overrides.
     #[serde(rename = "link")]
     pub links: Option<Vec<RawLink>>,
 }
@@ -105,23 +133,31 @@ pub struct RawNetwork {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLink {
+    /// Sending node id.
     pub from: Option<i64>,
+    /// Receiving node id.
     pub to: Option<i64>,
     /// Also override `to -> from`. Default true.
     pub both_ways: Option<bool>,
+    /// Delay law of the link (default: the network's).
     pub delay: Option<RawDelay>,
+    /// Loss probability of the link (default: the network's).
     pub loss: Option<f64>,
+    /// Duplication probability of the link (default: the network's).
     pub duplicate: Option<f64>,
 }
 
+/// `[storage]`: durable-write latency of every node.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStorage {
     /// Shorthand for `write = { constant = ... }`.
     pub fsync: Option<SimDuration>,
+    /// Write latency law (exclusive with `fsync`).
     pub write: Option<RawDelay>,
     /// `"overlapped"` or `"blocking"`.
     pub mode: Option<String>,
+    /// `[[storage.node]]`: per-node write latency overrides.
     #[serde(rename = "node")]
     pub nodes: Option<Vec<RawStorageNode>>,
 }
@@ -130,7 +166,9 @@ pub struct RawStorage {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStorageNode {
+    /// The node id.
     pub node: Option<i64>,
+    /// Its write latency law.
     pub write: Option<RawDelay>,
 }
 
@@ -138,6 +176,7 @@ pub struct RawStorageNode {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCpu {
+    /// CPU time of one handler invocation.
     pub handler: Option<RawDelay>,
 }
 
@@ -145,8 +184,11 @@ pub struct RawCpu {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawClock {
+    /// The participant id.
     pub node: Option<i64>,
+    /// Clock drift in parts per million (positive: fast).
     pub drift_ppm: Option<f64>,
+    /// Initial offset of the local clock from virtual time.
     pub offset: Option<SimDuration>,
 }
 
@@ -203,7 +245,9 @@ impl<'de> Deserialize<'de> for RawPartition {
 /// A fault target: a node id, `"leader"` or `"random"`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RawTarget {
+    /// A node id, range-checked by validation.
     Node(i64),
+    /// `"leader"` or `"random"` (anything else is rejected by validation).
     Name(String),
 }
 
@@ -233,24 +277,43 @@ impl<'de> Deserialize<'de> for RawTarget {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFault {
+    /// Virtual time of the first occurrence.
     pub at: Option<SimDuration>,
+    /// Random extra delay in `[0, jitter]` per occurrence.
     pub jitter: Option<SimDuration>,
+    /// Repetition period.
     pub every: Option<SimDuration>,
+    /// Repetitions stop before this time.
     pub until: Option<SimDuration>,
+    /// Action: crash this target.
     pub crash: Option<RawTarget>,
+    /// With `crash`: restart after this downtime.
     pub restart_after: Option<SimDuration>,
+    /// Action: restart this target.
     pub restart: Option<RawTarget>,
+    /// Action: pause this target (needs `duration`).
     pub pause: Option<RawTarget>,
+    /// With `pause`: how long the node stops.
     pub duration: Option<SimDuration>,
+    /// Action: split the network.
     pub partition: Option<RawPartition>,
+    /// With `partition`, `cut` or `isolate`: heal this fault alone after this time.
     pub heal_after: Option<SimDuration>,
+    /// Action: cut the directed link `[from, to]`.
     pub cut: Option<Vec<RawTarget>>,
+    /// Action: cut every link of this target.
     pub isolate: Option<RawTarget>,
+    /// Action: heal every network fault (must be `true`).
     pub heal: Option<bool>,
+    /// Action: set the loss probability of every link.
     pub set_loss: Option<f64>,
+    /// Action: set the delay law of every link.
     pub set_delay: Option<RawDelay>,
+    /// Action: change this target's clock (with `drift_ppm` and/or `offset`).
     pub clock_drift: Option<RawTarget>,
+    /// With `clock_drift`: new drift in ppm.
     pub drift_ppm: Option<f64>,
+    /// With `clock_drift`: step added to the clock offset.
     pub offset: Option<SimDuration>,
 }
 
@@ -258,8 +321,11 @@ pub struct RawFault {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRandomFault {
+    /// `"crash"`, `"partition"` or `"pause"`.
     pub kind: Option<String>,
+    /// Mean occurrences per second of virtual time.
     pub rate_per_s: Option<f64>,
+    /// Mean downtime / partition length / pause length (exponential; default 1s).
     pub mean_duration: Option<SimDuration>,
 }
 

@@ -23,6 +23,7 @@ use std::collections::VecDeque;
 pub struct SimConfig {
     /// Participants (`0..nodes`).
     pub nodes: u32,
+    /// Master seed: every random stream of the run (network, faults, nodes) derives from it.
     pub seed: u64,
     /// Virtual end of the run: events at or after it are not processed.
     pub end: SimTime,
@@ -30,6 +31,7 @@ pub struct SimConfig {
     pub max_events: u64,
     /// Hard bound on messages in flight (queued for delivery or held by a paused node).
     pub max_in_flight: u64,
+    /// Link models and the link state that partitions, cuts and isolations change.
     pub network: Network,
     /// Write latency, write mode and handler CPU time of the nodes (default: all free).
     pub resources: Resources,
@@ -40,6 +42,8 @@ pub struct SimConfig {
 }
 
 impl SimConfig {
+    /// A configuration with free resources, perfect clocks, no faults, the default network and
+    /// generous event and in-flight bounds; callers set the rest field by field.
     pub fn new(nodes: u32, seed: u64, end: SimTime) -> Self {
         SimConfig {
             nodes,
@@ -58,24 +62,41 @@ impl SimConfig {
 /// A run that had to stop.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SimError {
+    /// The run processed more events than allowed.
     #[error(
         "the run exceeded max_events = {limit} at virtual time {at}; raise it with `--set max_events=N` or shorten `duration`"
     )]
-    EventLimit { limit: u64, at: SimTime },
+    EventLimit {
+        /// The configured `max_events`.
+        limit: u64,
+        /// Virtual time the limit was hit.
+        at: SimTime,
+    },
+    /// Too many messages were in flight at once.
     #[error(
         "more than max_in_flight = {limit} messages were in flight at virtual time {at}; raise it with `--set max_in_flight=N` or reduce load"
     )]
-    InFlightLimit { limit: u64, at: SimTime },
+    InFlightLimit {
+        /// The configured `max_in_flight`.
+        limit: u64,
+        /// Virtual time the limit was hit.
+        at: SimTime,
+    },
 }
 
 /// The result of a finished run.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// Metrics derived from the run's trace events.
     pub metrics: RunMetrics,
     /// Events popped from the queue (including stale timers), the kernel's unit of work.
     pub events: u64,
+    /// Hex digest of the canonical event stream ([`super::observe::Digest`]): equal digests
+    /// mean the runs saw the same events at the same times (the determinism check).
     pub trace_digest: String,
+    /// Invariant violations observed, all counted (more than `violations` holds).
     pub violation_count: u64,
+    /// The first violations in detail (capped; the first of each property is always kept).
     pub violations: Vec<Violation>,
 }
 
@@ -325,10 +346,13 @@ impl<P: Protocol> Sim<P> {
         sim
     }
 
+    /// Current virtual (global) time: that of the last processed event, or the target of the
+    /// last `run_until`.
     pub fn now(&self) -> SimTime {
         self.now
     }
 
+    /// Number of participants (`0..nodes`), without service replicas.
     pub fn nodes(&self) -> u32 {
         self.cfg.nodes
     }
@@ -338,10 +362,12 @@ impl<P: Protocol> Sim<P> {
         self.total
     }
 
+    /// What `node` currently believes about itself ([`NodeStatus::DOWN`] while crashed).
     pub fn status(&self, node: NodeId) -> NodeStatus {
         self.nodes[node as usize].status
     }
 
+    /// Whether `node` is inside a pause fault (handles nothing, events queue).
     pub fn is_paused(&self, node: NodeId) -> bool {
         self.nodes[node as usize].paused
     }
@@ -351,14 +377,17 @@ impl<P: Protocol> Sim<P> {
         self.nodes[node as usize].state.as_ref()
     }
 
+    /// Events processed so far (including stale timers).
     pub fn events(&self) -> u64 {
         self.events
     }
 
+    /// The configuration the run was built from.
     pub fn config(&self) -> &SimConfig {
         &self.cfg
     }
 
+    /// The protocol configuration every node is booted with.
     pub fn protocol_config(&self) -> &P::Config {
         &self.pcfg
     }

@@ -13,6 +13,7 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
+    /// One node by id.
     Node(NodeId),
     /// The live node whose role is leader (highest term if several); nothing if none.
     Leader,
@@ -26,20 +27,28 @@ pub enum Target {
 pub enum FaultAction {
     /// Crash; restart after the given time if any.
     Crash {
+        /// The node to crash.
         target: Target,
+        /// Downtime before the automatic restart; `None` leaves the node down.
         restart_after: Option<SimDuration>,
     },
+    /// Boot a crashed node again from its durable state (no effect on a live node).
     Restart {
+        /// The node to restart.
         target: Target,
     },
     /// Stop processing for `duration` (a GC pause): messages queue, timers fire late.
     Pause {
+        /// The node to pause.
         target: Target,
+        /// How long the node stops handling events.
         duration: SimDuration,
     },
     /// Split into groups (nodes named nowhere form one more group); heal after if given.
     Partition {
+        /// Node ids of each group; the groups are cut off from each other in both directions.
         groups: Vec<Vec<NodeId>>,
+        /// Time after which this partition alone is healed; `None` keeps it until a heal.
         heal_after: Option<SimDuration>,
     },
     /// Cut off the current leader's side as a minority of `size` participants: the leader
@@ -47,20 +56,28 @@ pub enum FaultAction {
     /// { minority = share, ids = "leader" }`; `share` is kept for repro files). Traced as
     /// the resolved `partition`; nothing happens when there is no leader.
     PartitionLeaderSide {
+        /// Minority as a fraction of the participants, as written in the scenario.
         share: f64,
+        /// Nodes on the leader's side, leader included (`share` resolved to a count).
         size: u32,
+        /// Time after which this partition alone is healed; `None` keeps it until a heal.
         heal_after: Option<SimDuration>,
     },
     /// Cut the directed link `from -> to` (either end may be `leader`, resolved when the
     /// fault fires).
     Cut {
+        /// Sending end of the cut link.
         from: Target,
+        /// Receiving end of the cut link.
         to: Target,
+        /// Time after which this cut alone is healed; `None` keeps it until a heal.
         heal_after: Option<SimDuration>,
     },
     /// Cut every link of one node.
     Isolate {
+        /// The node cut off from every other node.
         target: Target,
+        /// Time after which this isolation alone is healed; `None` keeps it until a heal.
         heal_after: Option<SimDuration>,
     },
     /// Restore every link: undo every active partition, cut and isolation (`heal = true`).
@@ -69,18 +86,26 @@ pub enum FaultAction {
     /// isolations, counted from 0 in the order they were applied. A fault's `heal_after`
     /// schedules this, so healing one fault leaves overlapping ones in force.
     HealFault {
+        /// Run-wide number of the network fault to undo (0-based, in application order).
         fault: u32,
     },
+    /// Set the loss probability of every link (overrides included) from now on.
     SetLoss {
+        /// Probability in `[0, 1]` that a message is lost in transit.
         loss: f64,
     },
+    /// Set the one-way delay law of every link from now on (e.g. a latency spike).
     SetDelay {
+        /// The new delay distribution.
         delay: DelayDist,
     },
     /// Set a node's clock drift (ppm) and step its offset.
     ClockDrift {
+        /// The node whose clock changes.
         target: Target,
+        /// New drift in parts per million (positive: the local clock runs fast).
         drift_ppm: f64,
+        /// Step added to the node's clock offset when the fault fires.
         offset: SimDuration,
     },
 }
@@ -130,12 +155,16 @@ impl FaultAction {
 /// A scripted fault: at `at`, and again every `every` while before `until` (or the run end).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ScriptedFault {
+    /// Virtual time of the first occurrence.
     pub at: SimTime,
     /// Each occurrence happens at a uniformly random extra delay in `[0, jitter]`, drawn
     /// from the fault stream (e.g. "crash at a random point of a heartbeat interval").
     pub jitter: Option<SimDuration>,
+    /// Period of repetition; `None` for a one-shot fault.
     pub every: Option<SimDuration>,
+    /// Repetitions stop before this time (default: the run end).
     pub until: Option<SimTime>,
+    /// What happens at each occurrence.
     pub action: FaultAction,
 }
 
@@ -144,17 +173,23 @@ pub struct ScriptedFault {
 pub enum RandomFault {
     /// Crash random nodes at `rate_per_s`; each restarts after an exponential downtime.
     Crashes {
+        /// Mean crashes per second of virtual time, across all participants.
         rate_per_s: f64,
+        /// Mean of the exponential downtime before each restart.
         mean_downtime: SimDuration,
     },
     /// Split into a random minority and the rest at `rate_per_s`; heal after an exponential time.
     Partitions {
+        /// Mean partitions per second of virtual time.
         rate_per_s: f64,
+        /// Mean of the exponential time before each partition heals.
         mean_duration: SimDuration,
     },
     /// Pause random nodes at `rate_per_s` for an exponential duration.
     Pauses {
+        /// Mean pauses per second of virtual time, across all participants.
         rate_per_s: f64,
+        /// Mean of the exponential pause length.
         mean_duration: SimDuration,
     },
 }

@@ -10,13 +10,17 @@ use std::collections::BTreeMap;
 
 /// Property names, as they appear in results.
 pub const ELECTION_SAFETY: &str = "election_safety";
+/// Property name of "no node casts two different votes in one term".
 pub const VOTE_ONCE: &str = "vote_once";
 
 /// One observed violation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Violation {
+    /// Which property was violated ([`ELECTION_SAFETY`] or [`VOTE_ONCE`]).
     pub property: &'static str,
+    /// Virtual time of the violation, in ns.
     pub at_ns: u64,
+    /// Human-readable account: the nodes and term involved.
     pub detail: String,
 }
 
@@ -38,6 +42,8 @@ pub struct Invariants {
 }
 
 impl Invariants {
+    /// A checker for `nodes` participants; `election_safety` off skips the one-leader-per-term
+    /// check (for algorithms whose terms are not Raft terms).
     pub fn new(nodes: u32, election_safety: bool) -> Self {
         Invariants {
             nodes,
@@ -62,10 +68,12 @@ impl Invariants {
         }
     }
 
+    /// Violations observed, all counted.
     pub fn count(&self) -> u64 {
         self.count
     }
 
+    /// The violations kept in detail (at most about 32; the first of each property always).
     pub fn violations(&self) -> &[Violation] {
         &self.kept
     }

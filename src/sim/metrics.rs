@@ -36,15 +36,22 @@ pub const STALE_REJECTED_KIND: &str = "StaleActionRejected";
 /// Summary statistics of a sample (nearest-rank percentiles). `None` when empty.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Stats {
+    /// Number of samples.
     pub count: u64,
+    /// Arithmetic mean.
     pub mean: Option<f64>,
+    /// Median (nearest rank).
     pub p50: Option<f64>,
+    /// 90th percentile (nearest rank).
     pub p90: Option<f64>,
+    /// 99th percentile (nearest rank).
     pub p99: Option<f64>,
+    /// Largest sample.
     pub max: Option<f64>,
 }
 
 impl Stats {
+    /// Statistics of `samples` (in any unit; the fields keep it); all `None` when empty.
     pub fn of(samples: &[f64]) -> Stats {
         if samples.is_empty() {
             return Stats::default();
@@ -73,8 +80,11 @@ pub fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
 /// Message counts of one kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct KindCounts {
+    /// Messages of this kind handed to the network (a duplicate is not a second send).
     pub sent: u64,
+    /// Deliveries, duplicates included.
     pub delivered: u64,
+    /// Messages lost: to loss, a link down, or a crashed receiver.
     pub dropped: u64,
 }
 
@@ -101,7 +111,9 @@ pub struct ElectionRecord {
 /// leaders.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SplitIncident {
+    /// Virtual time the second live leader appeared, in ms.
     pub start_ms: f64,
+    /// Virtual time the incident ended (fewer than two live leaders), in ms.
     pub end_ms: f64,
     /// Every node that was a live leader at some moment of the incident, ascending.
     pub nodes: Vec<NodeId>,
@@ -118,24 +130,37 @@ pub struct RunMetrics {
     pub duration_s: f64,
     /// Number of leaderless intervals that ended in an election.
     pub elections: u64,
+    /// Length of each leaderless interval that ended in an election, in ms (the boot
+    /// election included).
     pub election_ms: Stats,
     /// Leaderless intervals that began after t=0 (i.e. real failovers).
     pub failover_ms: Stats,
+    /// Failovers only: from the loss of the leader to the first election-class message sent,
+    /// in ms (how long failure detection took).
     pub detect_ms: Stats,
+    /// Failovers only: from the election to the moment every live node connected to the new
+    /// leader follows it, in ms.
     pub converge_ms: Stats,
+    /// Messages handed to the network, of every class.
     pub messages_sent: u64,
+    /// Messages delivered, duplicates included.
     pub messages_delivered: u64,
+    /// Messages lost to loss, a link down or a crashed receiver.
     pub messages_dropped: u64,
     /// Sent messages of class election.
     pub election_messages: u64,
     /// Sent heartbeat/keepalive messages (steady-state overhead).
     pub heartbeat_messages: u64,
+    /// `heartbeat_messages` per second of virtual run time.
     pub heartbeats_per_s: f64,
     /// Messages sent inside leaderless intervals that ended in an election / elections (an
     /// interval still open at the end of the run is left out of both).
     pub messages_per_election: Option<f64>,
+    /// Sent, delivered and dropped messages per message kind name.
     pub messages_by_kind: BTreeMap<String, KindCounts>,
+    /// Split-brain incidents: maximal intervals with two or more live leaders.
     pub split_brain_incidents: u64,
+    /// Total virtual time of split brain, in ms.
     pub split_brain_ms: f64,
     /// Terms (epochs) in which two different nodes were leader.
     pub same_term_leaders: u64,
@@ -147,6 +172,8 @@ pub struct RunMetrics {
     pub unnecessary_elections: u64,
     /// Fraction of virtual time with an elected leader.
     pub availability: f64,
+    /// How long each leader stayed elected, in ms (an interval still open at the end counts
+    /// up to the end).
     pub leader_tenure_ms: Stats,
     /// True when the run ended inside a leaderless interval.
     pub leaderless_at_end: bool,

@@ -11,30 +11,40 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DelayDist {
+    /// Always the same delay.
     Constant(SimDuration),
     /// Uniform in `[min, max]`.
     Uniform {
+        /// Shortest delay.
         min: SimDuration,
+        /// Longest delay.
         max: SimDuration,
     },
     /// Normal, truncated at zero (negative draws become 0).
     Normal {
+        /// Mean of the normal law.
         mean: SimDuration,
+        /// Standard deviation of the normal law.
         sd: SimDuration,
     },
     /// `floor + Exp(mean)`.
     Exponential {
+        /// Minimum delay added to every draw (propagation time).
         floor: SimDuration,
+        /// Mean of the exponential part above the floor.
         mean: SimDuration,
     },
     /// Log-normal with the given median and shape `sigma` (long tail for sigma >~ 1).
     LogNormal {
+        /// Median delay.
         median: SimDuration,
+        /// Shape: standard deviation of the underlying normal (dimensionless).
         sigma: f64,
     },
 }
 
 impl DelayDist {
+    /// Draw one delay from `rng` (the network or node stream).
     pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
         match *self {
             DelayDist::Constant(d) => d,
@@ -78,6 +88,7 @@ fn clamp_ns(v: f64) -> u64 {
 /// Delay, loss and duplication of a link.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LinkModel {
+    /// One-way delay law of the link.
     pub delay: DelayDist,
     /// Probability a message is lost in transit.
     pub loss: f64,
@@ -143,6 +154,7 @@ impl Links {
         self.active.is_empty()
     }
 
+    /// Whether `from -> to` is up: no active fault cuts it (a node always reaches itself).
     pub fn is_up(&self, from: NodeId, to: NodeId) -> bool {
         from == to || self.active.iter().all(|(_, f)| !f.cuts(from, to))
     }
@@ -200,12 +212,16 @@ impl Links {
 /// The whole network: default link model, per-link overrides, and link state.
 #[derive(Clone, Debug, Default)]
 pub struct Network {
+    /// Model of every link without an override.
     pub default: LinkModel,
+    /// Per directed link `(from, to)` models that replace the default.
     pub overrides: BTreeMap<(NodeId, NodeId), LinkModel>,
+    /// Which links are up (partitions, cuts, isolations in force).
     pub links: Links,
 }
 
 impl Network {
+    /// The model of the directed link `from -> to` (its override, or the default).
     pub fn model(&self, from: NodeId, to: NodeId) -> &LinkModel {
         if self.overrides.is_empty() {
             return &self.default;

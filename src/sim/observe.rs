@@ -17,6 +17,7 @@ pub enum DropReason {
 }
 
 impl DropReason {
+    /// Snake-case name used in traces and exports.
     pub fn as_str(self) -> &'static str {
         match self {
             DropReason::Loss => "loss",
@@ -31,61 +32,90 @@ impl DropReason {
 pub struct MsgRef {
     /// Sequence number of the send; duplicates share it.
     pub id: u64,
+    /// Sender.
     pub from: NodeId,
+    /// Receiver.
     pub to: NodeId,
     /// Index into the protocol's `Message::KINDS`.
     pub kind: usize,
+    /// `Message::KINDS[kind]`, for traces.
     pub kind_name: &'static str,
+    /// Traffic class, for overhead accounting.
     pub class: MsgClass,
+    /// Term or epoch the message carries, if any.
     pub term: Option<u64>,
 }
 
 /// One event of a run.
 #[derive(Clone, Copy, Debug)]
 pub enum TraceEvent<'a> {
+    /// A node handed a message to the network (once per receiver of a broadcast).
     Send {
+        /// Virtual time of the event.
         at: SimTime,
+        /// The message.
         msg: MsgRef,
     },
+    /// A message reached its receiver, which handled it.
     Deliver {
+        /// Virtual time of the event.
         at: SimTime,
+        /// The message.
         msg: MsgRef,
     },
+    /// A message was lost.
     Drop {
+        /// Virtual time of the event.
         at: SimTime,
+        /// The message.
         msg: MsgRef,
+        /// Why it was lost.
         reason: DropReason,
     },
     /// A timer fired and its handler ran.
     Timer {
+        /// Virtual time of the event.
         at: SimTime,
+        /// The node whose timer fired.
         node: NodeId,
+        /// The timer's name ([`super::protocol::TimerKey::name`]).
         name: &'static str,
     },
     /// A node's status changed (includes crash -> `Down` and restart).
     Status {
+        /// Virtual time of the event.
         at: SimTime,
+        /// The node.
         node: NodeId,
+        /// Status before the change.
         old: NodeStatus,
+        /// Status after the change.
         new: NodeStatus,
     },
     /// A fault was applied; node targets are resolved to concrete ids. A pause's end is
     /// reported as `Resume`.
     Fault {
+        /// Virtual time of the event.
         at: SimTime,
+        /// The fault, targets resolved.
         action: &'a FaultAction,
     },
+    /// A paused node resumed handling events.
     Resume {
+        /// Virtual time of the event.
         at: SimTime,
+        /// The node that resumed.
         node: NodeId,
     },
     /// The run ended at `at` (virtual end time).
     End {
+        /// The virtual end time of the run.
         at: SimTime,
     },
 }
 
 impl TraceEvent<'_> {
+    /// Virtual time of the event, whatever its variant.
     pub fn at(&self) -> SimTime {
         match *self {
             TraceEvent::Send { at, .. }
@@ -102,6 +132,7 @@ impl TraceEvent<'_> {
 
 /// Something that watches a run.
 pub trait Observer {
+    /// Called for every event, in the order the engine processes them.
     fn observe(&mut self, event: &TraceEvent<'_>);
 }
 
@@ -149,6 +180,7 @@ impl Digest {
         format!("{:016x}", self.state)
     }
 
+    /// Events hashed so far.
     pub fn events(&self) -> u64 {
         self.events
     }

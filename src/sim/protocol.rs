@@ -20,17 +20,21 @@ pub type NodeId = u32;
 pub enum Role {
     /// Crashed (set by the engine, never by a protocol).
     Down,
+    /// Follows (or waits for) a leader; the initial role.
     #[default]
     Follower,
     /// Raft's pre-vote phase (or any "probing before disrupting" phase).
     PreCandidate,
+    /// Campaigning for leadership.
     Candidate,
+    /// Believes itself leader.
     Leader,
     /// A coordination-service replica: not a participant in the election metrics.
     Service,
 }
 
 impl Role {
+    /// Snake-case name used in traces and exports.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Down => "down",
@@ -47,6 +51,7 @@ impl Role {
 /// emits a status-change trace event, from which all metrics are derived.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct NodeStatus {
+    /// The node's current role.
     pub role: Role,
     /// Raft term, Bully/Ring election epoch, ZooKeeper sequence number, etcd create revision.
     pub term: u64,
@@ -57,6 +62,7 @@ pub struct NodeStatus {
 }
 
 impl NodeStatus {
+    /// The status of a crashed node.
     pub const DOWN: NodeStatus = NodeStatus {
         role: Role::Down,
         term: 0,
@@ -88,6 +94,7 @@ pub trait Message: Clone + Debug {
     const KINDS: &'static [&'static str];
     /// Index into [`Message::KINDS`].
     fn kind(&self) -> usize;
+    /// Traffic class, for overhead accounting.
     fn class(&self) -> MsgClass;
     /// The term/epoch the message carries, if any (for traces).
     fn term(&self) -> Option<u64> {
@@ -97,24 +104,31 @@ pub trait Message: Clone + Debug {
 
 /// A timer key: setting a key again replaces its pending deadline.
 pub trait TimerKey: Copy + Eq + Debug {
+    /// Name of the timer, for traces.
     fn name(&self) -> &'static str;
 }
 
 /// How long until a timer fires, on the node's local clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Delay {
+    /// Exactly this long.
     Fixed(SimDuration),
     /// Uniform in `[min, max]`, sampled by the engine from the node's random stream.
     Uniform {
+        /// Shortest delay.
         min: SimDuration,
+        /// Longest delay.
         max: SimDuration,
     },
     /// Uniform over the whole multiples of `step` in `[min, max]` (a timer library that
     /// counts in whole milliseconds, as LogCabin's does). `step` must be positive; with no
     /// multiple in the range the draw is `min` rounded up to one.
     Steps {
+        /// Shortest delay.
         min: SimDuration,
+        /// Longest delay.
         max: SimDuration,
+        /// Granularity of the timer.
         step: SimDuration,
     },
 }
@@ -151,6 +165,7 @@ impl Delay {
 /// Read-only context handed to every handler.
 #[derive(Debug)]
 pub struct Ctx<'a, C> {
+    /// The node the handler runs on.
     pub id: NodeId,
     /// Number of participants (`0..nodes`).
     pub nodes: u32,
@@ -158,6 +173,7 @@ pub struct Ctx<'a, C> {
     pub service: u32,
     /// The node's own clock reading (drift and offset applied).
     pub now: SimTime,
+    /// The algorithm's configuration (same for every node).
     pub config: &'a C,
 }
 
@@ -179,19 +195,28 @@ impl<C> Ctx<'_, C> {
 /// One effect requested by a handler.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect<M, T, D> {
+    /// Send one message to one node.
     Send {
+        /// Receiver (a participant or a service replica).
         to: NodeId,
+        /// The message.
         msg: M,
     },
     /// Send to every other participant (not to service replicas).
     Broadcast {
+        /// The message.
         msg: M,
     },
+    /// Arm (or re-arm, replacing the pending deadline) a timer.
     SetTimer {
+        /// Which timer.
         key: T,
+        /// Time until it fires, on the node's local clock.
         delay: Delay,
     },
+    /// Disarm a timer; nothing happens if it is not pending.
     CancelTimer {
+        /// Which timer.
         key: T,
     },
     /// Replace the node's durable state (survives crashes). With a configured fsync latency,
@@ -202,6 +227,7 @@ pub enum Effect<M, T, D> {
 /// The effect buffer a handler writes into.
 #[derive(Debug)]
 pub struct Out<P: Protocol> {
+    /// Effects in the order the handler requested them; the engine applies them in that order.
     pub effects: Vec<Effect<P::Msg, P::Timer, P::Durable>>,
 }
 
@@ -214,18 +240,23 @@ impl<P: Protocol> Default for Out<P> {
 }
 
 impl<P: Protocol> Out<P> {
+    /// Request [`Effect::Send`].
     pub fn send(&mut self, to: NodeId, msg: P::Msg) {
         self.effects.push(Effect::Send { to, msg });
     }
+    /// Request [`Effect::Broadcast`].
     pub fn broadcast(&mut self, msg: P::Msg) {
         self.effects.push(Effect::Broadcast { msg });
     }
+    /// Request [`Effect::SetTimer`].
     pub fn set_timer(&mut self, key: P::Timer, delay: Delay) {
         self.effects.push(Effect::SetTimer { key, delay });
     }
+    /// Request [`Effect::CancelTimer`].
     pub fn cancel_timer(&mut self, key: P::Timer) {
         self.effects.push(Effect::CancelTimer { key });
     }
+    /// Request [`Effect::Persist`].
     pub fn persist(&mut self, durable: P::Durable) {
         self.effects.push(Effect::Persist(durable));
     }
@@ -240,6 +271,7 @@ impl<P: Protocol> Out<P> {
             })
             .collect()
     }
+    /// Drop all buffered effects (handler unit tests reuse one buffer).
     pub fn clear(&mut self) {
         self.effects.clear();
     }
@@ -247,10 +279,13 @@ impl<P: Protocol> Out<P> {
 
 /// An election algorithm.
 pub trait Protocol: Sized + Debug {
+    /// The algorithm's message type.
     type Msg: Message;
+    /// The algorithm's timer keys.
     type Timer: TimerKey;
     /// State that survives a crash (Raft's term and vote, ...).
     type Durable: Clone + Debug;
+    /// The algorithm's configuration (the scenario's algorithm table).
     type Config: Clone + Debug;
 
     /// Start (or restart, with the durable state saved before the crash).
@@ -259,6 +294,7 @@ pub trait Protocol: Sized + Debug {
         durable: Option<&Self::Durable>,
         out: &mut Out<Self>,
     ) -> Self;
+    /// Handle a message delivered from `from`.
     fn on_message(
         &mut self,
         ctx: &Ctx<'_, Self::Config>,
@@ -266,7 +302,9 @@ pub trait Protocol: Sized + Debug {
         msg: Self::Msg,
         out: &mut Out<Self>,
     );
+    /// Handle a timer that fired.
     fn on_timer(&mut self, ctx: &Ctx<'_, Self::Config>, timer: Self::Timer, out: &mut Out<Self>);
+    /// What the node believes about itself now (diffed by the engine after every handler).
     fn status(&self) -> NodeStatus;
 
     /// Extra non-participant nodes this algorithm needs (coordination-service replicas).

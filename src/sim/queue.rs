@@ -53,6 +53,7 @@ impl<E> Default for EventQueue<E> {
 }
 
 impl<E> EventQueue<E> {
+    /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
             last: 0,
@@ -190,10 +191,12 @@ impl<E> EventQueue<E> {
         self.settle().then_some(SimTime(self.last))
     }
 
+    /// Number of events queued and not yet popped.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether no event is pending.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

@@ -12,10 +12,13 @@ use rand_chacha::rand_core::{Rng, SeedableRng};
 /// The independent random streams of one run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stream {
+    /// Message delays, loss and duplication.
     Network,
+    /// Fault plan expansion: random targets, jitter, Poisson faults.
     Faults,
     /// Used by `explore` to draw random fault plans.
     Explore,
+    /// A node's timer jitter.
     Node(u32),
     /// A node's durable-write latencies (see `storage`).
     Disk(u32),
@@ -41,12 +44,15 @@ impl Stream {
 pub struct SimRng(ChaCha8Rng);
 
 impl SimRng {
+    /// The generator of `stream` under `seed`; streams are independent, so adding draws to one
+    /// leaves the others unchanged.
     pub fn new(seed: u64, stream: Stream) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(stream.id());
         SimRng(rng)
     }
 
+    /// Next raw 64-bit draw.
     pub fn next_u64(&mut self) -> u64 {
         self.0.next_u64()
     }

@@ -34,6 +34,7 @@ pub struct Resources {
     pub write: DelayDist,
     /// Write latency of particular nodes (node id -> law).
     pub write_by_node: BTreeMap<NodeId, DelayDist>,
+    /// Whether a node keeps handling events while its writes are in progress.
     pub mode: WriteMode,
     /// CPU time of one handler invocation (default: constant 0).
     pub cpu: DelayDist,

@@ -12,12 +12,16 @@ pub struct SimTime(pub u64);
 pub struct SimDuration(pub u64);
 
 impl SimTime {
+    /// The start of the run.
     pub const ZERO: SimTime = SimTime(0);
+    /// Later than any event (an "never" deadline).
     pub const MAX: SimTime = SimTime(u64::MAX);
 
+    /// Nanoseconds since the start of the run.
     pub fn as_nanos(self) -> u64 {
         self.0
     }
+    /// Milliseconds since the start of the run (fractional).
     pub fn as_ms_f64(self) -> f64 {
         self.0 as f64 / 1e6
     }
@@ -28,26 +32,34 @@ impl SimTime {
 }
 
 impl SimDuration {
+    /// No time.
     pub const ZERO: SimDuration = SimDuration(0);
 
+    /// `ns` nanoseconds.
     pub const fn from_nanos(ns: u64) -> Self {
         SimDuration(ns)
     }
+    /// `us` microseconds (saturating).
     pub const fn from_micros(us: u64) -> Self {
         SimDuration(us.saturating_mul(1_000))
     }
+    /// `ms` milliseconds (saturating).
     pub const fn from_millis(ms: u64) -> Self {
         SimDuration(ms.saturating_mul(1_000_000))
     }
+    /// `s` seconds (saturating).
     pub const fn from_secs(s: u64) -> Self {
         SimDuration(s.saturating_mul(1_000_000_000))
     }
+    /// Length in nanoseconds.
     pub fn as_nanos(self) -> u64 {
         self.0
     }
+    /// Length in milliseconds (fractional).
     pub fn as_ms_f64(self) -> f64 {
         self.0 as f64 / 1e6
     }
+    /// Length in seconds (fractional).
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / 1e9
     }

@@ -147,13 +147,22 @@ pub fn param_value(v: &toml::Value) -> String {
 
 /// Everything in a row that does not come from the run's outcome.
 pub struct RowIdentity<'a> {
+    /// Scenario name (`scenario` column).
     pub scenario: &'a str,
+    /// 0-based sweep point index.
     pub point: usize,
+    /// 0-based replication within the point.
     pub replication: u32,
+    /// The run's seed, derived from the scenario seed and the replication only (every point's
+    /// replication `r` shares it, see [`super::seeds`]).
     pub seed: u64,
+    /// Rendered `param_*` cells, in axis order.
     pub params: &'a [String],
+    /// Algorithm name.
     pub algorithm: &'a str,
+    /// Participants.
     pub nodes: u32,
+    /// Shell command that replays this run alone (`replay` column).
     pub replay: &'a str,
 }
 

@@ -13,7 +13,9 @@ pub const FORMAT: &str = "electsim-sweep/1";
 /// What a results directory holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// Manifest format tag ([`FORMAT`]); a directory with another tag is not resumed or merged.
     pub format: String,
+    /// `CARGO_PKG_VERSION` of the electsim that wrote the directory.
     pub electsim_version: String,
     /// Scenario name (from the file).
     pub scenario: String,
@@ -23,6 +25,7 @@ pub struct Manifest {
     pub scenario_hash: String,
     /// Overrides in the order given (`--set`, `--runs`), for people reading the manifest.
     pub overrides: Vec<String>,
+    /// Sweep points (the axes' cartesian product).
     pub points: u64,
     /// Runs of the whole sweep (all shards).
     pub runs_total: u64,
@@ -31,10 +34,12 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// Pretty-printed JSON with a trailing newline (the `sweep.json` text).
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("manifest serializes") + "\n"
     }
 
+    /// Parse a `sweep.json` text; the error is serde's message.
     pub fn from_json(text: &str) -> Result<Manifest, String> {
         serde_json::from_str(text).map_err(|e| e.to_string())
     }

@@ -19,7 +19,9 @@ use std::time::Instant;
 pub struct MergeOptions {
     /// Shard output directories, in any order.
     pub dirs: Vec<PathBuf>,
+    /// Directory the merged `runs.csv`, `summary.csv` and manifest are written to.
     pub out: PathBuf,
+    /// Also render the charts of the merged results.
     pub charts: bool,
     /// What `out` may already hold (see [`super::outdir`]).
     pub replace: Replace,

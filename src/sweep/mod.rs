@@ -126,7 +126,9 @@ impl SweepOptions {
 /// What a sweep did.
 #[derive(Clone, Debug)]
 pub struct SweepResult {
+    /// Directory the results were written to.
     pub out_dir: PathBuf,
+    /// Sweep points.
     pub points: usize,
     /// Runs of the whole sweep.
     pub runs_total: u64,
@@ -140,6 +142,8 @@ pub struct SweepResult {
     pub failed_runs: u64,
     /// Kernel events of the runs executed by this call.
     pub events_executed: u64,
+    /// Kernel events the runs of this call were estimated to take before they started (pilot
+    /// runs; 0 when nothing was estimated), to compare with `events_executed`.
     pub estimated_events: f64,
     /// True when `runs.csv` and `summary.csv` of the whole sweep were written (false for a shard).
     pub complete: bool,
@@ -158,9 +162,13 @@ pub enum SweepError {
     /// One sweep point is invalid.
     #[error("{error}\n  in sweep point {point} ({params}){note}")]
     Point {
+        /// 0-based index of the point.
         point: usize,
+        /// The point's axis values, rendered for the message.
         params: String,
+        /// Why the scenario is invalid at this point.
         error: Box<ScenarioError>,
+        /// Extra hint appended to the message (may be empty).
         note: String,
     },
     /// Bad options (shard, jobs, output path).
@@ -179,15 +187,22 @@ pub enum SweepError {
     /// A results file that is not what this sweep writes.
     #[error("{}:{line}: {message}", path.display())]
     Corrupt {
+        /// The file.
         path: PathBuf,
+        /// 1-based line of the problem.
         line: u64,
+        /// What is wrong.
         message: String,
     },
+    /// Reading or writing a results file failed.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// The worker thread pool could not be built.
     #[error("cannot start worker threads: {0}")]
     Pool(String),
 }
@@ -211,11 +226,13 @@ impl SweepError {
 /// One sweep point: axis values and the validated scenario they give.
 #[derive(Clone, Debug)]
 pub struct Point {
+    /// 0-based index of the point (the `point` column), in output order.
     pub index: usize,
     /// The axis assignments, in axis order.
     pub assignments: Vec<Assignment>,
     /// Rendered `param_*` cells, in axis order.
     pub params: Vec<String>,
+    /// The scenario with this point's values and the overrides applied.
     pub scenario: Scenario,
     /// Number (in output order) of this point's replication 0.
     pub first_run: u64,
@@ -224,17 +241,23 @@ pub struct Point {
 /// A validated sweep: every point instantiated, the CSV columns fixed.
 #[derive(Clone, Debug)]
 pub struct Plan {
+    /// The scenario file the sweep instantiates.
     pub file: ScenarioFile,
+    /// Sweep axes (`[sweep]` table plus list-valued overrides), in file order.
     pub axes: Vec<Axis>,
     /// Overrides applied after the axis values (not the ones folded into axes).
     pub sets: Vec<Assignment>,
     /// `--runs` as an assignment (applied last, not part of replay commands).
     pub runs_override: Option<Assignment>,
+    /// Every point, in output order.
     pub points: Vec<Point>,
     /// Message kinds of every algorithm in the sweep, sorted and deduplicated.
     pub kinds: Vec<&'static str>,
+    /// `runs.csv` column names.
     pub header: Vec<String>,
+    /// Runs of the whole sweep: the sum of every point's `runs`.
     pub runs_total: u64,
+    /// The manifest written with the results.
     pub manifest: Manifest,
 }
 

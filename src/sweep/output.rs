@@ -14,9 +14,13 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+/// File name of the per-run results.
 pub const RUNS_CSV: &str = "runs.csv";
+/// File name of the per-point summary.
 pub const SUMMARY_CSV: &str = "summary.csv";
+/// File name of the journal rows are appended to while a sweep runs (resume reads it).
 pub const JOURNAL: &str = "runs.partial.csv";
+/// File name of the manifest.
 pub const MANIFEST: &str = "sweep.json";
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
@@ -34,6 +38,7 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
+    /// Start writing `path` through a temporary file next to it.
     pub fn create(path: &Path) -> Result<AtomicFile, SweepError> {
         let tmp = crate::fsutil::temp_path(path);
         let f = File::create(&tmp).map_err(io_err(&tmp))?;
@@ -44,11 +49,13 @@ impl AtomicFile {
         })
     }
 
+    /// Append `s` to the temporary file.
     pub fn write(&mut self, s: &str) -> Result<(), SweepError> {
         let out = self.out.as_mut().expect("not committed");
         out.write_all(s.as_bytes()).map_err(io_err(&self.tmp))
     }
 
+    /// Flush, sync and rename the temporary file over `path`.
     pub fn commit(mut self) -> Result<(), SweepError> {
         let out = self.out.take().expect("not committed");
         let f = out.into_inner().map_err(|e| SweepError::Io {
@@ -71,7 +78,9 @@ impl Drop for AtomicFile {
 /// What the final files hold.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Written {
+    /// Rows written to `runs.csv`.
     pub rows: u64,
+    /// Rows with an `error` cell among them.
     pub failed: u64,
 }
 
@@ -144,16 +153,22 @@ pub(crate) fn corrupt(path: &Path, line: u64, message: &str) -> SweepError {
 /// One complete row found in a journal or a runs file.
 #[derive(Clone, Copy, Debug)]
 pub struct Entry {
+    /// The row's sweep point.
     pub point: u64,
+    /// The row's replication.
     pub replication: u32,
+    /// Byte offset of the row in the file.
     pub offset: u64,
+    /// Length of the row in bytes.
     pub len: u32,
 }
 
 /// A scanned rows file: its header line and every complete row after it.
 #[derive(Debug)]
 pub struct Scan {
+    /// The header line, without its newline.
     pub header_line: String,
+    /// Every complete row, in file order.
     pub entries: Vec<Entry>,
     /// Length of the file up to the end of the last complete line.
     pub complete_len: u64,

@@ -11,7 +11,9 @@ use std::str::FromStr;
 /// One slice of a sweep: `index` is 1-based, `1 <= index <= count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Shard {
+    /// This slice's 1-based number.
     pub index: u32,
+    /// Number of slices the sweep is split into.
     pub count: u32,
 }
 

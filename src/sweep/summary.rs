@@ -51,15 +51,25 @@ pub fn t975(df: u64) -> f64 {
 /// Statistics of a sample; every field is `None` for an empty sample.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Describe {
+    /// Number of values.
     pub n: usize,
+    /// Arithmetic mean, summed in the order given.
     pub mean: Option<f64>,
+    /// Sample standard deviation (denominator `n - 1`); `None` when `n < 2`.
     pub sd: Option<f64>,
+    /// 10th percentile (nearest rank).
     pub p10: Option<f64>,
+    /// Median (nearest rank).
     pub p50: Option<f64>,
+    /// 90th percentile (nearest rank).
     pub p90: Option<f64>,
+    /// 99th percentile (nearest rank).
     pub p99: Option<f64>,
+    /// Largest value.
     pub max: Option<f64>,
+    /// Lower bound of the 95% confidence interval of the mean (Student's t); `None` when `n < 2`.
     pub ci95_lo: Option<f64>,
+    /// Upper bound of the 95% confidence interval of the mean; `None` when `n < 2`.
     pub ci95_hi: Option<f64>,
 }
 
@@ -162,6 +172,7 @@ impl Layout {
         })
     }
 
+    /// `summary.csv` column names.
     pub fn header(&self) -> &[String] {
         &self.header
     }
@@ -177,6 +188,7 @@ pub struct SummaryBuilder {
 }
 
 impl SummaryBuilder {
+    /// A builder with no rows yet.
     pub fn new(layout: Layout) -> Self {
         SummaryBuilder {
             layout,

@@ -14,11 +14,14 @@ pub enum Phase {
     Listing,
     /// Setting / holding a deletion watch on the next-lower key.
     Watching {
+        /// Revision of the next-lower key, whose deletion makes this contender the holder.
         key: u64,
+        /// The service confirmed the watch (`WatchArmed` with the key still present).
         armed: bool,
     },
     /// Holding a prefix watch (`herd`).
     Waiting,
+    /// Holds the smallest key: leads and acts on the protected resource.
     Leading,
 }
 
@@ -297,6 +300,7 @@ impl Client {
         }
     }
 
+    /// Where the contender is in the recipe.
     pub fn phase(&self) -> Phase {
         self.phase
     }

@@ -73,8 +73,11 @@ pub const SERVICE_PARAMS: [Param; 3] = [
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawService {
+    /// `service.replicas`: see [`ServiceConfig::replicas`].
     pub replicas: Option<i64>,
+    /// `service.election_timeout` as `[min, max]`: the replica group's Raft election timeout.
     pub election_timeout: Option<[SimDuration; 2]>,
+    /// `service.heartbeat`: the replica group's Raft heartbeat interval.
     pub heartbeat: Option<SimDuration>,
 }
 
@@ -137,15 +140,22 @@ pub fn check_positive(field: &str, d: SimDuration) -> Result<SimDuration, FieldE
 /// What a handler sees: the engine's context, flattened for both recipes.
 #[derive(Clone, Copy, Debug)]
 pub struct Env<'a> {
+    /// The node the handler runs on.
     pub id: NodeId,
+    /// Number of contenders (`0..nodes`).
     pub nodes: u32,
+    /// Number of service replicas (`nodes..nodes + replicas`).
     pub replicas: u32,
+    /// The node's own clock reading.
     pub now: SimTime,
+    /// The recipe's parameters (ZooKeeper or etcd flavour).
     pub recipe: RecipeConfig,
+    /// The service's configuration.
     pub service: &'a ServiceConfig,
 }
 
 impl Env<'_> {
+    /// Flatten an engine context plus the recipe's two configurations.
     pub fn from_ctx<'a, C>(
         ctx: &Ctx<'_, C>,
         recipe: RecipeConfig,
@@ -203,98 +213,141 @@ pub type Stamp = (u64, u64);
 pub enum Wire {
     /// Open a session / grant a lease. `nonce` makes retries idempotent.
     Open {
+        /// Client-chosen number identifying this open, so a retried open gets the same session.
         nonce: u64,
     },
+    /// Reply to `Open`: the session / lease was granted.
     Opened {
+        /// The `nonce` of the `Open` answered.
         nonce: u64,
+        /// The granted session / lease id.
         session: u64,
     },
     /// Session ping / lease keepalive.
     Ping {
+        /// The session kept alive.
         session: u64,
     },
     /// Ping answer; `holder` is the current leader contender (the smallest key's owner).
     Pong {
+        /// The session pinged.
         session: u64,
+        /// Owner of the smallest key, if any.
         holder: Option<NodeId>,
     },
     /// Create the session's key under the prefix (idempotent per session).
     Create {
+        /// The creating session.
         session: u64,
     },
+    /// Reply to `Create`: the session's key exists.
     Created {
+        /// The creating session.
         session: u64,
+        /// The key's create revision (ZooKeeper sequence number, etcd create revision).
         rev: u64,
     },
     /// List the prefix; `watch` also sets a one-shot watch on the whole prefix.
     List {
+        /// The listing session.
         session: u64,
+        /// Also set a one-shot watch on the whole prefix (the `herd` recipe).
         watch: bool,
     },
+    /// Reply to `List`: the prefix as the session sees it.
     Children {
+        /// The listing session.
         session: u64,
+        /// Holder, own key and predecessor.
         view: ListView,
     },
     /// Watch one key for deletion (ZooKeeper `exists(watch)`, etcd watch).
     WatchKey {
+        /// The watching session.
         session: u64,
+        /// The key to watch.
         key: u64,
     },
+    /// Reply to `WatchKey`.
     WatchArmed {
+        /// The watching session.
         session: u64,
+        /// The key watched.
         key: u64,
+        /// Whether the key existed; if not, no watch was set (the client lists again).
         exists: bool,
     },
     /// A watch fired: `Some(key)` deleted, or `None` the prefix changed.
     Notify {
+        /// The session whose watch fired.
         session: u64,
+        /// The deleted key, or `None` for a prefix change.
         key: Option<u64>,
     },
     /// The session / lease does not exist (any more).
     Expired {
+        /// The expired (or unknown) session.
         session: u64,
     },
     /// The leader acts on the protected resource, carrying its revision as token.
     Action {
+        /// The acting session.
         session: u64,
+        /// The fencing token: the revision of the actor's key.
         token: u64,
     },
     /// Action by the current holder, applied.
     ActionOk {
+        /// The token of the action.
         token: u64,
     },
     /// Action by a non-holder, applied anyway (no fencing): a stale write got through.
     StaleAccepted {
+        /// The token of the action.
         token: u64,
     },
     /// Action by a non-holder, refused by the fencing check.
     StaleRejected {
+        /// The token of the action.
         token: u64,
     },
     /// This replica is not the primary; `hint` is the replica it believes leads.
     NotPrimary {
+        /// The replica believed to be primary, if known.
         hint: Option<NodeId>,
     },
     /// Raft traffic between replicas (leadership of the replica group).
     Raft(RaftMsg),
     /// Primary -> replica: the store as of `stamp`, in replication round `round`.
     Replicate {
+        /// The sending primary's epoch; replicas ignore epochs below the one they promised.
         epoch: u64,
+        /// Replication round, to match acks to this send.
         round: u64,
+        /// Version of the store sent.
         stamp: Stamp,
+        /// The whole store (state transfer, not a log).
         store: Box<Store>,
     },
+    /// Replica -> primary: the store of `round` is applied.
     ReplicateAck {
+        /// The primary's epoch acknowledged.
         epoch: u64,
+        /// The round acknowledged.
         round: u64,
     },
     /// New primary -> replica: promise `epoch` and send your store.
     Recover {
+        /// The epoch the new primary asks replicas to promise.
         epoch: u64,
     },
+    /// Replica -> new primary: its store, for recovery of the latest version.
     RecoverReply {
+        /// The epoch promised.
         epoch: u64,
+        /// Version of the store sent.
         stamp: Stamp,
+        /// The replica's whole store.
         store: Box<Store>,
     },
     /// Lease lock (`k8s` only): read the Lease object. `req` matches the answer.
@@ -398,6 +451,8 @@ impl Wire {
         }
     }
 
+    /// The term-like number the message carries, for traces: a key's revision, an action's
+    /// token, a Raft term or a primary's epoch.
     pub fn term(&self) -> Option<u64> {
         match self {
             Wire::Created { rev, .. } => Some(*rev),
@@ -462,6 +517,7 @@ impl TimerKey for CoordTimer {
 
 /// The protocol shape both recipes share.
 pub trait Recipe: Protocol<Timer = CoordTimer, Durable = RaftDurable> {
+    /// Wrap a coordination message into the recipe's message type.
     fn wrap(w: Wire) -> Self::Msg;
 }
 
@@ -477,11 +533,14 @@ pub use store::*;
 /// One node of a recipe: a contender (`id < nodes`) or a service replica.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum CoordNode {
+    /// A contender running the election recipe.
     Contender(Client),
+    /// A replica of the coordination service.
     Replica(Box<Replica>),
 }
 
 impl CoordNode {
+    /// Boot the contender or replica that `env.id` designates.
     pub fn boot<P: Recipe>(env: &Env<'_>, durable: Option<&RaftDurable>, out: &mut Out<P>) -> Self {
         if env.id < env.nodes {
             CoordNode::Contender(Client::boot(env, out))
@@ -492,6 +551,7 @@ impl CoordNode {
         }
     }
 
+    /// Dispatch a message to the contender or replica.
     pub fn on_message<P: Recipe>(
         &mut self,
         env: &Env<'_>,
@@ -505,6 +565,7 @@ impl CoordNode {
         }
     }
 
+    /// Dispatch a timer to the contender or replica.
     pub fn on_timer<P: Recipe>(&mut self, env: &Env<'_>, t: CoordTimer, out: &mut Out<P>) {
         match self {
             CoordNode::Contender(c) => c.on_timer(env, t, out),
@@ -512,6 +573,7 @@ impl CoordNode {
         }
     }
 
+    /// The node's status: a contender's role, or `Role::Service` for a replica.
     pub fn status(&self) -> NodeStatus {
         match self {
             CoordNode::Contender(c) => c.status(),
@@ -519,6 +581,7 @@ impl CoordNode {
         }
     }
 
+    /// The contender, if this node is one.
     pub fn as_client(&self) -> Option<&Client> {
         match self {
             CoordNode::Contender(c) => Some(c),
@@ -526,6 +589,7 @@ impl CoordNode {
         }
     }
 
+    /// The replica, if this node is one.
     pub fn as_replica(&self) -> Option<&Replica> {
         match self {
             CoordNode::Contender(_) => None,

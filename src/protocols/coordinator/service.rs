@@ -478,6 +478,7 @@ impl Replica {
         }
     }
 
+    /// The replica's copy of the service state (sessions, keys, watches).
     pub fn store(&self) -> &Store {
         &self.store
     }

@@ -5,7 +5,9 @@ use super::*;
 /// One session / lease.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Session {
+    /// The contender that opened the session.
     pub owner: NodeId,
+    /// The nonce of the `Open`, so a retry finds this session again.
     pub nonce: u64,
     /// The session's key under the election prefix, if it created one (an index: finding
     /// it by scanning the keys made every create O(n), so start-up O(n^2)).
@@ -44,6 +46,7 @@ pub struct Store {
     /// Global revision: bumped by every create and delete.
     pub revision: u64,
     pub(super) next_session: u64,
+    /// Live sessions by id.
     pub sessions: BTreeMap<u64, Session>,
     /// Index of `sessions` by (owner, nonce), for retried opens.
     pub(super) by_owner: BTreeMap<(NodeId, u64), u64>,
@@ -80,6 +83,7 @@ impl Store {
         s
     }
 
+    /// The key `session` created, if the session exists and has one.
     pub fn key_of(&self, session: u64) -> Option<u64> {
         self.sessions.get(&session).and_then(|s| s.key)
     }
@@ -102,6 +106,7 @@ impl Store {
         self.keys.iter().next().map(|(&k, v)| (k, v.1))
     }
 
+    /// All keys with their owners, ascending by revision.
     pub fn entries(&self) -> Entries {
         self.keys.iter().map(|(&k, v)| (k, v.1)).collect()
     }
@@ -161,6 +166,7 @@ impl Store {
         self.key_watches.retain(|_, w| !w.is_empty());
     }
 
+    /// Set a one-shot watch on the whole prefix for `session` of node `to`.
     pub fn watch_prefix(&mut self, to: NodeId, session: u64) {
         self.prefix_watches.insert((to, session));
     }

@@ -7,6 +7,7 @@ use crate::protocols::detector::DetectorKind;
 use crate::sim::{Delay, Message, NodeId, Out, Role, SimDuration};
 
 impl Ring {
+    /// Whether the failure detector currently suspects `node` (the ring skips it).
     pub fn suspects(&self, node: NodeId) -> bool {
         self.suspected.contains(&node)
     }

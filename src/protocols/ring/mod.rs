@@ -68,6 +68,7 @@ pub enum Variant {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Initiators {
+    /// Every node starts an election at boot.
     #[default]
     All,
     /// Only `order[0]`.
@@ -88,6 +89,7 @@ pub struct RingConfig {
     pub heartbeat: SimDuration,
     /// Failure-detector timeout range, redrawn at every reset. Default 150ms..250ms.
     pub heartbeat_timeout_min: SimDuration,
+    /// Upper bound of the failure-detector timeout range.
     pub heartbeat_timeout_max: SimDuration,
     /// A successor that does not acknowledge a token within this is skipped. Default 30ms.
     pub ack_timeout: SimDuration,
@@ -160,11 +162,18 @@ const DETECTOR_PARAMS: [Param; 6] = crate::detector_params!("ring");
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRing {
+    /// `ring.order`: see [`RingConfig::order`] (checked to be a permutation by
+    /// [`RawRing::validate`]).
     pub order: Option<Vec<i64>>,
+    /// `ring.variant`: see [`RingConfig::variant`].
     pub variant: Option<Variant>,
+    /// `ring.initiators`: see [`RingConfig::initiators`].
     pub initiators: Option<Initiators>,
+    /// `ring.heartbeat`: see [`RingConfig::heartbeat`].
     pub heartbeat: Option<SimDuration>,
+    /// `ring.heartbeat_timeout` as `[min, max]`: see [`RingConfig::heartbeat_timeout_min`].
     pub heartbeat_timeout: Option<[SimDuration; 2]>,
+    /// `ring.ack_timeout`: see [`RingConfig::ack_timeout`].
     pub ack_timeout: Option<SimDuration>,
     pub detector: Option<DetectorKind>,
     pub phi_threshold: Option<f64>,
@@ -263,19 +272,30 @@ impl RingConfig {
 pub enum RingMsg {
     /// Chang–Roberts: the best id so far; LeLann: the id of the token's originator.
     Election {
+        /// The election epoch of the token.
         epoch: u64,
+        /// The candidate id the token carries.
         id: NodeId,
+        /// Per-sender sequence number, acknowledged by the successor.
         seq: u64,
     },
+    /// The winner's announcement, passed once around the ring.
     Elected {
+        /// The election epoch of the token.
         epoch: u64,
+        /// The elected node.
         leader: NodeId,
+        /// Per-sender sequence number, acknowledged by the successor.
         seq: u64,
     },
+    /// A successor acknowledges a token.
     Ack {
+        /// Sequence number of the token acknowledged.
         seq: u64,
     },
+    /// The leader's periodic liveness message.
     Heartbeat {
+        /// The leader's election epoch.
         epoch: u64,
     },
     /// `detector = "quorum"`: "do you also miss `leader`?" (round `round` of the sender).
@@ -394,6 +414,7 @@ pub struct Ring {
 type RCtx<'a> = Ctx<'a, RingConfig>;
 
 impl Ring {
+    /// The node's current election epoch.
     pub fn epoch(&self) -> u64 {
         self.epoch
     }

@@ -36,7 +36,9 @@ pub fn timeout_range(v: &str) -> Option<(f64, f64)> {
 
 /// One timeout range's samples.
 pub struct RangeSamples {
+    /// Lower end of the election timeout range, in ms.
     pub lo: f64,
+    /// Upper end of the election timeout range, in ms.
     pub hi: f64,
     /// Finite samples (ms), sorted.
     pub samples: Vec<f64>,

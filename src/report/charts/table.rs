@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 /// One data row and the 1-based line it started on.
 #[derive(Clone, Debug)]
 pub struct Row {
+    /// 1-based line the row started on, for error messages.
     pub line: u64,
     /// The unescaped cells, concatenated.
     text: Box<str>,
@@ -43,8 +44,11 @@ impl Row {
 /// A CSV file: header and rows (every row has as many cells as the header).
 #[derive(Clone, Debug)]
 pub struct Table {
+    /// The file read.
     pub path: PathBuf,
+    /// Column names.
     pub headers: Vec<String>,
+    /// Data rows, in file order.
     pub rows: Vec<Row>,
 }
 

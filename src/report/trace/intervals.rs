@@ -11,6 +11,7 @@ use crate::sim::{FaultAction, Role};
 pub struct Timeline {
     /// Participants (rows); service replicas are not drawn.
     pub nodes: u32,
+    /// Virtual end of the run, in ns (open intervals end here).
     pub end_ns: u64,
     /// (node, start, end, role, term)
     pub roles: Vec<(u32, u64, u64, Role, u64)>,

@@ -31,42 +31,64 @@ pub const DEFAULT_TRACE_LIMIT: u64 = 3_000_000;
 /// An owned trace event (the kernel's [`TraceEvent`] borrows its fault action).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
+    /// A message was handed to the network.
     Send {
+        /// The message.
         msg: MsgRef,
     },
+    /// A message was delivered.
     Deliver {
+        /// The message.
         msg: MsgRef,
     },
+    /// A message was lost.
     Drop {
+        /// The message.
         msg: MsgRef,
+        /// Why it was lost.
         reason: DropReason,
     },
+    /// A timer fired.
     Timer {
+        /// The node whose timer fired.
         node: NodeId,
+        /// The timer's name.
         name: &'static str,
     },
+    /// A node's status changed.
     Status {
+        /// The node.
         node: NodeId,
+        /// Status before the change.
         old: NodeStatus,
+        /// Status after the change.
         new: NodeStatus,
     },
+    /// A fault was applied.
     Fault {
+        /// The fault, targets resolved.
         action: FaultAction,
     },
+    /// A paused node resumed.
     Resume {
+        /// The node.
         node: NodeId,
     },
+    /// The run ended.
     End,
 }
 
 /// One recorded event with its virtual time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
+    /// Virtual time of the event.
     pub at: SimTime,
+    /// What happened.
     pub event: Event,
 }
 
 impl Record {
+    /// An owned copy of a kernel event.
     pub fn from_event(ev: &TraceEvent<'_>) -> Record {
         let event = match *ev {
             TraceEvent::Send { msg, .. } => Event::Send { msg },
@@ -188,6 +210,7 @@ pub fn describe_fault(action: &FaultAction) -> String {
 /// What a recorder kept.
 #[derive(Clone, Debug, Default)]
 pub struct Recording {
+    /// The records kept, in event order (the first `limit` events).
     pub records: Vec<Record>,
     /// Events observed (kept or not).
     pub seen: u64,
@@ -233,6 +256,7 @@ impl<T> Clone for Shared<T> {
 }
 
 impl<T: Observer + 'static> Shared<T> {
+    /// Share `inner` between the caller and the simulation's observers.
     pub fn new(inner: T) -> Self {
         Shared(Rc::new(RefCell::new(inner)))
     }
@@ -262,6 +286,7 @@ impl Observer for Recording {
 pub type Recorder = Shared<Recording>;
 
 impl Recorder {
+    /// A recorder that keeps at most `limit` records.
     pub fn with_limit(limit: u64) -> Recorder {
         Shared::new(Recording {
             records: Vec::new(),
@@ -310,10 +335,13 @@ impl TraceFormat {
 /// What a trace says about the run it came from.
 #[derive(Clone, Debug)]
 pub struct TraceMeta {
+    /// Scenario name.
     pub scenario: String,
+    /// Algorithm name.
     pub algorithm: String,
     /// Participants (service replicas, if any, follow them).
     pub nodes: u32,
+    /// The run seed.
     pub seed: u64,
 }
 
