@@ -109,10 +109,10 @@ fn heal_after(g: &mut Gen) -> String {
 /// repeating with `every`/`until`, network faults often with `heal_after`, so they overlap)
 /// and sometimes a random fault process.
 fn plan(g: &mut Gen) -> String {
-    let algorithm = g.pick(&["raft", "bully", "ring", "zookeeper", "etcd"]);
+    let algorithm = g.pick(&["raft", "bully", "ring", "zookeeper", "etcd", "k8s"]);
     let nodes = g.range(3, 7);
     let secs = g.range(5, 15);
-    let service = matches!(algorithm, "zookeeper" | "etcd");
+    let service = matches!(algorithm, "zookeeper" | "etcd" | "k8s");
     let replicas = if service && g.chance(0.4) {
         g.pick(&["3", "5"]).parse::<u64>().unwrap()
     } else {
@@ -165,6 +165,15 @@ fn plan(g: &mut Gen) -> String {
                 "\n[etcd]\nlease_ttl = \"{}ms\"\nfencing = {}\n",
                 g.range(900, 3000),
                 g.chance(0.3)
+            );
+        }
+        "k8s" => {
+            // client-go's ratios (15 s / 10 s / 2 s) scaled to the plan's seconds.
+            let retry_ms = g.range(100, 300);
+            let renew_ms = retry_ms * g.range(3, 6);
+            s += &format!(
+                "\n[k8s]\nlease_duration = \"{}ms\"\nrenew_deadline = \"{renew_ms}ms\"\nretry_period = \"{retry_ms}ms\"\n",
+                renew_ms + g.range(retry_ms, 3 * retry_ms)
             );
         }
         _ => {}

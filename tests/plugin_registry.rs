@@ -179,7 +179,7 @@ fn read(text: &str, registry: Arc<Registry>) -> Result<ScenarioFile, String> {
 fn builtins_are_one_ordered_list_and_plugins_come_after() {
     assert_eq!(
         Registry::builtin().names(),
-        ["bully", "ring", "raft", "zookeeper", "etcd"]
+        ["bully", "ring", "raft", "zookeeper", "etcd", "k8s"]
     );
     assert_eq!(
         with_fixed().names(),
@@ -253,7 +253,7 @@ fn the_plugin_table_gets_located_errors_and_hints() {
     assert!(err.contains("did you mean `period`?"), "{err}");
     let err = read("algorithm = \"fixed\"\n[fixd]\n", with_fixed()).unwrap_err();
     assert!(
-        err.contains("`service`, `etcd`, `fixed`\n  hint: did you mean `fixed`?"),
+        err.contains("`service`, `etcd`, `k8s`, `fixed`\n  hint: did you mean `fixed`?"),
         "{err}"
     );
     // A semantic error from `Algorithm::config`, located from its dotted field.
@@ -285,7 +285,9 @@ fn unknown_names_list_every_registered_algorithm() {
         "{err}"
     );
     assert!(
-        err.contains("`bully`, `ring`, `raft`, `zookeeper`, `etcd`, `fixed` (see `electsim list`)"),
+        err.contains(
+            "`bully`, `ring`, `raft`, `zookeeper`, `etcd`, `k8s`, `fixed` (see `electsim list`)"
+        ),
         "{err}"
     );
     // The built-in registry does not know the plug-in, and says so the same way.
