@@ -328,7 +328,11 @@ impl<A: Algorithm> Configured for WithConfig<A> {
         held: bool,
     ) -> Box<dyn DynSim> {
         if held {
-            Box::new(Sim::<A>::with_observers_held(cfg, self.0.clone(), observers))
+            Box::new(Sim::<A>::with_observers_held(
+                cfg,
+                self.0.clone(),
+                observers,
+            ))
         } else {
             Box::new(Sim::<A>::with_observers(cfg, self.0.clone(), observers))
         }
@@ -409,7 +413,8 @@ impl<P: crate::sim::Protocol> DynSim for Sim<P> {
     }
     fn finish(&mut self) -> Outcome {
         Sim::finish(self)
-    }    fn violations(&self) -> Vec<crate::sim::invariants::Violation> {
+    }
+    fn violations(&self) -> Vec<crate::sim::invariants::Violation> {
         Sim::violations(self).to_vec()
     }
     fn held_messages(&self) -> Vec<(NodeId, NodeId, String)> {

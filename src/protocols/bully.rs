@@ -142,11 +142,19 @@ pub struct RawBully {
     pub quorum_guard: Option<bool>,
     /// `bully.detectors`: node ids, checked against `0..nodes` by [`RawBully::validate`].
     pub detectors: Option<Vec<i64>>,
+    /// `bully.detector`: see [`DetectorConfig::kind`].
     pub detector: Option<DetectorKind>,
+    /// `bully.phi_threshold`: see [`DetectorConfig::phi_threshold`]; above 0 and at most
+    /// [`MAX_PHI_THRESHOLD`](crate::protocols::detector::MAX_PHI_THRESHOLD).
     pub phi_threshold: Option<f64>,
+    /// `bully.phi_window`: see [`DetectorConfig::phi_window`] (samples); from 1 to
+    /// [`MAX_PHI_WINDOW`](crate::protocols::detector::MAX_PHI_WINDOW).
     pub phi_window: Option<i64>,
+    /// `bully.phi_min_std`: see [`DetectorConfig::phi_min_std`]; must be positive.
     pub phi_min_std: Option<SimDuration>,
+    /// `bully.phi_acceptable_pause`: see [`DetectorConfig::phi_acceptable_pause`].
     pub phi_acceptable_pause: Option<SimDuration>,
+    /// `bully.quorum_wait`: see [`DetectorConfig::quorum_wait`]; must be positive.
     pub quorum_wait: Option<SimDuration>,
 }
 
@@ -250,14 +258,21 @@ pub enum BullyMsg {
     },
     /// `detector = "quorum"`: "do you also miss `leader`?" (round `round` of the sender).
     SuspectQuery {
+        /// The querier's election epoch.
         epoch: u64,
+        /// The leader the querier suspects.
         leader: NodeId,
+        /// The querier's round number, echoed in the reply so late replies to an older query
+        /// are ignored.
         round: u64,
     },
     /// `detector = "quorum"`: the answer to a SuspectQuery.
     SuspectReply {
+        /// The replier's election epoch.
         epoch: u64,
+        /// The round of the query answered.
         round: u64,
+        /// Whether the replier, too, has not heard `leader` within its own minimum timeout.
         misses: bool,
     },
 }
@@ -315,6 +330,7 @@ impl BullyMsg {
     }
 }
 
+/// Timer keys of a Bully node (at most one pending timer per key).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BullyTimer {
     /// Follower: coordinator heartbeat timeout (the failure detector).

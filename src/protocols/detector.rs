@@ -94,11 +94,19 @@ pub const MAX_PHI_WINDOW: i64 = 10_000;
 /// The detector keys of an algorithm table, as written (every one optional).
 #[derive(Clone, Debug, Default)]
 pub struct RawDetector {
+    /// `detector`: see [`DetectorConfig::kind`].
     pub detector: Option<DetectorKind>,
+    /// `phi_threshold`: see [`DetectorConfig::phi_threshold`]; above 0 and at most
+    /// [`MAX_PHI_THRESHOLD`].
     pub phi_threshold: Option<f64>,
+    /// `phi_window`: see [`DetectorConfig::phi_window`] (samples); from 1 to
+    /// [`MAX_PHI_WINDOW`]; signed so that a negative value is reported, not a parse error.
     pub phi_window: Option<i64>,
+    /// `phi_min_std`: see [`DetectorConfig::phi_min_std`]; must be positive.
     pub phi_min_std: Option<SimDuration>,
+    /// `phi_acceptable_pause`: see [`DetectorConfig::phi_acceptable_pause`].
     pub phi_acceptable_pause: Option<SimDuration>,
+    /// `quorum_wait`: see [`DetectorConfig::quorum_wait`]; must be positive.
     pub quorum_wait: Option<SimDuration>,
 }
 
@@ -218,7 +226,9 @@ pub fn fit(samples_ns: &VecDeque<u64>, cfg: &DetectorConfig) -> Option<(f64, f64
 /// peers that confirmed they miss it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Query {
+    /// The query's round number; replies carrying another round are ignored.
     pub round: u64,
+    /// The leader the follower suspects.
     pub leader: NodeId,
     agree: BTreeSet<NodeId>,
 }

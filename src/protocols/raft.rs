@@ -150,10 +150,17 @@ pub struct RawRaft {
     pub persist_term_adoption: Option<bool>,
     /// `raft.timeout_resolution`: see [`RaftConfig::timeout_resolution`].
     pub timeout_resolution: Option<SimDuration>,
+    /// `raft.detector`: see [`DetectorConfig::kind`].
     pub detector: Option<DetectorKind>,
+    /// `raft.phi_threshold`: see [`DetectorConfig::phi_threshold`]; above 0 and at most
+    /// [`MAX_PHI_THRESHOLD`](crate::protocols::detector::MAX_PHI_THRESHOLD).
     pub phi_threshold: Option<f64>,
+    /// `raft.phi_window`: see [`DetectorConfig::phi_window`] (samples); from 1 to
+    /// [`MAX_PHI_WINDOW`](crate::protocols::detector::MAX_PHI_WINDOW).
     pub phi_window: Option<i64>,
+    /// `raft.phi_min_std`: see [`DetectorConfig::phi_min_std`]; must be positive.
     pub phi_min_std: Option<SimDuration>,
+    /// `raft.phi_acceptable_pause`: see [`DetectorConfig::phi_acceptable_pause`].
     pub phi_acceptable_pause: Option<SimDuration>,
 }
 
@@ -251,6 +258,8 @@ pub const LOG_UP_TO_DATE: LogPos = (1, 10);
 /// Initial log position of nodes listed in `stale_nodes`: behind [`LOG_UP_TO_DATE`].
 pub const LOG_STALE: LogPos = (1, 5);
 
+/// Raft's election messages (§5.2, plus the dissertation's pre-vote, §9.6); no log entries
+/// are replicated, so AppendEntries is a bare heartbeat.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RaftMsg {
     /// A candidate asks for a vote in `term`.
@@ -332,6 +341,7 @@ impl Message for RaftMsg {
     }
 }
 
+/// Timer keys of a Raft node (at most one pending timer per key).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RaftTimer {
     /// Follower / candidate: no leader heard from in time -> campaign.

@@ -46,6 +46,8 @@ impl StabilizerConfig {
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStabilizer {
+    /// `stabilizer.min_leadership`: see [`StabilizerConfig::min_leadership`]; at most
+    /// [`MAX_MIN_LEADERSHIP`].
     pub min_leadership: Option<SimDuration>,
 }
 

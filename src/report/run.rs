@@ -76,6 +76,8 @@ pub struct RunReport {
     pub stale_actions_rejected: u64,
     /// Requests the coordination service received per second (0 without a service).
     pub service_requests_per_s: f64,
+    /// Invariant violations the run observed, all counted (`violations` keeps only the
+    /// first few); a correct algorithm under its assumptions scores 0.
     pub invariant_violations: u64,
     /// The first violations in detail (capped).
     pub violations: Vec<Violation>,

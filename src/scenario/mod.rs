@@ -32,6 +32,8 @@ pub struct Scenario {
     pub description: String,
     /// The algorithm every participant runs, with its validated parameters.
     pub algorithm: ConfiguredAlgorithm,
+    /// Participants (ids `0..nodes`), from 2 to [`MAX_NODES`]; service replicas
+    /// are counted separately.
     pub nodes: u32,
     /// Virtual length of every run.
     pub duration: SimDuration,

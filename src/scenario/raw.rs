@@ -16,6 +16,8 @@ pub struct RawScenario {
     pub description: Option<String>,
     /// A registered algorithm's name, resolved against the registry when validated.
     pub algorithm: Option<String>,
+    /// `nodes`: cluster size (default 5); signed so that an out-of-range value is reported
+    /// as a field error rather than a parse error.
     pub nodes: Option<i64>,
     /// `duration`: virtual run length, required.
     pub duration: Option<SimDuration>,

@@ -106,8 +106,11 @@ type Held<M> = Vec<(M, Route)>;
 /// What [`Sim::release_held`] does with a held message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Release {
+    /// Deliver it now, as any delivery (lost if the receiver is down or the link is cut).
     Deliver,
+    /// Lose it (traced as a loss).
     Drop,
+    /// Keep it and queue a copy at the back of the held messages.
     Duplicate,
 }
 
@@ -266,7 +269,7 @@ impl<P: Protocol> Sim<P> {
     }
 
     /// Build in held mode: nothing happens unless released by hand. Messages wait in a
-    /// list ([`Sim::held_messages`], [`Sim::deliver_held`]); timers are armed for the
+    /// list ([`Sim::held_messages`], [`Sim::release_held`]); timers are armed for the
     /// earliest deadline their delay allows (no random draw) and fire only through
     /// [`Sim::fire_held`], which moves the clock to the deadline. The fault plan is not
     /// queued. This replays `verify` counterexamples with the ordinary engine.

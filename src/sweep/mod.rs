@@ -585,6 +585,7 @@ pub fn charts_hook(out_dir: &Path, _header: &[String]) -> Result<Vec<PathBuf>, S
 pub struct Estimate {
     /// (algorithm name, events per node per virtual second measured by its pilot run).
     pub rates: Vec<(&'static str, f64)>,
+    /// Estimated kernel events of all pending runs (the sum of `r · n · d` over them).
     pub events: f64,
 }
 

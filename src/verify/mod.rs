@@ -31,8 +31,12 @@ use std::time::Duration;
 /// What to check and how far.
 #[derive(Clone, Debug)]
 pub struct VerifyOptions {
+    /// Faults the search may inject (none by default: only message and timer
+    /// interleavings are explored).
     pub budget: Budget,
+    /// Search order (breadth-first by default, which finds shortest counterexamples).
     pub strategy: Strategy,
+    /// Depth, state-count, wall-clock and liveness limits on the search.
     pub bounds: Bounds,
     /// Properties to test (empty: the algorithm's defaults, see [`default_properties`]).
     pub properties: Vec<Property>,
@@ -80,7 +84,9 @@ pub fn default_properties(algorithm: &ConfiguredAlgorithm) -> Vec<Property> {
 /// A counterexample: the schedule as script steps, and what broke.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Counterexample {
+    /// The property the schedule breaks.
     pub property: Property,
+    /// Why it is broken, in words (the offending nodes and terms).
     pub detail: String,
     /// One golden-script command per transition (`fire 0 Election`, `deliver 0 1 ...`).
     pub steps: Vec<String>,
@@ -91,10 +97,15 @@ pub struct Counterexample {
 /// The result of `verify`.
 #[derive(Clone, Debug)]
 pub struct VerifyReport {
+    /// The algorithm checked (its scenario name, e.g. `raft`).
     pub algorithm: &'static str,
+    /// Participants in the model (service replicas not counted).
     pub nodes: u32,
+    /// The properties actually checked (the defaults when none were named).
     pub properties: Vec<Property>,
+    /// The options the search ran with, echoed into the report.
     pub options: VerifyOptions,
+    /// Search effort: transitions, distinct states, depth reached, wall-clock time.
     pub stats: Stats,
     /// `Err(stop)`: no violation, and which bound ended the search.
     pub result: Result<Counterexample, Stop>,
@@ -219,6 +230,8 @@ fn describe_world<P: Checkable>(w: &World<P>) -> String {
 /// `electsim verify` arguments.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
+    /// The scenario file and overrides (only the algorithm, cluster size and protocol
+    /// options are used).
     #[command(flatten)]
     pub scenario: crate::command::ScenarioArgs,
     /// Longest schedule explored, in transitions (deliveries, timer firings, faults).

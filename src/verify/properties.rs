@@ -74,8 +74,11 @@ impl Property {
 /// Which histories a search keeps (a history nobody reads would only split states).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Track {
+    /// Record the first leader of each term (read by `election_safety`).
     pub leaders: bool,
+    /// Record each participant's vote per term (read by `vote_once`).
     pub votes: bool,
+    /// Record the lock holder named by the service (read by `lease_overlap`).
     pub holder: bool,
 }
 
@@ -106,7 +109,9 @@ pub struct History {
 /// A violated property with a human-readable detail.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Broken {
+    /// The property that failed.
     pub property: Property,
+    /// What broke it, in words (nodes, terms, holders).
     pub detail: String,
 }
 

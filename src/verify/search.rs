@@ -148,6 +148,7 @@ pub struct Stats {
     pub distinct: u64,
     /// Deepest level reached.
     pub depth: u32,
+    /// Wall-clock time the search took.
     pub elapsed: Duration,
 }
 
@@ -165,7 +166,9 @@ pub enum Found<P: Checkable> {
     Clean(Stop),
     /// A violation: the schedule from the initial state, and what broke.
     Violation {
+        /// The transitions from the initial state to the violating one, in order.
         path: Vec<Action<P::Msg, P::Timer>>,
+        /// The property broken and why.
         broken: Broken,
     },
 }

@@ -110,8 +110,11 @@ impl Budget {
 /// A message in flight.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InFlight<M> {
+    /// Sender.
     pub from: NodeId,
+    /// Recipient.
     pub to: NodeId,
+    /// The message itself.
     pub msg: M,
 }
 
@@ -119,8 +122,13 @@ pub struct InFlight<M> {
 /// (sorted by key, with their deadlines on the logical clock).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Slot<P: Checkable> {
+    /// The protocol state; `None` while the node is crashed.
     pub state: Option<P>,
+    /// What the node last persisted (`Effect::Persist`); survives a crash and is handed
+    /// to `boot` on restart. `None` until the first write.
     pub durable: Option<P::Durable>,
+    /// Pending timers, sorted by key, each with its deadline on the logical clock
+    /// (armed at `now + delay.earliest()`). Cleared by a crash.
     pub timers: Vec<(P::Timer, SimTime)>,
 }
 
@@ -131,6 +139,7 @@ pub struct Model<P: Checkable> {
     pub nodes: u32,
     /// Service replicas (`nodes..nodes + service`).
     pub service: u32,
+    /// The protocol configuration every handler sees through [`Ctx`].
     pub config: P::Config,
     /// Deliver messages of one link in send order only.
     pub fifo: bool,
@@ -158,40 +167,59 @@ impl<P: Checkable> Model<P> {
 pub enum Action<M, T> {
     /// Deliver a message (to a crashed node or over a cut link it is lost, as in the engine).
     Deliver {
+        /// Sender.
         from: NodeId,
+        /// Recipient.
         to: NodeId,
+        /// The message, removed from flight.
         msg: M,
     },
     /// Fire a pending timer.
     Fire {
+        /// The node whose timer fires.
         node: NodeId,
+        /// Which of its pending timers (the clock advances to its deadline if later).
         timer: T,
     },
     /// Lose a message in flight (fault budget `drop`).
     Drop {
+        /// Sender.
         from: NodeId,
+        /// Recipient.
         to: NodeId,
+        /// The message lost.
         msg: M,
     },
     /// Duplicate a message in flight (fault budget `duplicate`).
     Duplicate {
+        /// Sender.
         from: NodeId,
+        /// Recipient.
         to: NodeId,
+        /// The message copied (both copies stay in flight).
         msg: M,
     },
+    /// Crash a live node: its state and timers are lost, its durable state kept (fault
+    /// budget `crash`).
     Crash {
+        /// The node that crashes.
         node: NodeId,
     },
+    /// Boot a crashed node again from its durable state (fault budget `restart`).
     Restart {
+        /// The node that restarts.
         node: NodeId,
     },
     /// Cut every link of one node, both ways (fault budget `partition`).
     Isolate {
+        /// The node cut off.
         node: NodeId,
     },
     /// Cut the directed link `from -> to` (fault budget `cut`).
     Cut {
+        /// Sender side of the cut link.
         from: NodeId,
+        /// Receiver side of the cut link.
         to: NodeId,
     },
     /// Undo every network fault.
@@ -212,8 +240,11 @@ impl<M, T> Action<M, T> {
 /// A status change a transition caused, for the history properties.
 #[derive(Clone, Copy, Debug)]
 pub struct Change {
+    /// The node whose status changed.
     pub node: NodeId,
+    /// Its status before the transition.
     pub old: NodeStatus,
+    /// Its status after (`NodeStatus::DOWN` on a crash).
     pub new: NodeStatus,
 }
 
@@ -222,13 +253,16 @@ pub struct Change {
 pub struct World<P: Checkable> {
     /// The logical clock (see the module docs).
     pub now: SimTime,
+    /// Per-node slots, indexed by node id (participants, then service replicas).
     pub nodes: Vec<Slot<P>>,
     /// Messages in flight: sorted by (from, to, fingerprint) as a multiset, or by link in
     /// send order under FIFO.
     pub msgs: Vec<InFlight<P::Msg>>,
     /// Cut directed links: bit `from * MAX_TOTAL_NODES + to`.
     pub blocked: u64,
+    /// What is left of the fault budget.
     pub budget: Budget,
+    /// The histories the selected properties read (see [`Track`](super::properties::Track)).
     pub history: History,
 }
 

@@ -352,30 +352,43 @@ pub enum Wire {
     },
     /// Lease lock (`k8s` only): read the Lease object. `req` matches the answer.
     LeaseGet {
+        /// Request id, echoed in `LeaseGot` to match the answer to its request.
         req: u64,
     },
     /// The Lease object, or `None` (404 NotFound).
     LeaseGot {
+        /// The request answered.
         req: u64,
+        /// The stored Lease with its `resourceVersion`, or `None` when it does not exist.
         lease: Option<StoredLease>,
     },
     /// Write the Lease if its `resourceVersion` is `expected` (`None`: create). `acquire`
     /// marks a write that names a new holder (an election) rather than a renewal.
     LeaseUpdate {
+        /// Request id, echoed in the answer.
         req: u64,
+        /// The `resourceVersion` the write requires; `None` creates the Lease.
         expected: Option<u64>,
+        /// The record to store.
         record: LeaseRecord,
+        /// The write names a new holder: election traffic rather than a heartbeat (see
+        /// [`Wire::class`]).
         acquire: bool,
     },
     /// The write was applied; `version` is the new `resourceVersion`.
     LeaseUpdated {
+        /// The request answered.
         req: u64,
+        /// The Lease's new `resourceVersion` (the store revision of this write).
         version: u64,
+        /// Echoed from the request, so the answer is classed like it.
         acquire: bool,
     },
     /// The write was refused: the version did not match (409 Conflict / AlreadyExists).
     LeaseConflict {
+        /// The request answered.
         req: u64,
+        /// Echoed from the request, so the answer is classed like it.
         acquire: bool,
     },
 }

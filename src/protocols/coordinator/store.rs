@@ -35,6 +35,7 @@ pub struct LeaseRecord {
 /// The Lease object as stored: its record and its `resourceVersion`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct StoredLease {
+    /// The `LeaderElectionRecord` the last successful write stored.
     pub record: LeaseRecord,
     /// `resourceVersion`: the store revision of the last write (etcd's mod revision).
     pub version: u64,

@@ -105,9 +105,15 @@ pub const PARAMS: &[Param] = &[
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawK8s {
+    /// `k8s.lease_duration`: see [`K8sConfig::lease_duration`].
     pub lease_duration: Option<SimDuration>,
+    /// `k8s.renew_deadline`: see [`K8sConfig::renew_deadline`].
     pub renew_deadline: Option<SimDuration>,
+    /// `k8s.retry_period`: see [`K8sConfig::retry_period`].
     pub retry_period: Option<SimDuration>,
+    /// `k8s.jitter_factor`: client-go's `JitterFactor`, a fraction of `retry_period`
+    /// (default 1.2; 0 turns jitter off), stored in thousandths as
+    /// [`K8sConfig::jitter_permille`].
     pub jitter_factor: Option<f64>,
 }
 

@@ -10,6 +10,7 @@ use crate::sim::{Delay, NodeId, NodeStatus, Out, Role, SimTime};
 /// The record a candidate last observed, and when (on its own clock) it saw it change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Observed {
+    /// The Lease record as read or written (holder, incarnation, acquire and renew times).
     pub record: LeaseRecord,
     /// The `resourceVersion` of the Lease object last read or written (the lock's cache).
     pub version: u64,
@@ -25,9 +26,15 @@ pub enum Call {
     /// Write the Lease if its version is `expected` (`None`: create). `fast` is the
     /// leader's optimistic renewal from its cached record (client-go's fast path).
     Update {
+        /// The `resourceVersion` the write is conditional on; `None` creates the Lease.
         expected: Option<u64>,
+        /// The record to store.
         record: LeaseRecord,
+        /// The write names a new holder (an election) rather than renewing the current one;
+        /// it sets the message class, election traffic rather than heartbeat.
         acquire: bool,
+        /// The leader's optimistic renewal from its cached record: on a conflict it falls back
+        /// to a `Get` instead of failing the attempt.
         fast: bool,
     },
 }

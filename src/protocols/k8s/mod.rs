@@ -102,7 +102,10 @@ impl Message for K8sMsg {
 /// One node: a candidate (`id < nodes`) or a service replica.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum K8s {
+    /// A participant running client-go's leader elector against the Lease.
     Candidate(Elector),
+    /// A replica of the coordination service standing in for the API server (boxed: it
+    /// holds the whole store).
     Replica(Box<Replica>),
 }
 

@@ -175,11 +175,19 @@ pub struct RawRing {
     pub heartbeat_timeout: Option<[SimDuration; 2]>,
     /// `ring.ack_timeout`: see [`RingConfig::ack_timeout`].
     pub ack_timeout: Option<SimDuration>,
+    /// `ring.detector`: see [`DetectorConfig::kind`].
     pub detector: Option<DetectorKind>,
+    /// `ring.phi_threshold`: see [`DetectorConfig::phi_threshold`]; above 0 and at most
+    /// [`MAX_PHI_THRESHOLD`](crate::protocols::detector::MAX_PHI_THRESHOLD).
     pub phi_threshold: Option<f64>,
+    /// `ring.phi_window`: see [`DetectorConfig::phi_window`] (samples); from 1 to
+    /// [`MAX_PHI_WINDOW`](crate::protocols::detector::MAX_PHI_WINDOW).
     pub phi_window: Option<i64>,
+    /// `ring.phi_min_std`: see [`DetectorConfig::phi_min_std`]; must be positive.
     pub phi_min_std: Option<SimDuration>,
+    /// `ring.phi_acceptable_pause`: see [`DetectorConfig::phi_acceptable_pause`].
     pub phi_acceptable_pause: Option<SimDuration>,
+    /// `ring.quorum_wait`: see [`DetectorConfig::quorum_wait`]; must be positive.
     pub quorum_wait: Option<SimDuration>,
 }
 
@@ -300,12 +308,17 @@ pub enum RingMsg {
     },
     /// `detector = "quorum"`: "do you also miss `leader`?" (round `round` of the sender).
     SuspectQuery {
+        /// The leader the querier suspects.
         leader: NodeId,
+        /// The querier's round number, echoed in the reply so late replies to an older query
+        /// are ignored.
         round: u64,
     },
     /// `detector = "quorum"`: the answer to a SuspectQuery.
     SuspectReply {
+        /// The round of the query answered.
         round: u64,
+        /// Whether the replier, too, has not heard `leader` within its own minimum timeout.
         misses: bool,
     },
 }
@@ -350,6 +363,7 @@ impl Message for RingMsg {
     }
 }
 
+/// Timer keys of a ring node (at most one pending timer per key).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RingTimer {
     /// Leader failure detector (and stuck-election guard).
