@@ -183,21 +183,23 @@ fn builtins_are_one_ordered_list_and_plugins_come_after() {
     );
     assert_eq!(
         with_fixed().names(),
-        ["bully", "ring", "raft", "zookeeper", "etcd", "fixed"]
+        ["bully", "ring", "raft", "zookeeper", "etcd", "k8s", "fixed"]
     );
     assert_eq!(
         with_fixed().tables(),
         [
             "bully",
+            "stabilizer",
             "ring",
             "raft",
             "zookeeper",
             "service",
             "etcd",
+            "k8s",
             "fixed"
         ]
     );
-    let (name, summary, params) = with_fixed().describe()[5];
+    let (name, summary, params) = with_fixed().describe()[6];
     assert_eq!(
         (name, summary, params[0].key),
         ("fixed", "test plug-in: node 0 always leads", "fixed.period")
@@ -294,7 +296,7 @@ fn unknown_names_list_every_registered_algorithm() {
     let file = read("algorithm = \"fixed\"\n", Arc::new(Registry::builtin())).unwrap();
     let err = file.instantiate(&[]).unwrap_err().to_string();
     assert!(
-        err.contains("`bully`, `ring`, `raft`, `zookeeper`, `etcd` (see"),
+        err.contains("`bully`, `ring`, `raft`, `zookeeper`, `etcd`, `k8s` (see"),
         "{err}"
     );
 }
