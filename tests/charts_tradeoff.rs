@@ -247,3 +247,45 @@ fn bad_metrics_and_keys_exit_2_naming_the_valid_ones_and_write_nothing() {
     let o = electsim(&["chart", a.to_str().unwrap(), a.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn over_budget_curves_and_labels_are_left_out_and_said_so() {
+    let root = tmp("budget");
+    let d = root.join("big");
+    std::fs::create_dir_all(&d).unwrap();
+    let mut s = String::from(
+        "scenario,point,param_k,param_t,algorithm,nodes,runs,detect_ms_mean_mean,unnecessary_elections_mean\n",
+    );
+    let mut id = 0;
+    for k in 0..100 {
+        for t in 0..3 {
+            s.push_str(&format!("big,{id},{k},{t},raft,5,1,{},{}\n", 10 + t, 1 + k));
+            id += 1;
+        }
+    }
+    std::fs::write(d.join("summary.csv"), s).unwrap();
+    let out = root.join("out");
+    let o = electsim(&[
+        "chart",
+        d.to_str().unwrap(),
+        "--tradeoff",
+        "detect_ms_mean,unnecessary_elections",
+        "--curve",
+        "k",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "stderr: {err}");
+    assert!(
+        err.contains("52 curves over the budget of 48 not drawn"),
+        "{err}"
+    );
+    assert!(err.contains("labels left out"), "{err}");
+    let svg =
+        std::fs::read_to_string(out.join("tradeoff-unnecessary-elections-vs-detect-ms-mean.svg"))
+            .unwrap();
+    // 48 legend rows, no point labels: the text count stays bounded.
+    assert_eq!(svg.matches("raft k=").count(), 48);
+    assert!(svg.matches("<text").count() < 48 + 40, "too many texts");
+}
