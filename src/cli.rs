@@ -202,11 +202,12 @@ pub enum Command {
     },
     /// Draw the charts of a sweep directory (from its runs.csv and summary.csv only) into DIR/charts/.
     #[command(
-        after_help = "Examples:\n  electsim chart results/cluster-size\n  electsim chart results/lossy --x network.loss --metric split_brain_ms"
+        after_help = "With --tradeoff X,Y, draw only the trade-off chart tradeoff-<Y>-vs-<X>.{png,svg}: for each\ncurve (the algorithm plus the --curve keys, per DIR) the points (mean of X, mean of Y) of its\nsweep points, joined in the order of the remaining swept key and labelled with its value.\nSeveral DIRs go into one chart (written into --out, default the first DIR's charts/).\n\nExamples:\n  electsim chart results/cluster-size\n  electsim chart results/lossy --x network.loss --metric split_brain_ms\n  electsim chart out/detectors-bully out/detectors-bully-phi \\\n      --tradeoff detect_ms_mean,unnecessary_elections --curve bully.detector,network.loss"
     )]
     Chart {
-        /// Sweep output directory holding runs.csv and summary.csv.
-        dir: PathBuf,
+        /// Sweep output directory holding runs.csv and summary.csv (several only with --tradeoff).
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
         /// Swept numeric key on the x axis of the line charts [default: nodes if swept, else the
         /// first numeric axis], e.g. network.loss.
         #[arg(long, value_name = "KEY")]
@@ -214,6 +215,17 @@ pub enum Command {
         /// Draw line charts of this summary metric only, e.g. split_brain_ms.
         #[arg(long, value_name = "NAME")]
         metric: Option<String>,
+        /// Draw only the trade-off chart of two summary metrics, X on the x axis, e.g.
+        /// detect_ms_mean,unnecessary_elections.
+        #[arg(long, value_name = "X,Y", conflicts_with_all = ["x", "metric"])]
+        tradeoff: Option<String>,
+        /// With --tradeoff: swept keys (comma-separated) that, with the algorithm, make a curve
+        /// [default: every swept key but the one with the most values].
+        #[arg(long, value_name = "KEYS", requires = "tradeoff")]
+        curve: Option<String>,
+        /// With --tradeoff: the directory to write the chart into [default: DIR/charts/].
+        #[arg(long, value_name = "OUT", requires = "tradeoff")]
+        out: Option<PathBuf>,
     },
     /// Paired differences of each sweep point against a baseline point (same replication, same
     /// seed), with 95% confidence intervals; writes DIR/compare-KEY-VALUE.{csv,md}.
@@ -681,7 +693,14 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             }
             print_stdout(&s)
         }
-        Command::Chart { dir, x, metric } => {
+        Command::Chart {
+            dirs,
+            x,
+            metric,
+            tradeoff,
+            curve,
+            out,
+        } => {
             let opts = crate::report::charts::ChartOptions { x, metric };
             let chart_err = |e: crate::report::charts::ChartError| {
                 if e.is_input() {
@@ -690,6 +709,37 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                     CliError::Io(e.to_string())
                 }
             };
+            if let Some(spec) = tradeoff {
+                let Some((xm, ym)) = spec.split_once(',') else {
+                    return Err(CliError::Input(format!(
+                        "--tradeoff {spec}: expected X_METRIC,Y_METRIC, e.g. detect_ms_mean,unnecessary_elections"
+                    )));
+                };
+                let topts = crate::report::charts::TradeoffOptions {
+                    x_metric: xm.trim().to_string(),
+                    y_metric: ym.trim().to_string(),
+                    curve: curve.map(|c| {
+                        c.split(',')
+                            .map(|k| k.trim().to_string())
+                            .filter(|k| !k.is_empty())
+                            .collect()
+                    }),
+                };
+                let out = out.unwrap_or_else(|| dirs[0].join("charts"));
+                let files = crate::report::charts::tradeoff_chart(&dirs, &topts, &out)
+                    .map_err(chart_err)?;
+                let mut s = String::new();
+                for f in &files {
+                    s.push_str(&format!("wrote {}\n", f.display()));
+                }
+                return print_stdout(&s);
+            }
+            if dirs.len() > 1 {
+                return Err(CliError::Input(
+                    "several DIRs are only accepted with --tradeoff".to_string(),
+                ));
+            }
+            let dir = dirs[0].clone();
             if !dir.is_dir() {
                 return Err(CliError::Input(format!(
                     "{}: not a directory (expected a sweep output directory with runs.csv and summary.csv)",

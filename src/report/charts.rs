@@ -33,6 +33,9 @@
 //! * `messages-by-kind`: all traffic per election by message kind, stacked, one panel per
 //!   algorithm and parameter combination, one bar per cluster size (all sent messages of
 //!   that kind / elections).
+//! * `tradeoff-<y>-vs-<x>` (only on request, `--tradeoff X,Y`, see [`tradeoff_chart`]): one
+//!   metric's mean against another's, one curve per algorithm and `--curve` keys, its points
+//!   joined in the order of the remaining swept key and labelled with its value.
 //! * `figure16`: for the Raft Figure 16 scenario, the paper's two-panel CDF of the time
 //!   without leader after a leader crash, per election-timeout range.
 
@@ -41,6 +44,7 @@ mod cdf;
 mod fig16;
 mod line;
 pub mod table;
+mod tradeoff;
 
 use super::font;
 use crate::fsutil::write_atomic;
@@ -55,6 +59,10 @@ use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 pub use table::{Row, Table};
+pub use tradeoff::{
+    MAX_POINT_LABELS, TradeoffCurve, TradeoffOptions, TradeoffPoint, tradeoff_chart,
+    tradeoff_curves,
+};
 
 /// Why charts could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -479,7 +487,7 @@ impl SweepData {
 /// Canonical algorithm order (the README's).
 pub const ALGORITHMS: [&str; 6] = ["bully", "ring", "raft", "zookeeper", "etcd", "k8s"];
 
-fn algorithm_rank(a: &str) -> usize {
+pub(crate) fn algorithm_rank(a: &str) -> usize {
     ALGORITHMS
         .iter()
         .position(|x| *x == a)
@@ -813,7 +821,11 @@ pub(crate) fn de<E: std::fmt::Display>(e: E) -> String {
 }
 
 /// Draw `fig` to `dir/stem.png` and `dir/stem.svg`.
-fn render(dir: &Path, stem: &str, fig: &dyn FigureDyn) -> Result<Vec<PathBuf>, ChartError> {
+pub(crate) fn render(
+    dir: &Path,
+    stem: &str,
+    fig: &dyn FigureDyn,
+) -> Result<Vec<PathBuf>, ChartError> {
     let png_path = dir.join(format!("{stem}.png"));
     let svg_path = dir.join(format!("{stem}.svg"));
     let draw_err = |path: &Path| {

@@ -493,7 +493,7 @@ fn points_alg(label: &str) -> &str {
 }
 
 /// Width of the legend column for these labels (never truncated).
-fn legend_width(lines: &[Line]) -> u32 {
+pub(crate) fn legend_width(lines: &[Line]) -> u32 {
     let chars = lines
         .iter()
         .map(|l| l.label.chars().count())
@@ -585,7 +585,7 @@ impl Figure for LineFigure {
 }
 
 /// The legend column: one line-and-marker entry per series, full labels.
-fn side_legend<DB: DrawingBackend>(
+pub(crate) fn side_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     lines: &[Line],
 ) -> Result<(), String> {
