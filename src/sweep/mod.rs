@@ -40,6 +40,7 @@ use manifest::Manifest;
 use outdir::{OutDir, Replace};
 use output::{Entry, JOURNAL, MANIFEST, RUNS_CSV, SUMMARY_CSV, Written, io_err};
 use shard::Shard;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -981,6 +982,9 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<SweepResult, SweepError> {
     let written: Written = output::write_outputs(&stage, &plan.header_line(), rows, whole)?;
     let mut files = vec![manifest_path, stage.join(RUNS_CSV)];
     if whole {
+        for w in coverage_warnings(&plan, &written.coverage) {
+            eprintln!("warning: {w}");
+        }
         files.push(stage.join(SUMMARY_CSV));
         files.push(elections::write_elections(&stage)?);
         if opts.charts {
@@ -1011,6 +1015,94 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<SweepResult, SweepError> {
         files,
         elapsed: started.elapsed(),
     })
+}
+
+/// Whether some link of the scenario loses messages at random.
+fn lossy(sc: &Scenario) -> bool {
+    sc.network.default.loss > 0.0 || sc.network.overrides.values().any(|m| m.loss > 0.0)
+}
+
+/// Whether the scenario crashes a participant (scripted or at random).
+fn crashes_a_participant(sc: &Scenario) -> bool {
+    use crate::sim::{FaultAction, RandomFault, Target};
+    sc.faults.iter().any(|f| match f.action {
+        FaultAction::Crash { target, .. } => match target {
+            Target::Node(n) => n < sc.nodes,
+            Target::Leader | Target::Random => true,
+        },
+        _ => false,
+    }) || sc
+        .random_faults
+        .iter()
+        .any(|f| matches!(f, RandomFault::Crashes { rate_per_s, .. } if *rate_per_s > 0.0))
+}
+
+/// Situations a sweep point should reach but never did, over all its successful runs: one
+/// message per rule, naming the points (see the README's "Coverage" rules).
+///
+/// * Raft with message loss > 0 and no split vote: a lost RequestVote or VoteResponse is the
+///   usual way a Raft campaign fails, so a lossy Raft scenario without one most likely ran
+///   too briefly, or with too little loss, to test elections under loss.
+/// * ZooKeeper or etcd with a participant crash and no lease expiry: the crashed contender's
+///   session must expire one TTL after its last keepalive, so none means the runs ended
+///   before that (or the TTL exceeds the time left after the crash).
+///
+/// `coverage` is [`Written::coverage`]: per point, runs and coverage sums.
+pub fn coverage_warnings(plan: &Plan, coverage: &BTreeMap<u64, (u64, Vec<u64>)>) -> Vec<String> {
+    use crate::sim::metrics::COVERAGE_NAMES;
+    let col = |name: &str| COVERAGE_NAMES.iter().position(|c| *c == name);
+    let (Some(split), Some(expiry)) = (col("split_votes"), col("lease_expiries")) else {
+        return Vec::new();
+    };
+    let never = |p: &Point, c: usize| {
+        coverage
+            .get(&(p.index as u64))
+            .is_some_and(|(runs, sums)| *runs > 0 && sums.get(c) == Some(&0))
+    };
+    let list = |points: &[&Point]| {
+        points
+            .iter()
+            .map(|p| {
+                if p.params.is_empty() {
+                    format!("{}", p.index)
+                } else {
+                    format!("{} ({})", p.index, p.params.join(", "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let mut out = Vec::new();
+    let raft: Vec<&Point> = plan
+        .points
+        .iter()
+        .filter(|p| p.scenario.algorithm.name() == "raft" && lossy(&p.scenario) && never(p, split))
+        .collect();
+    if !raft.is_empty() {
+        out.push(format!(
+            "coverage: Raft with message loss > 0 saw no split vote in any run at point(s) {}; \
+             the scenario may not exercise elections under loss (longer runs, more loss or \
+             more failovers would)",
+            list(&raft)
+        ));
+    }
+    let leases: Vec<&Point> = plan
+        .points
+        .iter()
+        .filter(|p| {
+            matches!(p.scenario.algorithm.name(), "zookeeper" | "etcd")
+                && crashes_a_participant(&p.scenario)
+                && never(p, expiry)
+        })
+        .collect();
+    if !leases.is_empty() {
+        out.push(format!(
+            "coverage: a participant crashes but no session/lease expired in any run at \
+             point(s) {}; the runs may end before the TTL elapses",
+            list(&leases)
+        ));
+    }
+    out
 }
 
 /// A progress bar on stderr (hidden when stderr is not a terminal, or with `quiet`).
