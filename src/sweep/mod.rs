@@ -1127,6 +1127,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn coverage_warnings_name_the_points_that_break_a_rule() {
+        let dir = std::env::temp_dir().join(format!("electsim-covwarn-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mixed.toml");
+        std::fs::write(
+            &path,
+            "name = \"mixed\"\nduration = \"10s\"\nruns = 2\n[network]\nloss = 0.01\n\
+             [[fault]]\nat = \"3s\"\ncrash = \"leader\"\n\
+             [sweep]\nalgorithm = [\"raft\", \"zookeeper\", \"bully\"]\n",
+        )
+        .unwrap();
+        let plan = Plan::build(&path, &[], None).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Points: 0 raft, 1 zookeeper, 2 bully. Sums in COVERAGE_NAMES order.
+        let zero = vec![0u64; 8];
+        let mut split = zero.clone();
+        split[0] = 4;
+        let mut expiry = zero.clone();
+        expiry[3] = 1;
+        let all_zero: BTreeMap<u64, (u64, Vec<u64>)> =
+            (0..3).map(|p| (p, (2, zero.clone()))).collect();
+        let w = coverage_warnings(&plan, &all_zero);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("no split vote") && w[0].contains("point(s) 0 (raft);"));
+        assert!(
+            w[1].contains("no session/lease expired") && w[1].contains("point(s) 1 (zookeeper);")
+        );
+        // Each rule is silenced by its own count only; Bully never warns.
+        let fine: BTreeMap<u64, (u64, Vec<u64>)> =
+            [(0, (2, split)), (1, (2, expiry)), (2, (2, zero.clone()))].into();
+        assert!(coverage_warnings(&plan, &fine).is_empty());
+        // A point whose runs all failed (no successful run) is not judged.
+        assert!(coverage_warnings(&plan, &BTreeMap::new()).is_empty());
+        let none: BTreeMap<u64, (u64, Vec<u64>)> = [(1, (0, zero))].into();
+        assert!(coverage_warnings(&plan, &none).is_empty());
+    }
+
+    #[test]
     fn the_longest_runs_are_scheduled_first() {
         let dir = std::env::temp_dir().join(format!("electsim-lpt-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
