@@ -22,7 +22,8 @@
 //! * `crash N|leader`, `restart N`, `pause N|leader DURATION`, `isolate N|leader`,
 //!   `partition 0,1 / 2,3,4`, `cut FROM TO`, `heal`, `drift N PPM` — apply a fault now.
 //! * `status` — every node's status; `leader` — the current leader; `metrics` — the key
-//!   metrics so far; `violations` — invariant violations, split-brain and lease-overlap
+//!   metrics so far; `coverage` — the coverage counts so far; `violations` — invariant
+//!   violations, split-brain and lease-overlap
 //!   incidents so far.
 //!
 //! Held schedules (`new schedule=held ...`, what `electsim verify` writes): messages and
@@ -336,6 +337,15 @@ impl ScriptRunner {
                     m.messages_sent,
                     m.failover_ms.max.map_or("-".into(), |x| format!("{x:.3}"))
                 ));
+            }
+            "coverage" => {
+                let c = sim.metrics_now().coverage;
+                return Ok(crate::sim::metrics::COVERAGE_NAMES
+                    .iter()
+                    .zip(c.values())
+                    .map(|(n, v)| format!("{n}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" "));
             }
             other => return Err(format!("unknown command `{other}`")),
         }

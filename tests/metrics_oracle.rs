@@ -485,6 +485,7 @@ mod hand {
                 kind_name: "K",
                 class,
                 term: None,
+                refused: false,
             };
             self.o.observe(&TraceEvent::Send { at: t(at), msg });
         }

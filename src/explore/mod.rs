@@ -382,6 +382,8 @@ pub struct SearchReport {
     pub findings: Vec<Finding>,
     /// Runs that could not finish (event limit): (seed, error).
     pub errors: Vec<(u64, String)>,
+    /// Coverage summed over the judged runs that finished.
+    pub coverage: crate::sim::metrics::Coverage,
 }
 
 /// Try seeds in order until a violation (or all of them, with `all`).
@@ -416,6 +418,9 @@ pub fn search(base: &Base, s: &Settings) -> Result<SearchReport, String> {
         for (i, r, faults) in results {
             let seed = s.seed.wrapping_add(i);
             report.runs = i + 1;
+            if let Ok(e) = &r {
+                report.coverage.add(&e.outcome.metrics.coverage);
+            }
             match r {
                 Ok(e) if e.violated => {
                     report.findings.push(Finding {
@@ -706,6 +711,10 @@ pub fn execute(a: ExploreArgs) -> Result<(), CliError> {
         judge.property.name(),
         report.findings.len(),
         secs
+    ));
+    out.push_str(&format!(
+        "coverage (sum over the runs): {}\n",
+        report.coverage.describe()
     ));
     for (s, e) in report.errors.iter().take(5) {
         out.push_str(&format!("warning: seed {s} did not finish: {e}\n"));

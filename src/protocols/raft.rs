@@ -339,6 +339,14 @@ impl Message for RaftMsg {
             | RaftMsg::AppendResponse { term, .. } => term,
         })
     }
+    /// Vote and pre-vote responses that do not grant.
+    fn refused(&self) -> bool {
+        matches!(
+            self,
+            RaftMsg::VoteResponse { granted: false, .. }
+                | RaftMsg::PreVoteResponse { granted: false, .. }
+        )
+    }
 }
 
 /// Timer keys of a Raft node (at most one pending timer per key).

@@ -81,6 +81,8 @@ pub struct RunReport {
     pub invariant_violations: u64,
     /// The first violations in detail (capped).
     pub violations: Vec<Violation>,
+    /// See [`RunMetrics::coverage`].
+    pub coverage: crate::sim::metrics::Coverage,
     /// See [`RunMetrics::messages_by_kind`].
     pub messages_by_kind: std::collections::BTreeMap<String, crate::sim::metrics::KindCounts>,
     /// Each split-brain incident: start, end (ms) and the nodes that led during it.
@@ -138,6 +140,7 @@ impl RunReport {
             service_requests_per_s: m.service_requests_per_s,
             invariant_violations: o.violation_count,
             violations: o.violations.clone(),
+            coverage: m.coverage,
             messages_by_kind: m.messages_by_kind.clone(),
             split_brain_log: m.split_brain_log.clone(),
             election_log: m.election_log.clone(),
@@ -229,6 +232,7 @@ impl RunReport {
                 self.service_requests_per_s
             );
         }
+        let _ = writeln!(s, "coverage      {}", self.coverage.describe());
         let _ = writeln!(s, "invariants    {} violations", self.invariant_violations);
         for v in &self.violations {
             let _ = writeln!(

@@ -132,6 +132,7 @@ fn msg_ref<M: Message>(msg: &M, r: Route) -> MsgRef {
         kind_name: M::KINDS[kind],
         class: msg.class(),
         term: msg.term(),
+        refused: msg.refused(),
     }
 }
 
@@ -310,7 +311,8 @@ impl<P: Protocol> Sim<P> {
             })
             .collect();
         let obs = Observers {
-            metrics: Metrics::new(cfg.nodes, P::Msg::KINDS),
+            metrics: Metrics::new(cfg.nodes, P::Msg::KINDS)
+                .with_ring_order(P::ring_order(&pcfg, cfg.nodes)),
             invariants: Invariants::new(cfg.nodes, P::claims_election_safety(&pcfg)),
             digest: Digest::default(),
             extra,

@@ -21,6 +21,8 @@
 //! * **stale actions**: replies the service sent to actions by a non-holder, by message kind
 //!   ([`STALE_ACCEPTED_KIND`], [`STALE_REJECTED_KIND`]).
 
+use super::coverage::CoverageCounter;
+pub use super::coverage::{COVERAGE_NAMES, Coverage};
 use super::network::Links;
 use super::observe::{Observer, TraceEvent};
 use super::protocol::{MsgClass, NodeId, NodeStatus, Role};
@@ -195,6 +197,8 @@ pub struct RunMetrics {
     pub election_log: Vec<ElectionRecord>,
     /// Each split-brain incident, in time order (at most [`LOG_LIMIT`]).
     pub split_brain_log: Vec<SplitIncident>,
+    /// How often the run reached the situations scenarios are written to exercise.
+    pub coverage: Coverage,
 }
 
 /// The metrics observer.
@@ -253,6 +257,7 @@ pub struct Metrics {
     service_requests: u64,
     /// Per-election and per-incident lists (additive bookkeeping, see [`Log`]).
     log: Log,
+    coverage: CoverageCounter,
 }
 
 /// Bookkeeping for [`RunMetrics::election_log`] and [`RunMetrics::split_brain_log`].
@@ -316,7 +321,15 @@ impl Metrics {
             stale_rejected: 0,
             service_requests: 0,
             log: Log::default(),
+            coverage: CoverageCounter::new(nodes, kinds, None),
         }
+    }
+
+    /// Count ring-token skips against this ring order
+    /// ([`super::protocol::Protocol::ring_order`]); `None` leaves them at zero.
+    pub fn with_ring_order(mut self, ring: Option<Vec<NodeId>>) -> Self {
+        self.coverage = CoverageCounter::new(self.nodes, self.kinds, ring);
+        self
     }
 
     fn live(&self, n: NodeId) -> bool {
@@ -665,6 +678,7 @@ impl Metrics {
             },
             election_log: self.log.elections.clone(),
             split_brain_log: self.log.splits.clone(),
+            coverage: self.coverage.counts(),
         }
     }
 }
@@ -677,6 +691,7 @@ impl Observer for Metrics {
     /// Inlined so the engine's calls with a known event kind compile to that kind's arm.
     #[inline]
     fn observe(&mut self, ev: &TraceEvent<'_>) {
+        self.coverage.observe(ev);
         match *ev {
             TraceEvent::Send { at, msg } => {
                 self.by_kind[msg.kind].sent += 1;
@@ -795,6 +810,7 @@ mod tests {
                 kind_name: "Vote",
                 class,
                 term: None,
+                refused: false,
             };
             self.m.observe(&TraceEvent::Send {
                 at: SimTime(at_ms * MS),

@@ -44,6 +44,9 @@ pub struct MsgRef {
     pub class: MsgClass,
     /// Term or epoch the message carries, if any.
     pub term: Option<u64>,
+    /// The message refuses what it answers ([`super::protocol::Message::refused`]). Not part
+    /// of the digest: it adds nothing to what identifies a run.
+    pub refused: bool,
 }
 
 /// One event of a run.

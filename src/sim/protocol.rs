@@ -100,6 +100,13 @@ pub trait Message: Clone + Debug {
     fn term(&self) -> Option<u64> {
         None
     }
+    /// Whether the message is a reply that refuses what was asked (a vote or pre-vote not
+    /// granted). The engine copies it into the trace ([`crate::sim::MsgRef::refused`]) so
+    /// coverage can count rejections that share a kind with grants; it is not hashed into
+    /// the trace digest.
+    fn refused(&self) -> bool {
+        false
+    }
 }
 
 /// A timer key: setting a key again replaces its pending deadline.
@@ -315,6 +322,12 @@ pub trait Protocol: Sized + Debug {
     /// (true for Raft; a violation then counts as an invariant violation).
     fn claims_election_safety(_config: &Self::Config) -> bool {
         false
+    }
+    /// The ring order of the `nodes` participants (position 0 first), for algorithms that pass
+    /// a token around a ring. Coverage counts a token sent to anyone but the sender's ring
+    /// successor as a skip. A static property of the configuration, not of a run.
+    fn ring_order(_config: &Self::Config, _nodes: u32) -> Option<Vec<NodeId>> {
+        None
     }
 }
 

@@ -12,7 +12,7 @@
 //!   a line break (they are replaced by spaces), so every row is exactly one line.
 
 use crate::report::run::RunReport;
-use crate::sim::metrics::Stats;
+use crate::sim::metrics::{COVERAGE_NAMES, Stats};
 
 /// Text columns listing a run's elections and split-brain incidents one by one (after the
 /// message kinds; `elections.csv` is drawn from the first):
@@ -100,6 +100,11 @@ pub fn kind_column(kind: &str) -> String {
     format!("msg_{kind}_sent")
 }
 
+/// The `coverage_*` column of a coverage situation ([`COVERAGE_NAMES`]).
+pub fn coverage_column(name: &str) -> String {
+    format!("coverage_{name}")
+}
+
 /// The full `runs.csv` header for these axis keys and (sorted, deduplicated) message kinds.
 pub fn runs_header(axis_keys: &[String], kinds: &[&str]) -> Vec<String> {
     let mut h: Vec<String> = ["scenario", "point", "replication", "seed"]
@@ -112,6 +117,7 @@ pub fn runs_header(axis_keys: &[String], kinds: &[&str]) -> Vec<String> {
     }
     h.extend(SCALAR_METRICS.map(String::from));
     h.extend(kinds.iter().map(|k| kind_column(k)));
+    h.extend(COVERAGE_NAMES.iter().map(|c| coverage_column(c)));
     h.extend(LOG_COLUMNS.map(String::from));
     h.extend(["trace_digest", "replay", "error"].map(String::from));
     h
@@ -185,6 +191,7 @@ pub fn row_cells(
         + STAT_METRICS.len() * STAT_PARTS.len()
         + SCALAR_METRICS.len()
         + kinds.len()
+        + COVERAGE_NAMES.len()
         + LOG_COLUMNS.len()
         + 1;
     match result {
@@ -226,6 +233,7 @@ pub fn row_cells(
             for k in kinds {
                 c.push(r.messages_by_kind.get(*k).map_or(0, |k| k.sent).to_string());
             }
+            c.extend(r.coverage.values().map(|v| v.to_string()));
             c.push(election_log_cell(&r.election_log));
             c.push(split_log_cell(&r.split_brain_log));
             c.push(r.trace_digest.clone());

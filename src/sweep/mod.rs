@@ -40,6 +40,7 @@ use manifest::Manifest;
 use outdir::{OutDir, Replace};
 use output::{Entry, JOURNAL, MANIFEST, RUNS_CSV, SUMMARY_CSV, Written, io_err};
 use shard::Shard;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -981,6 +982,9 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<SweepResult, SweepError> {
     let written: Written = output::write_outputs(&stage, &plan.header_line(), rows, whole)?;
     let mut files = vec![manifest_path, stage.join(RUNS_CSV)];
     if whole {
+        for w in coverage_warnings(&plan, &written.coverage) {
+            eprintln!("warning: {w}");
+        }
         files.push(stage.join(SUMMARY_CSV));
         files.push(elections::write_elections(&stage)?);
         if opts.charts {
@@ -1013,6 +1017,94 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<SweepResult, SweepError> {
     })
 }
 
+/// Whether some link of the scenario loses messages at random.
+fn lossy(sc: &Scenario) -> bool {
+    sc.network.default.loss > 0.0 || sc.network.overrides.values().any(|m| m.loss > 0.0)
+}
+
+/// Whether the scenario crashes a participant (scripted or at random).
+fn crashes_a_participant(sc: &Scenario) -> bool {
+    use crate::sim::{FaultAction, RandomFault, Target};
+    sc.faults.iter().any(|f| match f.action {
+        FaultAction::Crash { target, .. } => match target {
+            Target::Node(n) => n < sc.nodes,
+            Target::Leader | Target::Random => true,
+        },
+        _ => false,
+    }) || sc
+        .random_faults
+        .iter()
+        .any(|f| matches!(f, RandomFault::Crashes { rate_per_s, .. } if *rate_per_s > 0.0))
+}
+
+/// Situations a sweep point should reach but never did, over all its successful runs: one
+/// message per rule, naming the points (see the README's "Coverage" rules).
+///
+/// * Raft with message loss > 0 and no split vote: a lost RequestVote or VoteResponse is the
+///   usual way a Raft campaign fails, so a lossy Raft scenario without one most likely ran
+///   too briefly, or with too little loss, to test elections under loss.
+/// * ZooKeeper or etcd with a participant crash and no lease expiry: the crashed contender's
+///   session must expire one TTL after its last keepalive, so none means the runs ended
+///   before that (or the TTL exceeds the time left after the crash).
+///
+/// `coverage` is [`Written::coverage`]: per point, runs and coverage sums.
+pub fn coverage_warnings(plan: &Plan, coverage: &BTreeMap<u64, (u64, Vec<u64>)>) -> Vec<String> {
+    use crate::sim::metrics::COVERAGE_NAMES;
+    let col = |name: &str| COVERAGE_NAMES.iter().position(|c| *c == name);
+    let (Some(split), Some(expiry)) = (col("split_votes"), col("lease_expiries")) else {
+        return Vec::new();
+    };
+    let never = |p: &Point, c: usize| {
+        coverage
+            .get(&(p.index as u64))
+            .is_some_and(|(runs, sums)| *runs > 0 && sums.get(c) == Some(&0))
+    };
+    let list = |points: &[&Point]| {
+        points
+            .iter()
+            .map(|p| {
+                if p.params.is_empty() {
+                    format!("{}", p.index)
+                } else {
+                    format!("{} ({})", p.index, p.params.join(", "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let mut out = Vec::new();
+    let raft: Vec<&Point> = plan
+        .points
+        .iter()
+        .filter(|p| p.scenario.algorithm.name() == "raft" && lossy(&p.scenario) && never(p, split))
+        .collect();
+    if !raft.is_empty() {
+        out.push(format!(
+            "coverage: Raft with message loss > 0 saw no split vote in any run at point(s) {}; \
+             the scenario may not exercise elections under loss (longer runs, more loss or \
+             more failovers would)",
+            list(&raft)
+        ));
+    }
+    let leases: Vec<&Point> = plan
+        .points
+        .iter()
+        .filter(|p| {
+            matches!(p.scenario.algorithm.name(), "zookeeper" | "etcd")
+                && crashes_a_participant(&p.scenario)
+                && never(p, expiry)
+        })
+        .collect();
+    if !leases.is_empty() {
+        out.push(format!(
+            "coverage: a participant crashes but no session/lease expired in any run at \
+             point(s) {}; the runs may end before the TTL elapses",
+            list(&leases)
+        ));
+    }
+    out
+}
+
 /// A progress bar on stderr (hidden when stderr is not a terminal, or with `quiet`).
 pub(crate) fn progress_bar(len: u64, quiet: bool) -> indicatif::ProgressBar {
     if quiet {
@@ -1033,6 +1125,44 @@ pub(crate) fn progress_bar(len: u64, quiet: bool) -> indicatif::ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coverage_warnings_name_the_points_that_break_a_rule() {
+        let dir = std::env::temp_dir().join(format!("electsim-covwarn-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mixed.toml");
+        std::fs::write(
+            &path,
+            "name = \"mixed\"\nduration = \"10s\"\nruns = 2\n[network]\nloss = 0.01\n\
+             [[fault]]\nat = \"3s\"\ncrash = \"leader\"\n\
+             [sweep]\nalgorithm = [\"raft\", \"zookeeper\", \"bully\"]\n",
+        )
+        .unwrap();
+        let plan = Plan::build(&path, &[], None).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Points: 0 raft, 1 zookeeper, 2 bully. Sums in COVERAGE_NAMES order.
+        let zero = vec![0u64; 8];
+        let mut split = zero.clone();
+        split[0] = 4;
+        let mut expiry = zero.clone();
+        expiry[3] = 1;
+        let all_zero: BTreeMap<u64, (u64, Vec<u64>)> =
+            (0..3).map(|p| (p, (2, zero.clone()))).collect();
+        let w = coverage_warnings(&plan, &all_zero);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("no split vote") && w[0].contains("point(s) 0 (raft);"));
+        assert!(
+            w[1].contains("no session/lease expired") && w[1].contains("point(s) 1 (zookeeper);")
+        );
+        // Each rule is silenced by its own count only; Bully never warns.
+        let fine: BTreeMap<u64, (u64, Vec<u64>)> =
+            [(0, (2, split)), (1, (2, expiry)), (2, (2, zero.clone()))].into();
+        assert!(coverage_warnings(&plan, &fine).is_empty());
+        // A point whose runs all failed (no successful run) is not judged.
+        assert!(coverage_warnings(&plan, &BTreeMap::new()).is_empty());
+        let none: BTreeMap<u64, (u64, Vec<u64>)> = [(1, (0, zero))].into();
+        assert!(coverage_warnings(&plan, &none).is_empty());
+    }
 
     #[test]
     fn the_longest_runs_are_scheduled_first() {

@@ -76,12 +76,16 @@ impl Drop for AtomicFile {
 }
 
 /// What the final files hold.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Written {
     /// Rows written to `runs.csv`.
     pub rows: u64,
     /// Rows with an `error` cell among them.
     pub failed: u64,
+    /// Per sweep point: the successful runs and the sum of each `coverage_*` column over
+    /// them, in [`crate::sim::metrics::COVERAGE_NAMES`] order (empty when the header has no
+    /// coverage columns).
+    pub coverage: std::collections::BTreeMap<u64, (u64, Vec<u64>)>,
 }
 
 /// Write `runs.csv` (header + sorted rows) and, with `summary`, `summary.csv` into `dir`.
@@ -97,6 +101,14 @@ pub fn write_outputs(
     let width = header.len();
     let layout = Layout::from_runs_header(&header).map_err(|m| corrupt(&runs_path, 1, &m))?;
     let error_col = width - 1;
+    let coverage_cols: Vec<usize> = crate::sim::metrics::COVERAGE_NAMES
+        .iter()
+        .filter_map(|n| {
+            let name = super::csv::coverage_column(n);
+            header.iter().position(|h| *h == name)
+        })
+        .collect();
+    let point_col = header.iter().position(|h| h == "point");
     let mut runs = AtomicFile::create(&runs_path)?;
     runs.write(header_line)?;
     let mut sum = if summary {
@@ -120,6 +132,19 @@ pub fn write_outputs(
         }
         w.rows += 1;
         w.failed += u64::from(!cells[error_col].is_empty());
+        if cells[error_col].is_empty()
+            && coverage_cols.len() == crate::sim::metrics::COVERAGE_NAMES.len()
+            && let Some(point) = point_col.and_then(|c| cells[c].parse::<u64>().ok())
+        {
+            let (n, sums) = w
+                .coverage
+                .entry(point)
+                .or_insert_with(|| (0, vec![0; coverage_cols.len()]));
+            *n += 1;
+            for (sum, &c) in sums.iter_mut().zip(&coverage_cols) {
+                *sum += cells[c].parse::<u64>().unwrap_or(0);
+            }
+        }
         runs.write(&line)?;
         if let Some((s, f)) = &mut sum
             && let Some(done) = s

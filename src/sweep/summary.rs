@@ -150,10 +150,10 @@ impl Layout {
             );
         }
         let mut metrics: Vec<usize> = (first..=last).collect();
-        metrics.extend(
-            (last + 1..runs.len())
-                .filter(|&i| runs[i].starts_with("msg_") && runs[i].ends_with("_sent")),
-        );
+        metrics.extend((last + 1..runs.len()).filter(|&i| {
+            (runs[i].starts_with("msg_") && runs[i].ends_with("_sent"))
+                || runs[i].starts_with("coverage_")
+        }));
         let mut header: Vec<String> = vec!["scenario".into(), "point".into()];
         header.extend(params.iter().map(|&i| runs[i].clone()));
         header.extend(["algorithm", "nodes", "runs", "failed_runs"].map(String::from));

@@ -440,6 +440,10 @@ impl Protocol for Ring {
     /// The election epoch (its presence also marks "has booted before").
     type Durable = u64;
     type Config = RingConfig;
+    /// `order` when configured, else ids ascending.
+    fn ring_order(config: &RingConfig, nodes: u32) -> Option<Vec<NodeId>> {
+        Some((0..nodes as usize).map(|p| config.at(p, nodes)).collect())
+    }
 
     fn boot(ctx: &RCtx<'_>, durable: Option<&u64>, out: &mut Out<Self>) -> Self {
         let mut node = Ring {
