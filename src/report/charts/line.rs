@@ -493,7 +493,7 @@ fn points_alg(label: &str) -> &str {
 }
 
 /// Width of the legend column for these labels (never truncated).
-pub(crate) fn legend_width(lines: &[Line]) -> u32 {
+fn legend_width(lines: &[Line]) -> u32 {
     let chars = lines
         .iter()
         .map(|l| l.label.chars().count())
@@ -502,14 +502,30 @@ pub(crate) fn legend_width(lines: &[Line]) -> u32 {
     (chars * 9 + 60).max(160)
 }
 
+/// Image size of a chart with a side legend: a 900-px plot column plus the legend's width,
+/// tall enough for one 22-px legend row per line.
+pub(crate) fn size_with_legend(lines: &[Line]) -> (u32, u32) {
+    let rows = lines.len() as u32 * 22 + 140;
+    (900 + legend_width(lines), rows.max(580))
+}
+
+/// Split a titled chart body into the plot (900 px wide, at most 520 px tall) and the legend
+/// column beside it, so the legend never hides a line and is never cut short.
+pub(crate) fn plot_beside_legend<DB: DrawingBackend>(
+    body: &DrawingArea<DB, Shift>,
+) -> (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>) {
+    let (body, side) = body.split_horizontally(900);
+    let (_, h) = body.dim_in_pixel();
+    (body.shrink((0, 0), (900, h.min(520))), side)
+}
+
 impl Figure for LineFigure {
     fn points(&self) -> Vec<String> {
         self.drawn.clone()
     }
 
     fn size(&self) -> (u32, u32) {
-        let rows = self.lines.len() as u32 * 22 + 140;
-        (900 + legend_width(&self.lines), rows.max(580))
+        size_with_legend(&self.lines)
     }
 
     fn draw<'d, DB: DrawingBackend + 'd>(
@@ -517,10 +533,7 @@ impl Figure for LineFigure {
         root: &'d DrawingArea<DB, Shift>,
     ) -> Result<(), String> {
         let body = titled(root, &self.title, &self.subtitle)?;
-        // The legend beside the plot, so it never hides a line and is never cut short.
-        let (body, side) = body.split_horizontally(900);
-        let (_, h) = body.dim_in_pixel();
-        let body = body.shrink((0, 0), (900, h.min(520)));
+        let (body, side) = plot_beside_legend(&body);
         let mut chart = xy_chart(&body, &self.x, &self.y, &self.x_desc, &self.y_desc)?;
         let (x, y) = (&self.x, &self.y);
         for l in &self.lines {

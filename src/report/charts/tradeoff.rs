@@ -3,7 +3,7 @@
 //! its points (x = mean of X over runs, y = mean of Y) joined in the order of the remaining
 //! swept key (a detector's threshold) and labelled with its value. From `summary.csv` only.
 
-use super::line::{Line, legend_width, side_legend};
+use super::line::{Line, side_legend};
 use super::{
     Axis, ChartError, Figure, Table, algorithm_color, algorithm_rank, axis_number, de, marker,
     param_name, render, short_value, titled, xy_chart,
@@ -347,8 +347,7 @@ impl Figure for TradeoffFigure {
     }
 
     fn size(&self) -> (u32, u32) {
-        let rows = self.lines.len() as u32 * 22 + 140;
-        (900 + legend_width(&self.lines), rows.max(580))
+        super::line::size_with_legend(&self.lines)
     }
 
     fn draw<'d, DB: DrawingBackend + 'd>(
@@ -356,9 +355,7 @@ impl Figure for TradeoffFigure {
         root: &'d DrawingArea<DB, Shift>,
     ) -> Result<(), String> {
         let body = titled(root, &self.title, &self.subtitle)?;
-        let (body, side) = body.split_horizontally(900);
-        let (_, h) = body.dim_in_pixel();
-        let body = body.shrink((0, 0), (900, h.min(520)));
+        let (body, side) = super::line::plot_beside_legend(&body);
         let mut chart = xy_chart(&body, &self.x, &self.y, &self.x_desc, &self.y_desc)?;
         let (x, y) = (&self.x, &self.y);
         let text =
