@@ -21,13 +21,12 @@
 //! matters for the recipe's behaviour.
 
 use super::coordinator::{
-    CoordNode, CoordTimer, Env, RAFT_KIND_NAMES, Recipe, RecipeConfig, SERVICE_PARAMS,
-    ServiceConfig, WIRE_KINDS, Wire, check_positive,
+    CoordNode, CoordTimer, RecipeConfig, SERVICE_PARAMS, SHARED_KIND_NAMES, ServiceConfig,
+    WIRE_KINDS, Wire, check_positive, coord_node_protocol, kind_names, recipe_message,
 };
 use crate::field_error::FieldError;
 use crate::protocols::Param;
-use crate::protocols::raft::RaftDurable;
-use crate::sim::{Ctx, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, SimDuration};
+use crate::sim::SimDuration;
 
 /// etcd recipe options (scenario table `[etcd]`).
 #[derive(Clone, Debug, PartialEq)]
@@ -131,107 +130,50 @@ impl RawEtcd {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EtcdMsg(pub Wire);
 
-const KINDS: [&str; WIRE_KINDS] = [
-    "LeaseGrant",
-    "LeaseGrantResponse",
-    "LeaseKeepAlive",
-    "LeaseKeepAliveResponse",
-    "TxnPutIfAbsent",
-    "TxnResponse",
-    "RangePrefix",
-    "RangeResponse",
-    "WatchCreate",
-    "WatchCreated",
-    "WatchEvent",
-    "LeaseNotFound",
-    "Action",
-    "ActionAccepted",
-    crate::sim::metrics::STALE_ACCEPTED_KIND,
-    crate::sim::metrics::STALE_REJECTED_KIND,
-    "NotLeader",
-    RAFT_KIND_NAMES[0],
-    RAFT_KIND_NAMES[1],
-    RAFT_KIND_NAMES[2],
-    RAFT_KIND_NAMES[3],
-    RAFT_KIND_NAMES[4],
-    RAFT_KIND_NAMES[5],
-    "ServiceReplicate",
-    "ServiceReplicateAck",
-    "ServiceRecover",
-    "ServiceRecoverReply",
-];
+/// etcd's names for the session kinds ([`Wire::Open`] to [`Wire::Expired`]); the action and
+/// service kinds follow ([`SHARED_KIND_NAMES`]).
+const KINDS: [&str; WIRE_KINDS] = kind_names(
+    &[
+        "LeaseGrant",
+        "LeaseGrantResponse",
+        "LeaseKeepAlive",
+        "LeaseKeepAliveResponse",
+        "TxnPutIfAbsent",
+        "TxnResponse",
+        "RangePrefix",
+        "RangeResponse",
+        "WatchCreate",
+        "WatchCreated",
+        "WatchEvent",
+        "LeaseNotFound",
+    ],
+    &SHARED_KIND_NAMES,
+);
 
-impl Message for EtcdMsg {
-    const KINDS: &'static [&'static str] = &KINDS;
-    fn kind(&self) -> usize {
-        self.0.kind()
-    }
-    fn class(&self) -> MsgClass {
-        self.0.class()
-    }
-    fn term(&self) -> Option<u64> {
-        self.0.term()
-    }
-}
+// `Message` for EtcdMsg (names from KINDS, the rest from `Wire`), `Recipe` for Etcd.
+recipe_message!(EtcdMsg for Etcd, kinds: KINDS);
 
 /// Timers (shared with ZooKeeper).
 pub type EtcdTimer = CoordTimer;
 
-/// One node: a contender (`id < nodes`) or a service replica.
+/// One node: a contender (`id < nodes`) or a service replica. Its handlers are
+/// [`CoordNode`]'s.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Etcd(pub CoordNode);
 
-type ECtx<'a> = Ctx<'a, EtcdConfig>;
-
-fn env<'a>(ctx: &ECtx<'a>) -> Env<'a> {
-    Env::from_ctx(ctx, ctx.config.recipe(), &ctx.config.service)
-}
-
-impl Recipe for Etcd {
-    fn wrap(w: Wire) -> EtcdMsg {
-        EtcdMsg(w)
-    }
-}
-
-impl Protocol for Etcd {
-    type Msg = EtcdMsg;
-    type Timer = CoordTimer;
-    type Durable = RaftDurable;
-    type Config = EtcdConfig;
-
-    fn boot(ctx: &ECtx<'_>, durable: Option<&RaftDurable>, out: &mut Out<Self>) -> Self {
-        Etcd(CoordNode::boot(&env(ctx), durable, out))
-    }
-    fn on_message(&mut self, ctx: &ECtx<'_>, from: NodeId, msg: EtcdMsg, out: &mut Out<Self>) {
-        self.0.on_message(&env(ctx), from, msg.0, out);
-    }
-    fn on_timer(&mut self, ctx: &ECtx<'_>, t: CoordTimer, out: &mut Out<Self>) {
-        self.0.on_timer(&env(ctx), t, out);
-    }
-    fn status(&self) -> NodeStatus {
-        self.0.status()
-    }
-    fn service_nodes(config: &EtcdConfig) -> u32 {
-        config.service.replicas
-    }
-}
+// `Protocol` for Etcd: every handler delegates to `CoordNode`.
+coord_node_protocol!(Etcd, EtcdMsg, EtcdConfig);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocols::coordinator::ListView;
-    use crate::sim::{Role, SimTime};
+    use crate::protocols::coordinator::{ListView, testkit};
+    use crate::sim::{Ctx, NodeId, Out, Protocol, Role};
 
     const NODES: u32 = 3;
 
-    fn ctx(id: NodeId, now_ms: u64, cfg: &EtcdConfig) -> ECtx<'_> {
-        Ctx {
-            id,
-            nodes: NODES,
-            service: 1,
-            now: SimTime(now_ms * 1_000_000),
-            config: cfg,
-        }
+    fn ctx(id: NodeId, now_ms: u64, cfg: &EtcdConfig) -> Ctx<'_, EtcdConfig> {
+        testkit::ctx(id, NODES, now_ms, cfg)
     }
 
     fn server_call(
@@ -241,9 +183,8 @@ mod tests {
         from: NodeId,
         w: Wire,
     ) -> Vec<Wire> {
-        let mut out = Out::default();
-        s.on_message(&ctx(NODES, now_ms, cfg), from, EtcdMsg(w), &mut out);
-        out.sent().into_iter().map(|(_, m)| m.0.clone()).collect()
+        let sent = testkit::deliver(s, &ctx(NODES, now_ms, cfg), from, w);
+        sent.into_iter().map(|(_, w)| w).collect()
     }
 
     fn grant(s: &mut Etcd, cfg: &EtcdConfig, who: NodeId) -> (u64, u64) {

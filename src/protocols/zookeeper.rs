@@ -17,13 +17,12 @@
 //! Curator's protected mode); any service reply does not refresh the session, pings do.
 
 use super::coordinator::{
-    CoordNode, CoordTimer, Env, RAFT_KIND_NAMES, Recipe, RecipeConfig, SERVICE_PARAMS,
-    ServiceConfig, WIRE_KINDS, Wire, check_positive,
+    CoordNode, CoordTimer, RecipeConfig, SERVICE_PARAMS, SHARED_KIND_NAMES, ServiceConfig,
+    WIRE_KINDS, Wire, check_positive, coord_node_protocol, kind_names, recipe_message,
 };
 use crate::field_error::FieldError;
 use crate::protocols::Param;
-use crate::protocols::raft::RaftDurable;
-use crate::sim::{Ctx, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, SimDuration};
+use crate::sim::SimDuration;
 
 /// ZooKeeper recipe options (scenario table `[zookeeper]`).
 #[derive(Clone, Debug, PartialEq)]
@@ -156,114 +155,51 @@ impl RawZookeeper {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ZookeeperMsg(pub Wire);
 
-const KINDS: [&str; WIRE_KINDS] = [
-    "ConnectRequest",
-    "ConnectResponse",
-    "Ping",
-    "PingResponse",
-    "CreateEphemeralSequential",
-    "CreateResponse",
-    "GetChildren",
-    "GetChildrenResponse",
-    "ExistsWatch",
-    "ExistsResponse",
-    "WatchEvent",
-    "SessionExpired",
-    "Action",
-    "ActionAccepted",
-    crate::sim::metrics::STALE_ACCEPTED_KIND,
-    crate::sim::metrics::STALE_REJECTED_KIND,
-    "NotLeader",
-    RAFT_KIND_NAMES[0],
-    RAFT_KIND_NAMES[1],
-    RAFT_KIND_NAMES[2],
-    RAFT_KIND_NAMES[3],
-    RAFT_KIND_NAMES[4],
-    RAFT_KIND_NAMES[5],
-    "ServiceReplicate",
-    "ServiceReplicateAck",
-    "ServiceRecover",
-    "ServiceRecoverReply",
-];
+/// ZooKeeper's names for the session kinds ([`Wire::Open`] to [`Wire::Expired`]); the
+/// action and service kinds follow ([`SHARED_KIND_NAMES`]).
+const KINDS: [&str; WIRE_KINDS] = kind_names(
+    &[
+        "ConnectRequest",
+        "ConnectResponse",
+        "Ping",
+        "PingResponse",
+        "CreateEphemeralSequential",
+        "CreateResponse",
+        "GetChildren",
+        "GetChildrenResponse",
+        "ExistsWatch",
+        "ExistsResponse",
+        "WatchEvent",
+        "SessionExpired",
+    ],
+    &SHARED_KIND_NAMES,
+);
 
-impl Message for ZookeeperMsg {
-    const KINDS: &'static [&'static str] = &KINDS;
-    fn kind(&self) -> usize {
-        self.0.kind()
-    }
-    fn class(&self) -> MsgClass {
-        self.0.class()
-    }
-    fn term(&self) -> Option<u64> {
-        self.0.term()
-    }
-}
+// `Message` for ZookeeperMsg (names from KINDS, the rest from `Wire`), `Recipe` for Zookeeper.
+recipe_message!(ZookeeperMsg for Zookeeper, kinds: KINDS);
 
 /// Timers (shared with etcd).
 pub type ZookeeperTimer = CoordTimer;
 
-/// One node: a contender (`id < nodes`) or a service replica.
+/// One node: a contender (`id < nodes`) or a service replica. Its handlers are
+/// [`CoordNode`]'s.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Zookeeper(pub CoordNode);
 
-type ZCtx<'a> = Ctx<'a, ZookeeperConfig>;
-
-fn env<'a>(ctx: &ZCtx<'a>) -> Env<'a> {
-    Env::from_ctx(ctx, ctx.config.recipe(), &ctx.config.service)
-}
-
-impl Recipe for Zookeeper {
-    fn wrap(w: Wire) -> ZookeeperMsg {
-        ZookeeperMsg(w)
-    }
-}
-
-impl Protocol for Zookeeper {
-    type Msg = ZookeeperMsg;
-    type Timer = CoordTimer;
-    type Durable = RaftDurable;
-    type Config = ZookeeperConfig;
-
-    fn boot(ctx: &ZCtx<'_>, durable: Option<&RaftDurable>, out: &mut Out<Self>) -> Self {
-        Zookeeper(CoordNode::boot(&env(ctx), durable, out))
-    }
-    fn on_message(&mut self, ctx: &ZCtx<'_>, from: NodeId, msg: ZookeeperMsg, out: &mut Out<Self>) {
-        self.0.on_message(&env(ctx), from, msg.0, out);
-    }
-    fn on_timer(&mut self, ctx: &ZCtx<'_>, t: CoordTimer, out: &mut Out<Self>) {
-        self.0.on_timer(&env(ctx), t, out);
-    }
-    fn status(&self) -> NodeStatus {
-        self.0.status()
-    }
-    fn service_nodes(config: &ZookeeperConfig) -> u32 {
-        config.service.replicas
-    }
-}
+// `Protocol` for Zookeeper: every handler delegates to `CoordNode`.
+coord_node_protocol!(Zookeeper, ZookeeperMsg, ZookeeperConfig);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocols::coordinator::testkit::{self, sent};
     use crate::protocols::coordinator::{ListView, Phase};
-    use crate::sim::{Role, SimTime};
+    use crate::sim::{Ctx, NodeId, NodeStatus, Out, Protocol, Role};
 
     const NODES: u32 = 3;
 
-    fn ctx(id: NodeId, now_ms: u64, cfg: &ZookeeperConfig) -> ZCtx<'_> {
-        Ctx {
-            id,
-            nodes: NODES,
-            service: 1,
-            now: SimTime(now_ms * 1_000_000),
-            config: cfg,
-        }
-    }
-
-    fn msgs(out: &Out<Zookeeper>) -> Vec<(Option<NodeId>, Wire)> {
-        out.sent()
-            .into_iter()
-            .map(|(to, m)| (to, m.0.clone()))
-            .collect()
+    fn ctx(id: NodeId, now_ms: u64, cfg: &ZookeeperConfig) -> Ctx<'_, ZookeeperConfig> {
+        testkit::ctx(id, NODES, now_ms, cfg)
     }
 
     /// Drive one client and the server by hand (no network): returns the server.
@@ -274,9 +210,7 @@ mod tests {
         from: NodeId,
         w: Wire,
     ) -> Vec<(Option<NodeId>, Wire)> {
-        let mut out = Out::default();
-        server.on_message(&ctx(NODES, now_ms, cfg), from, ZookeeperMsg(w), &mut out);
-        msgs(&out)
+        testkit::deliver(server, &ctx(NODES, now_ms, cfg), from, w)
     }
 
     #[test]
@@ -320,13 +254,13 @@ mod tests {
         let cfg = ZookeeperConfig::default();
         let mut out = Out::default();
         let mut c = Zookeeper::boot(&ctx(2, 0, &cfg), None, &mut out);
-        let Wire::Open { nonce } = msgs(&out)[0].1 else {
+        let Wire::Open { nonce } = sent(&out)[0].1 else {
             panic!()
         };
         let step = |c: &mut Zookeeper, w: Wire| {
             let mut out = Out::default();
             c.on_message(&ctx(2, 5, &cfg), NODES, ZookeeperMsg(w), &mut out);
-            msgs(&out)
+            sent(&out)
         };
         step(&mut c, Wire::Opened { nonce, session: 9 });
         assert_eq!((c.status().role, c.status().leader), (Role::Follower, None));
@@ -413,7 +347,7 @@ mod tests {
             };
             let mut out = Out::default();
             let mut c = Zookeeper::boot(&ctx(0, 0, &cfg), None, &mut out);
-            let Wire::Open { nonce } = msgs(&out)[0].1 else {
+            let Wire::Open { nonce } = sent(&out)[0].1 else {
                 panic!()
             };
             let mut out = Out::default();

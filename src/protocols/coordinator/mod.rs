@@ -494,6 +494,53 @@ pub const RAFT_KIND_NAMES: [&str; 6] = [
     "ServiceAppendResponse",
 ];
 
+/// Number of session kinds ([`Wire::Open`] to [`Wire::Expired`], indices `0..12`): the
+/// part of the wire every recipe names in its own vocabulary.
+pub const SESSION_KINDS: usize = 12;
+
+/// Names of kinds `12..WIRE_KINDS`, the same in every recipe: actions on the protected
+/// resource, refusals by a non-primary, and the replicas' own traffic.
+pub const SHARED_KIND_NAMES: [&str; WIRE_KINDS - SESSION_KINDS] = [
+    "Action",
+    "ActionAccepted",
+    crate::sim::metrics::STALE_ACCEPTED_KIND,
+    crate::sim::metrics::STALE_REJECTED_KIND,
+    "NotLeader",
+    RAFT_KIND_NAMES[0],
+    RAFT_KIND_NAMES[1],
+    RAFT_KIND_NAMES[2],
+    RAFT_KIND_NAMES[3],
+    RAFT_KIND_NAMES[4],
+    RAFT_KIND_NAMES[5],
+    "ServiceReplicate",
+    "ServiceReplicateAck",
+    "ServiceRecover",
+    "ServiceRecoverReply",
+];
+
+/// A recipe's `KINDS` table: `head` followed by `tail` (e.g. its own session names and
+/// [`SHARED_KIND_NAMES`]), checked at compile time to fill all `N` entries.
+pub const fn kind_names<const N: usize>(
+    head: &[&'static str],
+    tail: &[&'static str],
+) -> [&'static str; N] {
+    assert!(
+        head.len() + tail.len() == N,
+        "a KINDS table names every kind once"
+    );
+    let mut names = [""; N];
+    let mut i = 0;
+    while i < head.len() {
+        names[i] = head[i];
+        i += 1;
+    }
+    while i < N {
+        names[i] = tail[i - head.len()];
+        i += 1;
+    }
+    names
+}
+
 /// Timers of contenders and replicas (both recipes use this type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CoordTimer {
@@ -532,7 +579,107 @@ impl TimerKey for CoordTimer {
 pub trait Recipe: Protocol<Timer = CoordTimer, Durable = RaftDurable> {
     /// Wrap a coordination message into the recipe's message type.
     fn wrap(w: Wire) -> Self::Msg;
+    /// The coordination message inside the recipe's message type.
+    fn wire(msg: &Self::Msg) -> &Wire;
 }
+
+/// The glue every recipe needs between its message newtype over [`Wire`] and the engine:
+/// `Message` for `$msg` (kind names from the recipe's own `$kinds` table; kind, class and
+/// term from [`Wire`]) and `Recipe` for `$node` (wrapping a [`Wire`] into `$msg` and back).
+///
+/// Each recipe keeps its own message type (rather than one generic wrapper) because
+/// `Message::KINDS` is per type and traces name the kinds from it; the type itself stays
+/// declared in the recipe's file, next to its `KINDS` table.
+macro_rules! recipe_message {
+    ($msg:ident for $node:ty, kinds: $kinds:expr) => {
+        impl $crate::sim::Message for $msg {
+            const KINDS: &'static [&'static str] = &$kinds;
+            fn kind(&self) -> usize {
+                self.0.kind()
+            }
+            fn class(&self) -> $crate::sim::MsgClass {
+                self.0.class()
+            }
+            fn term(&self) -> Option<u64> {
+                self.0.term()
+            }
+        }
+
+        impl $crate::protocols::coordinator::Recipe for $node {
+            fn wrap(w: $crate::protocols::coordinator::Wire) -> $msg {
+                $msg(w)
+            }
+            fn wire(msg: &$msg) -> &$crate::protocols::coordinator::Wire {
+                &msg.0
+            }
+        }
+    };
+}
+pub(crate) use recipe_message;
+
+/// `Protocol` for a recipe node `$node(pub CoordNode)` whose handlers are all
+/// [`CoordNode`]'s (contender in `client.rs`, replica in `service.rs`): ZooKeeper and etcd
+/// differ only in their configuration `$config`, which must have a `recipe()` method and a
+/// `service` field.
+macro_rules! coord_node_protocol {
+    ($node:ident, $msg:ty, $config:ty) => {
+        impl $node {
+            /// The handlers' view of the engine context.
+            fn env<'a>(
+                ctx: &$crate::sim::Ctx<'a, $config>,
+            ) -> $crate::protocols::coordinator::Env<'a> {
+                $crate::protocols::coordinator::Env::from_ctx(
+                    ctx,
+                    ctx.config.recipe(),
+                    &ctx.config.service,
+                )
+            }
+        }
+
+        impl $crate::sim::Protocol for $node {
+            type Msg = $msg;
+            type Timer = $crate::protocols::coordinator::CoordTimer;
+            type Durable = $crate::protocols::raft::RaftDurable;
+            type Config = $config;
+
+            fn boot(
+                ctx: &$crate::sim::Ctx<'_, $config>,
+                durable: Option<&Self::Durable>,
+                out: &mut $crate::sim::Out<Self>,
+            ) -> Self {
+                $node($crate::protocols::coordinator::CoordNode::boot(
+                    &Self::env(ctx),
+                    durable,
+                    out,
+                ))
+            }
+            fn on_message(
+                &mut self,
+                ctx: &$crate::sim::Ctx<'_, $config>,
+                from: $crate::sim::NodeId,
+                msg: $msg,
+                out: &mut $crate::sim::Out<Self>,
+            ) {
+                self.0.on_message(&Self::env(ctx), from, msg.0, out);
+            }
+            fn on_timer(
+                &mut self,
+                ctx: &$crate::sim::Ctx<'_, $config>,
+                t: Self::Timer,
+                out: &mut $crate::sim::Out<Self>,
+            ) {
+                self.0.on_timer(&Self::env(ctx), t, out);
+            }
+            fn status(&self) -> $crate::sim::NodeStatus {
+                self.0.status()
+            }
+            fn service_nodes(config: &$config) -> u32 {
+                config.service.replicas
+            }
+        }
+    };
+}
+pub(crate) use coord_node_protocol;
 
 mod client;
 mod service;
@@ -613,3 +760,42 @@ impl CoordNode {
 
 #[cfg(test)]
 mod tests;
+
+/// Fixtures of the recipes' handler-level tests (no engine).
+#[cfg(test)]
+pub(crate) mod testkit {
+    use super::{Recipe, Wire};
+    use crate::sim::{Ctx, NodeId, Out, SimTime};
+
+    /// The context of node `id` at `now_ms` (its own clock) in a cluster of `nodes`
+    /// contenders and one service replica (node `nodes`).
+    pub(crate) fn ctx<C>(id: NodeId, nodes: u32, now_ms: u64, config: &C) -> Ctx<'_, C> {
+        Ctx {
+            id,
+            nodes,
+            service: 1,
+            now: SimTime(now_ms * 1_000_000),
+            config,
+        }
+    }
+
+    /// Deliver `w` from `from` to `node` by hand (no network) and return what it sent.
+    pub(crate) fn deliver<P: Recipe>(
+        node: &mut P,
+        ctx: &Ctx<'_, P::Config>,
+        from: NodeId,
+        w: Wire,
+    ) -> Vec<(Option<NodeId>, Wire)> {
+        let mut out = Out::default();
+        node.on_message(ctx, from, P::wrap(w), &mut out);
+        sent(&out)
+    }
+
+    /// What a handler sent, unwrapped: (destination, or `None` for a broadcast; message).
+    pub(crate) fn sent<P: Recipe>(out: &Out<P>) -> Vec<(Option<NodeId>, Wire)> {
+        out.sent()
+            .into_iter()
+            .map(|(to, m)| (to, P::wire(m).clone()))
+            .collect()
+    }
+}

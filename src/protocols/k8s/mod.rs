@@ -40,10 +40,10 @@ pub use config::*;
 pub use elector::*;
 
 use super::coordinator::{
-    CoordTimer, Env, LEASE_WIRE_KINDS, RAFT_KIND_NAMES, Recipe, Replica, Wire,
+    CoordTimer, Env, LEASE_WIRE_KINDS, Replica, Wire, kind_names, recipe_message,
 };
 use crate::protocols::raft::RaftDurable;
-use crate::sim::{Ctx, Message, MsgClass, NodeId, NodeStatus, Out, Protocol};
+use crate::sim::{Ctx, Message, NodeId, NodeStatus, Out, Protocol};
 
 /// A Lease-lock message: the shared wire format with Kubernetes' names. The recipe sends
 /// only the Lease kinds, `NotPrimary` and the replicas' own traffic; the other kinds keep
@@ -51,53 +51,21 @@ use crate::sim::{Ctx, Message, MsgClass, NodeId, NodeStatus, Out, Protocol};
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct K8sMsg(pub Wire);
 
-const KINDS: [&str; LEASE_WIRE_KINDS] = [
-    "LeaseGrant",
-    "LeaseGrantResponse",
-    "LeaseKeepAlive",
-    "LeaseKeepAliveResponse",
-    "TxnPutIfAbsent",
-    "TxnResponse",
-    "RangePrefix",
-    "RangeResponse",
-    "WatchCreate",
-    "WatchCreated",
-    "WatchEvent",
-    "LeaseNotFound",
-    "Action",
-    "ActionAccepted",
-    crate::sim::metrics::STALE_ACCEPTED_KIND,
-    crate::sim::metrics::STALE_REJECTED_KIND,
-    "NotLeader",
-    RAFT_KIND_NAMES[0],
-    RAFT_KIND_NAMES[1],
-    RAFT_KIND_NAMES[2],
-    RAFT_KIND_NAMES[3],
-    RAFT_KIND_NAMES[4],
-    RAFT_KIND_NAMES[5],
-    "ServiceReplicate",
-    "ServiceReplicateAck",
-    "ServiceRecover",
-    "ServiceRecoverReply",
-    "LeaseLockGet",
-    "LeaseLockGetResponse",
-    "LeaseLockUpdate",
-    "LeaseLockUpdateResponse",
-    "LeaseLockConflict",
-];
+/// The etcd recipe's names, then the Lease kinds ([`Wire::LeaseGet`] to
+/// [`Wire::LeaseConflict`]).
+const KINDS: [&str; LEASE_WIRE_KINDS] = kind_names(
+    super::etcd::EtcdMsg::KINDS,
+    &[
+        "LeaseLockGet",
+        "LeaseLockGetResponse",
+        "LeaseLockUpdate",
+        "LeaseLockUpdateResponse",
+        "LeaseLockConflict",
+    ],
+);
 
-impl Message for K8sMsg {
-    const KINDS: &'static [&'static str] = &KINDS;
-    fn kind(&self) -> usize {
-        self.0.kind()
-    }
-    fn class(&self) -> MsgClass {
-        self.0.class()
-    }
-    fn term(&self) -> Option<u64> {
-        self.0.term()
-    }
-}
+// `Message` for K8sMsg (names from KINDS, the rest from `Wire`), `Recipe` for K8s.
+recipe_message!(K8sMsg for K8s, kinds: KINDS);
 
 /// One node: a candidate (`id < nodes`) or a service replica.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -113,12 +81,6 @@ type KCtx<'a> = Ctx<'a, K8sConfig>;
 
 fn env<'a>(ctx: &KCtx<'a>) -> Env<'a> {
     Env::from_ctx(ctx, ctx.config.recipe(), &ctx.config.service)
-}
-
-impl Recipe for K8s {
-    fn wrap(w: Wire) -> K8sMsg {
-        K8sMsg(w)
-    }
 }
 
 impl Protocol for K8s {

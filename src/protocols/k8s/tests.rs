@@ -126,17 +126,12 @@ fn the_store_applies_a_write_only_at_the_version_it_was_read() {
 }
 
 fn ctx(id: NodeId, now_ms: u64, cfg: &K8sConfig) -> KCtx<'_> {
-    Ctx {
-        id,
-        nodes: NODES,
-        service: 1,
-        now: SimTime(now_ms * MS),
-        config: cfg,
-    }
+    crate::protocols::coordinator::testkit::ctx(id, NODES, now_ms, cfg)
 }
 
 fn sent(out: &Out<K8s>) -> Vec<Wire> {
-    out.sent().into_iter().map(|(_, m)| m.0.clone()).collect()
+    let sent = crate::protocols::coordinator::testkit::sent(out);
+    sent.into_iter().map(|(_, w)| w).collect()
 }
 
 fn req_of(w: &Wire) -> u64 {
