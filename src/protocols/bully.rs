@@ -777,29 +777,15 @@ impl Protocol for Bully {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::testkit::{self, sent};
     use crate::sim::{Effect, SimTime};
 
     fn ctx(id: NodeId, cfg: &BullyConfig) -> Ctx<'_, BullyConfig> {
-        Ctx {
-            id,
-            nodes: 5,
-            service: 0,
-            now: SimTime(0),
-            config: cfg,
-        }
+        testkit::ctx(id, 5, 0, SimTime(0), cfg)
     }
 
     fn boot(id: NodeId, cfg: &BullyConfig) -> (Bully, Out<Bully>) {
-        let mut out = Out::default();
-        let n = Bully::boot(&ctx(id, cfg), None, &mut out);
-        (n, out)
-    }
-
-    fn sent(out: &Out<Bully>) -> Vec<(Option<NodeId>, BullyMsg)> {
-        out.sent()
-            .into_iter()
-            .map(|(to, m)| (to, m.clone()))
-            .collect()
+        testkit::boot(&ctx(id, cfg))
     }
 
     /// Drive node `id` to follow `leader` (a Coordinator from it).

@@ -11,6 +11,8 @@ pub mod protocol;
 pub mod queue;
 pub mod rng;
 pub mod storage;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod time;
 
 pub use engine::{Outcome, Release, Sim, SimConfig, SimError};

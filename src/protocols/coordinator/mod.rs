@@ -770,13 +770,7 @@ pub(crate) mod testkit {
     /// The context of node `id` at `now_ms` (its own clock) in a cluster of `nodes`
     /// contenders and one service replica (node `nodes`).
     pub(crate) fn ctx<C>(id: NodeId, nodes: u32, now_ms: u64, config: &C) -> Ctx<'_, C> {
-        Ctx {
-            id,
-            nodes,
-            service: 1,
-            now: SimTime(now_ms * 1_000_000),
-            config,
-        }
+        crate::sim::testkit::ctx(id, nodes, 1, SimTime(now_ms * 1_000_000), config)
     }
 
     /// Deliver `w` from `from` to `node` by hand (no network) and return what it sent.

@@ -1,28 +1,14 @@
 //! Ring unit tests: handlers driven directly, no engine.
 use super::*;
+use crate::sim::testkit::{self, sent};
 use crate::sim::{Effect, SimTime};
 
 fn ctx(id: NodeId, cfg: &RingConfig) -> Ctx<'_, RingConfig> {
-    Ctx {
-        id,
-        nodes: 5,
-        service: 0,
-        now: SimTime(0),
-        config: cfg,
-    }
+    testkit::ctx(id, 5, 0, SimTime(0), cfg)
 }
 
 fn boot(id: NodeId, cfg: &RingConfig) -> (Ring, Out<Ring>) {
-    let mut out = Out::default();
-    let n = Ring::boot(&ctx(id, cfg), None, &mut out);
-    (n, out)
-}
-
-fn sent(out: &Out<Ring>) -> Vec<(Option<NodeId>, RingMsg)> {
-    out.sent()
-        .into_iter()
-        .map(|(to, m)| (to, m.clone()))
-        .collect()
+    testkit::boot(&ctx(id, cfg))
 }
 
 fn election(id: NodeId, seq: u64) -> RingMsg {
