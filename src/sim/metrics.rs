@@ -792,6 +792,17 @@ mod tests {
                 }
             }
         }
+        /// Crash `node` at `at_ms` (no restart): the fault, then its status going down.
+        fn crash(&mut self, at_ms: u64, node: NodeId) {
+            self.fault(
+                at_ms,
+                FaultAction::Crash {
+                    target: Target::Node(node),
+                    restart_after: None,
+                },
+            );
+            self.set(at_ms, node, NodeStatus::DOWN);
+        }
         fn fault(&mut self, at_ms: u64, action: FaultAction) {
             self.m.observe(&TraceEvent::Fault {
                 at: SimTime(at_ms * MS),
@@ -829,14 +840,7 @@ mod tests {
     fn crash_at_1s_and_new_leader_at_1300ms_is_a_300ms_election() {
         let mut t = Trace::new(5);
         t.elect(100, 0, 2);
-        t.fault(
-            1000,
-            FaultAction::Crash {
-                target: Target::Node(0),
-                restart_after: None,
-            },
-        );
-        t.set(1000, 0, NodeStatus::DOWN);
+        t.crash(1000, 0);
         t.send(1150, MsgClass::Election);
         t.elect(1300, 3, 3);
         let m = t.end(2000);
@@ -869,14 +873,7 @@ mod tests {
             t.m.detect_ms.is_empty() && t.m.converge_ms.is_empty(),
             "boot is no loss"
         );
-        t.fault(
-            1000,
-            FaultAction::Crash {
-                target: Target::Node(0),
-                restart_after: None,
-            },
-        );
-        t.set(1000, 0, NodeStatus::DOWN);
+        t.crash(1000, 0);
         t.set(1100, 0, st(Role::Follower, 2, None)); // restarts
         t.send_from(1100, 0, MsgClass::Election); // ... and reconnects: not detection
         t.send_from(1250, 4, MsgClass::Election); // a survivor reacts
@@ -902,14 +899,7 @@ mod tests {
         }
         t.elect(100, 0, 2);
         t.send(200, MsgClass::Heartbeat); // elected: not election overhead
-        t.fault(
-            1000,
-            FaultAction::Crash {
-                target: Target::Node(0),
-                restart_after: None,
-            },
-        );
-        t.set(1000, 0, NodeStatus::DOWN);
+        t.crash(1000, 0);
         for n in 1..3 {
             t.set(1000, n, NodeStatus::DOWN);
         }
@@ -951,14 +941,7 @@ mod tests {
         let mut t = Trace::new(5);
         t.send(50, MsgClass::Election);
         t.elect(100, 0, 2);
-        t.fault(
-            1000,
-            FaultAction::Crash {
-                target: Target::Node(0),
-                restart_after: None,
-            },
-        );
-        t.set(1000, 0, NodeStatus::DOWN);
+        t.crash(1000, 0);
         t.send(1150, MsgClass::Election);
         t.send(1160, MsgClass::Heartbeat);
         t.send(1170, MsgClass::Election);
