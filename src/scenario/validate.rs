@@ -70,17 +70,7 @@ pub fn validate(raw: &RawScenario, algorithm: ConfiguredAlgorithm) -> Result<Sce
     let mut clock_of: Vec<Option<usize>> = vec![None; total as usize];
     for (i, c) in raw.clocks.iter().flatten().enumerate() {
         let field = |f: &str| format!("clock.{i}.{f}");
-        let node = node_id(
-            &field("node"),
-            c.node.ok_or_else(|| {
-                FieldError::new(
-                    field("node"),
-                    "(missing)",
-                    format!("a node id in 0..{total}"),
-                )
-            })?,
-            total,
-        )?;
+        let node = required_node_id(&field("node"), c.node, total)?;
         if let Some(j) = clock_of[node as usize].replace(i) {
             return Err(FieldError::new(
                 field("node"),
@@ -227,14 +217,8 @@ fn validate_network(raw: &RawScenario, total: u32) -> Result<Network, FieldError
     let mut link_of = std::collections::BTreeMap::new();
     for (i, l) in n.links.iter().flatten().enumerate() {
         let field = |f: &str| format!("network.link.{i}.{f}");
-        let missing =
-            |f: &str| FieldError::new(field(f), "(missing)", format!("a node id in 0..{total}"));
-        let from = node_id(
-            &field("from"),
-            l.from.ok_or_else(|| missing("from"))?,
-            total,
-        )?;
-        let to = node_id(&field("to"), l.to.ok_or_else(|| missing("to"))?, total)?;
+        let from = required_node_id(&field("from"), l.from, total)?;
+        let to = required_node_id(&field("to"), l.to, total)?;
         let both = l.both_ways.unwrap_or(true);
         for (a, b) in [(from, to), (to, from)]
             .into_iter()
@@ -298,17 +282,7 @@ fn validate_resources(raw: &RawScenario, total: u32) -> Result<Resources, FieldE
         };
         for (i, n) in s.nodes.iter().flatten().enumerate() {
             let field = |f: &str| format!("storage.node.{i}.{f}");
-            let node = node_id(
-                &field("node"),
-                n.node.ok_or_else(|| {
-                    FieldError::new(
-                        field("node"),
-                        "(missing)",
-                        format!("a node id in 0..{total}"),
-                    )
-                })?,
-                total,
-            )?;
+            let node = required_node_id(&field("node"), n.node, total)?;
             let Some(w) = &n.write else {
                 return Err(FieldError::new(
                     field("write"),
@@ -335,6 +309,13 @@ fn node_id(field: &str, v: i64, total: u32) -> Result<NodeId, FieldError> {
         ));
     }
     Ok(v as NodeId)
+}
+
+/// [`node_id`] of a key that must be present.
+fn required_node_id(field: &str, v: Option<i64>, total: u32) -> Result<NodeId, FieldError> {
+    let v =
+        v.ok_or_else(|| FieldError::new(field, "(missing)", format!("a node id in 0..{total}")))?;
+    node_id(field, v, total)
 }
 
 fn target(field: &str, t: &RawTarget, total: u32) -> Result<Target, FieldError> {
