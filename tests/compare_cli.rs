@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{electsim, fresh_dir};
+use common::{electsim, fresh_dir, ok};
 
 const HEADER: &str = "scenario,point,replication,seed,param_algorithm,param_network_loss,algorithm,nodes,leader_changes,failover_ms_mean\n";
 
@@ -57,7 +57,7 @@ fn paired_differences_match_hand_computed_values() {
         "--metric",
         "failover_ms_mean",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ok(&o);
     let csv = std::fs::read_to_string(dir.join("compare-network_loss-0.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(

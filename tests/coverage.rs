@@ -4,7 +4,7 @@
 //! in `src/sim/coverage.rs`.)
 
 mod common;
-use common::{electsim, electsim_in, fresh_dir, stderr};
+use common::{electsim, electsim_in, fresh_dir, ok, stderr};
 
 const NAMES: [&str; 8] = [
     "split_votes",
@@ -22,7 +22,7 @@ fn run_json(args: &[&str]) -> serde_json::Value {
     a.extend_from_slice(args);
     a.extend_from_slice(&["--format", "json"]);
     let o = electsim(&a);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    ok(&o);
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
@@ -72,7 +72,7 @@ fn run_json_has_a_coverage_object_with_exactly_the_eight_counts() {
 fn sweep(dir: &std::path::Path, toml: &str) -> (String, Vec<String>, Vec<Vec<String>>, String) {
     std::fs::write(dir.join("s.toml"), toml).unwrap();
     let o = electsim_in(dir, &["sweep", "s.toml", "--no-charts", "--out", "out"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    ok(&o);
     let runs = std::fs::read_to_string(dir.join("out/runs.csv")).unwrap();
     let mut lines = runs.lines();
     let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();

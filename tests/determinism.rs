@@ -1,7 +1,7 @@
 //! Determinism contract: same scenario + seed => same trace digest and identical output.
 
 mod common;
-use common::electsim;
+use common::{electsim, ok};
 
 use electsim::runner;
 use electsim::scenario::ScenarioFile;
@@ -19,7 +19,7 @@ fn same_seed_twice_prints_identical_json() {
     ];
     let a = electsim(&args);
     let b = electsim(&args);
-    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    ok(&a);
     assert_eq!(a.stdout, b.stdout);
     let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
     for key in [
@@ -98,11 +98,7 @@ fn bench_reports_finite_rates_even_for_tiny_runs() {
         "--format",
         "json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(&out);
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
     assert_eq!(

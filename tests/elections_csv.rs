@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{electsim, fresh_dir};
+use common::{electsim, fresh_dir, ok};
 use electsim::report::charts::Table;
 use std::collections::BTreeMap;
 
@@ -25,7 +25,7 @@ fn one_row_per_election_matching_runs_csv() {
         "--set",
         r#"sweep.algorithm=["bully","raft"]"#,
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ok(&o);
     let runs = Table::read(&dir.join("runs.csv")).unwrap();
     let el = Table::read(&dir.join("elections.csv")).unwrap();
     assert_eq!(
@@ -107,7 +107,7 @@ fn run_json_and_table_locate_split_brain_in_time() {
         "--format",
         "json",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ok(&o);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let log = v["split_brain_log"].as_array().expect("split_brain_log");
     assert_eq!(
@@ -160,7 +160,7 @@ fn perfetto_marks_split_brain_and_the_timeline_zooms() {
         "3500ms",
     ];
     let o = electsim(&args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ok(&o);
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();

@@ -1,7 +1,7 @@
 //! `electsim explore` through the binary: exit codes, the repro files, the replay command.
 
 mod common;
-use common::electsim;
+use common::{assert_exit, electsim, ok};
 
 #[test]
 fn a_found_bug_exits_1_and_writes_a_replayable_repro() {
@@ -23,12 +23,7 @@ fn a_found_bug_exits_1_and_writes_a_replayable_repro() {
         "--out",
         dir.to_str().unwrap(),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 1);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(": 1 violation(s)") && stdout.contains("election_safety"),
@@ -74,12 +69,7 @@ fn no_bug_exits_0_and_time_bounds_the_search() {
         "--jobs",
         "2",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(": 0 violation(s)"), "{stdout}");
     let short = electsim(&[

@@ -2,6 +2,9 @@
 //! (see docs/reproduce.md, "Bug hunts"; the Raft one is in explore_raft.rs). Each file is
 //! self-contained: scripted faults and a seed.
 
+mod common;
+use common::assert_pinned_digest;
+
 use electsim::runner;
 use electsim::scenario::{Assignment, Origin, ScenarioFile, parse_value};
 use std::path::Path;
@@ -25,12 +28,7 @@ fn etcd_loss_burst_lets_the_old_leader_outlive_its_lease() {
         "the overlap no longer reproduces: {:?}",
         o.metrics
     );
-    assert!(
-        file.text
-            .contains(&format!("trace digest {}", o.trace_digest)),
-        "the repro's trace changed (digest {})",
-        o.trace_digest
-    );
+    assert_pinned_digest(&file.text, &o.trace_digest);
 }
 
 const BULLY_SPLIT: &str = "tests/repro/bully-split-brain.toml";
@@ -49,12 +47,7 @@ fn bully_partition_elects_a_leader_on_each_side_unless_guarded() {
         "{:?}",
         o.metrics
     );
-    assert!(
-        file.text
-            .contains(&format!("trace digest {}", o.trace_digest)),
-        "the repro's trace changed (digest {})",
-        o.trace_digest
-    );
+    assert_pinned_digest(&file.text, &o.trace_digest);
     // The seed document's fix, a quorum guard, removes it on the same fault plan.
     let guard = Assignment {
         key: "bully.quorum_guard".into(),

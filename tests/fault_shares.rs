@@ -2,6 +2,9 @@
 //! `{ minority = 0.4, ids = "highest" }` cuts off the same kind of minority (the highest ids,
 //! fewer than half), so a partition sweep over `nodes` means the same thing at each size.
 
+mod common;
+use common::scenario_from_text;
+
 use electsim::scenario::{Assignment, ScenarioFile};
 use electsim::sim::faults::FaultAction;
 use std::path::Path;
@@ -74,8 +77,7 @@ impl electsim::sim::Observer for Faults {
 
 /// The leader at `at_ms` in a fault-free run of `text` (same seed, same history until then).
 fn leader_at(text: &str, at_ms: u64) -> u32 {
-    let f = ScenarioFile::from_text(Path::new("l.toml"), text.to_string()).unwrap();
-    let sc = f.instantiate(&[]).unwrap();
+    let sc = scenario_from_text(text);
     let mut sim = electsim::runner::build(&sc, 1, Vec::new()).unwrap();
     let t = electsim::sim::SimTime::ZERO + electsim::sim::SimDuration::from_millis(at_ms);
     sim.run_until(t).unwrap();

@@ -1,28 +1,15 @@
 //! Golden interaction scripts (`tests/scripts/**/*.txt`): each script's output must match
 //! its stored expectations. Rewrite them with `ELECTSIM_REWRITE=1 cargo test --test golden`.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-fn scripts(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            scripts(&p, out);
-        } else if p.extension().is_some_and(|e| e == "txt") {
-            out.push(p);
-        }
-    }
-}
+use std::path::Path;
 
 #[test]
 fn golden_scripts_match() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts");
-    let mut files = Vec::new();
-    scripts(&root, &mut files);
+    let mut files = common::files_under(&root);
+    files.retain(|p| p.extension().is_some_and(|e| e == "txt"));
     assert!(!files.is_empty(), "no scripts under {}", root.display());
     let rewrite = std::env::var_os("ELECTSIM_REWRITE").is_some();
     let mut failures = Vec::new();

@@ -1,23 +1,11 @@
 //! `electsim matrix` (the README's main job) at a small size: it writes every CSV, chart and
 //! MATRIX.md, and the bytes do not depend on the number of worker threads.
 
+mod common;
+use common::files_under;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            files(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
 
 fn matrix(out: &Path, jobs: &str) {
     let _ = std::fs::remove_dir_all(out);
@@ -50,9 +38,7 @@ fn small_matrix_is_byte_identical_for_any_jobs() {
     let (a, b) = (base.join("jobs1"), base.join("jobs2"));
     matrix(&a, "1");
     matrix(&b, "2");
-    let (mut fa, mut fb) = (Vec::new(), Vec::new());
-    files(&a, &mut fa);
-    files(&b, &mut fb);
+    let (fa, fb) = (files_under(&a), files_under(&b));
     let rel = |v: &[PathBuf], root: &Path| {
         v.iter()
             .map(|p| p.strip_prefix(root).unwrap().to_path_buf())

@@ -1,13 +1,13 @@
 //! Issue 12: each metric or model defect an independent recomputation found, as a
 //! hand-computed regression case run through the whole engine.
 
-use electsim::scenario::ScenarioFile;
+mod common;
+use common::scenario_from_text;
+
 use electsim::sim::metrics::RunMetrics;
-use std::path::Path;
 
 fn run(text: &str, seed: u64) -> RunMetrics {
-    let file = ScenarioFile::from_text(Path::new("defect.toml"), text.to_string()).unwrap();
-    let sc = file.instantiate(&[]).unwrap();
+    let sc = scenario_from_text(text);
     electsim::runner::run(&sc, seed, Vec::new())
         .unwrap()
         .metrics

@@ -5,7 +5,7 @@
 //! one, never a mix, and the error names the file.
 
 mod common;
-use common::fresh_dir;
+use common::{assert_exit, fresh_dir, ok, snapshot};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -27,27 +27,6 @@ restart_after = "300ms"
 "#;
 
 type Snapshot = Vec<(PathBuf, Vec<u8>)>;
-
-/// Every file under `dir` (hidden ones included) with its bytes; empty if `dir` is missing.
-fn snapshot(dir: &Path) -> Snapshot {
-    fn walk(root: &Path, dir: &Path, out: &mut Snapshot) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let bytes = std::fs::read(&p).unwrap();
-                out.push((p.strip_prefix(root).unwrap().to_path_buf(), bytes));
-            }
-        }
-    }
-    let mut v = Vec::new();
-    if dir.is_dir() {
-        walk(dir, dir, &mut v);
-    }
-    v.sort();
-    v
-}
 
 fn copy_dir(from: &Path, to: &Path) {
     let _ = std::fs::remove_dir_all(to);
@@ -224,12 +203,7 @@ fn merge_and_explore_writes_fail_in_turn() {
     // Explore exits 1 on a finding; adapt: the "new" result is made by hand here.
     copy_dir(&d.join("repro-old"), &d.join("r"));
     let o = electsim(&d, &args, None);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 1);
     let new = snapshot(&d.join("r"));
     assert_eq!(
         new.len(),
@@ -268,7 +242,7 @@ fn matrix_writes_fail_in_turn() {
         ],
         None,
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ok(&o);
     let out = d.join("out");
     let n = every_write_fails_in_turn(
         root,

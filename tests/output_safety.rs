@@ -4,12 +4,12 @@
 //! the same directory at once.
 
 mod common;
-use common::{electsim_in, fresh_dir, stderr};
+use common::{assert_exit, electsim_in, fresh_dir, names, ok, snapshot, stderr};
 
 use electsim::sweep::Plan;
 use electsim::sweep::outdir::stage_path;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SMALL: &str = r#"
@@ -44,40 +44,6 @@ crash = "leader"
 restart_after = "400ms"
 "#;
 
-/// Every file under `dir` with its bytes, sorted by relative path.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                out.push((
-                    p.strip_prefix(root).unwrap().to_path_buf(),
-                    std::fs::read(&p).unwrap(),
-                ));
-            }
-        }
-    }
-    let mut v = Vec::new();
-    walk(dir, dir, &mut v);
-    v.sort();
-    v
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-fn ok(o: &Output) {
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
-}
-
 #[test]
 fn default_out_refuses_to_replace_another_sweep() {
     let d = fresh_dir("output_safety", "default");
@@ -91,7 +57,7 @@ fn default_out_refuses_to_replace_another_sweep() {
         &d,
         &["sweep", "safe.toml", "--runs", "2", "--no-charts", "-q"],
     );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_exit(&o, 2);
     assert!(
         stderr(&o).contains("refusing to overwrite `results/safe`")
             && stderr(&o).contains("another sweep")
@@ -138,7 +104,7 @@ fn foreign_files_are_refused_and_kept() {
     std::fs::write(mine.join("notes.txt"), "keep me\n").unwrap();
     let before = snapshot(&mine);
     let o = electsim_in(&d, &["sweep", "safe.toml", "--out", "mine", "-q"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_exit(&o, 2);
     assert!(
         stderr(&o).contains("runs.csv, summary.csv but no valid sweep.json"),
         "{}",
@@ -180,7 +146,7 @@ fn foreign_files_are_refused_and_kept() {
     std::fs::create_dir_all(d.join("m")).unwrap();
     std::fs::write(d.join("m/summary.csv"), "x\n").unwrap();
     let o = electsim_in(&d, &["merge", "s1", "--out", "m", "--no-charts"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_exit(&o, 2);
     assert_eq!(
         std::fs::read_to_string(d.join("m/summary.csv")).unwrap(),
         "x\n"
@@ -256,7 +222,7 @@ fn a_concurrent_sweep_is_refused_at_once_and_a_dead_lock_does_not_block() {
     let mut first = start_big(&d, &d.join("out"));
     let t = Instant::now();
     let o = electsim_in(&d, &["sweep", "big.toml", "--out", "out", "-q"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_exit(&o, 2);
     assert!(t.elapsed() < Duration::from_secs(10), "refused at once");
     assert!(
         stderr(&o).contains("`out` is being written by another electsim process (pid")
@@ -364,7 +330,7 @@ fn trace_never_replaces_a_symlink_fifo_or_device() {
     // Character devices: /dev/null takes it; /dev/full fails the write (exit 1) and stays.
     ok(&electsim_in(&d, &["run", "s.toml", "--trace", "/dev/null"]));
     let o = electsim_in(&d, &["run", "s.toml", "--trace", "/dev/full"]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_exit(&o, 1);
     assert!(stderr(&o).contains("/dev/full"), "{}", stderr(&o));
     for dev in ["/dev/null", "/dev/full"] {
         let m = std::fs::symlink_metadata(dev).unwrap();
@@ -409,7 +375,7 @@ fn u64_seeds_and_reexplore_commands_reproduce() {
         ];
         args.extend_from_slice(extra);
         let o = electsim_in(&d, &args);
-        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert_exit(&o, 1);
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
     let stdout = explore(
@@ -486,7 +452,7 @@ fn chart_refuses_a_cut_off_csv() {
     for (cut, line) in [(header_len / 2, 1), (header_len + 5, 2)] {
         std::fs::write(d.join("o/summary.csv"), &summary[..cut]).unwrap();
         let o = electsim_in(&d, &["chart", "o"]);
-        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert_exit(&o, 2);
         assert!(
             stderr(&o).contains(&format!("summary.csv:{line}")) && stderr(&o).contains("cut off"),
             "{}",
@@ -497,6 +463,6 @@ fn chart_refuses_a_cut_off_csv() {
     // Header only: no data rows.
     std::fs::write(d.join("o/summary.csv"), &summary[..=header_len]).unwrap();
     let o = electsim_in(&d, &["chart", "o"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_exit(&o, 2);
     assert!(stderr(&o).contains("no data rows"), "{}", stderr(&o));
 }

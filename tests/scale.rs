@@ -1,10 +1,11 @@
 //! Issue 15: start-up memory is bounded. These check counts that memory follows, never
 //! wall time (speed is measured by `electsim bench` and `cargo bench`).
 
-use electsim::scenario::ScenarioFile;
+mod common;
+use common::scenario_from_text;
+
 use electsim::sim::{Observer, TraceEvent};
 use std::cell::Cell;
-use std::path::Path;
 use std::rc::Rc;
 
 struct CountSends(Rc<Cell<u64>>);
@@ -27,8 +28,7 @@ fn in_flight_limit_bounds_start_up() {
     let text = format!(
         "algorithm = \"bully\"\nnodes = {nodes}\nduration = \"1s\"\nmax_in_flight = {limit}\n"
     );
-    let file = ScenarioFile::from_text(Path::new("scale.toml"), text).unwrap();
-    let sc = file.instantiate(&[]).unwrap();
+    let sc = scenario_from_text(&text);
     let sends = Rc::new(Cell::new(0));
     let err = electsim::runner::run(&sc, 1, vec![Box::new(CountSends(sends.clone()))])
         .expect_err("the limit is far below Bully's start-up traffic");
@@ -46,8 +46,7 @@ fn in_flight_limit_bounds_start_up() {
 #[test]
 fn ring_starts_at_twenty_thousand_nodes() {
     let text = "algorithm = \"ring\"\nnodes = 20000\nduration = \"1s\"\n".to_string();
-    let file = ScenarioFile::from_text(Path::new("scale.toml"), text).unwrap();
-    let sc = file.instantiate(&[]).unwrap();
+    let sc = scenario_from_text(&text);
     let o = electsim::runner::run(&sc, 1, Vec::new()).unwrap();
     assert_eq!(o.metrics.elections_started, 20_000, "every node initiates");
     assert!(o.metrics.messages_sent >= 20_000);

@@ -2,13 +2,15 @@
 //! single handlers (no engine) and on whole runs. Every expected value is worked out by hand
 //! in the comment above its assertion.
 
+mod common;
+use common::{electsim, ok};
+
 use electsim::protocols::bully::{Bully, BullyConfig, BullyMsg, BullyTimer, Phase};
 use electsim::protocols::detector::{DetectorConfig, DetectorKind};
 use electsim::protocols::raft::{LOG_UP_TO_DATE, Raft, RaftConfig, RaftMsg, RaftTimer};
 use electsim::protocols::ring::{Ring, RingConfig, RingMsg, RingTimer};
 use electsim::protocols::stabilizer::StabilizerConfig;
 use electsim::sim::{Ctx, Delay, Effect, NodeId, Out, Protocol, Role, SimDuration, SimTime};
-use std::process::Command;
 
 fn ms(v: u64) -> SimDuration {
     SimDuration::from_millis(v)
@@ -439,13 +441,6 @@ fn raft_phi_detector_adds_the_timeout_width_as_jitter() {
 
 // ----- Whole runs and configuration -----
 
-fn electsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_electsim"))
-        .args(args)
-        .output()
-        .expect("run electsim")
-}
-
 fn json_run(file: &str, sets: &[&str]) -> serde_json::Value {
     let mut args = vec![
         "run",
@@ -462,11 +457,7 @@ fn json_run(file: &str, sets: &[&str]) -> serde_json::Value {
         args.push(s);
     }
     let out = electsim(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(&out);
     serde_json::from_slice(&out.stdout).expect("json")
 }
 

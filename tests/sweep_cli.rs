@@ -2,9 +2,7 @@
 //! written" when the input or the usage is bad.
 
 mod common;
-use common::{electsim_in, fresh_dir, stderr};
-
-use std::path::Path;
+use common::{assert_exit, electsim_in, fresh_dir, names, ok, stderr};
 
 const OK: &str = r#"
 name = "cli"
@@ -21,21 +19,12 @@ crash = "leader"
 restart_after = "300ms"
 "#;
 
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn success_writes_to_the_default_directory() {
     let d = fresh_dir("sweep_cli", "default");
     std::fs::write(d.join("cli.toml"), OK).unwrap();
     let o = electsim_in(&d, &["sweep", "cli.toml", "--no-charts"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    ok(&o);
     // The plan line with runs and the estimate comes first, on stderr.
     assert!(
         stderr(&o).contains("2 point(s) x 3 runs = 6 runs"),
@@ -44,13 +33,13 @@ fn success_writes_to_the_default_directory() {
     );
     assert!(stderr(&o).contains("estimated ~"), "{}", stderr(&o));
     assert_eq!(
-        files(&d.join("results/cli")),
+        names(&d.join("results/cli")),
         ["elections.csv", "runs.csv", "summary.csv", "sweep.json"]
     );
     let o = electsim_in(&d, &["sweep", "cli.toml", "--shard", "2/2", "-q"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    ok(&o);
     assert_eq!(
-        files(&d.join("results/cli/shard-2-of-2")),
+        names(&d.join("results/cli/shard-2-of-2")),
         ["runs.csv", "sweep.json"]
     );
 }
@@ -99,7 +88,7 @@ fn bad_usage_exits_2_and_writes_nothing() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(msg), "{args:?}: {}", stderr(&o));
     }
-    assert_eq!(files(&d), ["afile", "cli.toml"], "nothing was written");
+    assert_eq!(names(&d), ["afile", "cli.toml"], "nothing was written");
     assert_eq!(std::fs::read_to_string(d.join("afile")).unwrap(), "x");
 }
 
@@ -160,7 +149,7 @@ fn big_sweeps_need_yes() {
         &d,
         &["sweep", "cli.toml", "--out", "o", "--confirm-runs", "5"],
     );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_exit(&o, 2);
     assert!(
         stderr(&o).contains("6 runs") && stderr(&o).contains("--yes"),
         "{}",
@@ -178,7 +167,7 @@ fn big_sweeps_need_yes() {
             "1000",
         ],
     );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_exit(&o, 2);
     assert!(!d.join("o").exists());
     let o = electsim_in(
         &d,
@@ -193,7 +182,7 @@ fn big_sweeps_need_yes() {
             "-q",
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    ok(&o);
     assert!(d.join("o/runs.csv").is_file());
 }
 
@@ -205,7 +194,7 @@ fn set_pins_an_axis_and_sweep_set_replaces_it() {
         &d,
         &["sweep", "cli.toml", "--out", "a", "-q", "--set", "nodes=4"],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    ok(&o);
     let runs = std::fs::read_to_string(d.join("a/runs.csv")).unwrap();
     assert_eq!(runs.lines().count(), 1 + 3);
     assert!(
@@ -228,7 +217,7 @@ fn set_pins_an_axis_and_sweep_set_replaces_it() {
             "2",
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    ok(&o);
     let summary = std::fs::read_to_string(d.join("b/summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 1 + 3);
 }

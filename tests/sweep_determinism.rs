@@ -2,9 +2,9 @@
 //! paired seeds and the documented column contract.
 
 mod common;
-use common::fresh_dir;
+use common::{fresh_dir, read, sweep_options};
 
-use electsim::sweep::{SweepOptions, run_sweep, seeds::run_seed};
+use electsim::sweep::{run_sweep, seeds::run_seed};
 use std::path::Path;
 
 const SMALL: &str = r#"
@@ -32,15 +32,9 @@ restart_after = "500ms"
 "#;
 
 fn sweep(scenario: &Path, out: &Path, jobs: usize) -> electsim::sweep::SweepResult {
-    let mut o = SweepOptions::new(scenario);
-    o.out = Some(out.to_path_buf());
+    let mut o = sweep_options(scenario, out);
     o.jobs = Some(jobs);
-    o.quiet = true;
     run_sweep(&o).unwrap_or_else(|e| panic!("sweep failed: {e}"))
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 #[test]

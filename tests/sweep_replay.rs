@@ -2,10 +2,10 @@
 //! through the library and through the `electsim run` binary.
 
 mod common;
-use common::fresh_dir;
+use common::{fresh_dir, ok, sweep_options};
 
 use electsim::scenario::{Assignment, ScenarioFile};
-use electsim::sweep::{SweepOptions, run_sweep};
+use electsim::sweep::run_sweep;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -107,9 +107,7 @@ fn every_replay_cell_reproduces_its_digest() {
     let d = fresh_dir("sweep_replay", "library");
     let sc = d.join("replay it's.toml");
     std::fs::write(&sc, SCENARIO).unwrap();
-    let mut o = SweepOptions::new(&sc);
-    o.out = Some(d.join("out"));
-    o.quiet = true;
+    let mut o = sweep_options(&sc, &d.join("out"));
     // An override that is not an axis must be part of the replay too.
     o.sets = vec![Assignment::parse_set("raft.heartbeat=40ms").unwrap()];
     run_sweep(&o).unwrap();
@@ -151,10 +149,7 @@ fn replay_through_the_binary() {
     let d = fresh_dir("sweep_replay", "binary");
     let sc = d.join("replay it's.toml");
     std::fs::write(&sc, SCENARIO).unwrap();
-    let mut o = SweepOptions::new(&sc);
-    o.out = Some(d.join("out"));
-    o.quiet = true;
-    run_sweep(&o).unwrap();
+    run_sweep(&sweep_options(&sc, &d.join("out"))).unwrap();
     let runs = std::fs::read_to_string(d.join("out").join("runs.csv")).unwrap();
     let mut rdr = csv::Reader::from_reader(runs.as_bytes());
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
@@ -174,11 +169,7 @@ fn replay_through_the_binary() {
             .args(["--format", "json"])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        ok(&out);
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(
             json["trace_digest"].as_str().unwrap(),

@@ -2,7 +2,7 @@
 //! with final files equal to an uninterrupted sweep, byte for byte.
 
 mod common;
-use common::fresh_dir;
+use common::{assert_exit, electsim, fresh_dir, ok, read, sweep_options};
 
 use electsim::sweep::outdir::stage_path;
 use electsim::sweep::{SweepError, SweepOptions, run_sweep};
@@ -32,16 +32,10 @@ restart_after = "400ms"
 "#;
 
 fn opts(scenario: &Path, out: &Path, resume: bool) -> SweepOptions {
-    let mut o = SweepOptions::new(scenario);
-    o.out = Some(out.to_path_buf());
+    let mut o = sweep_options(scenario, out);
     o.jobs = Some(2);
     o.resume = resume;
-    o.quiet = true;
     o
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 fn assert_same(a: &Path, b: &Path) {
@@ -135,20 +129,16 @@ fn resume_refuses_another_scenario() {
     o.runs = Some(3);
     assert!(matches!(run_sweep(&o), Err(SweepError::Mismatch(_))));
     // Through the CLI: exit 2.
-    let out = Command::new(env!("CARGO_BIN_EXE_electsim"))
-        .arg("sweep")
-        .arg(&other)
-        .arg("--out")
-        .arg(d.join("part"))
-        .args(["--resume", "-q"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (other, part) = (other.to_str().unwrap(), d.join("part"));
+    let out = electsim(&[
+        "sweep",
+        other,
+        "--out",
+        part.to_str().unwrap(),
+        "--resume",
+        "-q",
+    ]);
+    assert_exit(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to resume"));
 }
 
@@ -193,20 +183,10 @@ fn killed_cli_sweep_resumes_to_identical_output() {
     if !part.join("summary.csv").exists() {
         assert!(!part.join("runs.csv").exists());
     }
-    let o = Command::new(bin)
-        .arg("sweep")
-        .arg(&sc)
-        .arg("--out")
-        .arg(&part)
-        .args(["-q", "--resume"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let (sc_arg, part_arg) = (sc.to_str().unwrap(), part.to_str().unwrap());
+    ok(&electsim(&[
+        "sweep", sc_arg, "--out", part_arg, "-q", "--resume",
+    ]));
     let full = d.join("full");
     run_sweep(&opts(&sc, &full, false)).unwrap();
     assert_same(&full, &part);

@@ -2,14 +2,13 @@
 //! for byte; merge refuses incomplete or mixed shard sets.
 
 mod common;
-use common::fresh_dir;
+use common::{assert_exit, electsim, fresh_dir, ok, read, sweep_options};
 
 use electsim::sweep::merge::{MergeOptions, merge};
 use electsim::sweep::outdir::Replace;
 use electsim::sweep::shard::Shard;
 use electsim::sweep::{SweepError, SweepOptions, run_sweep};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const SMALL: &str = r#"
 name = "shards"
@@ -33,16 +32,10 @@ restart_after = "400ms"
 "#;
 
 fn opts(scenario: &Path, out: &Path, jobs: usize, shard: Option<Shard>) -> SweepOptions {
-    let mut o = SweepOptions::new(scenario);
-    o.out = Some(out.to_path_buf());
+    let mut o = sweep_options(scenario, out);
     o.jobs = Some(jobs);
     o.shard = shard;
-    o.quiet = true;
     o
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 fn setup(name: &str) -> (PathBuf, PathBuf) {
@@ -159,73 +152,32 @@ fn merge_refuses_missing_duplicate_and_foreign_shards() {
 
 #[test]
 fn cli_shard_and_merge() {
-    let (d, sc) = setup("cli");
-    let bin = env!("CARGO_BIN_EXE_electsim");
-    let out = d.join("x");
-    let o = Command::new(bin)
-        .arg("sweep")
-        .arg(&sc)
-        .arg("--out")
-        .arg(&out)
-        .args(["--shard", "3/2", "-q"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let (d, scenario) = setup("cli");
+    let sc = scenario.to_str().unwrap();
+    let path = |name: &str| d.join(name).to_str().unwrap().to_string();
+    let o = electsim(&["sweep", sc, "--out", &path("x"), "--shard", "3/2", "-q"]);
+    assert_exit(&o, 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("K must be between 1 and 2"));
-    assert!(!out.exists(), "nothing is written on bad usage");
+    assert!(!d.join("x").exists(), "nothing is written on bad usage");
     for k in 1..=2 {
-        let o = Command::new(bin)
-            .arg("sweep")
-            .arg(&sc)
-            .arg("--out")
-            .arg(d.join(format!("s{k}")))
-            .args(["--shard", &format!("{k}/2"), "-q", "-j", "1"])
-            .output()
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        let (out, shard) = (path(&format!("s{k}")), format!("{k}/2"));
+        ok(&electsim(&[
+            "sweep", sc, "--out", &out, "--shard", &shard, "-q", "-j", "1",
+        ]));
     }
-    let o = Command::new(bin)
-        .arg("merge")
-        .arg(d.join("s2"))
-        .arg(d.join("s1"))
-        .arg("--out")
-        .arg(d.join("m"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    run_sweep(&opts(&sc, &d.join("single"), 2, None)).unwrap();
+    ok(&electsim(&[
+        "merge",
+        &path("s2"),
+        &path("s1"),
+        "--out",
+        &path("m"),
+    ]));
+    run_sweep(&opts(&scenario, &d.join("single"), 2, None)).unwrap();
     assert_eq!(
         read(&d.join("single").join("runs.csv")),
         read(&d.join("m").join("runs.csv"))
     );
-    let o = Command::new(bin)
-        .arg("merge")
-        .arg(d.join("s2"))
-        .arg("--out")
-        .arg(d.join("m2"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&electsim(&["merge", &path("s2"), "--out", &path("m2")]), 2);
 }
 
 /// Issue 16 item 4: rows moved between shards, duplicated or deleted are refused, naming

@@ -1,11 +1,10 @@
 //! summary.csv statistics against hand-computed values, and failed runs.
 
 mod common;
-use common::fresh_dir;
+use common::{assert_exit, electsim, fresh_dir, sweep_options};
 
+use electsim::sweep::run_sweep;
 use electsim::sweep::summary::{Describe, t975};
-use electsim::sweep::{SweepOptions, run_sweep};
-use std::process::Command;
 
 fn close(a: Option<f64>, b: f64, what: &str) {
     let a = a.unwrap_or_else(|| panic!("{what}: missing"));
@@ -88,10 +87,7 @@ fn summary_rows_recompute_from_runs_and_failed_runs_are_rows() {
     let d = fresh_dir("sweep_summary", "e2e");
     let sc = d.join("summary.toml");
     std::fs::write(&sc, SCENARIO).unwrap();
-    let mut o = SweepOptions::new(&sc);
-    o.out = Some(d.join("out"));
-    o.quiet = true;
-    let r = run_sweep(&o).unwrap();
+    let r = run_sweep(&sweep_options(&sc, &d.join("out"))).unwrap();
     // max_events = 50 cannot finish: those 14 runs fail, the sweep still completes.
     assert_eq!((r.runs_total, r.failed_runs), (28, 14));
     let (rh, runs) = records(&std::fs::read_to_string(d.join("out/runs.csv")).unwrap());
@@ -187,20 +183,17 @@ fn failed_runs_exit_1_after_writing_everything() {
     let d = fresh_dir("sweep_summary", "cli");
     let sc = d.join("summary.toml");
     std::fs::write(&sc, SCENARIO).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_electsim"))
-        .arg("sweep")
-        .arg(&sc)
-        .arg("--out")
-        .arg(d.join("out"))
-        .args(["-q", "--runs", "2"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (sc, out) = (sc.to_str().unwrap(), d.join("out"));
+    let out = electsim(&[
+        "sweep",
+        sc,
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+        "--runs",
+        "2",
+    ]);
+    assert_exit(&out, 1);
     assert!(String::from_utf8_lossy(&out.stderr).contains("4 of 8 runs failed"));
     assert!(d.join("out/runs.csv").is_file() && d.join("out/summary.csv").is_file());
 }

@@ -2,7 +2,7 @@
 //! a failed run), limits warn, bad paths are usage errors.
 
 mod common;
-use common::{electsim, fresh_dir};
+use common::{electsim, fresh_dir, ok};
 
 use serde_json::Value;
 
@@ -24,11 +24,7 @@ fn run_writes_trace_and_timeline_matching_the_report() {
         "--timeline",
         png.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(&out);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let text = std::fs::read_to_string(&trace).unwrap();
     let sends = text
