@@ -1,15 +1,16 @@
 //! The storage and CPU model (`[storage]`, `[cpu]`): when a handler's messages leave, what a
 //! busy node does with arriving messages and expiring timers, and where latencies are drawn.
 
+mod common;
+use common::scenario_from_text;
+
 use electsim::runner;
-use electsim::scenario::ScenarioFile;
 use electsim::sim::network::{DelayDist, LinkModel, Network};
 use electsim::sim::{
     Ctx, Delay, FaultAction, Message, MsgClass, NodeId, NodeStatus, Observer, Out, Protocol,
     Resources, Role, Sim, SimConfig, SimDuration, SimTime, Target, TimerKey, TraceEvent, WriteMode,
 };
 use std::cell::RefCell;
-use std::path::Path;
 use std::rc::Rc;
 
 const MS: u64 = 1_000_000;
@@ -382,8 +383,7 @@ fsync = "10ms"
 at = "2s"
 crash = "leader"
 "#;
-    let file = ScenarioFile::from_text(Path::new("defect6.toml"), text.into()).unwrap();
-    let sc = file.instantiate(&[]).unwrap();
+    let sc = scenario_from_text(text);
     #[derive(Default, Clone)]
     struct Events(Rc<RefCell<Vec<(u64, String, u32)>>>);
     impl Observer for Events {
@@ -433,6 +433,46 @@ crash = "leader"
     );
 }
 
+/// Gaps (ms) between each `request` delivered and the `reply` its receiver sends back, in
+/// a run of the scenario `text` with `seed`.
+fn reply_gaps_ms(text: &str, seed: u64, request: &'static str, reply: &'static str) -> Vec<u64> {
+    let sc = scenario_from_text(text);
+    #[derive(Clone)]
+    struct Gaps {
+        request: &'static str,
+        reply: &'static str,
+        delivered: Rc<RefCell<Vec<(u32, u32, u64)>>>,
+        gaps: Rc<RefCell<Vec<u64>>>,
+    }
+    impl Observer for Gaps {
+        fn observe(&mut self, ev: &TraceEvent<'_>) {
+            match *ev {
+                TraceEvent::Deliver { at, msg } if msg.kind_name == self.request => {
+                    self.delivered.borrow_mut().push((msg.from, msg.to, at.0));
+                }
+                TraceEvent::Send { at, msg } if msg.kind_name == self.reply => {
+                    let d = self.delivered.borrow();
+                    let (.., t) = d
+                        .iter()
+                        .rev()
+                        .find(|(f, t, _)| *f == msg.to && *t == msg.from)
+                        .unwrap_or_else(|| panic!("a {} answers a {}", self.reply, self.request));
+                    self.gaps.borrow_mut().push((at.0 - t) / MS);
+                }
+                _ => {}
+            }
+        }
+    }
+    let g = Gaps {
+        request,
+        reply,
+        delivered: Rc::default(),
+        gaps: Rc::default(),
+    };
+    runner::run(&sc, seed, vec![Box::new(g.clone())]).unwrap();
+    g.gaps.borrow().clone()
+}
+
 /// Gaps (ms) between a RequestVote's delivery and the VoteResponse the voter sends back.
 fn vote_answer_gaps_ms(extra: &str) -> Vec<u64> {
     let text = format!(
@@ -448,35 +488,7 @@ fsync = "10ms"
 {extra}
 "#
     );
-    let file = ScenarioFile::from_text(Path::new("adopt.toml"), text).unwrap();
-    let sc = file.instantiate(&[]).unwrap();
-    #[derive(Default, Clone)]
-    struct Gaps {
-        delivered: Rc<RefCell<Vec<(u32, u32, u64)>>>,
-        gaps: Rc<RefCell<Vec<u64>>>,
-    }
-    impl Observer for Gaps {
-        fn observe(&mut self, ev: &TraceEvent<'_>) {
-            match *ev {
-                TraceEvent::Deliver { at, msg } if msg.kind_name == "RequestVote" => {
-                    self.delivered.borrow_mut().push((msg.from, msg.to, at.0));
-                }
-                TraceEvent::Send { at, msg } if msg.kind_name == "VoteResponse" => {
-                    let d = self.delivered.borrow();
-                    let (.., t) = d
-                        .iter()
-                        .rev()
-                        .find(|(f, t, _)| *f == msg.to && *t == msg.from)
-                        .expect("a VoteResponse answers a RequestVote");
-                    self.gaps.borrow_mut().push((at.0 - t) / MS);
-                }
-                _ => {}
-            }
-        }
-    }
-    let g = Gaps::default();
-    runner::run(&sc, 3, vec![Box::new(g.clone())]).unwrap();
-    g.gaps.borrow().clone()
+    reply_gaps_ms(&text, 3, "RequestVote", "VoteResponse")
 }
 
 #[test]
@@ -504,35 +516,7 @@ replicas = 3
 {storage}
 "#
     );
-    let file = ScenarioFile::from_text(Path::new("replicas.toml"), text).unwrap();
-    let sc = file.instantiate(&[]).unwrap();
-    #[derive(Default, Clone)]
-    struct Gaps {
-        delivered: Rc<RefCell<Vec<(u32, u32, u64)>>>,
-        gaps: Rc<RefCell<Vec<u64>>>,
-    }
-    impl Observer for Gaps {
-        fn observe(&mut self, ev: &TraceEvent<'_>) {
-            match *ev {
-                TraceEvent::Deliver { at, msg } if msg.kind_name == "ServiceReplicate" => {
-                    self.delivered.borrow_mut().push((msg.from, msg.to, at.0));
-                }
-                TraceEvent::Send { at, msg } if msg.kind_name == "ServiceReplicateAck" => {
-                    let d = self.delivered.borrow();
-                    let (.., t) = d
-                        .iter()
-                        .rev()
-                        .find(|(f, t, _)| *f == msg.to && *t == msg.from)
-                        .expect("an ack answers a Replicate");
-                    self.gaps.borrow_mut().push((at.0 - t) / MS);
-                }
-                _ => {}
-            }
-        }
-    }
-    let g = Gaps::default();
-    runner::run(&sc, 1, vec![Box::new(g.clone())]).unwrap();
-    g.gaps.borrow().clone()
+    reply_gaps_ms(&text, 1, "ServiceReplicate", "ServiceReplicateAck")
 }
 
 #[test]
