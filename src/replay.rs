@@ -260,8 +260,8 @@ pub fn replay(path: &Path, text: &str, limit: u64) -> Result<Replay, ReplayError
     let end = TraceEvent::End {
         at: runner.now().expect("a simulation was created"),
     };
-    rec.clone().observe(&end);
-    digest.clone().observe(&end);
+    rec.0.borrow_mut().observe(&end);
+    digest.0.borrow_mut().observe(&end);
     let digest = digest.0.borrow().hex();
     Ok(Replay {
         path: path.to_path_buf(),
