@@ -25,6 +25,7 @@ Examples:
   electsim check scenarios/raft-lossy.toml --seed 3
   electsim explore scenarios/raft-leader-crash.toml --set raft.persist_vote=false --set duration=10s
   electsim verify scenarios/raft-leader-crash.toml --set nodes=3 --faults crash=1,restart=1
+  electsim replay tests/scripts/raft/leader-crash.txt --trace crash.jsonl --timeline crash.svg
   electsim validate scenarios/raft-lossy.toml
   electsim sweep scenarios/cluster-size.toml --set algorithm=raft --runs 20
   electsim sweep scenarios/cluster-size.toml --shard 2/4 --out shard-2 && electsim merge shard-* --out results/cluster-size
@@ -44,7 +45,33 @@ earliest deadline on a logical clock; see docs/verify.md).
 
 Exit 0: no violation within the bounds (the report says which bound stopped the search);
 1: a violation was found (the counterexample is printed; --out writes it as a golden
-script that replays through the engine); 2: bad usage or input.";
+script that replays through the engine, counterexample.txt, with the replay's trace
+counterexample.jsonl and timeline counterexample.svg); 2: bad usage or input.
+
+Replay a counterexample (the same code path that wrote its trace):
+  electsim replay cx/counterexample.txt --timeline cx.svg --from 149ms
+  electsim check cx/counterexample.txt";
+
+const REPLAY_HELP: &str = "\
+A golden script (see src/script.rs and docs/verify.md) is a `new key=value ...` line and
+then steps: a command, a `----` line, the output the command printed when the script was
+written, and a blank line. Commands: new, run, crash, restart, pause, isolate, partition,
+cut, heal, drift, deliver, drop, duplicate, fire, held, violations, status, leader,
+metrics, coverage. `electsim verify --out DIR` writes one as DIR/counterexample.txt.
+
+replay runs the script through the ordinary engine, prints the transcript (the script with
+what each step printed now) and compares it with the script. With several `new` blocks,
+--trace and --timeline record the last simulation. The recording ends at the script's
+final virtual time.
+
+Examples:
+  electsim replay cx/counterexample.txt
+  electsim replay cx/counterexample.txt --trace cx.json --timeline cx.svg --from 149ms
+
+Exit 0: every step printed what the script expects; 1: a step differs (its file:line, the
+expected and the actual output are printed; the protocol or engine changed since the script
+was written; --trace/--timeline are still written); 2: a malformed script (file:line, what
+was wrong) or bad usage, and nothing is written.";
 
 /// Deterministic discrete-event simulator of leader-election algorithms.
 #[derive(Debug, Parser)]
@@ -104,9 +131,9 @@ pub enum Command {
         #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
         to: Option<u64>,
     },
-    /// Run a scenario twice and compare the event streams (determinism check).
+    /// Run a scenario (or replay a golden script) twice and compare the event streams (determinism check).
     #[command(
-        after_help = "Exit 0 with the digest when both runs agree; exit 1 naming the first differing event."
+        after_help = "A file whose first line that is neither blank nor a `#` comment is a `new ...` command is a\ngolden script (e.g. `verify --out DIR`'s DIR/counterexample.txt): it is replayed twice and the\nevent streams of its (last) simulation are compared; --set, --algorithm, --nodes and --seed are\nrefused for a script (its `new` line fixes them). Any other file is a scenario.\n\nExamples:\n  electsim check scenarios/raft-lossy.toml --seed 3\n  electsim check cx/counterexample.txt\n\nExit 0 with the digest when both runs agree; exit 1 naming the first differing event."
     )]
     Check {
         /// The scenario file and overrides.
@@ -118,6 +145,31 @@ pub enum Command {
         /// Most trace records compared line by line (beyond it, record counts and digests are compared).
         #[arg(long, default_value_t = DEFAULT_TRACE_LIMIT, value_name = "N")]
         trace_limit: u64,
+    },
+    /// Replay a golden script (e.g. a verify counterexample) through the engine, check its
+    /// recorded outputs, and write its trace and timeline.
+    #[command(after_help = REPLAY_HELP)]
+    Replay {
+        /// The script file.
+        script: PathBuf,
+        /// Write the replay's event trace to FILE (also when a step differs).
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
+        /// Trace format (default from the file name: .json -> perfetto, .log -> shiviz, else jsonl).
+        #[arg(long, value_enum)]
+        trace_format: Option<TraceFormat>,
+        /// Most trace records a trace keeps; later records are left out with a warning.
+        #[arg(long, default_value_t = DEFAULT_TRACE_LIMIT, value_name = "N")]
+        trace_limit: u64,
+        /// Draw the replay's timeline picture to FILE (.svg or .png).
+        #[arg(long, value_name = "FILE")]
+        timeline: Option<PathBuf>,
+        /// Start the timeline picture at this virtual time (e.g. 149ms).
+        #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
+        from: Option<u64>,
+        /// End the timeline picture at this virtual time.
+        #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
+        to: Option<u64>,
     },
     /// Search random fault plans for a property violation, shrink it, write a repro.
     #[command(
@@ -421,6 +473,42 @@ fn parse_time_ns(s: &str) -> Result<u64, String> {
     }
 }
 
+/// Check the trace options of `run` and `replay` before anything runs; returns the
+/// timeline window (`--from`/`--to`).
+fn trace_outputs(
+    trace: Option<&std::path::Path>,
+    timeline: Option<&std::path::Path>,
+    from: Option<u64>,
+    to: Option<u64>,
+    trace_limit: u64,
+) -> Result<Option<(u64, u64)>, CliError> {
+    let window = match (from, to) {
+        (None, None) => None,
+        (f, t) => {
+            let (f, t) = (f.unwrap_or(0), t.unwrap_or(u64::MAX));
+            if t <= f {
+                return Err(CliError::Usage(format!(
+                    "--to must be after --from ({} ms <= {} ms)",
+                    t as f64 / 1e6,
+                    f as f64 / 1e6
+                )));
+            }
+            Some((f, t))
+        }
+    };
+    if let Some(t) = timeline {
+        crate::report::timeline::check_path(t).map_err(CliError::Usage)?;
+        crate::fsutil::check_output_path(t, "--timeline").map_err(CliError::Usage)?;
+    }
+    if let Some(t) = trace {
+        crate::fsutil::check_output_path(t, "--trace").map_err(CliError::Usage)?;
+    }
+    if trace_limit == 0 {
+        return Err(CliError::Usage("--trace-limit must be at least 1".into()));
+    }
+    Ok(window)
+}
+
 fn execute(cmd: Command) -> Result<(), CliError> {
     match cmd {
         Command::Run {
@@ -435,30 +523,8 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             from,
             to,
         } => {
-            let window = match (from, to) {
-                (None, None) => None,
-                (f, t) => {
-                    let (f, t) = (f.unwrap_or(0), t.unwrap_or(u64::MAX));
-                    if t <= f {
-                        return Err(CliError::Usage(format!(
-                            "--to must be after --from ({} ms <= {} ms)",
-                            t as f64 / 1e6,
-                            f as f64 / 1e6
-                        )));
-                    }
-                    Some((f, t))
-                }
-            };
-            if let Some(t) = &timeline {
-                crate::report::timeline::check_path(t).map_err(CliError::Usage)?;
-                crate::fsutil::check_output_path(t, "--timeline").map_err(CliError::Usage)?;
-            }
-            if let Some(t) = &trace {
-                crate::fsutil::check_output_path(t, "--trace").map_err(CliError::Usage)?;
-            }
-            if trace_limit == 0 {
-                return Err(CliError::Usage("--trace-limit must be at least 1".into()));
-            }
+            let window =
+                trace_outputs(trace.as_deref(), timeline.as_deref(), from, to, trace_limit)?;
             let (file, sc, sets) = scenario.load()?;
             note_ignored_axes(&file, &sets, "run");
             let seed = seed.unwrap_or(sc.seed);
@@ -524,6 +590,23 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             if trace_limit == 0 {
                 return Err(CliError::Usage("--trace-limit must be at least 1".into()));
             }
+            // A golden script is told by its content (see the help); unreadable files fall
+            // through to the scenario loader and its errors.
+            if std::fs::read_to_string(&scenario.scenario)
+                .is_ok_and(|text| crate::replay::is_script(&text))
+            {
+                if !scenario.sets.is_empty()
+                    || scenario.algorithm.is_some()
+                    || scenario.nodes.is_some()
+                    || seed.is_some()
+                {
+                    return Err(CliError::Usage(format!(
+                        "{} is a golden script: its `new` line fixes the scenario and seed, so --set, --algorithm, --nodes and --seed do not apply (edit the `new` line instead)",
+                        scenario.scenario.display()
+                    )));
+                }
+                return crate::replay::check_command(&scenario.scenario, trace_limit);
+            }
             let (file, sc, sets) = scenario.load()?;
             let seed = seed.unwrap_or(sc.seed);
             let replay = replay_command(&file.path, &sets, seed);
@@ -539,6 +622,28 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                     file.path.display()
                 ))),
             }
+        }
+        Command::Replay {
+            script,
+            trace,
+            trace_format,
+            trace_limit,
+            timeline,
+            from,
+            to,
+        } => {
+            let window =
+                trace_outputs(trace.as_deref(), timeline.as_deref(), from, to, trace_limit)?;
+            let format = trace_format
+                .or(trace.as_deref().map(TraceFormat::from_path))
+                .unwrap_or(TraceFormat::Jsonl);
+            crate::replay::execute(
+                &script,
+                trace.as_deref().map(|p| (p, format)),
+                timeline.as_deref(),
+                window,
+                trace_limit,
+            )
         }
         Command::Explore(args) => crate::explore::execute(*args),
         Command::Verify(args) => crate::verify::execute(*args),

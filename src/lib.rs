@@ -80,6 +80,8 @@
 //!   (built-in or not) implements, and the [`plugin::Registry`] a binary runs.
 //! * [`scenario`] — TOML scenario files, validated with errors that point into the file.
 //! * [`runner`] — one run of a scenario; [`cli`] — the `electsim` command line.
+//! * [`script`] — golden interaction scripts; [`replay`] — a script replayed with trace
+//!   recorders (`electsim replay`, `electsim check SCRIPT`, `verify --out`).
 
 pub mod bench;
 pub mod cli;
@@ -89,6 +91,7 @@ pub mod field_error;
 pub mod fsutil;
 pub mod plugin;
 pub mod protocols;
+pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod scenario;

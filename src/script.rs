@@ -40,7 +40,9 @@
 //!
 //! `tests/golden.rs` runs every `tests/scripts/**/*.txt`; with `ELECTSIM_REWRITE=1` it rewrites
 //! the expectations instead of comparing (review the diff before committing!).
+//! `electsim replay SCRIPT` runs one script with trace recorders attached ([`crate::replay`]).
 
+use crate::report::trace::TraceMeta;
 use crate::runner::{self, DynSim};
 use crate::scenario::{Assignment, Origin, ScenarioFile, parse_value};
 use crate::sim::{
@@ -144,14 +146,63 @@ fn describe(a: &FaultAction) -> String {
     }
 }
 
+/// The script commands (the first word of a command line).
+pub const COMMANDS: &[&str] = &[
+    "new",
+    "run",
+    "crash",
+    "restart",
+    "pause",
+    "isolate",
+    "partition",
+    "cut",
+    "heal",
+    "drift",
+    "deliver",
+    "drop",
+    "duplicate",
+    "fire",
+    "held",
+    "violations",
+    "status",
+    "leader",
+    "metrics",
+    "coverage",
+];
+
+/// Makes the extra observers (trace recorders) attached to each simulation `new` creates.
+pub type ObserverFactory = Box<dyn FnMut() -> Vec<Box<dyn Observer>>>;
+
 /// The state of one script run.
 #[derive(Default)]
 pub struct ScriptRunner {
     sim: Option<Box<dyn DynSim>>,
     lines: Lines,
+    /// What the current simulation is, for trace headers and timelines.
+    meta: Option<TraceMeta>,
+    extra: Option<ObserverFactory>,
 }
 
 impl ScriptRunner {
+    /// A runner that attaches `factory()`'s observers to every simulation a `new` creates
+    /// (after the scenario is validated, so a failing `new` attaches nothing).
+    pub fn with_observers(factory: ObserverFactory) -> ScriptRunner {
+        ScriptRunner {
+            extra: Some(factory),
+            ..ScriptRunner::default()
+        }
+    }
+
+    /// Scenario name, algorithm, participants and seed of the current simulation.
+    pub fn meta(&self) -> Option<&TraceMeta> {
+        self.meta.as_ref()
+    }
+
+    /// Virtual time of the current simulation.
+    pub fn now(&self) -> Option<SimTime> {
+        self.sim.as_ref().map(|s| s.now())
+    }
+
     /// Execute one command and return its output (without trailing newline).
     pub fn exec(&mut self, cmd: &str) -> Result<String, String> {
         let words: Vec<&str> = cmd.split_whitespace().collect();
@@ -393,13 +444,22 @@ impl ScriptRunner {
         let file = ScenarioFile::from_text(Path::new(&path), base).map_err(|e| e.to_string())?;
         let sc = file.instantiate(&sets).map_err(|e| e.to_string())?;
         self.lines = Lines::default();
-        let rec: Box<dyn Observer> = Box::new(Recorder(self.lines.clone()));
+        let mut observers: Vec<Box<dyn Observer>> = vec![Box::new(Recorder(self.lines.clone()))];
+        if let Some(f) = &mut self.extra {
+            observers.extend(f());
+        }
         let sim = if held {
-            runner::build_held(&sc, seed, vec![rec])
+            runner::build_held(&sc, seed, observers)
         } else {
-            runner::build(&sc, seed, vec![rec])
+            runner::build(&sc, seed, observers)
         };
         self.sim = Some(sim.map_err(|e| e.to_string())?);
+        self.meta = Some(TraceMeta {
+            scenario: sc.name.clone(),
+            algorithm: sc.algorithm.name().into(),
+            nodes: sc.nodes,
+            seed,
+        });
         self.lines.buf.borrow_mut().clear(); // boot-time status lines are not interesting
         Ok("ok".into())
     }

@@ -2,7 +2,7 @@
 //! canonical lines (the JSONL trace lines), run it again on another thread, and name the
 //! first event that differs.
 
-use crate::report::trace::{Recorder, jsonl};
+use crate::report::trace::{Recorder, Recording, jsonl};
 use crate::runner::{self, RunError};
 use crate::scenario::Scenario;
 use std::fmt;
@@ -22,18 +22,24 @@ pub struct EventStream {
 pub fn record(sc: &Scenario, seed: u64, limit: u64) -> Result<EventStream, RunError> {
     let rec = Recorder::with_limit(limit);
     let outcome = runner::run(sc, seed, vec![rec.observer()])?;
-    let r = rec.take();
-    let lines = r
-        .records
-        .iter()
-        .enumerate()
-        .map(|(i, x)| jsonl::line(i as u64, x))
-        .collect();
-    Ok(EventStream {
-        lines,
-        digest: outcome.trace_digest,
-        seen: r.seen,
-    })
+    Ok(EventStream::new(&rec.take(), outcome.trace_digest))
+}
+
+impl EventStream {
+    /// The canonical lines of a recording, with the digest of the run it came from.
+    pub fn new(rec: &Recording, digest: String) -> EventStream {
+        let lines = rec
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, x)| jsonl::line(i as u64, x))
+            .collect();
+        EventStream {
+            lines,
+            digest,
+            seen: rec.seen,
+        }
+    }
 }
 
 /// The first place two event streams disagree.
@@ -93,12 +99,16 @@ pub enum Verdict {
 
 /// Run `sc` with `seed` twice (the second time on a fresh thread) and compare.
 pub fn check(sc: &Scenario, seed: u64, limit: u64) -> Result<Verdict, RunError> {
-    let a = record(sc, seed, limit)?;
-    let b = std::thread::scope(|s| {
-        s.spawn(|| record(sc, seed, limit))
-            .join()
-            .expect("the second run panicked")
-    })?;
+    check_with(|| record(sc, seed, limit))
+}
+
+/// Record twice with `record` (the second time on a fresh thread, so thread-local state
+/// cannot hide) and compare; `check` for a scenario, `electsim check SCRIPT` for a script.
+pub fn check_with<E: Send>(
+    record: impl Fn() -> Result<EventStream, E> + Sync,
+) -> Result<Verdict, E> {
+    let a = record()?;
+    let b = std::thread::scope(|s| s.spawn(&record).join().expect("the second run panicked"))?;
     if let Some(m) = first_difference(&a.lines, &b.lines) {
         return Ok(Verdict::Differ(m));
     }

@@ -270,7 +270,9 @@ pub struct VerifyArgs {
     /// fires, the bounded-delay assumption Bully and Ring make.
     #[arg(long)]
     pub sync: bool,
-    /// Write counterexample.txt (a replayable golden script), trace.txt and report.txt here.
+    /// Write report.txt here and, with a violation, counterexample.txt (a replayable golden
+    /// script), its replay's trace counterexample.jsonl and timeline counterexample.svg, and
+    /// trace.txt.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -316,9 +318,10 @@ pub fn execute(a: VerifyArgs) -> Result<(), CliError> {
     crate::command::note_ignored_axes(&file, &sets, "verify");
     let report = verify(&sc, &opts).map_err(CliError::Input)?;
     let script = report::script(&file.path, &sets, &report);
-    let text = report::summary(&report, script.as_deref());
+    let mut text = report::summary(&report, script.as_deref());
     if let Some(dir) = &a.out {
-        report::write(dir, &report, &text, script.as_deref()).map_err(CliError::Io)?;
+        let note = report::write(dir, &report, &text, script.as_deref()).map_err(CliError::Io)?;
+        text.push_str(&note);
     }
     crate::command::print_stdout(&text)?;
     match &report.result {

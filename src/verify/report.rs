@@ -3,6 +3,7 @@
 
 use super::VerifyReport;
 use super::search::Strategy;
+use crate::report::trace::{DEFAULT_TRACE_LIMIT, Recording, TraceFormat};
 use crate::scenario::Assignment;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -118,20 +119,89 @@ pub fn summary(r: &VerifyReport, script: Option<&str>) -> String {
     s
 }
 
-/// Write report.txt, and with a counterexample counterexample.txt (the golden script) and
-/// trace.txt (the statuses after each step).
-pub fn write(dir: &Path, r: &VerifyReport, text: &str, script: Option<&str>) -> Result<(), String> {
+/// File names `write` uses for a counterexample, in DIR.
+pub const SCRIPT_FILE: &str = "counterexample.txt";
+/// The replay's JSONL trace (the format `electsim run --trace` writes by default).
+pub const TRACE_FILE: &str = "counterexample.jsonl";
+/// The replay's timeline picture.
+pub const TIMELINE_FILE: &str = "counterexample.svg";
+
+/// The lines report.txt and the printed summary add when a counterexample is written to
+/// `dir`: the files and the commands that replay it (`window`: the timeline's, in ns).
+pub fn files_note(dir: &Path, window: Option<(u64, u64)>) -> String {
+    let q = |f: &str| crate::runner::shell_quote(&dir.join(f).display().to_string());
+    let from = window.map_or(String::new(), |(from_ns, _)| {
+        format!(" --from {}ms", from_ns as f64 / 1e6)
+    });
+    format!(
+        "written: {} (golden script), {} (its replay's trace), {} (timeline), trace.txt, report.txt\nreplay:  electsim replay {} --trace {} --timeline {}{from}\ncheck:   electsim check {}\n",
+        q(SCRIPT_FILE),
+        q(TRACE_FILE),
+        q(TIMELINE_FILE),
+        q(SCRIPT_FILE),
+        q(TRACE_FILE),
+        q(TIMELINE_FILE),
+        q(SCRIPT_FILE)
+    )
+}
+
+/// The timeline window of a counterexample: its steps happen on a logical clock after the
+/// boot at 0 (Raft's first election timer fires at 150 ms), so the picture starts shortly
+/// before the first event after the boot and ends with the replay.
+pub fn timeline_window(rec: &Recording) -> Option<(u64, u64)> {
+    let first = rec.records.iter().map(|r| r.at.0).find(|&t| t > 0)?;
+    let end = rec.end().0;
+    let margin_ns = ((end - first) / 10).max(1_000_000);
+    (end > first).then(|| (first.saturating_sub(margin_ns), end))
+}
+
+/// Write report.txt, and with a counterexample counterexample.txt (the golden script),
+/// trace.txt (the statuses after each step), and the script's replay through the engine
+/// ([`crate::replay::replay`], the code path of `electsim replay`): counterexample.jsonl
+/// and counterexample.svg. report.txt is `text` plus [`files_note`], which is returned
+/// (empty without a counterexample) for the caller to print. The replay runs before
+/// anything is written: a script that does not replay as written writes no file.
+pub fn write(
+    dir: &Path,
+    r: &VerifyReport,
+    text: &str,
+    script: Option<&str>,
+) -> Result<String, String> {
     let io = |e: std::io::Error| format!("{}: {e}", dir.display());
+    let replay = match script {
+        Some(s) if r.result.is_ok() => {
+            let path = dir.join(SCRIPT_FILE);
+            let replay = crate::replay::replay(&path, s, DEFAULT_TRACE_LIMIT)
+                .map_err(|e| format!("the counterexample does not replay: {e}"))?;
+            if let Some(m) = replay.mismatch_message() {
+                return Err(format!(
+                    "the counterexample does not replay as written (nondeterminism?): {m}"
+                ));
+            }
+            Some(replay)
+        }
+        _ => None,
+    };
+    let window = replay.as_ref().and_then(|x| timeline_window(&x.recording));
+    let note = match replay {
+        Some(_) => files_note(dir, window),
+        None => String::new(),
+    };
     std::fs::create_dir_all(dir).map_err(io)?;
-    crate::fsutil::write_atomic(&dir.join("report.txt"), text.as_bytes()).map_err(io)?;
-    if let (Ok(cx), Some(script)) = (&r.result, script) {
-        crate::fsutil::write_atomic(&dir.join("counterexample.txt"), script.as_bytes())
-            .map_err(io)?;
+    crate::fsutil::write_atomic(&dir.join("report.txt"), format!("{text}{note}").as_bytes())
+        .map_err(io)?;
+    if let (Ok(cx), Some(script), Some(replay)) = (&r.result, script, replay) {
+        crate::fsutil::write_atomic(&dir.join(SCRIPT_FILE), script.as_bytes()).map_err(io)?;
         let mut t = String::new();
         for (step, state) in cx.steps.iter().zip(&cx.trace) {
             let _ = writeln!(t, "{step}\n  {state}");
         }
         crate::fsutil::write_atomic(&dir.join("trace.txt"), t.as_bytes()).map_err(io)?;
+        replay.export(
+            Some((&dir.join(TRACE_FILE), TraceFormat::Jsonl)),
+            Some(&dir.join(TIMELINE_FILE)),
+            window,
+        )?;
     }
-    Ok(())
+    Ok(note)
 }

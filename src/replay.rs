@@ -1,0 +1,480 @@
+//! Replaying a golden script ([`crate::script`]) through the ordinary engine with trace
+//! recorders attached, checked against the expectations written in the script.
+//!
+//! This is how a counterexample of `electsim verify` becomes a trace, a timeline and a
+//! determinism check: `electsim replay SCRIPT --trace ... --timeline ...`, `electsim check
+//! SCRIPT` and `verify --out` all call [`replay`].
+//!
+//! Rules:
+//! * A step is a command line, a `----` line, and the expected output up to the next blank
+//!   line (the golden format). The whole script is parsed before anything runs, so a
+//!   malformed script ([`ReplayError`]) writes nothing.
+//! * A step whose output differs from its expectation is a [`StepMismatch`], not an error:
+//!   the replay goes on (the protocol code changed since the script was written).
+//! * The recording covers the script's last simulation: each `new` starts a fresh one.
+//! * The recording ends with an `end` event at the script's final virtual time, so a
+//!   timeline ends where the script stopped (not at the scenario's `duration`).
+
+use crate::command::{CliError, print_stdout};
+use crate::explore::check::{EventStream, Verdict, check_with};
+use crate::report::trace::{Recorder, Recording, Shared, TraceFormat, TraceMeta};
+use crate::script::{COMMANDS, ScriptRunner};
+use crate::sim::observe::Digest;
+use crate::sim::{Observer, TraceEvent};
+use std::cell::RefCell;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// A script that cannot be replayed: where, and what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayError {
+    /// The script file.
+    pub path: PathBuf,
+    /// 1-based line (0: the file as a whole).
+    pub line: usize,
+    /// What was wrong and what is valid.
+    pub message: String,
+}
+
+impl fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            0 => write!(f, "{}: {}", self.path.display(), self.message),
+            l => write!(f, "{}:{l}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ReplayError {}
+
+/// One step of a script: a command and the output recorded under it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// 1-based line of the command.
+    pub line: usize,
+    /// The command, trimmed.
+    pub command: String,
+    /// The expected output lines (empty: the step prints nothing).
+    pub expected: Vec<String>,
+}
+
+/// True when `text` is a golden script rather than a scenario: its first line that is
+/// neither blank nor a `#` comment is a `new` command (`new` alone, or `new key=value ...`;
+/// the TOML line `new = 1` is not).
+pub fn is_script(text: &str) -> bool {
+    let Some(first) = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+    else {
+        return false;
+    };
+    let mut words = first.split_whitespace();
+    words.next() == Some("new") && words.next().is_none_or(|w| !w.starts_with('='))
+}
+
+/// Split a script into steps, checking its shape (see the module docs).
+pub fn parse(path: &Path, text: &str) -> Result<Vec<Step>, ReplayError> {
+    let err = |line: usize, message: String| ReplayError {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let mut steps = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let command = lines[i].trim();
+        let line = i + 1;
+        i += 1;
+        if command.is_empty() || lines[i - 1].starts_with('#') {
+            continue;
+        }
+        if command == "----" {
+            return Err(err(
+                line,
+                "`----` without a command above it; a step is a command, a `----` line, its expected output and a blank line".into(),
+            ));
+        }
+        let verb = command.split_whitespace().next().unwrap_or_default();
+        if !COMMANDS.contains(&verb) {
+            return Err(err(
+                line,
+                format!(
+                    "unknown command `{verb}`; commands: {} (see `electsim replay --help`)",
+                    COMMANDS.join(", ")
+                ),
+            ));
+        }
+        if steps.is_empty() && verb != "new" {
+            return Err(err(
+                line,
+                format!("`{command}` before any `new`; a script starts with `new key=value ...`"),
+            ));
+        }
+        if lines.get(i).map(|l| l.trim()) != Some("----") {
+            return Err(err(
+                line,
+                format!(
+                    "`{command}` has no `----` line under it; write the step as the command, `----`, the output it prints, then a blank line"
+                ),
+            ));
+        }
+        i += 1;
+        let mut expected = Vec::new();
+        while i < lines.len() && !lines[i].trim().is_empty() {
+            expected.push(lines[i].to_string());
+            i += 1;
+        }
+        steps.push(Step {
+            line,
+            command: command.to_string(),
+            expected,
+        });
+    }
+    if steps.is_empty() {
+        return Err(err(
+            0,
+            "no commands; a script starts with `new key=value ...` (see `electsim replay --help`)"
+                .into(),
+        ));
+    }
+    Ok(steps)
+}
+
+/// A step whose output is not the one recorded in the script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepMismatch {
+    /// 1-based line of the command.
+    pub line: usize,
+    /// The command.
+    pub command: String,
+    /// What the script expects.
+    pub expected: Vec<String>,
+    /// What the engine printed.
+    pub got: Vec<String>,
+}
+
+impl fmt::Display for StepMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let block = |l: &[String]| {
+            if l.is_empty() {
+                "    (nothing)".to_string()
+            } else {
+                l.iter()
+                    .map(|x| format!("    {x}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        };
+        write!(
+            f,
+            "line {}: `{}`\n  expected:\n{}\n  got:\n{}",
+            self.line,
+            self.command,
+            block(&self.expected),
+            block(&self.got)
+        )
+    }
+}
+
+/// What a replay produced.
+#[derive(Debug)]
+pub struct Replay {
+    /// The script file.
+    pub path: PathBuf,
+    /// The script with every expectation replaced by the actual output (golden format).
+    pub transcript: String,
+    /// Steps whose output differs from the script, in script order.
+    pub mismatches: Vec<StepMismatch>,
+    /// Steps run.
+    pub steps: usize,
+    /// Lines of the script's `new` commands (the recording covers the last one).
+    pub sims: Vec<usize>,
+    /// The recorded events of the last simulation, closed by an `end` event.
+    pub recording: Recording,
+    /// Scenario name, algorithm, participants and seed of the last simulation.
+    pub meta: TraceMeta,
+    /// Trace digest of the last simulation's events (the engine's digest function).
+    pub digest: String,
+}
+
+/// The recorder and digest attached to the current simulation.
+type Probes = Rc<RefCell<Option<(Recorder, Shared<Digest>)>>>;
+
+/// Replay `text` (the contents of `path`), keeping at most `limit` trace records.
+pub fn replay(path: &Path, text: &str, limit: u64) -> Result<Replay, ReplayError> {
+    let steps = parse(path, text)?;
+    let probes: Probes = Rc::default();
+    let attach = Rc::clone(&probes);
+    let mut runner = ScriptRunner::with_observers(Box::new(move || {
+        let rec = Recorder::with_limit(limit);
+        let digest = Shared::new(Digest::default());
+        let observers = vec![rec.observer(), digest.observer()];
+        *attach.borrow_mut() = Some((rec, digest));
+        observers
+    }));
+    let (mut transcript, mut mismatches, mut sims) = (String::new(), Vec::new(), Vec::new());
+    for step in &steps {
+        let is_new = step.command.split_whitespace().next() == Some("new");
+        let out = match runner.exec(&step.command) {
+            Ok(out) => out,
+            Err(e) if is_new => {
+                return Err(ReplayError {
+                    path: path.to_path_buf(),
+                    line: step.line,
+                    message: format!("`{}`: {e}", step.command),
+                });
+            }
+            Err(e) => format!("error: {e}"),
+        };
+        if is_new {
+            sims.push(step.line);
+        }
+        let got: Vec<String> = out.lines().map(str::to_string).collect();
+        if !transcript.is_empty() {
+            transcript.push('\n'); // the blank line between steps
+        }
+        transcript.push_str(&step.command);
+        transcript.push_str("\n----\n");
+        for l in &got {
+            transcript.push_str(l);
+            transcript.push('\n');
+        }
+        if got != step.expected {
+            mismatches.push(StepMismatch {
+                line: step.line,
+                command: step.command.clone(),
+                expected: step.expected.clone(),
+                got,
+            });
+        }
+    }
+    // `parse` guarantees a first `new`, and a failing `new` returned above.
+    let (rec, digest) = probes
+        .borrow_mut()
+        .take()
+        .expect("a simulation was created");
+    let meta = runner.meta().cloned().expect("a simulation was created");
+    let end = TraceEvent::End {
+        at: runner.now().expect("a simulation was created"),
+    };
+    rec.0.borrow_mut().observe(&end);
+    digest.0.borrow_mut().observe(&end);
+    let digest = digest.0.borrow().hex();
+    Ok(Replay {
+        path: path.to_path_buf(),
+        transcript,
+        mismatches,
+        steps: steps.len(),
+        sims,
+        recording: rec.take(),
+        meta,
+        digest,
+    })
+}
+
+/// Read and replay the script at `path`.
+pub fn replay_file(path: &Path, limit: u64) -> Result<Replay, ReplayError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ReplayError {
+        path: path.to_path_buf(),
+        line: 0,
+        message: format!("cannot read the script: {e}"),
+    })?;
+    replay(path, &text, limit)
+}
+
+impl Replay {
+    /// The canonical event stream `electsim check` compares.
+    pub fn event_stream(&self) -> EventStream {
+        EventStream::new(&self.recording, self.digest.clone())
+    }
+
+    /// Write the trace and/or timeline of the recording (the exporters of `electsim run`).
+    /// Returns notes for stderr: files written, a truncated recording, and which simulation
+    /// was recorded when the script has several.
+    pub fn export(
+        &self,
+        trace: Option<(&Path, TraceFormat)>,
+        timeline: Option<&Path>,
+        window: Option<(u64, u64)>,
+    ) -> Result<Vec<String>, String> {
+        let mut notes = Vec::new();
+        if self.sims.len() > 1 && (trace.is_some() || timeline.is_some()) {
+            notes.push(format!(
+                "note: {} has {} simulations (`new` on lines {}); the trace records the last one",
+                self.path.display(),
+                self.sims.len(),
+                self.sims
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        notes.extend(crate::report::export::export_window(
+            &self.recording,
+            &self.meta,
+            trace,
+            timeline,
+            window,
+        )?);
+        Ok(notes)
+    }
+
+    /// The first mismatch as an error message for the user (`None` when all steps match).
+    pub fn mismatch_message(&self) -> Option<String> {
+        let first = self.mismatches.first()?;
+        let more = match self.mismatches.len() {
+            1 => String::new(),
+            n => format!(
+                "\n({} more step(s) differ; the transcript above has them all)",
+                n - 1
+            ),
+        };
+        Some(format!(
+            "{}:{}: the replay differs from the script (the protocol or engine changed since it was written)\n{first}{more}",
+            self.path.display(),
+            first.line
+        ))
+    }
+}
+
+/// `electsim check SCRIPT`: replay the script twice (the second time on another thread)
+/// and compare the event streams and digests, as `check` does for a scenario.
+pub fn check_command(path: &Path, limit: u64) -> Result<(), CliError> {
+    let verdict = check_with(|| replay_file(path, limit).map(|r| r.event_stream()))
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    match verdict {
+        Verdict::Same { digest, events } => print_stdout(&format!(
+            "ok: two replays of {} produced the same {events} trace records, digest {digest}\n",
+            path.display()
+        )),
+        Verdict::Differ(m) => Err(CliError::Failed(format!(
+            "nondeterminism: two replays of {} differ\n{m}\nreplay with: electsim replay {}",
+            path.display(),
+            crate::runner::shell_quote(&path.display().to_string())
+        ))),
+    }
+}
+
+/// `electsim replay`: run the script, print its transcript, write the trace and timeline,
+/// and fail (exit 1) when a step printed something else than the script expects. A
+/// malformed script is an input error (exit 2) and writes nothing.
+pub fn execute(
+    script: &Path,
+    trace: Option<(&Path, TraceFormat)>,
+    timeline: Option<&Path>,
+    window: Option<(u64, u64)>,
+    limit: u64,
+) -> Result<(), CliError> {
+    let r = replay_file(script, limit).map_err(|e| CliError::Input(e.to_string()))?;
+    print_stdout(&r.transcript)?;
+    if trace.is_some() || timeline.is_some() {
+        for n in r.export(trace, timeline, window).map_err(CliError::Io)? {
+            eprintln!("{n}");
+        }
+    }
+    if let Some(m) = r.mismatch_message() {
+        return Err(CliError::Failed(m));
+    }
+    eprintln!(
+        "ok: {} steps of {} replayed as recorded; {} trace records, digest {}",
+        r.steps,
+        script.display(),
+        r.recording.seen,
+        r.digest
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = "# a comment\nnew algorithm=raft nodes=3 network.delay={constant=\"5ms\"}\n----\nok\n\nleader\n----\nnone\n";
+
+    #[test]
+    fn scripts_are_told_from_scenarios_by_their_first_command() {
+        assert!(is_script(OK));
+        assert!(is_script("\n  new\n"));
+        assert!(!is_script("new = 1\nname = \"x\"\n"));
+        assert!(!is_script("name = \"new\"\nnew algorithm=raft\n"));
+        assert!(!is_script("# only a comment\n"));
+    }
+
+    #[test]
+    fn every_listed_command_is_one_the_runner_knows() {
+        let mut r = ScriptRunner::default();
+        r.exec("new algorithm=raft nodes=3").unwrap();
+        for c in COMMANDS {
+            if let Err(e) = r.exec(c) {
+                assert!(!e.starts_with("unknown command"), "{c}: {e}");
+            }
+        }
+        assert!(r.exec("elect").unwrap_err().starts_with("unknown command"));
+    }
+
+    #[test]
+    fn parse_keeps_lines_and_expectations() {
+        let steps = parse(Path::new("s.txt"), OK).unwrap();
+        assert_eq!(steps.len(), 2);
+        assert_eq!(
+            (steps[0].line, steps[0].expected.clone()),
+            (2, vec!["ok".to_string()])
+        );
+        assert_eq!((steps[1].line, steps[1].command.as_str()), (6, "leader"));
+    }
+
+    #[test]
+    fn malformed_scripts_name_the_line() {
+        let e = |t: &str| parse(Path::new("s.txt"), t).unwrap_err().to_string();
+        assert!(
+            e("new\n----\nok\n\nexplode 1\n----\n")
+                .starts_with("s.txt:5: unknown command `explode`")
+        );
+        assert!(e("status\n----\n").starts_with("s.txt:1: `status` before any `new`"));
+        assert!(e("new\nstatus\n----\n").starts_with("s.txt:1: `new` has no `----`"));
+        assert!(e("new\n----\nok\n\n----\n").starts_with("s.txt:5: `----` without a command"));
+        assert!(e("# nothing\n").starts_with("s.txt: no commands"));
+    }
+
+    #[test]
+    fn a_changed_expectation_is_a_mismatch_on_its_line() {
+        let r = replay(Path::new("s.txt"), OK, 1000).unwrap();
+        assert!(r.mismatches.is_empty(), "{:?}", r.mismatches);
+        let edited = OK.replace("none", "n1 (term 1)");
+        let r = replay(Path::new("s.txt"), &edited, 1000).unwrap();
+        assert_eq!(r.mismatches.len(), 1);
+        assert_eq!(r.mismatches[0].line, 6);
+        assert_eq!(r.mismatches[0].got, vec!["none".to_string()]);
+        assert!(
+            r.mismatch_message()
+                .unwrap()
+                .starts_with("s.txt:6: the replay differs")
+        );
+    }
+
+    #[test]
+    fn a_failing_new_is_an_error_with_its_line() {
+        let e = replay(Path::new("s.txt"), "new nodes=oops\n----\nok\n", 10).unwrap_err();
+        assert_eq!(e.line, 1);
+        assert!(e.message.contains("nodes"), "{e}");
+    }
+
+    #[test]
+    fn the_recording_ends_at_the_scripts_clock() {
+        let text = format!("{OK}\nrun 2s\n----\n");
+        let r = replay(Path::new("s.txt"), &text, 100_000).unwrap();
+        let last = r.recording.records.last().unwrap();
+        assert_eq!(last.kind(), "end");
+        assert_eq!(last.at.0, 2_000_000_000);
+        assert_eq!(r.meta.nodes, 3);
+        // Deterministic: the same digest again.
+        assert_eq!(
+            replay(Path::new("s.txt"), &text, 100_000).unwrap().digest,
+            r.digest
+        );
+    }
+}
