@@ -11,6 +11,7 @@ pub mod protocol;
 pub mod queue;
 pub mod rng;
 pub mod storage;
+pub mod symmetry;
 pub mod time;
 
 pub use engine::{Outcome, Release, Sim, SimConfig, SimError};
@@ -21,4 +22,5 @@ pub use protocol::{
     Ctx, Delay, Effect, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, TimerKey,
 };
 pub use storage::{Resources, WriteMode};
+pub use symmetry::Symmetric;
 pub use time::{LocalClock, SimDuration, SimTime};
