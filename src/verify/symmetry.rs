@@ -241,9 +241,10 @@ fn next_permutation(v: &mut [NodeId]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocols::raft::{Raft, RaftConfig};
+    use crate::protocols::raft::{Raft, RaftConfig, RaftMsg};
     use crate::verify::properties::{Property, Track};
     use crate::verify::search;
+    use crate::verify::state::Action;
     use crate::verify::state::Budget;
 
     fn model(config: RaftConfig) -> Model<Raft> {
@@ -348,6 +349,70 @@ mod tests {
             keys.insert(key);
         }
         assert!(keys.len() > 100, "a varied sample: {}", keys.len());
+    }
+
+    /// The action `a` with its node ids renamed (Raft payloads and timers carry none).
+    fn rename_action(
+        a: &Action<RaftMsg, crate::protocols::raft::RaftTimer>,
+        map: &[NodeId],
+    ) -> Action<RaftMsg, crate::protocols::raft::RaftTimer> {
+        let r = |i: &NodeId| map[*i as usize];
+        match a {
+            Action::Deliver { from, to, msg } => Action::Deliver {
+                from: r(from),
+                to: r(to),
+                msg: msg.clone(),
+            },
+            Action::Drop { from, to, msg } => Action::Drop {
+                from: r(from),
+                to: r(to),
+                msg: msg.clone(),
+            },
+            Action::Duplicate { from, to, msg } => Action::Duplicate {
+                from: r(from),
+                to: r(to),
+                msg: msg.clone(),
+            },
+            Action::Fire { node, timer } => Action::Fire {
+                node: r(node),
+                timer: *timer,
+            },
+            Action::Crash { node } => Action::Crash { node: r(node) },
+            Action::Restart { node } => Action::Restart { node: r(node) },
+            Action::Isolate { node } => Action::Isolate { node: r(node) },
+            Action::Cut { from, to } => Action::Cut {
+                from: r(from),
+                to: r(to),
+            },
+            Action::Heal => Action::Heal,
+        }
+    }
+
+    /// The soundness condition itself: renaming commutes with every transition (the
+    /// renamed world offers the renamed action, which leads to the renamed successor with
+    /// the renamed history), so a renamed copy is reachable and breaks the same properties.
+    #[test]
+    fn transitions_commute_with_renaming() {
+        let m = model(RaftConfig::default());
+        let s = m.symmetry.as_ref().unwrap();
+        let props = [Property::ElectionSafety, Property::VoteOnce];
+        let mut checked = 0;
+        for w in sample(&m, 4).iter().step_by(7) {
+            for map in all_maps(3) {
+                let rw = s.renamed(&m, w, &map);
+                let offered = rw.actions(&m, rw.budget.any());
+                for a in w.actions(&m, w.budget.any()) {
+                    let ra = rename_action(&a, &map);
+                    assert!(offered.contains(&ra), "{ra:?} not offered");
+                    let (next, broken) = search::step(&m, &props, w, &a);
+                    let (rnext, rbroken) = search::step(&m, &props, &rw, &ra);
+                    assert_eq!(s.renamed(&m, &next, &map), rnext, "{a:?} under {map:?}");
+                    assert_eq!(broken.len(), rbroken.len());
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked}");
     }
 
     #[test]
