@@ -665,7 +665,7 @@ impl Symmetric for Raft {
 
     fn rename(&mut self, map: &[NodeId]) {
         let id = |i: NodeId| map[i as usize];
-        self.id = id(self.id);
+        self.id = map[self.id as usize];
         self.voted_for = self.voted_for.map(id);
         self.leader = self.leader.map(id);
         self.votes = rename_indexed(&self.votes, map);

@@ -3,9 +3,10 @@
 //!
 //! A renaming is a permutation of the participants that keeps every node's colour
 //! ([`Symmetric::interchangeable`]); service replicas stay put. The seen-set key of a world
-//! is the smallest fingerprint of its renamed copies ([`Symmetry::key`]), so every world of
-//! one orbit has the same key. The search keeps expanding the real world it reached first,
-//! which is why counterexamples stay concrete schedules that replay as they are.
+//! is the smallest fingerprint among its candidate renamed copies ([`Symmetry::key`];
+//! candidates below), so every world of one orbit has the same key. The search keeps
+//! expanding the real world it reached first, which is why counterexamples stay concrete
+//! schedules that replay as they are.
 //!
 //! Renaming touches everything that carries an id: the order of the node slots, each
 //! protocol state, durable state and timer key (through the protocol's own renaming), the
@@ -105,7 +106,7 @@ impl<P: Checkable> Symmetry<P> {
             for (k, _) in &mut s.timers {
                 (self.timer)(k, map);
             }
-            s.timers.sort_by(|a, b| a.0.cmp(&b.0));
+            s.timers.sort_by_key(|t| t.0);
             nodes[map[i] as usize] = s;
         }
         let msgs = w
