@@ -4,11 +4,15 @@
 
 mod common;
 
+use electsim::protocols::raft::{Raft, RaftConfig};
 use electsim::scenario::{Assignment, ScenarioFile};
 use electsim::verify::properties::Property;
+use electsim::verify::properties::Track;
 use electsim::verify::search::{Stop, Strategy};
-use electsim::verify::state::Budget;
+use electsim::verify::state::{Budget, Model};
+use electsim::verify::symmetry::Symmetry;
 use electsim::verify::{VerifyOptions, VerifyReport, report, verify};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 fn scenario(path: &str, sets: &[&str]) -> (electsim::scenario::Scenario, Vec<Assignment>) {
@@ -182,12 +186,30 @@ fn cli_exit_codes_and_files() {
     let o = common::electsim(&["verify", RAFT, "--set", "nodes=3", "--depth", "3"]);
     assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("no violation (depth"));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("symmetry: on (6 renamings"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let o = common::electsim(&[
+        "verify",
+        RAFT,
+        "--set",
+        "nodes=3",
+        "--depth",
+        "3",
+        "--symmetry",
+        "off",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("symmetry: off (--symmetry off)"));
 
     for bad in [
         &["--faults", "crash=x"][..],
         &["--faults", "meteor=1"],
         &["--property", "happiness"],
         &["--depth", "0"],
+        &["--symmetry", "maybe"],
     ] {
         let mut args = vec!["verify", RAFT, "--set", "nodes=3"];
         args.extend_from_slice(bad);
@@ -197,6 +219,117 @@ fn cli_exit_codes_and_files() {
     let o = common::electsim(&["verify", RAFT, "--set", "nodes=9"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(common::stderr(&o).contains("at most 8 nodes"));
+}
+
+/// Raft n=3 with a crash and a restart, as `verify` builds it (symmetry on or off).
+fn raft_model(symmetric: bool) -> Model<Raft> {
+    let config = RaftConfig::default();
+    Model {
+        nodes: 3,
+        service: 0,
+        symmetry: symmetric.then(|| Symmetry::of(&config, 3).unwrap()),
+        config,
+        fifo: false,
+        timer_order: false,
+        sync: false,
+        track: Track::for_properties(&[Property::ElectionSafety, Property::VoteOnce]),
+    }
+}
+
+/// Every world within `depth` steps, deduplicated by `m`'s key: the keys stored, and the
+/// symmetric model's key of every world stored.
+fn reachable(m: &Model<Raft>, canon: &Model<Raft>, depth: u32) -> (usize, BTreeSet<u64>) {
+    let props = [Property::ElectionSafety, Property::VoteOnce];
+    let budget = Budget::parse("crash=1,restart=1").unwrap();
+    let w0 = electsim::verify::search::initial(m, &props, budget).0;
+    let mut seen = BTreeSet::from([m.key(&w0).0]);
+    let mut canonical = BTreeSet::from([canon.key(&w0).0]);
+    let mut level = vec![w0];
+    for _ in 0..depth {
+        let mut next = Vec::new();
+        for w in &level {
+            for a in w.actions(m, w.budget.any()) {
+                let (s, broken) = electsim::verify::search::step(m, &props, w, &a);
+                assert!(broken.is_empty(), "{broken:?}");
+                if seen.insert(m.key(&s).0) {
+                    canonical.insert(canon.key(&s).0);
+                    next.push(s);
+                }
+            }
+        }
+        level = next;
+    }
+    (seen.len(), canonical)
+}
+
+#[test]
+fn symmetry_reaches_exactly_the_orbits_of_the_full_search() {
+    let depth = 6;
+    let (plain, sym) = (raft_model(false), raft_model(true));
+    let (n_plain, orbits_plain) = reachable(&plain, &sym, depth);
+    let (n_sym, orbits_sym) = reachable(&sym, &sym, depth);
+    assert_eq!(
+        orbits_sym, orbits_plain,
+        "the same orbits, no more, no fewer"
+    );
+    assert_eq!(n_sym, orbits_sym.len());
+    // The search itself stores one state per orbit, and its orbit sizes add up to the
+    // states the search without symmetry stores.
+    let mut o = opts(depth, "crash=1,restart=1", &[]);
+    let (on, _) = run(RAFT, &["nodes=3"], &o);
+    o.symmetry = false;
+    let (off, _) = run(RAFT, &["nodes=3"], &o);
+    assert_eq!(on.symmetry, Ok(6));
+    assert_eq!(off.symmetry, Err("--symmetry off".to_string()));
+    assert_eq!(on.stats.distinct as usize, n_sym);
+    assert_eq!(off.stats.distinct as usize, n_plain);
+    assert_eq!(on.stats.represented, off.stats.distinct);
+    assert_eq!(off.stats.represented, off.stats.distinct);
+    assert!(on.stats.distinct < off.stats.distinct, "{:?}", on.stats);
+    assert!(
+        6 * on.stats.distinct >= off.stats.distinct,
+        "at most n! fewer"
+    );
+}
+
+#[test]
+fn symmetry_keeps_the_shortest_counterexample_and_the_clean_result() {
+    let mut o = opts(12, "crash=1,restart=1", &[Property::ElectionSafety]);
+    for symmetry in [true, false] {
+        o.symmetry = symmetry;
+        let (r, sets) = run(RAFT, &["nodes=3", "raft.persist_vote=false"], &o);
+        assert_eq!(r.symmetry.is_ok(), symmetry);
+        let cx = r.result.as_ref().expect("a counterexample");
+        assert_eq!((cx.property, cx.steps.len()), (Property::ElectionSafety, 8));
+        // A concrete schedule: it replays through the engine.
+        let script = report::script(Path::new(RAFT), &sets, &r).unwrap();
+        assert!(!script.contains("error:"), "{script}");
+        assert!(script.contains("election_safety: nodes"), "{script}");
+    }
+    let mut o = opts(7, "crash=1,restart=1", &[]);
+    let (on, _) = run(RAFT, &["nodes=3"], &o);
+    o.symmetry = false;
+    let (off, _) = run(RAFT, &["nodes=3"], &o);
+    assert_eq!(on.result.as_ref().err(), Some(&Stop::Depth));
+    assert_eq!(off.result.as_ref().err(), Some(&Stop::Depth));
+    assert_eq!(on.stats.represented, off.stats.distinct);
+}
+
+#[test]
+fn symmetry_is_turned_off_where_ids_matter() {
+    let o = opts(3, "", &[]);
+    let off = |path: &str, sets: &[&str], o: &VerifyOptions| run(path, sets, o).0.symmetry;
+    let why = off("scenarios/bully-leader-crash.toml", &["nodes=3"], &o).unwrap_err();
+    assert!(why.contains("priorities"), "{why}");
+    let mut t = o.clone();
+    t.timer_order = true;
+    let why = off(RAFT, &["nodes=3"], &t).unwrap_err();
+    assert!(why.contains("--timer-order"), "{why}");
+    let why = off(RAFT, &["nodes=6"], &o).unwrap_err();
+    assert!(why.contains("at most 5"), "{why}");
+    // A stale node keeps its id; the other two may swap.
+    assert_eq!(off(RAFT, &["nodes=3", "raft.stale_nodes=[1]"], &o), Ok(2));
+    assert_eq!(off(RAFT, &["nodes=3"], &o), Ok(6));
 }
 
 /// The deeper search docs/verify.md reports (minutes; run with `--ignored`).

@@ -249,6 +249,17 @@ pub struct Detector {
 }
 
 impl Detector {
+    /// Rename the node ids the detector holds (see [`crate::sim::Symmetric`]).
+    pub fn rename(&mut self, map: &[NodeId]) {
+        if let Some(l) = &mut self.leader {
+            *l = map[*l as usize];
+        }
+        if let Some(q) = &mut self.query {
+            q.leader = map[q.leader as usize];
+            q.agree = q.agree.iter().map(|&a| map[a as usize]).collect();
+        }
+    }
+
     /// `leader` was (re)accepted at local time `now`: its first contact starts a new
     /// history, except that a leader accepted again (after an election it won once more)
     /// keeps the intervals measured before; the gap across the election is not one of them.

@@ -20,9 +20,10 @@ use crate::field_error::FieldError;
 use crate::protocols::Param;
 use crate::protocols::detector::{Detector, DetectorConfig, DetectorKind, RawDetector};
 use crate::protocols::stabilizer::{Stabilizer, StabilizerConfig};
+use crate::sim::symmetry::rename_indexed;
 use crate::sim::{
     Ctx, Delay, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, SimDuration, SimTime,
-    TimerKey,
+    Symmetric, TimerKey,
 };
 
 /// Raft options (scenario table `[raft]`).
@@ -647,6 +648,41 @@ impl Protocol for Raft {
 
     fn claims_election_safety(_config: &RaftConfig) -> bool {
         true
+    }
+}
+
+/// Raft never compares ids by value: votes, leaders and per-peer vectors only record which
+/// node is which, broadcasts go to every other participant, and ties are settled by
+/// message order, not by id. Only `stale_nodes` sets nodes apart (their shorter log), so
+/// stale and up-to-date nodes get different colours. The failure detector and stabilizer
+/// settings apply to every node alike.
+impl Symmetric for Raft {
+    fn interchangeable(config: &RaftConfig, nodes: u32) -> Result<Vec<u32>, String> {
+        Ok((0..nodes)
+            .map(|i| u32::from(config.stale_nodes.contains(&i)))
+            .collect())
+    }
+
+    fn rename(&mut self, map: &[NodeId]) {
+        let id = |i: NodeId| map[i as usize];
+        self.id = map[self.id as usize];
+        self.voted_for = self.voted_for.map(id);
+        self.leader = self.leader.map(id);
+        self.votes = rename_indexed(&self.votes, map);
+        self.active = rename_indexed(&self.active, map);
+        self.detector.rename(map);
+        self.stabilizer.rename(map);
+    }
+
+    /// Raft messages carry no ids (the sender is the envelope's).
+    fn rename_msg(_msg: &mut RaftMsg, _map: &[NodeId]) {}
+
+    fn rename_timer(_timer: &mut RaftTimer, _map: &[NodeId]) {}
+
+    fn rename_durable(durable: &mut RaftDurable, map: &[NodeId]) {
+        if let Some(v) = &mut durable.voted_for {
+            *v = map[*v as usize];
+        }
     }
 }
 

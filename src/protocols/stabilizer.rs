@@ -84,6 +84,13 @@ pub struct Stabilizer {
 }
 
 impl Stabilizer {
+    /// Rename the leader the stabilizer remembers (see [`crate::sim::Symmetric`]).
+    pub fn rename(&mut self, map: &[NodeId]) {
+        if let Some(l) = &mut self.leader {
+            *l = map[*l as usize];
+        }
+    }
+
     /// The node now believes `leader` leads (at local time `now`); a different leader than
     /// before is a leadership change. Does nothing when the stabilizer is off.
     pub fn observe(&mut self, cfg: &StabilizerConfig, leader: NodeId, now: SimTime) {

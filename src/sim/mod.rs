@@ -13,6 +13,7 @@ pub mod rng;
 pub mod storage;
 #[cfg(test)]
 pub(crate) mod testkit;
+pub mod symmetry;
 pub mod time;
 
 pub use engine::{Outcome, Release, Sim, SimConfig, SimError};
@@ -23,4 +24,5 @@ pub use protocol::{
     Ctx, Delay, Effect, Message, MsgClass, NodeId, NodeStatus, Out, Protocol, Role, TimerKey,
 };
 pub use storage::{Resources, WriteMode};
+pub use symmetry::Symmetric;
 pub use time::{LocalClock, SimDuration, SimTime};

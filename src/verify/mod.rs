@@ -7,15 +7,20 @@
 //! writes a violation as a golden script with a held schedule, replayed through the
 //! ordinary engine ([`report`]).
 //!
-//! Not done: symmetry reduction. Raft is symmetric in node ids, but ids live inside the
-//! private fields of every protocol state (votes, leader, per-peer vectors, timers keyed
-//! by session), so canonicalising a world needs a permutation method on each protocol;
-//! without it, states that differ only by a renaming of nodes are explored separately.
+//! Symmetry reduction ([`symmetry`]): for algorithms that opt in through
+//! [`crate::sim::Symmetric`] (Raft), worlds that differ only by a renaming of
+//! interchangeable nodes share one seen-set key, so about n! fewer states are stored. The
+//! search still expands the concrete world it reached, so counterexamples replay as they
+//! are. Off where ids matter: Bully and Ring (ids are priorities), `--timer-order` (ties
+//! go to the lower id), Raft's `stale_nodes` (only nodes alike swap), more than
+//! [`symmetry::MAX_SYMMETRIC_NODES`] participants; not implemented for the coordination
+//! recipes.
 
 pub mod properties;
 pub mod report;
 pub mod search;
 pub mod state;
+pub mod symmetry;
 
 use crate::command::CliError;
 use crate::plugin::ConfiguredAlgorithm;
@@ -27,6 +32,7 @@ use search::{Bounds, Found, Stats, Stop, Strategy};
 use state::{Action, Budget, Checkable, MAX_TOTAL_NODES, Model, World};
 use std::path::PathBuf;
 use std::time::Duration;
+use symmetry::Symmetry;
 
 /// What to check and how far.
 #[derive(Clone, Debug)]
@@ -46,6 +52,9 @@ pub struct VerifyOptions {
     pub timer_order: bool,
     /// No timer fires while a message is in flight (synchronous rounds).
     pub sync: bool,
+    /// Deduplicate states up to a renaming of interchangeable nodes where that is sound
+    /// (default on; see [`symmetry`]).
+    pub symmetry: bool,
 }
 
 impl Default for VerifyOptions {
@@ -63,6 +72,7 @@ impl Default for VerifyOptions {
             fifo: false,
             timer_order: false,
             sync: false,
+            symmetry: true,
         }
     }
 }
@@ -105,6 +115,8 @@ pub struct VerifyReport {
     pub properties: Vec<Property>,
     /// The options the search ran with, echoed into the report.
     pub options: VerifyOptions,
+    /// Symmetry reduction: `Ok(renamings)` when used, `Err(why not)` otherwise.
+    pub symmetry: Result<u64, String>,
     /// Search effort: transitions, distinct states, depth reached, wall-clock time.
     pub stats: Stats,
     /// `Err(stop)`: no violation, and which bound ended the search.
@@ -136,34 +148,76 @@ pub fn verify(sc: &Scenario, opts: &VerifyOptions) -> Result<VerifyReport, Strin
     };
     let a = &sc.algorithm;
     let (n, props) = (sc.nodes, &props);
-    let (stats, result) = if let Some(c) = a.config::<raft::Raft>() {
-        run::<raft::Raft>(n, service, c.clone(), props, opts)
-    } else if let Some(c) = a.config::<bully::Bully>() {
-        run::<bully::Bully>(n, service, c.clone(), props, opts)
-    } else if let Some(c) = a.config::<ring::Ring>() {
-        run::<ring::Ring>(n, service, c.clone(), props, opts)
-    } else if let Some(c) = a.config::<zookeeper::Zookeeper>() {
-        run::<zookeeper::Zookeeper>(n, service, c.clone(), props, opts)
-    } else if let Some(c) = a.config::<etcd::Etcd>() {
-        run::<etcd::Etcd>(n, service, c.clone(), props, opts)
-    } else if let Some(c) = a.config::<k8s::K8s>() {
-        run::<k8s::K8s>(n, service, c.clone(), props, opts)
+    let (symmetry, (stats, result)) = if let Some(c) = a.config::<raft::Raft>() {
+        let sym = symmetry_for::<raft::Raft>(c, n, opts);
+        let used = sym.as_ref().map(Symmetry::group_size).map_err(Clone::clone);
+        (
+            used,
+            run::<raft::Raft>(n, service, c.clone(), props, opts, sym.ok()),
+        )
     } else {
-        // The checker stores and compares whole protocol states, which the plug-in trait
-        // does not require to be Clone + Hash + Eq.
-        return Err(format!(
-            "verify checks the built-in algorithms only; `{}` is a plug-in",
-            a.name()
-        ));
+        let off = |why: &str| {
+            Err(if opts.symmetry {
+                why.to_string()
+            } else {
+                "--symmetry off".to_string()
+            })
+        };
+        if let Some(c) = a.config::<bully::Bully>() {
+            let r = run::<bully::Bully>(n, service, c.clone(), props, opts, None);
+            (off(NOT_SYMMETRIC_PRIORITY), r)
+        } else if let Some(c) = a.config::<ring::Ring>() {
+            let r = run::<ring::Ring>(n, service, c.clone(), props, opts, None);
+            (off(NOT_SYMMETRIC_PRIORITY), r)
+        } else if let Some(c) = a.config::<zookeeper::Zookeeper>() {
+            let r = run::<zookeeper::Zookeeper>(n, service, c.clone(), props, opts, None);
+            (off(NOT_SYMMETRIC_RECIPE), r)
+        } else if let Some(c) = a.config::<etcd::Etcd>() {
+            let r = run::<etcd::Etcd>(n, service, c.clone(), props, opts, None);
+            (off(NOT_SYMMETRIC_RECIPE), r)
+        } else if let Some(c) = a.config::<k8s::K8s>() {
+            let r = run::<k8s::K8s>(n, service, c.clone(), props, opts, None);
+            (off(NOT_SYMMETRIC_RECIPE), r)
+        } else {
+            // The checker stores and compares whole protocol states, which the plug-in
+            // trait does not require to be Clone + Hash + Eq.
+            return Err(format!(
+                "verify checks the built-in algorithms only; `{}` is a plug-in",
+                a.name()
+            ));
+        }
     };
     Ok(VerifyReport {
         algorithm: sc.algorithm.name(),
         nodes: sc.nodes,
         properties: props.clone(),
         options: opts.clone(),
+        symmetry,
         stats,
         result,
     })
+}
+
+/// Why Bully and Ring get no symmetry reduction.
+const NOT_SYMMETRIC_PRIORITY: &str = "node ids are priorities (the highest id wins)";
+/// Why the coordination recipes get none (see docs/verify.md).
+const NOT_SYMMETRIC_RECIPE: &str = "no node renaming implemented for the coordination recipes";
+
+/// The renamings to deduplicate with, or why there are none: asked for, allowed by the
+/// options (`--timer-order` breaks deadline ties by lower id, so it singles out nodes),
+/// and allowed by the protocol's configuration.
+fn symmetry_for<P: Checkable + crate::sim::Symmetric>(
+    config: &P::Config,
+    nodes: u32,
+    opts: &VerifyOptions,
+) -> Result<Symmetry<P>, String> {
+    if !opts.symmetry {
+        return Err("--symmetry off".into());
+    }
+    if opts.timer_order {
+        return Err("--timer-order fires tied timers lowest id first".into());
+    }
+    Symmetry::of(config, nodes)
 }
 
 fn run<P: Checkable>(
@@ -172,6 +226,7 @@ fn run<P: Checkable>(
     config: P::Config,
     props: &[Property],
     opts: &VerifyOptions,
+    symmetry: Option<Symmetry<P>>,
 ) -> (Stats, Result<Counterexample, Stop>) {
     let m = Model::<P> {
         nodes,
@@ -181,6 +236,7 @@ fn run<P: Checkable>(
         timer_order: opts.timer_order,
         sync: opts.sync,
         track: Track::for_properties(props),
+        symmetry,
     };
     let (found, stats) = search::search(&m, props, opts.budget, opts.strategy, &opts.bounds);
     let result = match found {
@@ -270,11 +326,24 @@ pub struct VerifyArgs {
     /// fires, the bounded-delay assumption Bully and Ring make.
     #[arg(long)]
     pub sync: bool,
+    /// Deduplicate states up to a renaming of interchangeable nodes: `on` (default) where
+    /// sound (Raft, without --timer-order, at most 5 nodes), `off` never.
+    #[arg(long, value_enum, default_value = "on", value_name = "on|off")]
+    pub symmetry: OnOff,
     /// Write report.txt here and, with a violation, counterexample.txt (a replayable golden
     /// script), its replay's trace counterexample.jsonl and timeline counterexample.svg, and
     /// trace.txt.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// A switch given as `on` or `off` on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
 }
 
 /// Parse the arguments into options (bad values are usage errors).
@@ -307,6 +376,7 @@ pub fn options(a: &VerifyArgs) -> Result<VerifyOptions, CliError> {
         fifo: a.fifo,
         timer_order: a.timer_order,
         sync: a.sync,
+        symmetry: a.symmetry == OnOff::On,
     })
 }
 

@@ -131,6 +131,26 @@ impl History {
         }
     }
 
+    /// The history with node `i` renamed to `map[i]` (participants only are recorded).
+    pub fn renamed(&self, map: &[NodeId]) -> History {
+        let id = |i: &NodeId| map[*i as usize];
+        let mut votes = vec![BTreeMap::new(); self.votes.len()];
+        for (i, v) in self.votes.iter().enumerate() {
+            votes[id(&(i as NodeId)) as usize] = v.iter().map(|(t, c)| (*t, id(c))).collect();
+        }
+        History {
+            track_leaders: self.track_leaders,
+            track_holder: self.track_holder,
+            leader_of_term: self
+                .leader_of_term
+                .iter()
+                .map(|(t, l)| (*t, id(l)))
+                .collect(),
+            votes,
+            holder: self.holder.as_ref().map(id),
+        }
+    }
+
     /// Record a status change; returns the history properties it breaks (the engine's
     /// invariants check the same two, the same way).
     pub fn observe(&mut self, node: NodeId, new: &NodeStatus, broken: &mut Vec<Broken>) {

@@ -88,6 +88,7 @@ pub fn summary(r: &VerifyReport, script: Option<&str>) -> String {
         st.elapsed.as_secs_f64(),
         st.states_per_s()
     );
+    let _ = writeln!(s, "{}", symmetry_line(r));
     match &r.result {
         Err(stop) => {
             let why = match stop {
@@ -117,6 +118,22 @@ pub fn summary(r: &VerifyReport, script: Option<&str>) -> String {
         }
     }
     s
+}
+
+/// Whether symmetry reduction was used, and how much it saved.
+fn symmetry_line(r: &VerifyReport) -> String {
+    match &r.symmetry {
+        Ok(group) => {
+            let st = &r.stats;
+            format!(
+                "symmetry: on ({group} renamings of interchangeable nodes): {} distinct states stand for {} ({:.2}x fewer)",
+                st.distinct,
+                st.represented,
+                st.represented as f64 / st.distinct.max(1) as f64
+            )
+        }
+        Err(why) => format!("symmetry: off ({why})"),
+    }
 }
 
 /// File names `write` uses for a counterexample, in DIR.

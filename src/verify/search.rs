@@ -144,8 +144,12 @@ impl Stop {
 pub struct Stats {
     /// Transitions taken (successor states generated, duplicates included).
     pub explored: u64,
-    /// Distinct states (by fingerprint).
+    /// Distinct states (by fingerprint; with symmetry, by orbit key).
     pub distinct: u64,
+    /// The distinct worlds the stored states stand for: the sum of their orbit sizes
+    /// (equal to `distinct` without symmetry; with it, what a search without symmetry
+    /// would store, when the search ran to its depth bound).
+    pub represented: u64,
     /// Deepest level reached.
     pub depth: u32,
     /// Wall-clock time the search took.
@@ -321,9 +325,10 @@ fn bfs<P: Checkable>(
 ) -> Found<P> {
     // Parent links: fingerprint -> (parent fingerprint, successor index).
     let mut parent: FpMap<(u64, u32)> = FpMap::default();
-    let fp0 = fingerprint(&w0);
+    let (fp0, orbit0) = m.key(&w0);
     parent.insert(fp0, (fp0, u32::MAX));
     stats.distinct = 1;
+    stats.represented = orbit0;
     let mut frontier: VecDeque<(World<P>, u64)> = VecDeque::from([(w0.clone(), fp0)]);
     let mut depth = 0;
     let liveness = props.contains(&Property::Liveness);
@@ -363,7 +368,6 @@ fn bfs<P: Checkable>(
             for (i, a) in acts.iter().enumerate() {
                 let (s, broken) = step(m, props, &w, a);
                 stats.explored += 1;
-                let sfp = fingerprint(&s);
                 if let Some(b) = broken.into_iter().next() {
                     stats.depth = depth + 1;
                     let mut idx = path_to(&parent, fp);
@@ -373,11 +377,13 @@ fn bfs<P: Checkable>(
                         broken: b,
                     };
                 }
+                let (sfp, orbit) = m.key(&s);
                 if parent.contains_key(&sfp) {
                     continue;
                 }
                 parent.insert(sfp, (fp, i as u32));
                 stats.distinct += 1;
+                stats.represented += orbit;
                 next.push_back((s, sfp));
                 if stats.distinct >= bounds.max_states {
                     return Found::Clean(Stop::MaxStates);
@@ -414,8 +420,10 @@ fn dfs<P: Checkable>(
     // Fingerprint -> shallowest depth it was expanded at (a state seen deeper than before
     // is skipped; seen shallower, it is expanded again so the depth bound stays exact).
     let mut seen: FpMap<u32> = FpMap::default();
-    seen.insert(fingerprint(&w0), 0);
+    let (fp0, orbit0) = m.key(&w0);
+    seen.insert(fp0, 0);
     stats.distinct = 1;
+    stats.represented = orbit0;
     let liveness = props.contains(&Property::Liveness);
     // Stack of (world, its enabled actions, next action index).
     let acts0 = w0.actions(m, w0.budget.any());
@@ -460,12 +468,15 @@ fn dfs<P: Checkable>(
                 },
             };
         }
-        let sfp = fingerprint(&s);
+        let (sfp, orbit) = m.key(&s);
         let d = depth + 1;
         match seen.get(&sfp) {
             Some(&old) if old <= d => continue,
             Some(_) => {}
-            None => stats.distinct += 1,
+            None => {
+                stats.distinct += 1;
+                stats.represented += orbit;
+            }
         }
         seen.insert(sfp, d);
         if stats.distinct >= bounds.max_states {

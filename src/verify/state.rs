@@ -153,12 +153,23 @@ pub struct Model<P: Checkable> {
     pub sync: bool,
     /// Which histories to keep (only what the selected properties read).
     pub track: super::properties::Track,
+    /// Deduplicate worlds up to a renaming of interchangeable nodes (`None`: exact worlds).
+    pub symmetry: Option<super::symmetry::Symmetry<P>>,
 }
 
 impl<P: Checkable> Model<P> {
     /// Participants plus service replicas.
     pub fn total(&self) -> u32 {
         self.nodes + self.service
+    }
+
+    /// The seen-set key of `w` and how many distinct worlds it stands for: its fingerprint
+    /// and 1, or with symmetry its orbit's key and size.
+    pub fn key(&self, w: &World<P>) -> (u64, u64) {
+        match &self.symmetry {
+            Some(s) => s.key(self, w),
+            None => (super::search::fingerprint(w), 1),
+        }
     }
 }
 
@@ -313,6 +324,11 @@ impl<P: Checkable> World<P> {
             .map_or(NodeStatus::DOWN, P::status)
     }
 
+    /// Cut the directed link `from -> to`.
+    pub(crate) fn cut_link(&mut self, from: NodeId, to: NodeId) {
+        self.blocked |= link_bit(from, to);
+    }
+
     /// Whether the directed link is up.
     pub fn link_up(&self, from: NodeId, to: NodeId) -> bool {
         self.blocked & link_bit(from, to) == 0
@@ -387,7 +403,7 @@ impl<P: Checkable> World<P> {
     }
 
     /// Put the messages in canonical order (see [`World::msgs`]).
-    fn canonicalize(&mut self, m: &Model<P>) {
+    pub(crate) fn canonicalize(&mut self, m: &Model<P>) {
         if m.fifo {
             self.msgs.sort_by_key(|f| (f.from, f.to)); // stable: send order within a link
         } else {
