@@ -169,6 +169,7 @@ impl CoverageCounter {
         }
     }
 
+    #[inline]
     fn on_send(&mut self, msg: &MsgRef) {
         self.expire_effect(msg.from);
         match msg.kind_name {
@@ -221,7 +222,7 @@ impl CoverageCounter {
 }
 
 impl Observer for CoverageCounter {
-    #[inline]
+    #[inline(always)]
     fn observe(&mut self, ev: &TraceEvent<'_>) {
         match *ev {
             TraceEvent::Send { msg, .. } => self.on_send(&msg),

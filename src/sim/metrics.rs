@@ -689,7 +689,7 @@ fn max_id(groups: &[Vec<NodeId>]) -> u32 {
 
 impl Observer for Metrics {
     /// Inlined so the engine's calls with a known event kind compile to that kind's arm.
-    #[inline]
+    #[inline(always)]
     fn observe(&mut self, ev: &TraceEvent<'_>) {
         self.coverage.observe(ev);
         match *ev {

@@ -45,6 +45,7 @@ pub enum DelayDist {
 
 impl DelayDist {
     /// Draw one delay from `rng` (the network or node stream).
+    #[inline]
     pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
         match *self {
             DelayDist::Constant(d) => d,
@@ -155,6 +156,7 @@ impl Links {
     }
 
     /// Whether `from -> to` is up: no active fault cuts it (a node always reaches itself).
+    #[inline]
     pub fn is_up(&self, from: NodeId, to: NodeId) -> bool {
         from == to || self.active.iter().all(|(_, f)| !f.cuts(from, to))
     }
@@ -222,6 +224,7 @@ pub struct Network {
 
 impl Network {
     /// The model of the directed link `from -> to` (its override, or the default).
+    #[inline]
     pub fn model(&self, from: NodeId, to: NodeId) -> &LinkModel {
         if self.overrides.is_empty() {
             return &self.default;

@@ -159,7 +159,7 @@ impl Default for Digest {
 impl Digest {
     /// Mix one 64-bit word (multiply-rotate, as in FxHash, on top of an FNV-style start):
     /// one multiply per word instead of one per byte keeps the digest off the profile.
-    #[inline]
+    #[inline(always)]
     fn word(&mut self, v: u64) {
         self.state = (self.state.rotate_left(23) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
@@ -191,7 +191,7 @@ impl Digest {
 
 impl Observer for Digest {
     /// Inlined so the engine's calls with a known event kind compile to that kind's arm.
-    #[inline]
+    #[inline(always)]
     fn observe(&mut self, ev: &TraceEvent<'_>) {
         self.events += 1;
         self.word(ev.at().0);

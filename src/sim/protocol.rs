@@ -155,6 +155,7 @@ impl Delay {
     }
 
     /// Draw the delay (in the node's local time) from the node's stream.
+    #[inline]
     pub fn sample(self, rng: &mut SimRng) -> SimDuration {
         match self {
             Delay::Fixed(d) => d,
