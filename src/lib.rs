@@ -91,6 +91,7 @@ pub mod plugin;
 pub mod protocols;
 pub mod report;
 pub mod runner;
+pub mod scale;
 pub mod scenario;
 pub mod script;
 pub mod sim;
