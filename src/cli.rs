@@ -167,8 +167,9 @@ pub enum Command {
         /// Output directory.
         #[arg(long, default_value = "docs/scale")]
         out: PathBuf,
-        /// Kill a point whose wall time passes this many seconds; the algorithm's larger sizes
-        /// are then skipped, as they are when a linear extrapolation passes it.
+        /// Kill a point whose CPU time passes this many seconds (or its wall time 3 times
+        /// that); the algorithm's larger sizes are then skipped, as they are when a linear
+        /// extrapolation passes it.
         #[arg(long, value_name = "SECONDS", default_value_t = crate::scale::DEFAULT_BUDGET_S)]
         budget_s: f64,
         /// Kill a point whose resident memory passes this many MiB.
@@ -272,9 +273,10 @@ pub enum Command {
 const SCALE_HELP: &str = "\
 Each point runs as `electsim bench SCENARIO --set algorithm=A --set nodes=N --repeats 1` in a
 process of its own, so its peak RSS is its own. Outcomes: finished, error (e.g. Bully's start-up
-passing max_in_flight), timeout (killed at --budget-s), rss_cap (killed at --rss-cap-mib),
-skipped (after a stopped point, or when the last size's wall time scaled linearly in n would pass
-the budget). CPU is user + system time of the point's process.
+passing max_in_flight), timeout (killed at --budget-s of CPU time, or at 3 times that of wall
+time), rss_cap (killed at --rss-cap-mib), skipped (after a stopped point, or when the last size's
+CPU time scaled linearly in n would pass the budget). CPU is user + system time of the point's
+process.
 
 Examples:
   electsim scale scenarios/scale.toml                       # docs/scale/, 3-8 minutes

@@ -13,19 +13,23 @@
 //!   crosses at points that did not finish, every such point named in the subtitle;
 //! * `scale.md` — the same figures as a table (algorithm x nodes).
 //!
-//! Limits: a point is killed when its wall time passes `budget_s` or its RSS passes
-//! `rss_cap_mib` (polled every 20 ms); an algorithm's larger sizes are then skipped, as they
-//! are when the last size's wall time, scaled linearly in n (a lower bound for every
-//! algorithm here), would pass the budget. Wall-clock time is read here, in the measuring
-//! process, and never influences a simulation.
+//! Limits: a point is killed when its CPU time passes `budget_s`, its wall time passes
+//! [`WALL_GUARD`] times that (a loaded machine), or its RSS passes `rss_cap_mib` (polled
+//! every 20 ms); an algorithm's larger sizes are then skipped, as they are when the last
+//! size's CPU time, scaled linearly in n (a lower bound for every algorithm here), would pass
+//! the budget. The budget is CPU time so that which points finish depends little on the
+//! machine's other work. Wall-clock time is read here, in the measuring process, and never
+//! influences a simulation.
 
 use crate::fsutil::write_atomic;
 use crate::report::charts::{ChartError, LogLogSpec, Table, XySeries, fmt_num, loglog_chart};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Default wall-time budget of one point, in seconds.
-pub const DEFAULT_BUDGET_S: f64 = 120.0;
+/// Default CPU-time budget of one point, in seconds.
+pub const DEFAULT_BUDGET_S: f64 = 60.0;
+/// A point is also killed when its wall time passes this multiple of the CPU budget.
+pub const WALL_GUARD: f64 = 3.0;
 /// Default RSS cap of one point's process, in MiB.
 pub const DEFAULT_RSS_CAP_MIB: f64 = 3000.0;
 /// The CSV file written into the output directory.
@@ -51,7 +55,7 @@ pub enum Outcome {
     Finished,
     /// The run stopped with an error (e.g. the `max_in_flight` limit); figures are up to it.
     Error,
-    /// Killed at the wall-time budget; figures are up to the kill.
+    /// Killed at the CPU budget (or the wall-time guard); figures are up to the kill.
     Timeout,
     /// Killed at the RSS cap; figures are up to the kill.
     RssCap,
@@ -120,7 +124,8 @@ pub struct ScaleOptions {
     pub scenario: PathBuf,
     /// `--set KEY=VALUE` overrides, passed to every point (e.g. `sweep.nodes=[3,5]`).
     pub sets: Vec<String>,
-    /// Kill a point whose wall time passes this, in seconds.
+    /// Kill a point whose CPU time passes this, in seconds (or its wall time [`WALL_GUARD`]
+    /// times this).
     pub budget_s: f64,
     /// Kill a point whose RSS passes this, in MiB.
     pub rss_cap_mib: f64,
@@ -243,13 +248,13 @@ fn skip_reason(prev: &ScalePoint, n: u32, budget_s: f64) -> Option<String> {
             short_outcome(prev)
         )),
         _ => {
-            let wall = prev.wall_s?;
-            let predicted = wall * f64::from(n) / f64::from(prev.nodes.max(1));
+            let cpu = prev.cpu_s?;
+            let predicted = cpu * f64::from(n) / f64::from(prev.nodes.max(1));
             (predicted > budget_s).then(|| {
                 format!(
-                    "too slow: n={} took {:.1} s wall, so n={n} needs at least {:.0} s (linear in n), over the {} s budget",
+                    "too slow: n={} took {:.1} s CPU, so n={n} needs at least {:.0} s (linear in n), over the {} s CPU budget",
                     prev.nodes,
-                    wall,
+                    cpu,
                     predicted,
                     fmt_num(budget_s)
                 )
@@ -283,6 +288,19 @@ fn rss_mib(pid: u32) -> Option<(f64, f64)> {
         Some(kb / 1024.0)
     };
     Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// User + system CPU seconds of a running process so far (Linux `/proc/PID/stat`).
+fn cpu_s_of(pid: u32) -> Option<f64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14,
+    // stime 15, in clock ticks.
+    let rest: Vec<&str> = s.get(s.rfind(')')? + 1..)?.split_whitespace().collect();
+    let ticks = |i: usize| rest.get(i)?.parse::<f64>().ok();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let hz = if hz > 0 { hz as f64 } else { 100.0 };
+    Some((ticks(11)? + ticks(12)?) / hz)
 }
 
 /// Exit status, CPU seconds and peak RSS (MiB) of a reaped child. (`ru_maxrss` also counts
@@ -401,12 +419,20 @@ fn run_point(opts: &ScaleOptions, alg: &str, n: u32) -> Result<ScalePoint, Scale
                         fmt_num(opts.rss_cap_mib)
                     ),
                 ));
-            } else if wall > opts.budget_s {
+            } else if cpu_s_of(pid).is_some_and(|c| c > opts.budget_s) {
                 stopped = Some((
                     Outcome::Timeout,
                     format!(
-                        "killed at the {} s wall-time budget",
+                        "killed at the {} s CPU budget after {wall:.1} s wall",
                         fmt_num(opts.budget_s)
+                    ),
+                ));
+            } else if wall > opts.budget_s * WALL_GUARD {
+                stopped = Some((
+                    Outcome::Timeout,
+                    format!(
+                        "killed at the {} s wall-time guard ({WALL_GUARD} x the CPU budget)",
+                        fmt_num(opts.budget_s * WALL_GUARD)
                     ),
                 ));
             }
@@ -499,7 +525,10 @@ fn short_outcome(p: &ScalePoint) -> String {
         Outcome::Error if p.detail.contains("max_in_flight") => "max_in_flight error".into(),
         Outcome::Error if p.detail.contains("max_events") => "max_events error".into(),
         Outcome::Error => "error".into(),
-        Outcome::Timeout => "over the time budget".into(),
+        Outcome::Timeout if p.detail.contains("wall-time guard") => {
+            "over the wall-time guard".into()
+        }
+        Outcome::Timeout => "over the CPU budget".into(),
         Outcome::RssCap => "over the RSS cap".into(),
         Outcome::Skipped if p.detail.starts_with("too slow") => "skipped: too slow".into(),
         Outcome::Skipped => "skipped".into(),
