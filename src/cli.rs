@@ -205,6 +205,32 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Peak RSS and CPU time per run against cluster size: every (algorithm, nodes) point of
+    /// the scenario's [sweep] once, each in its own process; writes OUT/scale.csv, the charts
+    /// OUT/scale-peak-rss.{png,svg} and OUT/scale-cpu.{png,svg}, and the table OUT/scale.md.
+    #[command(after_help = SCALE_HELP)]
+    Scale {
+        /// Scenario file whose [sweep] varies algorithm and nodes (not needed with --charts-only).
+        #[arg(required_unless_present = "charts_only")]
+        scenario: Option<PathBuf>,
+        /// Override any scenario key for every point (repeatable), e.g. `sweep.nodes=[10,100]`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Output directory.
+        #[arg(long, default_value = "docs/scale")]
+        out: PathBuf,
+        /// Kill a point whose CPU time passes this many seconds (or its wall time 3 times
+        /// that); the algorithm's larger sizes are then skipped, as they are when a linear
+        /// extrapolation passes it.
+        #[arg(long, value_name = "SECONDS", default_value_t = crate::scale::DEFAULT_BUDGET_S)]
+        budget_s: f64,
+        /// Kill a point whose resident memory passes this many MiB.
+        #[arg(long, value_name = "MIB", default_value_t = crate::scale::DEFAULT_RSS_CAP_MIB)]
+        rss_cap_mib: f64,
+        /// Measure nothing: redraw the charts and scale.md from OUT/scale.csv.
+        #[arg(long, conflicts_with_all = ["scenario", "sets"])]
+        charts_only: bool,
+    },
     /// Run every point of the scenario's [sweep] axes x its replications; write runs.csv and summary.csv.
     #[command(after_help = SWEEP_HELP)]
     Sweep(SweepArgs),
@@ -295,6 +321,19 @@ pub enum Command {
         metric: Vec<String>,
     },
 }
+
+const SCALE_HELP: &str = "\
+Each point runs as `electsim bench SCENARIO --set algorithm=A --set nodes=N --repeats 1` in a
+process of its own, so its peak RSS is its own. Outcomes: finished, error (e.g. Bully's start-up
+passing max_in_flight), timeout (killed at --budget-s of CPU time, or at 3 times that of wall
+time), rss_cap (killed at --rss-cap-mib), skipped (after a stopped point, or when the last size's
+CPU time scaled linearly in n would pass the budget). CPU is user + system time of the point's
+process.
+
+Examples:
+  electsim scale scenarios/scale.toml                       # docs/scale/, 3-8 minutes
+  electsim scale scenarios/scale.toml --set 'sweep.nodes=[10,100]' --out /tmp/scale
+  electsim scale --charts-only --out docs/scale             # redraw from docs/scale/scale.csv";
 
 const SWEEP_HELP: &str = "\
 Replication r of every sweep point runs with the same seed (derived from the scenario seed and r),
@@ -712,6 +751,45 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 print_stdout(
                     &(serde_json::to_string_pretty(&rows).expect("rows serialize") + "\n"),
                 )?;
+            }
+            Ok(())
+        }
+        Command::Scale {
+            scenario,
+            sets,
+            out,
+            budget_s,
+            rss_cap_mib,
+            charts_only,
+        } => {
+            let scale_err = |e: crate::scale::ScaleError| match e {
+                crate::scale::ScaleError::Input(m) => CliError::Input(m),
+                crate::scale::ScaleError::Chart(c) if c.is_input() => {
+                    CliError::Input(c.to_string())
+                }
+                other => CliError::Io(other.to_string()),
+            };
+            let files = match scenario {
+                Some(scenario) if !charts_only => {
+                    let exe = std::env::current_exe().map_err(|e| {
+                        CliError::Io(format!(
+                            "cannot find the electsim binary to run each point: {e}"
+                        ))
+                    })?;
+                    let opts = crate::scale::ScaleOptions {
+                        exe,
+                        scenario,
+                        sets,
+                        budget_s,
+                        rss_cap_mib,
+                    };
+                    let points = crate::scale::measure(&opts).map_err(scale_err)?;
+                    crate::scale::write_all(&points, &out).map_err(scale_err)?
+                }
+                _ => crate::scale::report(&out).map_err(scale_err)?,
+            };
+            for f in files {
+                eprintln!("wrote {}", f.display());
             }
             Ok(())
         }

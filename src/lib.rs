@@ -94,6 +94,7 @@ pub mod protocols;
 pub mod replay;
 pub mod report;
 pub mod runner;
+pub mod scale;
 pub mod scenario;
 pub mod script;
 pub mod sim;

@@ -36,6 +36,8 @@
 //! * `tradeoff-<y>-vs-<x>` (only on request, `--tradeoff X,Y`, see [`tradeoff_chart`]): one
 //!   metric's mean against another's, one curve per algorithm and `--curve` keys, its points
 //!   joined in the order of the remaining swept key and labelled with its value.
+//! * [`loglog_chart`] (not from a sweep directory): any (series, x, y) points on log–log
+//!   axes, e.g. `electsim scale`'s peak RSS and CPU time against cluster size.
 //! * `figure16`: for the Raft Figure 16 scenario, the paper's two-panel CDF of the time
 //!   without leader after a leader crash, per election-timeout range.
 
@@ -43,6 +45,7 @@ mod bars;
 mod cdf;
 mod fig16;
 mod line;
+mod loglog;
 pub mod table;
 mod tradeoff;
 
@@ -52,6 +55,7 @@ pub use bars::MAX_BARS_PER_PANEL;
 pub use cdf::{AGGREGATE_GRID, MAX_CDF_CURVES};
 pub use fig16::{RangeSamples, samples as fig16_samples, timeout_range};
 pub use line::{MAX_SERIES, MAX_X_TICKS};
+pub use loglog::{LogLogSpec, XySeries, loglog_chart};
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::element::ComposedElement;
