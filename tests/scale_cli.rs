@@ -25,8 +25,8 @@ fn charts_from_a_hand_made_csv_name_every_algorithm_and_every_unfinished_point()
          bully,1000,finished,2000000,0.6,0.5,0.7,60.0,1.50,\n\
          bully,100000,error,5000000,0.9,0.8,1.0,708.0,1.60,run failed: more than max_in_flight = 10000000 messages in flight\n\
          raft,10,finished,300,0.004,0.001,0.01,7.0,1.50,\n\
-         raft,1000,finished,200000,0.05,0.04,0.07,12.0,1.50,\n\
-         raft,100000,skipped,,,,,,1.70,too slow: n=1000 took 70 s\n\
+         raft,1000,timeout,,60.2,,61.0,12.0,1.50,killed at the 60 s CPU budget after 61.0 s wall\n\
+         raft,100000,skipped,,,,,,1.70,n=1000 was stopped (over the CPU budget)\n\
          ring,10,finished,300,0.004,0.001,0.01,7.0,1.50,\n\
          ring,1000,timeout,,60.1,,80.0,300.0,1.50,killed at the 60 s CPU budget after 80.0 s wall\n",
     );
@@ -51,7 +51,8 @@ fn charts_from_a_hand_made_csv_name_every_algorithm_and_every_unfinished_point()
         }
         for note in [
             "bully 100k: max_in_flight error",
-            "raft 100k: skipped: too slow",
+            "raft 1k: over the CPU budget",
+            "raft 100k: skipped",
             "ring 1k: over the CPU budget",
         ] {
             assert!(svg.contains(note), "{stem}.svg does not list `{note}`");
@@ -69,7 +70,7 @@ fn charts_from_a_hand_made_csv_name_every_algorithm_and_every_unfinished_point()
         "{md}"
     );
     assert!(
-        md.contains("| raft | 0.004 s, 7 MiB | 0.050 s, 12 MiB | skipped: too slow |"),
+        md.contains("| raft | 0.004 s, 7 MiB | 60.200 s, 12 MiB: over the CPU budget | skipped |"),
         "{md}"
     );
     assert!(

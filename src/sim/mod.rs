@@ -11,9 +11,9 @@ pub mod protocol;
 pub mod queue;
 pub mod rng;
 pub mod storage;
+pub mod symmetry;
 #[cfg(test)]
 pub(crate) mod testkit;
-pub mod symmetry;
 pub mod time;
 
 pub use engine::{Outcome, Release, Sim, SimConfig, SimError};
