@@ -49,7 +49,7 @@ script that replays through the engine, counterexample.txt, with the replay's tr
 counterexample.jsonl and timeline counterexample.svg); 2: bad usage or input.
 
 Replay a counterexample (the same code path that wrote its trace):
-  electsim replay cx/counterexample.txt --timeline cx.svg --from 149ms
+  electsim replay cx/counterexample.txt --timeline cx.svg
   electsim check cx/counterexample.txt";
 
 const REPLAY_HELP: &str = "\
@@ -64,9 +64,17 @@ what each step printed now) and compares it with the script. With several `new` 
 --trace and --timeline record the last simulation. The recording ends at the script's
 final virtual time.
 
+Timeline axis: a script whose simulation has a held schedule (`new schedule=held ...`, as
+`verify` writes) spends no virtual time on deliveries, timers or faults, so its timeline
+is drawn on a script-step axis instead: x = the step at which each record happened (step 0:
+the `new` and the boot), with each step's command under its tick. --from/--to zoom a
+virtual-time axis only and are refused for such a script (exit 2, nothing written); the
+step axis always shows every step. The trace keeps the true virtual times. Timed scripts
+keep the virtual-time axis of `electsim run`.
+
 Examples:
   electsim replay cx/counterexample.txt
-  electsim replay cx/counterexample.txt --trace cx.json --timeline cx.svg --from 149ms
+  electsim replay cx/counterexample.txt --trace cx.json --timeline cx.svg
 
 Exit 0: every step printed what the script expects; 1: a step differs (its file:line, the
 expected and the actual output are printed; the protocol or engine changed since the script
@@ -164,10 +172,10 @@ pub enum Command {
         /// Draw the replay's timeline picture to FILE (.svg or .png).
         #[arg(long, value_name = "FILE")]
         timeline: Option<PathBuf>,
-        /// Start the timeline picture at this virtual time (e.g. 149ms).
+        /// Start the timeline picture at this virtual time (e.g. 3s); refused for a held schedule, whose timeline is on the script-step axis.
         #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
         from: Option<u64>,
-        /// End the timeline picture at this virtual time.
+        /// End the timeline picture at this virtual time (refused for a held schedule).
         #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
         to: Option<u64>,
     },

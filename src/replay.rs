@@ -14,13 +14,20 @@
 //! * The recording covers the script's last simulation: each `new` starts a fresh one.
 //! * The recording ends with an `end` event at the script's final virtual time, so a
 //!   timeline ends where the script stopped (not at the scenario's `duration`).
+//! * A held-schedule simulation (`new schedule=held ...`, what `verify` writes) spends no
+//!   virtual time on its steps, so its timeline is drawn on a script-step axis instead
+//!   ([`Replay::step_timeline`]): step k's records at x = k (step 0: the `new` and the
+//!   boot). Only the picture is remapped; the trace keeps the true virtual times.
 
 use crate::command::{CliError, print_stdout};
 use crate::explore::check::{EventStream, Verdict, check_with};
-use crate::report::trace::{Recorder, Recording, Shared, TraceFormat, TraceMeta};
+use crate::report::timeline::{Axis, STEP_NS, Timeline, write_timeline};
+use crate::report::trace::{
+    Event, Record, Recorder, Recording, Shared, TraceFormat, TraceMeta, fault_node,
+};
 use crate::script::{COMMANDS, ScriptRunner};
 use crate::sim::observe::Digest;
-use crate::sim::{Observer, TraceEvent};
+use crate::sim::{Observer, SimTime, TraceEvent};
 use std::cell::RefCell;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -198,6 +205,11 @@ pub struct Replay {
     pub meta: TraceMeta,
     /// Trace digest of the last simulation's events (the engine's digest function).
     pub digest: String,
+    /// The last simulation has a held schedule (its timeline is on the step axis).
+    pub held: bool,
+    /// The last simulation's steps, from its `new` (step 0): each command and the number
+    /// of records the recording held once it had run.
+    pub step_marks: Vec<(String, usize)>,
 }
 
 /// The recorder and digest attached to the current simulation.
@@ -216,6 +228,7 @@ pub fn replay(path: &Path, text: &str, limit: u64) -> Result<Replay, ReplayError
         observers
     }));
     let (mut transcript, mut mismatches, mut sims) = (String::new(), Vec::new(), Vec::new());
+    let mut step_marks = Vec::new();
     for step in &steps {
         let is_new = step.command.split_whitespace().next() == Some("new");
         let out = match runner.exec(&step.command) {
@@ -231,7 +244,13 @@ pub fn replay(path: &Path, text: &str, limit: u64) -> Result<Replay, ReplayError
         };
         if is_new {
             sims.push(step.line);
+            step_marks.clear();
         }
+        let recorded = probes
+            .borrow()
+            .as_ref()
+            .map_or(0, |(rec, _)| rec.0.borrow().records.len());
+        step_marks.push((step.command.clone(), recorded));
         let got: Vec<String> = out.lines().map(str::to_string).collect();
         if !transcript.is_empty() {
             transcript.push('\n'); // the blank line between steps
@@ -257,6 +276,7 @@ pub fn replay(path: &Path, text: &str, limit: u64) -> Result<Replay, ReplayError
         .take()
         .expect("a simulation was created");
     let meta = runner.meta().cloned().expect("a simulation was created");
+    let held = runner.is_held();
     let end = TraceEvent::End {
         at: runner.now().expect("a simulation was created"),
     };
@@ -272,7 +292,67 @@ pub fn replay(path: &Path, text: &str, limit: u64) -> Result<Replay, ReplayError
         recording: rec.take(),
         meta,
         digest,
+        held,
+        step_marks,
     })
+}
+
+/// `rec` with every record's time replaced by its script step: records among the first
+/// `marks[k]` (and not an earlier step's) happened in step `k`, at `k * STEP_NS`; the
+/// closing `end` at one step after the last. Within a step, a node whose status changes
+/// again (or that gets a fault or resume after changing) moves the rest of the step to a
+/// later fraction of it, so no status of a node is drawn with zero width and the order of
+/// the records is kept.
+pub fn step_recording(rec: &Recording, marks: &[usize]) -> Recording {
+    let step_of = |i: usize| marks.partition_point(|&m| m <= i);
+    // (step, sub-slot within the step) of every record, then the slots per step.
+    let mut slots = Vec::with_capacity(rec.records.len());
+    let (mut step, mut sub, mut changed) = (usize::MAX, 0u64, Vec::<u32>::new());
+    for (i, r) in rec.records.iter().enumerate() {
+        let k = step_of(i);
+        if k != step {
+            (step, sub) = (k, 0);
+            changed.clear();
+        }
+        let about = match &r.event {
+            Event::Status { node, .. } | Event::Resume { node } => Some(*node),
+            Event::Fault { action } => fault_node(action),
+            _ => None,
+        };
+        if about.is_some_and(|n| changed.contains(&n)) {
+            sub += 1;
+            changed.clear();
+        }
+        if let Event::Status { node, .. } = &r.event {
+            changed.push(*node);
+        }
+        slots.push((k, sub));
+    }
+    let steps = marks.len().max(1) as u64;
+    let mut per_step = vec![1u64; steps as usize + 1];
+    for &(k, sub) in &slots {
+        per_step[k] = per_step[k].max(sub + 1);
+    }
+    let records = rec
+        .records
+        .iter()
+        .zip(&slots)
+        .map(|(r, &(k, sub))| {
+            let at = match r.event {
+                Event::End => steps * STEP_NS,
+                _ => k as u64 * STEP_NS + sub * (STEP_NS / per_step[k]),
+            };
+            Record {
+                at: SimTime(at),
+                event: r.event.clone(),
+            }
+        })
+        .collect();
+    Recording {
+        records,
+        seen: rec.seen,
+        limit: rec.limit,
+    }
 }
 
 /// Read and replay the script at `path`.
@@ -286,6 +366,21 @@ pub fn replay_file(path: &Path, limit: u64) -> Result<Replay, ReplayError> {
 }
 
 impl Replay {
+    /// The timeline of a held-schedule replay on the script-step axis (see
+    /// [`step_recording`]); `None` for a timed schedule, drawn on virtual time.
+    pub fn step_timeline(&self) -> Option<(Timeline, Axis)> {
+        if !self.held {
+            return None;
+        }
+        let marks: Vec<usize> = self.step_marks.iter().map(|m| m.1).collect();
+        let rec = step_recording(&self.recording, &marks);
+        let commands = self.step_marks.iter().map(|m| m.0.clone()).collect();
+        Some((
+            Timeline::from_recording(&rec, self.meta.nodes),
+            Axis::Steps(commands),
+        ))
+    }
+
     /// The canonical event stream `electsim check` compares.
     pub fn event_stream(&self) -> EventStream {
         EventStream::new(&self.recording, self.digest.clone())
@@ -313,13 +408,32 @@ impl Replay {
                     .join(", ")
             ));
         }
-        notes.extend(crate::report::export::export_window(
+        let Some((tl, axis)) = self.step_timeline() else {
+            notes.extend(crate::report::export::export_window(
+                &self.recording,
+                &self.meta,
+                trace,
+                timeline,
+                window,
+            )?);
+            return Ok(notes);
+        };
+        if window.is_some() && timeline.is_some() {
+            return Err(STEP_WINDOW.into());
+        }
+        notes.extend(crate::report::export::export(
             &self.recording,
             &self.meta,
             trace,
-            timeline,
-            window,
+            None,
         )?);
+        if let Some(path) = timeline {
+            write_timeline(path, &tl, &self.meta, &axis)?;
+            notes.push(format!(
+                "timeline: {} (x: script step, held schedule)",
+                path.display()
+            ));
+        }
         Ok(notes)
     }
 
@@ -340,6 +454,9 @@ impl Replay {
         ))
     }
 }
+
+/// Why `--from`/`--to` are refused for a held-schedule replay.
+const STEP_WINDOW: &str = "--from/--to zoom a virtual-time axis, but this script has a held schedule: its timeline is drawn on the script-step axis and always shows every step; drop --from/--to";
 
 /// `electsim check SCRIPT`: replay the script twice (the second time on another thread)
 /// and compare the event streams and digests, as `check` does for a scenario.
@@ -370,6 +487,12 @@ pub fn execute(
     limit: u64,
 ) -> Result<(), CliError> {
     let r = replay_file(script, limit).map_err(|e| CliError::Input(e.to_string()))?;
+    if r.held && window.is_some() && timeline.is_some() {
+        return Err(CliError::Usage(format!(
+            "{}: {STEP_WINDOW}",
+            script.display()
+        )));
+    }
     print_stdout(&r.transcript)?;
     if trace.is_some() || timeline.is_some() {
         for n in r.export(trace, timeline, window).map_err(CliError::Io)? {
@@ -464,6 +587,57 @@ mod tests {
     }
 
     #[test]
+    fn the_step_axis_keeps_two_changes_of_one_step_apart() {
+        use crate::sim::{NodeStatus, Role};
+        let st = |role| NodeStatus {
+            role,
+            term: 1,
+            ..NodeStatus::default()
+        };
+        let status = |node, old, new| Record {
+            at: SimTime(150),
+            event: Event::Status {
+                node,
+                old: st(old),
+                new: st(new),
+            },
+        };
+        let rec = Recording {
+            records: vec![
+                status(0, Role::Down, Role::Follower),      // boot: step 0
+                status(0, Role::Follower, Role::Candidate), // step 1, twice
+                status(1, Role::Down, Role::Follower),
+                status(0, Role::Candidate, Role::Leader),
+                Record {
+                    at: SimTime(151),
+                    event: Event::End,
+                },
+            ],
+            seen: 5,
+            limit: 10,
+        };
+        let at: Vec<u64> = step_recording(&rec, &[1, 4, 4])
+            .records
+            .iter()
+            .map(|r| r.at.0)
+            .collect();
+        let half = STEP_NS / 2;
+        assert_eq!(
+            at,
+            vec![0, STEP_NS, STEP_NS, STEP_NS + half, 3 * STEP_NS],
+            "node 0's second change in step 1 moves to its second half; `end` after step 2"
+        );
+        let tl = Timeline::from_recording(&step_recording(&rec, &[1, 4, 4]), 2);
+        assert!(
+            tl.roles
+                .contains(&(0, STEP_NS, STEP_NS + half, Role::Candidate, 1)),
+            "{:?}",
+            tl.roles
+        );
+        assert_eq!(tl.elections, vec![(0, STEP_NS + half)]);
+    }
+
+    #[test]
     fn the_recording_ends_at_the_scripts_clock() {
         let text = format!("{OK}\nrun 2s\n----\n");
         let r = replay(Path::new("s.txt"), &text, 100_000).unwrap();
@@ -471,6 +645,8 @@ mod tests {
         assert_eq!(last.kind(), "end");
         assert_eq!(last.at.0, 2_000_000_000);
         assert_eq!(r.meta.nodes, 3);
+        // A timed schedule: its timeline stays on virtual time.
+        assert!(!r.held && r.step_timeline().is_none());
         // Deterministic: the same digest again.
         assert_eq!(
             replay(Path::new("s.txt"), &text, 100_000).unwrap().digest,

@@ -181,6 +181,8 @@ pub struct ScriptRunner {
     /// What the current simulation is, for trace headers and timelines.
     meta: Option<TraceMeta>,
     extra: Option<ObserverFactory>,
+    /// The current simulation was created with `schedule=held`.
+    held: bool,
 }
 
 impl ScriptRunner {
@@ -196,6 +198,12 @@ impl ScriptRunner {
     /// Scenario name, algorithm, participants and seed of the current simulation.
     pub fn meta(&self) -> Option<&TraceMeta> {
         self.meta.as_ref()
+    }
+
+    /// True when the current simulation was created with `schedule=held` (messages and
+    /// timers wait for `deliver`/`fire`, so its steps take no virtual time).
+    pub fn is_held(&self) -> bool {
+        self.sim.is_some() && self.held
     }
 
     /// Virtual time of the current simulation.
@@ -454,6 +462,7 @@ impl ScriptRunner {
             runner::build(&sc, seed, observers)
         };
         self.sim = Some(sim.map_err(|e| e.to_string())?);
+        self.held = held;
         self.meta = Some(TraceMeta {
             scenario: sc.name.clone(),
             algorithm: sc.algorithm.name().into(),

@@ -60,6 +60,8 @@ fn verify_writes_a_trace_where_two_nodes_lead_term_2() {
         svg.starts_with("<svg") && svg.contains("term 2"),
         "{svg:.200}"
     );
+    // Held schedule: the picture is on the script-step axis.
+    assert!(svg.contains("script step"), "{svg:.200}");
     // The report names the files and the commands that replay the counterexample.
     let report = text(&dir.join("report.txt"));
     let script = dir.join("counterexample.txt");
@@ -71,8 +73,15 @@ fn verify_writes_a_trace_where_two_nodes_lead_term_2() {
         report.contains(&format!("replay:  electsim replay {}", script.display())),
         "{report}"
     );
-    // The timeline is zoomed onto the steps: Raft's first timer fires at 150 ms.
-    assert!(report.contains("--from 149ms"), "{report}");
+    // The timeline is on the script-step axis and shows every step: no virtual-time window.
+    assert!(
+        report.contains(&format!(
+            "--timeline {}\n",
+            dir.join("counterexample.svg").display()
+        )),
+        "{report}"
+    );
+    assert!(!report.contains("--from"), "{report}");
 }
 
 #[test]
@@ -122,16 +131,100 @@ fn replay_writes_a_timeline_and_a_perfetto_trace() {
         script.to_str().unwrap(),
         "--timeline",
         svg.to_str().unwrap(),
-        "--from",
-        "149ms",
         "--trace",
         json.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
     let svg = text(&svg);
-    assert!(svg.starts_with("<svg") && svg.contains("149"), "{svg:.200}");
+    assert!(svg.starts_with("<svg"), "{svg:.200}");
+    // The step axis: its label, the title saying so, and the steps' commands.
+    for want in [
+        "script step",
+        "held schedule: x is the script step, not virtual time",
+        "3 deliver 1→0 VoteResponse",
+        "5 crash 0",
+        "8 deliver 0→2 VoteResponse",
+    ] {
+        assert!(svg.contains(want), "SVG lacks `{want}`");
+    }
+    assert!(!svg.contains("virtual time ("), "{svg:.400}");
+    // The trace keeps the true virtual times: everything after the boot at 150 ms.
     let v: serde_json::Value = serde_json::from_str(&text(&json)).unwrap();
     assert!(v["traceEvents"].as_array().is_some_and(|e| !e.is_empty()));
+}
+
+#[test]
+fn a_held_replay_refuses_a_virtual_time_window_and_writes_nothing() {
+    let dir = common::fresh_dir("replay", "window");
+    let script = counterexample_dir().join("counterexample.txt");
+    let (svg, json) = (dir.join("x.svg"), dir.join("x.jsonl"));
+    let o = common::electsim(&[
+        "replay",
+        script.to_str().unwrap(),
+        "--timeline",
+        svg.to_str().unwrap(),
+        "--from",
+        "149ms",
+        "--trace",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", common::stderr(&o));
+    let err = common::stderr(&o);
+    assert!(
+        err.contains("held schedule") && err.contains("script-step axis"),
+        "{err}"
+    );
+    assert!(!svg.exists() && !json.exists(), "wrote a file");
+}
+
+/// The step-axis timeline of the counterexample: node 0 leads term 2 from step 3 (its
+/// vote response) until its crash in step 5, and node 2 from step 8 to the end.
+#[test]
+fn the_counterexample_timeline_is_on_the_script_step_axis() {
+    use electsim::report::timeline::{Axis, STEP_NS};
+    use electsim::sim::Role;
+    let script = counterexample_dir().join("counterexample.txt");
+    let r = electsim::replay::replay_file(&script, 1_000_000).unwrap();
+    assert!(r.held);
+    let (tl, axis) = r.step_timeline().expect("a held schedule");
+    let Axis::Steps(commands) = axis else {
+        panic!("{axis:?}")
+    };
+    assert_eq!(commands.len(), 11, "{commands:?}");
+    assert!(commands[3].starts_with("deliver 1 0 VoteResponse"));
+    assert_eq!(tl.end_ns, 11 * STEP_NS);
+    let step = |ns: u64| ns as f64 / STEP_NS as f64;
+    let leaders: Vec<(u32, f64, f64, u64)> = tl
+        .roles
+        .iter()
+        .filter(|r| r.3 == Role::Leader)
+        .map(|&(n, s, e, _, t)| (n, step(s), step(e), t))
+        .collect();
+    assert_eq!(leaders, vec![(0, 3.0, 5.0, 2), (2, 8.0, 11.0, 2)]);
+    let at_steps =
+        |v: &[(u32, u64)]| -> Vec<(u32, f64)> { v.iter().map(|&(n, t)| (n, step(t))).collect() };
+    assert_eq!(at_steps(&tl.elections), vec![(0, 3.0), (2, 8.0)]);
+    assert_eq!(at_steps(&tl.crashes), vec![(0, 5.0)]);
+    // Down from the crash (step 5) to the restart (step 6); a candidate from step 1.
+    assert!(
+        tl.roles
+            .contains(&(0, 5 * STEP_NS, 6 * STEP_NS, Role::Down, 0)),
+        "{:?}",
+        tl.roles
+    );
+    assert!(
+        tl.roles
+            .contains(&(0, STEP_NS, 3 * STEP_NS, Role::Candidate, 2)),
+        "{:?}",
+        tl.roles
+    );
+    // The recording itself keeps the true virtual time: every step at 150 ms.
+    assert!(
+        r.recording
+            .records
+            .iter()
+            .all(|x| x.at.0 == 0 || x.at.0 >= 150_000_000)
+    );
 }
 
 #[test]

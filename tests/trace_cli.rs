@@ -172,3 +172,27 @@ fn strict_violation_still_writes_trace_and_timeline() {
     assert!(!doc["traceEvents"].as_array().unwrap().is_empty());
     assert!(std::fs::read_to_string(&svg).unwrap().contains("term 2"));
 }
+
+/// Issue 17: the script-step axis of held replays must not touch `electsim run`'s
+/// timeline. tests/fixtures/timeline/bully-partition.svg is the output of the code before
+/// that change (commit 240dbba); results/ charts and the docs depend on these bytes.
+#[test]
+fn run_timeline_svg_is_byte_identical_to_the_committed_one() {
+    let d = fresh_dir("trace_cli", "bytes");
+    let svg = d.join("t.svg");
+    ok(&electsim(&[
+        "run",
+        "scenarios/bully-partition.toml",
+        "--timeline",
+        svg.to_str().unwrap(),
+    ]));
+    let want = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/timeline/bully-partition.svg");
+    let (got, want) = (std::fs::read(&svg).unwrap(), std::fs::read(&want).unwrap());
+    assert!(
+        got == want,
+        "`electsim run --timeline` output changed ({} bytes, committed {})",
+        got.len(),
+        want.len()
+    );
+}

@@ -4,6 +4,11 @@
 //! split-brain intervals (two or more live leaders) highlighted in red across all rows.
 //!
 //! Built from a recorded trace ([`Recording`]), so it shows exactly what the run did.
+//!
+//! The x axis is virtual time ([`Axis::VirtualTime`]), except for the replay of a
+//! held-schedule script, where steps take no virtual time: there it is the script step
+//! ([`Axis::Steps`]), with the timeline's times remapped to step numbers (see
+//! [`crate::replay`]).
 
 use super::charts::fmt_exact;
 use super::font::{FAMILY, encode_png, ensure_registered};
@@ -35,15 +40,69 @@ fn role_color(r: Role) -> RGBColor {
     }
 }
 
+/// The x axis of a timeline picture.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Axis {
+    /// Virtual time in ms or s (`electsim run`, replays of timed scripts).
+    #[default]
+    VirtualTime,
+    /// The script step of a held-schedule replay: the [`Timeline`]'s times are step
+    /// numbers times [`STEP_NS`] (step 0: the `new` and the boot). Holds each step's
+    /// command (index = step), drawn as a caption row under the axis when it fits.
+    Steps(Vec<String>),
+}
+
+/// One script step on an [`Axis::Steps`] timeline, in the timeline's time unit: step `k`
+/// happens at `k * STEP_NS`, and the records of one step that must stay apart (a node
+/// whose status changes twice) at fractions of it.
+pub const STEP_NS: u64 = 1_000_000;
+
+/// Height of the caption row of step commands ([`Axis::Steps`]).
+const STEP_ROW: u32 = 44;
+
 /// Picture size for `nodes` rows.
 fn size(nodes: u32) -> (u32, u32) {
     (1400, (170 + 34 * nodes).clamp(420, 2400))
+}
+
+/// Picture size for `nodes` rows on `axis`.
+fn size_on(nodes: u32, axis: &Axis) -> (u32, u32) {
+    let (w, h) = size(nodes);
+    match axis {
+        Axis::VirtualTime => (w, h),
+        Axis::Steps(_) => (w, h + STEP_ROW),
+    }
+}
+
+/// A step's command as a caption: `deliver 1 0 VoteResponse { term: 2 }` reads
+/// `deliver 1→0 VoteResponse`, and a `new` (its scenario and keys) just `new`.
+pub fn short_command(cmd: &str) -> String {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    match words.as_slice() {
+        ["new", ..] => "new".into(),
+        [verb @ ("deliver" | "drop" | "duplicate"), from, to, msg, ..] => {
+            format!("{verb} {from}→{to} {}", msg.trim_end_matches(['{', '(']))
+        }
+        _ => words.join(" "),
+    }
+}
+
+/// `s` cut to at most `max` characters, with an ellipsis when cut.
+fn fit(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
 }
 
 fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     tl: &Timeline,
     meta: &TraceMeta,
+    axis: &Axis,
 ) -> Result<(), String>
 where
     DB::ErrorType: 'static,
@@ -51,8 +110,20 @@ where
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     let (_, h) = root.dim_in_pixel();
-    let (upper, legend) = root.split_vertically(h - 44);
-    let (scale, unit) = if tl.end_ns - tl.from_ns.min(tl.end_ns) >= 2_000_000_000 {
+    let steps = match axis {
+        Axis::VirtualTime => None,
+        Axis::Steps(commands) => Some(commands),
+    };
+    let below = if steps.is_some() { 44 + STEP_ROW } else { 44 };
+    let (upper, lower) = root.split_vertically(h - below);
+    // Step axis: the caption row of commands, then the legend.
+    let legend = match steps {
+        Some(_) => lower.split_vertically(STEP_ROW).1,
+        None => lower,
+    };
+    let (scale, unit) = if steps.is_some() {
+        (STEP_NS as f64, "step")
+    } else if tl.end_ns - tl.from_ns.min(tl.end_ns) >= 2_000_000_000 {
         (1e9, "s")
     } else {
         (1e6, "ms")
@@ -61,15 +132,21 @@ where
     let xmin = x(tl.from_ns.min(tl.end_ns));
     let xmax = x(tl.end_ns.max(1));
     let n = tl.nodes as f64;
-    let title = format!(
-        "{} — {}, {} nodes, seed {} (virtual time {}–{} {unit})",
-        meta.scenario,
-        meta.algorithm,
-        meta.nodes,
-        meta.seed,
-        fmt_exact(xmin),
-        fmt_exact(xmax)
-    );
+    let title = match steps {
+        None => format!(
+            "{} — {}, {} nodes, seed {} (virtual time {}–{} {unit})",
+            meta.scenario,
+            meta.algorithm,
+            meta.nodes,
+            meta.seed,
+            fmt_exact(xmin),
+            fmt_exact(xmax)
+        ),
+        Some(_) => format!(
+            "{} — {}, {} nodes, seed {} (held schedule: x is the script step, not virtual time)",
+            meta.scenario, meta.algorithm, meta.nodes, meta.seed
+        ),
+    };
     let mut chart = ChartBuilder::on(&upper)
         .caption(title, (FAMILY, 22))
         .margin(12)
@@ -78,10 +155,22 @@ where
         .build_cartesian_2d(xmin..xmax, (n - 0.5)..-0.5f64)
         .map_err(err)?;
     let every = (tl.nodes / 24).max(1);
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .x_desc(format!("virtual time ({unit})"))
+    // Step axis: integer ticks only (one per step while they fit).
+    let x_label = |v: &f64| match steps {
+        // Rounded: a tick at 0.6 must not read 0.6000000000000001.
+        None => fmt_exact((v * 1e6).round() / 1e6),
+        Some(_) if (v - v.round()).abs() < 1e-6 => format!("{}", v.round() as i64),
+        Some(_) => String::new(),
+    };
+    let mut mesh = chart.configure_mesh();
+    if let Some(c) = steps {
+        mesh.x_labels((c.len() + 1).clamp(2, 60))
+            .x_max_light_lines(0)
+            .x_desc("script step (held schedule: steps take no virtual time)");
+    } else {
+        mesh.x_desc(format!("virtual time ({unit})"));
+    }
+    mesh.disable_y_mesh()
         .y_desc("node")
         .y_labels((tl.nodes as usize).min(40) + 1)
         .y_label_formatter(&|v| {
@@ -96,8 +185,7 @@ where
                 String::new()
             }
         })
-        // Rounded: a tick at 0.6 must not read 0.6000000000000001.
-        .x_label_formatter(&|v| fmt_exact((v * 1e6).round() / 1e6))
+        .x_label_formatter(&x_label)
         .label_style((FAMILY, 15))
         .axis_desc_style((FAMILY, 16))
         .draw()
@@ -174,6 +262,35 @@ where
         )
         .map_err(err)?;
 
+    // Step commands: a caption row under the axis, each starting at its step's tick, on
+    // two staggered lines when one is too tight; left out when even two are.
+    if let Some(commands) = steps {
+        let top = (h - below) as i32;
+        let font = (FAMILY, 13).into_font().color(&BLACK);
+        let px = |k: usize| chart.backend_coord(&(k as f64, n - 0.5)).0;
+        let first = xmin.ceil().max(0.0) as usize;
+        let last = (xmax.floor() as usize).min(commands.len().saturating_sub(1));
+        if first <= last {
+            let step_px = (px(first + 1) - px(first)).max(1);
+            let rows = if step_px >= 120 { 1 } else { 2 };
+            // DejaVu Sans at 13 px: about 7.5 px a character.
+            let chars = ((rows * step_px - 8) as f64 / 7.5).floor() as usize;
+            if chars >= 6 {
+                for (k, command) in commands.iter().enumerate().take(last + 1).skip(first) {
+                    let text = fit(&format!("{k} {}", short_command(command)), chars);
+                    let y = top + 4 + 19 * (k % rows as usize) as i32;
+                    root.draw(&PathElement::new(
+                        vec![(px(k), top), (px(k), y + 8)],
+                        BLACK.mix(0.4).stroke_width(1),
+                    ))
+                    .map_err(err)?;
+                    root.draw(&Text::new(text, (px(k) + 3, y), font.clone()))
+                        .map_err(err)?;
+                }
+            }
+        }
+    }
+
     // Legend strip.
     let items: [(&str, RGBAColor); 9] = [
         ("follower", FOLLOWER.to_rgba()),
@@ -228,25 +345,35 @@ where
     Ok(())
 }
 
-/// Render as SVG text.
+/// Render as SVG text (virtual-time axis).
 pub fn render_svg(tl: &Timeline, meta: &TraceMeta) -> Result<String, String> {
+    render_svg_on(tl, meta, &Axis::VirtualTime)
+}
+
+/// Render as PNG bytes (virtual-time axis).
+pub fn render_png(tl: &Timeline, meta: &TraceMeta) -> Result<Vec<u8>, String> {
+    render_png_on(tl, meta, &Axis::VirtualTime)
+}
+
+/// Render as SVG text on `axis`.
+pub fn render_svg_on(tl: &Timeline, meta: &TraceMeta, axis: &Axis) -> Result<String, String> {
     ensure_registered()?;
     let mut s = String::new();
     {
-        let root = SVGBackend::with_string(&mut s, size(tl.nodes)).into_drawing_area();
-        draw(root, tl, meta)?;
+        let root = SVGBackend::with_string(&mut s, size_on(tl.nodes, axis)).into_drawing_area();
+        draw(root, tl, meta, axis)?;
     }
     Ok(s)
 }
 
-/// Render as PNG bytes.
-pub fn render_png(tl: &Timeline, meta: &TraceMeta) -> Result<Vec<u8>, String> {
+/// Render as PNG bytes on `axis`.
+pub fn render_png_on(tl: &Timeline, meta: &TraceMeta, axis: &Axis) -> Result<Vec<u8>, String> {
     ensure_registered()?;
-    let (w, h) = size(tl.nodes);
+    let (w, h) = size_on(tl.nodes, axis);
     let mut buf = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        draw(root, tl, meta)?;
+        draw(root, tl, meta, axis)?;
     }
     encode_png(&buf, w, h)
 }
@@ -274,15 +401,25 @@ pub fn write_window(
     meta: &TraceMeta,
     window: Option<(u64, u64)>,
 ) -> Result<(), String> {
-    check_path(path)?;
     let mut tl = Timeline::from_recording(rec, meta.nodes);
     if let Some((from, to)) = window {
         tl = tl.window(from, to);
     }
+    write_timeline(path, &tl, meta, &Axis::VirtualTime)
+}
+
+/// Draw a timeline on `axis` to `path` (`.svg` or `.png`), atomically.
+pub fn write_timeline(
+    path: &Path,
+    tl: &Timeline,
+    meta: &TraceMeta,
+    axis: &Axis,
+) -> Result<(), String> {
+    check_path(path)?;
     let bytes = if path.extension().and_then(|e| e.to_str()) == Some("png") {
-        render_png(&tl, meta)?
+        render_png_on(tl, meta, axis)?
     } else {
-        render_svg(&tl, meta)?.into_bytes()
+        render_svg_on(tl, meta, axis)?.into_bytes()
     };
     write_atomic(path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

@@ -3,7 +3,7 @@
 
 use super::VerifyReport;
 use super::search::Strategy;
-use crate::report::trace::{DEFAULT_TRACE_LIMIT, Recording, TraceFormat};
+use crate::report::trace::{DEFAULT_TRACE_LIMIT, TraceFormat};
 use crate::scenario::Assignment;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -144,14 +144,12 @@ pub const TRACE_FILE: &str = "counterexample.jsonl";
 pub const TIMELINE_FILE: &str = "counterexample.svg";
 
 /// The lines report.txt and the printed summary add when a counterexample is written to
-/// `dir`: the files and the commands that replay it (`window`: the timeline's, in ns).
-pub fn files_note(dir: &Path, window: Option<(u64, u64)>) -> String {
+/// `dir`: the files and the commands that replay it. The script's schedule is held, so its
+/// timeline is on the script-step axis and shows every step (no `--from`).
+pub fn files_note(dir: &Path) -> String {
     let q = |f: &str| crate::runner::shell_quote(&dir.join(f).display().to_string());
-    let from = window.map_or(String::new(), |(from_ns, _)| {
-        format!(" --from {}ms", from_ns as f64 / 1e6)
-    });
     format!(
-        "written: {} (golden script), {} (its replay's trace), {} (timeline), trace.txt, report.txt\nreplay:  electsim replay {} --trace {} --timeline {}{from}\ncheck:   electsim check {}\n",
+        "written: {} (golden script), {} (its replay's trace), {} (timeline), trace.txt, report.txt\nreplay:  electsim replay {} --trace {} --timeline {}\ncheck:   electsim check {}\n",
         q(SCRIPT_FILE),
         q(TRACE_FILE),
         q(TIMELINE_FILE),
@@ -160,16 +158,6 @@ pub fn files_note(dir: &Path, window: Option<(u64, u64)>) -> String {
         q(TIMELINE_FILE),
         q(SCRIPT_FILE)
     )
-}
-
-/// The timeline window of a counterexample: its steps happen on a logical clock after the
-/// boot at 0 (Raft's first election timer fires at 150 ms), so the picture starts shortly
-/// before the first event after the boot and ends with the replay.
-pub fn timeline_window(rec: &Recording) -> Option<(u64, u64)> {
-    let first = rec.records.iter().map(|r| r.at.0).find(|&t| t > 0)?;
-    let end = rec.end().0;
-    let margin_ns = ((end - first) / 10).max(1_000_000);
-    (end > first).then(|| (first.saturating_sub(margin_ns), end))
 }
 
 /// Write report.txt, and with a counterexample counterexample.txt (the golden script),
@@ -199,9 +187,8 @@ pub fn write(
         }
         _ => None,
     };
-    let window = replay.as_ref().and_then(|x| timeline_window(&x.recording));
     let note = match replay {
-        Some(_) => files_note(dir, window),
+        Some(_) => files_note(dir),
         None => String::new(),
     };
     std::fs::create_dir_all(dir).map_err(io)?;
@@ -217,7 +204,7 @@ pub fn write(
         replay.export(
             Some((&dir.join(TRACE_FILE), TraceFormat::Jsonl)),
             Some(&dir.join(TIMELINE_FILE)),
-            window,
+            None,
         )?;
     }
     Ok(note)
