@@ -120,24 +120,9 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
-        /// Write the run's event trace to FILE (also when the run fails).
-        #[arg(long, value_name = "FILE")]
-        trace: Option<PathBuf>,
-        /// Trace format (default from the file name: .json -> perfetto, .log -> shiviz, else jsonl).
-        #[arg(long, value_enum)]
-        trace_format: Option<TraceFormat>,
-        /// Most trace records a trace keeps; later records are left out with a warning.
-        #[arg(long, default_value_t = DEFAULT_TRACE_LIMIT, value_name = "N")]
-        trace_limit: u64,
-        /// Draw the run's timeline picture to FILE (.svg or .png).
-        #[arg(long, value_name = "FILE")]
-        timeline: Option<PathBuf>,
-        /// Start the timeline picture at this virtual time (e.g. 3s, 3200ms).
-        #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
-        from: Option<u64>,
-        /// End the timeline picture at this virtual time (e.g. 3.5s).
-        #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
-        to: Option<u64>,
+        /// Trace and timeline outputs.
+        #[command(flatten)]
+        outputs: TraceOutputs,
     },
     /// Run a scenario (or replay a golden script) twice and compare the event streams (determinism check).
     #[command(
@@ -160,24 +145,9 @@ pub enum Command {
     Replay {
         /// The script file.
         script: PathBuf,
-        /// Write the replay's event trace to FILE (also when a step differs).
-        #[arg(long, value_name = "FILE")]
-        trace: Option<PathBuf>,
-        /// Trace format (default from the file name: .json -> perfetto, .log -> shiviz, else jsonl).
-        #[arg(long, value_enum)]
-        trace_format: Option<TraceFormat>,
-        /// Most trace records a trace keeps; later records are left out with a warning.
-        #[arg(long, default_value_t = DEFAULT_TRACE_LIMIT, value_name = "N")]
-        trace_limit: u64,
-        /// Draw the replay's timeline picture to FILE (.svg or .png).
-        #[arg(long, value_name = "FILE")]
-        timeline: Option<PathBuf>,
-        /// Start the timeline picture at this virtual time (e.g. 3s); refused for a held schedule, whose timeline is on the script-step axis.
-        #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
-        from: Option<u64>,
-        /// End the timeline picture at this virtual time (refused for a held schedule).
-        #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
-        to: Option<u64>,
+        /// Trace and timeline outputs.
+        #[command(flatten)]
+        outputs: TraceOutputs,
     },
     /// Search random fault plans for a property violation, shrink it, write a repro.
     #[command(
@@ -520,40 +490,70 @@ fn parse_time_ns(s: &str) -> Result<u64, String> {
     }
 }
 
-/// Check the trace options of `run` and `replay` before anything runs; returns the
-/// timeline window (`--from`/`--to`).
-fn trace_outputs(
-    trace: Option<&std::path::Path>,
-    timeline: Option<&std::path::Path>,
-    from: Option<u64>,
-    to: Option<u64>,
-    trace_limit: u64,
-) -> Result<Option<(u64, u64)>, CliError> {
-    let window = match (from, to) {
-        (None, None) => None,
-        (f, t) => {
-            let (f, t) = (f.unwrap_or(0), t.unwrap_or(u64::MAX));
-            if t <= f {
-                return Err(CliError::Usage(format!(
-                    "--to must be after --from ({} ms <= {} ms)",
-                    t as f64 / 1e6,
-                    f as f64 / 1e6
-                )));
+/// The trace and timeline options `run` and `replay` share.
+#[derive(Debug, clap::Args)]
+pub struct TraceOutputs {
+    /// Write the event trace to FILE (also when the run fails or a replayed step differs).
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Trace format (default from the file name: .json -> perfetto, .log -> shiviz, else jsonl).
+    #[arg(long, value_enum)]
+    pub trace_format: Option<TraceFormat>,
+    /// Most trace records a trace keeps; later records are left out with a warning.
+    #[arg(long, default_value_t = DEFAULT_TRACE_LIMIT, value_name = "N")]
+    pub trace_limit: u64,
+    /// Draw the timeline picture to FILE (.svg or .png).
+    #[arg(long, value_name = "FILE")]
+    pub timeline: Option<PathBuf>,
+    /// Start the timeline picture at this virtual time (e.g. 3s, 3200ms); refused when
+    /// replaying a held schedule, whose timeline is on the script-step axis.
+    #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
+    pub from: Option<u64>,
+    /// End the timeline picture at this virtual time (e.g. 3.5s); refused for a held schedule.
+    #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
+    pub to: Option<u64>,
+}
+
+impl TraceOutputs {
+    /// Check the options before anything runs; returns the timeline window
+    /// (`--from`/`--to`, in ns).
+    fn window(&self) -> Result<Option<(u64, u64)>, CliError> {
+        let window = match (self.from, self.to) {
+            (None, None) => None,
+            (f, t) => {
+                let (f, t) = (f.unwrap_or(0), t.unwrap_or(u64::MAX));
+                if t <= f {
+                    return Err(CliError::Usage(format!(
+                        "--to must be after --from ({} ms <= {} ms)",
+                        t as f64 / 1e6,
+                        f as f64 / 1e6
+                    )));
+                }
+                Some((f, t))
             }
-            Some((f, t))
+        };
+        if let Some(t) = &self.timeline {
+            crate::report::timeline::check_path(t).map_err(CliError::Usage)?;
+            crate::fsutil::check_output_path(t, "--timeline").map_err(CliError::Usage)?;
         }
-    };
-    if let Some(t) = timeline {
-        crate::report::timeline::check_path(t).map_err(CliError::Usage)?;
-        crate::fsutil::check_output_path(t, "--timeline").map_err(CliError::Usage)?;
+        if let Some(t) = &self.trace {
+            crate::fsutil::check_output_path(t, "--trace").map_err(CliError::Usage)?;
+        }
+        if self.trace_limit == 0 {
+            return Err(CliError::Usage("--trace-limit must be at least 1".into()));
+        }
+        Ok(window)
     }
-    if let Some(t) = trace {
-        crate::fsutil::check_output_path(t, "--trace").map_err(CliError::Usage)?;
+
+    /// The trace file and its format (`--trace-format`, else from the file name).
+    fn trace_file(&self) -> Option<(&std::path::Path, TraceFormat)> {
+        let path = self.trace.as_deref()?;
+        Some((
+            path,
+            self.trace_format
+                .unwrap_or_else(|| TraceFormat::from_path(path)),
+        ))
     }
-    if trace_limit == 0 {
-        return Err(CliError::Usage("--trace-limit must be at least 1".into()));
-    }
-    Ok(window)
 }
 
 fn execute(cmd: Command) -> Result<(), CliError> {
@@ -563,20 +563,14 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             seed,
             strict,
             format,
-            trace,
-            trace_format,
-            trace_limit,
-            timeline,
-            from,
-            to,
+            outputs,
         } => {
-            let window =
-                trace_outputs(trace.as_deref(), timeline.as_deref(), from, to, trace_limit)?;
+            let window = outputs.window()?;
             let (file, sc, sets) = scenario.load()?;
             note_ignored_axes(&file, &sets, "run");
             let seed = seed.unwrap_or(sc.seed);
-            let recorder =
-                (trace.is_some() || timeline.is_some()).then(|| Recorder::with_limit(trace_limit));
+            let recorder = (outputs.trace.is_some() || outputs.timeline.is_some())
+                .then(|| Recorder::with_limit(outputs.trace_limit));
             let result = runner::run(&sc, seed, recorder.iter().map(Recorder::observer).collect());
             if let Some(rec) = recorder {
                 // Written before judging the run: a failed run's trace is the one you want.
@@ -586,14 +580,11 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                     nodes: sc.nodes,
                     seed,
                 };
-                let format = trace_format
-                    .or(trace.as_deref().map(TraceFormat::from_path))
-                    .unwrap_or(TraceFormat::Jsonl);
                 let notes = crate::report::export::export_window(
                     &rec.take(),
                     &meta,
-                    trace.as_deref().map(|p| (p, format)),
-                    timeline.as_deref(),
+                    outputs.trace_file(),
+                    outputs.timeline.as_deref(),
                     window,
                 )
                 .map_err(CliError::Io)?;
@@ -670,26 +661,14 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 ))),
             }
         }
-        Command::Replay {
-            script,
-            trace,
-            trace_format,
-            trace_limit,
-            timeline,
-            from,
-            to,
-        } => {
-            let window =
-                trace_outputs(trace.as_deref(), timeline.as_deref(), from, to, trace_limit)?;
-            let format = trace_format
-                .or(trace.as_deref().map(TraceFormat::from_path))
-                .unwrap_or(TraceFormat::Jsonl);
+        Command::Replay { script, outputs } => {
+            let window = outputs.window()?;
             crate::replay::execute(
                 &script,
-                trace.as_deref().map(|p| (p, format)),
-                timeline.as_deref(),
+                outputs.trace_file(),
+                outputs.timeline.as_deref(),
                 window,
-                trace_limit,
+                outputs.trace_limit,
             )
         }
         Command::Explore(args) => crate::explore::execute(*args),
