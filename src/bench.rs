@@ -43,13 +43,20 @@ pub fn thread_cpu_s() -> Option<f64> {
 pub fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+        .and_then(|s| status_mib(&s, "VmHWM:"))
+        .unwrap_or(0.0)
+}
+
+/// A `kB` field of a Linux `/proc/PID/status` text (e.g. `VmHWM:`), in MiB.
+pub fn status_mib(status: &str, field: &str) -> Option<f64> {
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }
 
 /// Run `sc` `repeats` times with seed `seed` and keep the best timing.

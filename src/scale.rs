@@ -260,16 +260,7 @@ fn load_avg_1m() -> Option<f64> {
 /// `/proc/PID/status` VmRSS and VmHWM).
 fn rss_mib(pid: u32) -> Option<(f64, f64)> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| -> Option<f64> {
-        let kb: f64 = s
-            .lines()
-            .find(|l| l.starts_with(name))?
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()?;
-        Some(kb / 1024.0)
-    };
+    let field = |name| crate::bench::status_mib(&s, name);
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
