@@ -972,6 +972,33 @@ pub(crate) fn marker<DB: DrawingBackend>(
         + Polygon::new(marker_shape(kind), color.filled())
 }
 
+/// A series' polyline (solid or dashed, 2 px) and, with `marker_kind`, a marker at every
+/// point: how the line, trade-off and log-log charts draw each series.
+pub(crate) fn draw_polyline<DB: DrawingBackend>(
+    chart: &mut Chart2d<'_, DB>,
+    pts: &[(f64, f64)],
+    color: RGBColor,
+    dashed: bool,
+    marker_kind: Option<usize>,
+) -> Result<(), String> {
+    let style = color.stroke_width(2);
+    if dashed {
+        chart
+            .draw_series(DashedLineSeries::new(pts.to_vec(), 8, 5, style))
+            .map_err(de)?;
+    } else {
+        chart
+            .draw_series(LineSeries::new(pts.to_vec(), style))
+            .map_err(de)?;
+    }
+    if let Some(kind) = marker_kind {
+        chart
+            .draw_series(pts.iter().map(|p| marker(kind, *p, color)))
+            .map_err(de)?;
+    }
+    Ok(())
+}
+
 /// A marker drawn at a data point, in pixel offsets.
 pub(crate) type MarkerElement<DB> =
     ComposedElement<(f64, f64), DB, PathElement<(i32, i32)>, Polygon<(i32, i32)>>;

@@ -4,7 +4,7 @@
 
 use super::{
     Axis, ChartError, ChartOptions, Figure, Figures, Point, SweepData, algorithm_color, de,
-    fmt_num, marker, titled, xy_chart,
+    draw_polyline, fmt_num, titled, xy_chart,
 };
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -560,26 +560,8 @@ impl Figure for LineFigure {
                 .iter()
                 .map(|(n, m, _, _)| (x.t(*n), y.t(*m)))
                 .collect();
-            let color = l.color;
-            if l.dashed {
-                chart
-                    .draw_series(DashedLineSeries::new(
-                        pts.clone(),
-                        8,
-                        5,
-                        color.stroke_width(2),
-                    ))
-                    .map_err(de)?;
-            } else {
-                chart
-                    .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
-                    .map_err(de)?;
-            }
-            if self.markers && l.envelope.is_none() {
-                chart
-                    .draw_series(pts.into_iter().map(|p| marker(l.marker, p, color)))
-                    .map_err(de)?;
-            }
+            let markers = (self.markers && l.envelope.is_none()).then_some(l.marker);
+            draw_polyline(&mut chart, &pts, l.color, l.dashed, markers)?;
         }
         if let Some(note) = &self.note {
             let style = TextStyle::from((super::font::FAMILY, 18).into_font())

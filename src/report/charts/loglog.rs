@@ -5,7 +5,7 @@
 
 use super::line::{Line, plot_beside_legend, side_legend, size_with_legend};
 use super::{
-    Axis, ChartError, Figure, algorithm_color, de, font, marker, render, titled, xy_chart,
+    Axis, ChartError, Figure, algorithm_color, de, draw_polyline, font, render, titled, xy_chart,
 };
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -92,13 +92,8 @@ impl Figure for LogLogFigure {
         let at = |(a, b): (f64, f64)| (x.t(a.max(x.lo)), y.t(b.max(y.lo)));
         for (l, crosses) in self.lines.iter().zip(&self.crosses) {
             let pts: Vec<(f64, f64)> = l.points.iter().map(|p| at((p.0, p.1))).collect();
+            draw_polyline(&mut chart, &pts, l.color, l.dashed, Some(l.marker))?;
             let style = l.color.stroke_width(2);
-            chart
-                .draw_series(LineSeries::new(pts.clone(), style))
-                .map_err(de)?;
-            chart
-                .draw_series(pts.iter().map(|p| marker(l.marker, *p, l.color)))
-                .map_err(de)?;
             chart
                 .draw_series(crosses.iter().map(|p| {
                     EmptyElement::at(at(*p))

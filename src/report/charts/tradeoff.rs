@@ -5,8 +5,8 @@
 
 use super::line::{Line, side_legend};
 use super::{
-    Axis, ChartError, Figure, Table, algorithm_color, algorithm_rank, axis_number, de, marker,
-    param_name, render, short_value, titled, xy_chart,
+    Axis, ChartError, Figure, Table, algorithm_color, algorithm_rank, axis_number, de,
+    draw_polyline, param_name, render, short_value, titled, xy_chart,
 };
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -366,19 +366,7 @@ impl Figure for TradeoffFigure {
                 .iter()
                 .map(|(a, b, _, _)| (x.t(*a), y.t(*b)))
                 .collect();
-            let style = l.color.stroke_width(2);
-            if l.dashed {
-                chart
-                    .draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))
-                    .map_err(de)?;
-            } else {
-                chart
-                    .draw_series(LineSeries::new(pts.clone(), style))
-                    .map_err(de)?;
-            }
-            chart
-                .draw_series(pts.iter().map(|p| marker(l.marker, *p, l.color)))
-                .map_err(de)?;
+            draw_polyline(&mut chart, &pts, l.color, l.dashed, Some(l.marker))?;
             chart
                 .draw_series(pts.iter().zip(labels).map(|(p, s)| {
                     EmptyElement::at(*p) + Text::new(s.clone(), (7, -16), text.clone())
