@@ -208,6 +208,9 @@ pub enum Command {
         /// Measure nothing: redraw the charts and scale.md from OUT/scale.csv.
         #[arg(long, conflicts_with_all = ["scenario", "sets"])]
         charts_only: bool,
+        /// Replace files in OUT that electsim did not write.
+        #[arg(long)]
+        force: bool,
     },
     /// Run every point of the scenario's [sweep] axes x its replications; write runs.csv and summary.csv.
     #[command(after_help = SWEEP_HELP)]
@@ -282,6 +285,9 @@ pub enum Command {
         /// With --tradeoff: the directory to write the chart into [default: DIR/charts/].
         #[arg(long, value_name = "OUT", requires = "tradeoff")]
         out: Option<PathBuf>,
+        /// With --tradeoff: replace chart files there that electsim did not write.
+        #[arg(long, requires = "tradeoff")]
+        force: bool,
     },
     /// Paired differences of each sweep point against a baseline point (same replication, same
     /// seed), with 95% confidence intervals; writes DIR/compare-KEY-VALUE.{csv,md}.
@@ -512,12 +518,16 @@ pub struct TraceOutputs {
     /// End the timeline picture at this virtual time (e.g. 3.5s); refused for a held schedule.
     #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
     pub to: Option<u64>,
+    /// Replace output files that electsim did not write (without it, such a file is refused).
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl TraceOutputs {
-    /// Check the options before anything runs; returns the timeline window
-    /// (`--from`/`--to`, in ns).
-    fn window(&self) -> Result<Option<(u64, u64)>, CliError> {
+    /// Check the options before anything runs, the output paths against each other and
+    /// against `input` (what it is, its path); returns the timeline window (`--from`/`--to`,
+    /// in ns).
+    fn window(&self, input: (&str, &std::path::Path)) -> Result<Option<(u64, u64)>, CliError> {
         let window = match (self.from, self.to) {
             (None, None) => None,
             (f, t) => {
@@ -532,12 +542,14 @@ impl TraceOutputs {
                 Some((f, t))
             }
         };
+        let mut outputs = crate::outputs::Outputs::new(self.force);
+        outputs.input(input.0, input.1);
+        if let Some(t) = &self.trace {
+            outputs.file("--trace", t).map_err(CliError::Usage)?;
+        }
         if let Some(t) = &self.timeline {
             crate::report::timeline::check_path(t).map_err(CliError::Usage)?;
-            crate::fsutil::check_output_path(t, "--timeline").map_err(CliError::Usage)?;
-        }
-        if let Some(t) = &self.trace {
-            crate::fsutil::check_output_path(t, "--trace").map_err(CliError::Usage)?;
+            outputs.file("--timeline", t).map_err(CliError::Usage)?;
         }
         if self.trace_limit == 0 {
             return Err(CliError::Usage("--trace-limit must be at least 1".into()));
@@ -565,7 +577,7 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             format,
             outputs,
         } => {
-            let window = outputs.window()?;
+            let window = outputs.window(("the scenario", &scenario.scenario))?;
             let (file, sc, sets) = scenario.load()?;
             note_ignored_axes(&file, &sets, "run");
             let seed = seed.unwrap_or(sc.seed);
@@ -662,7 +674,7 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             }
         }
         Command::Replay { script, outputs } => {
-            let window = outputs.window()?;
+            let window = outputs.window(("the script", &script))?;
             crate::replay::execute(
                 &script,
                 outputs.trace_file(),
@@ -748,7 +760,17 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             budget_s,
             rss_cap_mib,
             charts_only,
+            force,
         } => {
+            let mut outputs = crate::outputs::Outputs::new(force);
+            if let Some(s) = &scenario {
+                outputs.input("the scenario", s);
+            }
+            // --charts-only reads scale.csv and writes the rest.
+            let names = &crate::scale::FILES[usize::from(charts_only)..];
+            outputs
+                .files_in("--out", &out, names)
+                .map_err(CliError::Usage)?;
             let scale_err = |e: crate::scale::ScaleError| match e {
                 crate::scale::ScaleError::Input(m) => CliError::Input(m),
                 crate::scale::ScaleError::Chart(c) if c.is_input() => {
@@ -870,6 +892,7 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             tradeoff,
             curve,
             out,
+            force,
         } => {
             let opts = crate::report::charts::ChartOptions { x, metric };
             let chart_err = |e: crate::report::charts::ChartError| {
@@ -896,6 +919,14 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                     }),
                 };
                 let out = out.unwrap_or_else(|| dirs[0].join("charts"));
+                let stem = crate::report::charts::tradeoff_stem(&topts);
+                crate::outputs::Outputs::new(force)
+                    .files_in(
+                        "--out",
+                        &out,
+                        &[&format!("{stem}.png"), &format!("{stem}.svg")],
+                    )
+                    .map_err(CliError::Usage)?;
                 let files = crate::report::charts::tradeoff_chart(&dirs, &topts, &out)
                     .map_err(chart_err)?;
                 let mut s = String::new();

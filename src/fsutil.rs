@@ -14,6 +14,23 @@ pub const FAIL_WRITE_ENV: &str = "ELECTSIM_FAIL_WRITE_AT";
 
 static WRITES: AtomicU64 = AtomicU64::new(0);
 
+/// Environment variable of the kill hook: `ELECTSIM_KILL_AT=NAME` makes the process kill
+/// itself with SIGKILL when it reaches the point `NAME` of the output layer (`swapped`: just
+/// after a results directory was swapped, before the old one is cleaned; `installing`: after
+/// the first file of a [`crate::outputs::FileSet`] was moved into place). Used by
+/// `tests/data_safety.rs` to put a `kill -9` exactly where a random one rarely lands.
+pub const KILL_AT_ENV: &str = "ELECTSIM_KILL_AT";
+
+/// Die here, as by `kill -9`, if [`KILL_AT_ENV`] names this point.
+pub fn kill_point(name: &str) {
+    if std::env::var(KILL_AT_ENV).is_ok_and(|v| v == name) {
+        // SAFETY: signalling our own process.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+}
+
 /// Count one file write and fail it if [`FAIL_WRITE_ENV`] says so. Every writer of result
 /// files calls this before creating its file.
 pub fn write_hook(path: &Path) -> std::io::Result<()> {
@@ -46,6 +63,9 @@ pub fn write_atomic_with(
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     write_hook(path)?;
+    if let Some(fd) = crate::outputs::stream_fd(path) {
+        return write_fd(fd, fill);
+    }
     match std::fs::metadata(path) {
         Ok(m) if is_stream(&m) => {
             let f = std::fs::OpenOptions::new().write(true).open(path)?;
@@ -62,6 +82,39 @@ pub fn write_atomic_with(
         // Missing, or a dangling symlink: create the file it names.
         Err(_) => replace_file(&follow_links(path)?, fill),
     }
+}
+
+/// Write into an inherited descriptor (a duplicate of it, so closing ours leaves the
+/// caller's open), at its offset and with its flags: `>> log` stays an append.
+fn write_fd(
+    fd: i32,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::os::fd::FromRawFd;
+    if fd == 1 {
+        std::io::stdout().flush()?;
+    }
+    // SAFETY: dup of a descriptor number; the result is checked before use and owned by
+    // the File, which closes it.
+    let dup = unsafe { libc::dup(fd) };
+    if dup < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let f = unsafe { std::fs::File::from_raw_fd(dup) };
+    let mut w = std::io::BufWriter::new(f);
+    fill(&mut w)?;
+    w.flush()
+}
+
+/// The absolute path a new file at `path` will have: symlinks in its last component
+/// followed and its directory resolved, so two spellings of one new file compare equal.
+pub fn resolved_new(path: &Path) -> std::io::Result<PathBuf> {
+    let target = follow_links(path)?;
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.canonicalize()?,
+        _ => std::env::current_dir()?,
+    };
+    Ok(dir.join(target.file_name().unwrap_or_default()))
 }
 
 fn is_symlink(path: &Path) -> bool {
@@ -114,6 +167,9 @@ fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
 /// Check a file path given on the command line before any work: its directory must exist
 /// and it must not be something electsim cannot write (see [`write_atomic`]).
 pub fn check_output_path(path: &Path, flag: &str) -> Result<(), String> {
+    if crate::outputs::stream_fd(path).is_some() {
+        return Ok(());
+    }
     if let Ok(m) = std::fs::metadata(path) {
         return if m.is_file() || is_stream(&m) {
             Ok(())
@@ -209,11 +265,35 @@ pub fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
 /// another process holds it. The OS drops the lock when the holder exits, also on `kill -9`,
 /// so a stale lock file never blocks.
 pub fn try_lock(f: &std::fs::File) -> std::io::Result<bool> {
+    flock_nb(f, true)
+}
+
+/// Probe whether anyone holds an exclusive lock on `f`: take a shared lock without waiting
+/// and drop it at once. `Ok(false)` while an exclusive holder exists.
+pub fn try_lock_shared(f: &std::fs::File) -> std::io::Result<bool> {
+    let got = flock_nb(f, false)?;
+    if got {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: a valid, open file descriptor.
+            unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
+        }
+    }
+    Ok(got)
+}
+
+fn flock_nb(f: &std::fs::File, exclusive: bool) -> std::io::Result<bool> {
     #[cfg(unix)]
     {
         use std::os::fd::AsRawFd;
+        let op = if exclusive {
+            libc::LOCK_EX
+        } else {
+            libc::LOCK_SH
+        };
         // SAFETY: a valid, open file descriptor.
-        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        let rc = unsafe { libc::flock(f.as_raw_fd(), op | libc::LOCK_NB) };
         if rc == 0 {
             return Ok(true);
         }
@@ -226,7 +306,7 @@ pub fn try_lock(f: &std::fs::File) -> std::io::Result<bool> {
     }
     #[cfg(not(unix))]
     {
-        let _ = f;
+        let _ = (f, exclusive);
         Ok(true)
     }
 }

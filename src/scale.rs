@@ -711,13 +711,16 @@ pub fn charts(points: &[ScalePoint], out_dir: &Path) -> Result<Vec<PathBuf>, Cha
     Ok(files)
 }
 
+/// How scale.md begins (how electsim knows it wrote the file).
+pub const MD_HEAD: &str = "| algorithm |";
+
 /// The table of `points` as Markdown: one row per algorithm, one column per size, each cell
 /// `CPU s, peak MiB` plus the outcome when it did not finish; then the load averages seen.
 pub fn markdown(points: &[ScalePoint]) -> String {
     let mut sizes: Vec<u32> = points.iter().map(|p| p.nodes).collect();
     sizes.sort_unstable();
     sizes.dedup();
-    let mut s = String::from("| algorithm |");
+    let mut s = String::from(MD_HEAD);
     for n in &sizes {
         s.push_str(&format!(" n = {} |", fmt_num(f64::from(*n))));
     }
@@ -771,29 +774,47 @@ pub fn markdown(points: &[ScalePoint]) -> String {
 /// Write `scale.csv`, the charts and `scale.md` of `points` into `out_dir` (each atomically);
 /// returns the written files.
 pub fn write_all(points: &[ScalePoint], out_dir: &Path) -> Result<Vec<PathBuf>, ScaleError> {
-    std::fs::create_dir_all(out_dir).map_err(|source| ScaleError::Io {
-        path: out_dir.to_path_buf(),
-        source,
-    })?;
-    let csv_path = out_dir.join(CSV_NAME);
-    write_atomic(&csv_path, to_csv(points).as_bytes()).map_err(|source| ScaleError::Io {
-        path: csv_path.clone(),
-        source,
-    })?;
-    let mut files = vec![csv_path];
-    files.extend(report(out_dir)?);
-    Ok(files)
+    install(points, out_dir, true)
 }
+
+/// Every file `electsim scale` writes into its output directory.
+pub const FILES: [&str; 6] = [
+    CSV_NAME,
+    MD_NAME,
+    "scale-peak-rss.png",
+    "scale-peak-rss.svg",
+    "scale-cpu.png",
+    "scale-cpu.svg",
+];
+const MD_NAME: &str = "scale.md";
 
 /// Redraw the charts and `scale.md` from `out_dir/scale.csv`; returns the written files.
 pub fn report(out_dir: &Path) -> Result<Vec<PathBuf>, ScaleError> {
     let points = read_csv(&out_dir.join(CSV_NAME))?;
-    let mut files = charts(&points, out_dir)?;
-    let md_path = out_dir.join("scale.md");
-    write_atomic(&md_path, markdown(&points).as_bytes()).map_err(|source| ScaleError::Io {
-        path: md_path.clone(),
-        source,
-    })?;
-    files.push(md_path);
-    Ok(files)
+    install(&points, out_dir, false)
+}
+
+/// Write the table (with `csv`, also scale.csv) and the charts of `points` into `out_dir`
+/// as one set: a kill leaves the old files or the new ones.
+fn install(points: &[ScalePoint], out_dir: &Path, csv: bool) -> Result<Vec<PathBuf>, ScaleError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ScaleError::Io { path, source }
+    };
+    let set = crate::outputs::FileSet::begin(out_dir, "scale").map_err(io(out_dir))?;
+    let mut staged = Vec::new();
+    if csv {
+        let p = set.path(CSV_NAME);
+        write_atomic(&p, to_csv(points).as_bytes()).map_err(io(&out_dir.join(CSV_NAME)))?;
+        staged.push(p);
+    }
+    staged.extend(charts(points, &set.path(""))?);
+    let md = set.path(MD_NAME);
+    write_atomic(&md, markdown(points).as_bytes()).map_err(io(&out_dir.join(MD_NAME)))?;
+    staged.push(md);
+    set.commit(&[]).map_err(io(out_dir))?;
+    Ok(staged
+        .into_iter()
+        .map(|p| out_dir.join(p.file_name().unwrap_or_default()))
+        .collect())
 }

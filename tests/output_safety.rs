@@ -290,11 +290,17 @@ fn trace_never_replaces_a_symlink_fifo_or_device() {
     assert!(meta.file_type().is_symlink(), "the link stays a link");
     let first = std::fs::read(d.join("real.jsonl")).unwrap();
     assert!(first.starts_with(b"{\"seq\":0"));
-    // An existing target is replaced through the link.
+    // An existing target is replaced through the link (a file electsim did not write only
+    // with --force).
     std::fs::write(d.join("real.jsonl"), "old").unwrap();
+    assert_exit(
+        &electsim_in(&d, &["run", "s.toml", "--trace", "link.jsonl"]),
+        2,
+    );
+    assert_eq!(std::fs::read(d.join("real.jsonl")).unwrap(), b"old");
     ok(&electsim_in(
         &d,
-        &["run", "s.toml", "--trace", "link.jsonl"],
+        &["run", "s.toml", "--trace", "link.jsonl", "--force"],
     ));
     assert!(
         std::fs::symlink_metadata(d.join("link.jsonl"))

@@ -541,23 +541,42 @@ pub fn write_repro(
         files.digest,
         judge.property.name()
     ));
-    // A repro is its four files or nothing: on any failure the new ones are removed.
     let all = [
         &files.scenario,
         &files.trace,
         &files.timeline_svg,
         &files.timeline_png,
     ];
-    let existed: Vec<bool> = all.iter().map(|f| f.exists()).collect();
-    let result = write_repro_files(&files, &spec, &sc, rec);
-    if result.is_err() {
-        for (f, existed) in all.iter().zip(existed) {
-            if !existed {
-                let _ = std::fs::remove_file(f);
-            }
-        }
+    if let Some(f) = all
+        .iter()
+        .find(|f| f.exists() && !crate::outputs::written_by_electsim(f))
+    {
+        return Err(format!(
+            "{}: the file exists and electsim did not write it; move it, or choose another --out",
+            f.display()
+        ));
     }
-    result.map(|()| files)
+    // A repro is its four files or nothing: they are built in a staging directory inside
+    // `dir` and installed together (see `FileSet`).
+    let set = crate::outputs::FileSet::begin(dir, &stem)
+        .map_err(|e| format!("cannot write into {}: {e}", dir.display()))?;
+    let name = |p: &Path| {
+        p.file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    };
+    let staged = ReproFiles {
+        scenario: set.path(&name(&files.scenario)),
+        trace: set.path(&name(&files.trace)),
+        timeline_svg: set.path(&name(&files.timeline_svg)),
+        timeline_png: set.path(&name(&files.timeline_png)),
+        ..files.clone()
+    };
+    write_repro_files(&staged, &spec, &sc, rec)?;
+    set.commit(&[])
+        .map_err(|e| format!("cannot write the repro into {}: {e}", dir.display()))?;
+    Ok(files)
 }
 
 fn write_repro_files(

@@ -65,7 +65,7 @@ use std::path::{Path, PathBuf};
 pub use table::{Row, Table};
 pub use tradeoff::{
     MAX_POINT_LABELS, TradeoffCurve, TradeoffOptions, TradeoffPoint, tradeoff_chart,
-    tradeoff_curves,
+    tradeoff_curves, tradeoff_stem,
 };
 
 /// Why charts could not be drawn.
@@ -857,6 +857,7 @@ pub(crate) fn render(
         fig.draw_svg(&root).map_err(draw_err(&svg_path))?;
         root.present().map_err(de).map_err(draw_err(&svg_path))?;
     }
+    let svg = crate::outputs::mark_svg(svg);
     write_atomic(&svg_path, svg.as_bytes()).map_err(|source| ChartError::Io {
         path: svg_path.clone(),
         source,

@@ -7,7 +7,6 @@
 //! and summarised as a mean with a 95% Student-t confidence interval. Reads `DIR/runs.csv`
 //! only; writes `DIR/compare-<KEY>-<VALUE>.csv` and `.md` and returns a terminal table.
 
-use crate::fsutil::write_atomic;
 use crate::report::charts::{ChartError, Point, SweepData, Table, fmt_exact, param_name};
 use crate::sweep::summary::t975;
 use std::fmt::Write as _;
@@ -257,17 +256,22 @@ pub fn compare_dir(
     let csv_path = dir.join(format!("compare-{slug}.csv"));
     let md_path = dir.join(format!("compare-{slug}.md"));
     let title = format!("{key} = {value}");
-    write_atomic(&csv_path, to_csv(&title, &diffs).as_bytes()).map_err(|source| {
-        CompareError::Io {
-            path: csv_path.clone(),
-            source,
-        }
-    })?;
-    write_atomic(&md_path, to_markdown(&title, &diffs).as_bytes()).map_err(|source| {
-        CompareError::Io {
-            path: md_path.clone(),
-            source,
-        }
+    let name = |p: &Path| {
+        p.file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    };
+    let (csv_name, md_name) = (name(&csv_path), name(&md_path));
+    let (csv, md) = (to_csv(&title, &diffs), to_markdown(&title, &diffs));
+    crate::outputs::write_set(
+        dir,
+        &format!("compare-{slug}"),
+        &[(&csv_name, csv.as_bytes()), (&md_name, md.as_bytes())],
+    )
+    .map_err(|e| match e {
+        crate::outputs::SetError::Foreign(_) => CompareError::Input(e.to_string()),
+        crate::outputs::SetError::Io(path, source) => CompareError::Io { path, source },
     })?;
     Ok(Comparison {
         table: to_table(&title, &diffs),

@@ -28,6 +28,9 @@ pub fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String
         let mut enc = png::Encoder::new(&mut bytes, width, height);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
+        let (k, v) = crate::outputs::PNG_MARK;
+        enc.add_text_chunk(k.into(), v.into())
+            .map_err(|e| e.to_string())?;
         let mut w = enc.write_header().map_err(|e| e.to_string())?;
         w.write_image_data(rgb).map_err(|e| e.to_string())?;
     }

@@ -162,6 +162,11 @@ pub fn read_matrix_toml(path: &Path) -> Result<Vec<MatrixEntry>, MatrixError> {
             role: e.role,
         });
     }
+    if out.is_empty() {
+        return Err(err(
+            "lists no [[scenario]] tables, so there is nothing to measure (MATRIX.md would say \"not measured\" everywhere); add entries such as `[[scenario]] file = \"cluster-size.toml\" role = \"sizes\"`, as scenarios/matrix.toml does".into(),
+        ));
+    }
     Ok(out)
 }
 

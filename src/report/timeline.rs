@@ -363,7 +363,7 @@ pub fn render_svg_on(tl: &Timeline, meta: &TraceMeta, axis: &Axis) -> Result<Str
         let root = SVGBackend::with_string(&mut s, size_on(tl.nodes, axis)).into_drawing_area();
         draw(root, tl, meta, axis)?;
     }
-    Ok(s)
+    Ok(crate::outputs::mark_svg(s))
 }
 
 /// Render as PNG bytes on `axis`.

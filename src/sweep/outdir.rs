@@ -6,6 +6,12 @@
 //! * **Lock.** `P/.NAME.electsim-lock` is locked (`flock`) for the whole command and holds
 //!   the owner's pid. A second electsim writing the same directory is refused at once; the OS
 //!   drops the lock when its holder dies (also on `kill -9`), so a stale lock file never blocks.
+//!   Exclusion covers the whole tree: a command is also refused while another holds the lock
+//!   of a directory that contains `P/NAME` (a matrix around a sweep) or one inside it (a
+//!   sweep inside a matrix's results), whichever started first.
+//! * **Refused before the work.** An output that is, or contains, the working directory (the
+//!   swap would pull it from under the caller's shell), or that holds a mount point or a
+//!   special file (the swap cannot carry them), is refused at once with the reason.
 //! * **Ownership.** Before anything is written, the directory must be empty, missing, or hold
 //!   results of the same sweep (its `sweep.json` matches). Results of another sweep, or
 //!   `runs.csv` / `summary.csv` / `charts/` without a `sweep.json` (someone else's files), are
@@ -15,9 +21,12 @@
 //!   `P/NAME` in one atomic `renameat2(RENAME_EXCHANGE)`, so a reader or a crash sees the old
 //!   complete results or the new complete results, never a mix; stale charts of a previous
 //!   sweep go away with the old directory.
-//! * **Nothing foreign is deleted.** Cleaning a replaced or abandoned directory deletes only
-//!   the names electsim writes ([`OWNED`]); every other entry (a user's notes, shard
-//!   directories) is moved back into `P/NAME` (as `X.kept` if `X` is taken).
+//! * **Foreign files never leave `P/NAME`.** Just before the swap every entry electsim does
+//!   not own (a user's notes, shard directories, another command's journal) is hard-linked
+//!   into the new directory (directories recreated, symlinks copied), so at every instant,
+//!   also after a `kill -9`, each of them is visible at its own path. Cleaning the replaced
+//!   directory deletes only the names electsim writes ([`OWNED`]) and the links; an entry
+//!   that appeared during the swap is moved back (as `X.kept` if `X` is taken).
 
 use super::SweepError;
 use super::manifest::Manifest;
@@ -27,7 +36,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The entries of a results directory that electsim writes (and may delete when it
-/// replaces the directory). `charts/` counts only for its `.png` / `.svg` files.
+/// replaces the directory). `charts/` counts only for its `.png` / `.svg` files; the
+/// `compare-*.{csv,md}` files of `electsim compare` count too (see [`is_compare`]), so they
+/// go with the results they were computed from.
 pub const OWNED: &[&str] = &[
     RUNS_CSV,
     SUMMARY_CSV,
@@ -47,6 +58,8 @@ enum Kind {
     Charts,
     /// The matrix's results: `MATRIX.md` and these results directories.
     Matrix(Vec<String>),
+    /// A directory electsim owns nothing in (inside a foreign directory being put back).
+    Foreign,
 }
 
 const MATRIX_MD: &str = "MATRIX.md";
@@ -135,6 +148,7 @@ impl OutDir {
         let real = resolve(dir)?;
         let (parent, name) = split(&real, dir)?;
         let parent = parent.to_path_buf();
+        refuse_working_dir(&real, dir)?;
         std::fs::create_dir_all(&parent).map_err(io_err(&parent))?;
         let lock_path = parent.join(format!(".{name}.electsim-lock"));
         let lock = loop {
@@ -146,18 +160,7 @@ impl OutDir {
                 .open(&lock_path)
                 .map_err(io_err(&lock_path))?;
             if !crate::fsutil::try_lock(&f).map_err(io_err(&lock_path))? {
-                let holder = std::fs::read_to_string(&lock_path).unwrap_or_default();
-                let holder = holder.trim();
-                return Err(SweepError::Busy(format!(
-                    "`{}` is being written by another electsim process{}; wait for it to finish, or choose another --out (its lock `{}` is released when that process exits)",
-                    dir.display(),
-                    if holder.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (pid {holder})")
-                    },
-                    lock_path.display()
-                )));
+                return Err(busy(dir, &lock_path));
             }
             // The previous holder removes the lock file when it finishes; if it did so
             // after we opened it, our lock is on a dead file: take a fresh one.
@@ -167,6 +170,7 @@ impl OutDir {
                 break f;
             }
         };
+        held().push(lock_path.clone());
         let od = OutDir {
             shown: dir.to_path_buf(),
             stage: parent.join(format!(".{name}.electsim-new")),
@@ -177,8 +181,33 @@ impl OutDir {
             kind,
             _lock: lock,
         };
+        // Our own lock is taken first, then we look for writers around and inside: of two
+        // commands whose outputs nest, at least the second to get here sees the first.
+        od.refuse_enclosing_writers()?;
+        if od.real.is_dir() {
+            survey(&od.real, &od.shown)?;
+        }
         od.recover()?;
         Ok(od)
+    }
+
+    /// Refuse while another process writes a directory that contains this one.
+    fn refuse_enclosing_writers(&self) -> Result<(), SweepError> {
+        for dir in self.real.ancestors().skip(1) {
+            let (Some(p), Some(n)) = (dir.parent(), dir.file_name()) else {
+                continue;
+            };
+            let lock = p.join(format!(".{}.electsim-lock", n.to_string_lossy()));
+            if locked_by_other(&lock) {
+                return Err(SweepError::Busy(format!(
+                    "`{}` is inside `{}`, which another electsim process is writing ({}); wait for it to finish, or choose an --out outside it",
+                    self.shown.display(),
+                    dir.display(),
+                    holder(&lock)
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The output directory as given.
@@ -221,14 +250,22 @@ impl OutDir {
         std::fs::create_dir(&self.stage).map_err(io_err(&self.stage))
     }
 
-    /// Swap the complete staging directory into place, then clean the old results.
+    /// Swap the complete staging directory into place, then clean the old results. Every
+    /// entry of the old directory that electsim does not own is linked into the new one
+    /// first, so it never disappears from its path.
     pub fn commit(&mut self) -> Result<(), SweepError> {
+        if self.real.is_dir() {
+            carry_foreign(&self.real, &self.stage, &self.kind)?;
+        }
         sync_dir(&self.stage);
         if !exists(&self.real) {
             std::fs::rename(&self.stage, &self.real).map_err(io_err(&self.real))?;
         } else {
             match crate::fsutil::exchange(&self.stage, &self.real) {
-                Ok(()) => self.discard(&self.stage)?,
+                Ok(()) => {
+                    crate::fsutil::kill_point("swapped");
+                    self.discard(&self.stage)?
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
                     // Two renames; `recover` repairs a crash between them.
                     std::fs::rename(&self.real, &self.old).map_err(io_err(&self.real))?;
@@ -245,10 +282,207 @@ impl OutDir {
         Ok(())
     }
 
-    /// Remove a replaced or abandoned results directory: delete what electsim writes, move
-    /// everything else back into the output directory.
+    /// Remove a replaced or abandoned results directory: delete what electsim writes (and
+    /// the links [`OutDir::commit`] made), move everything else back into the output directory.
     fn discard(&self, path: &Path) -> Result<(), SweepError> {
         discard_into(path, &self.real, &self.kind)
+    }
+}
+
+/// Lock paths this process holds: a matrix's own sweeps must not count it as another writer.
+fn held() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    static HELD: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    HELD.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn busy(dir: &Path, lock_path: &Path) -> SweepError {
+    SweepError::Busy(format!(
+        "`{}` is being written by another electsim process ({}); wait for it to finish, or choose another --out (its lock `{}` is released when that process exits)",
+        dir.display(),
+        holder(lock_path),
+        lock_path.display()
+    ))
+}
+
+/// "pid N" from a lock file, for messages.
+fn holder(lock_path: &Path) -> String {
+    let pid = std::fs::read_to_string(lock_path).unwrap_or_default();
+    match pid.trim() {
+        "" => "pid unknown".to_string(),
+        p => format!("pid {p}"),
+    }
+}
+
+/// Whether some other process holds the lock file at `lock` (probed with a shared,
+/// non-blocking `flock` that is released at once; a missing file is no lock).
+fn locked_by_other(lock: &Path) -> bool {
+    if held().iter().any(|h| h == lock) {
+        return false;
+    }
+    let Ok(f) = File::open(lock) else {
+        return false;
+    };
+    matches!(crate::fsutil::try_lock_shared(&f), Ok(false))
+}
+
+/// Refuse an output directory that is, or contains, the working directory: the swap would
+/// leave the caller's shell in a deleted directory.
+fn refuse_working_dir(real: &Path, shown: &Path) -> Result<(), SweepError> {
+    let Ok(cwd) = std::env::current_dir().and_then(|c| c.canonicalize()) else {
+        return Ok(());
+    };
+    if cwd.starts_with(real) {
+        return Err(SweepError::Usage(format!(
+            "--out `{}` is {}the working directory; electsim replaces a results directory as a whole, which would pull the directory from under your shell; run from outside it, or choose a directory inside it such as `{}`",
+            shown.display(),
+            if cwd == real { "" } else { "an ancestor of " },
+            shown.join("out").display()
+        )));
+    }
+    Ok(())
+}
+
+/// Most entries [`survey`] looks at: an output directory is results plus a user's notes,
+/// not a home directory.
+pub const SURVEY_LIMIT: u64 = 1_000_000;
+
+/// Look through an existing output directory before any work: another process writing a
+/// directory inside it, a mount point or a special file (which the swap cannot carry along)
+/// are refused with the path.
+fn survey(real: &Path, shown: &Path) -> Result<(), SweepError> {
+    use std::os::unix::fs::MetadataExt;
+    let root_dev = std::fs::metadata(real).map_err(io_err(real))?.dev();
+    let mut todo = vec![real.to_path_buf()];
+    let mut seen = 0u64;
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(io_err(&dir))? {
+            let entry = entry.map_err(io_err(&dir))?;
+            seen += 1;
+            if seen > SURVEY_LIMIT {
+                return Err(SweepError::Usage(format!(
+                    "--out `{}` holds more than {SURVEY_LIMIT} entries; electsim replaces a results directory as a whole and will not carry that many along; choose a directory of its own",
+                    shown.display()
+                )));
+            }
+            let p = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let m = std::fs::symlink_metadata(&p).map_err(io_err(&p))?;
+            let ft = m.file_type();
+            let shown_p = shown.join(p.strip_prefix(real).unwrap_or(&p));
+            if ft.is_dir() {
+                if m.dev() != root_dev {
+                    return Err(SweepError::Usage(format!(
+                        "`{}` is a mount point inside the output directory; electsim replaces a results directory as a whole and cannot carry a mount point along; unmount it, or choose another --out",
+                        shown_p.display()
+                    )));
+                }
+                todo.push(p);
+            } else if ft.is_file() {
+                if name.ends_with(".electsim-lock") && locked_by_other(&p) {
+                    return Err(SweepError::Busy(format!(
+                        "another electsim process ({}) is writing inside `{}` (its lock `{}`); wait for it to finish, or choose another --out",
+                        holder(&p),
+                        shown.display(),
+                        shown_p.display()
+                    )));
+                }
+            } else if !ft.is_symlink() {
+                return Err(SweepError::Usage(format!(
+                    "`{}` is a special file (FIFO, socket or device) inside the output directory; electsim replaces a results directory as a whole and cannot carry it along; move it, or choose another --out",
+                    shown_p.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What an entry of a directory of some [`Kind`] is to electsim.
+enum Role {
+    /// A file electsim writes there.
+    File,
+    /// A directory electsim writes, of this kind.
+    Dir(Kind),
+    /// Anything else: the user's (or another command's).
+    Foreign,
+}
+
+fn role(kind: &Kind, name: &str, ft: std::fs::FileType) -> Role {
+    if ft.is_dir() {
+        return match kind {
+            Kind::Results if name == CHARTS => Role::Dir(Kind::Charts),
+            Kind::Matrix(names) if names.iter().any(|n| n == name) => Role::Dir(Kind::Results),
+            _ => Role::Foreign,
+        };
+    }
+    let owned = ft.is_file()
+        && match kind {
+            Kind::Results => OWNED.contains(&name) || is_compare(name) || is_temp(name),
+            Kind::Charts => is_chart(name),
+            Kind::Matrix(_) => name == MATRIX_MD || is_temp(name),
+            Kind::Foreign => false,
+        };
+    if owned { Role::File } else { Role::Foreign }
+}
+
+/// Link every foreign entry of `real` (a directory of kind `kind`) into `stage`: files
+/// hard-linked, directories recreated with their contents linked, symlinks copied. Nothing
+/// in `real` changes, and no data is copied.
+fn carry_foreign(real: &Path, stage: &Path, kind: &Kind) -> Result<(), SweepError> {
+    for entry in std::fs::read_dir(real).map_err(io_err(real))? {
+        let entry = entry.map_err(io_err(real))?;
+        let name = entry.file_name();
+        let p = entry.path();
+        let ft = entry.file_type().map_err(io_err(&p))?;
+        let to = stage.join(&name);
+        match role(kind, &name.to_string_lossy(), ft) {
+            Role::File => {}
+            Role::Dir(sub) => {
+                let made = !exists(&to);
+                if made {
+                    std::fs::create_dir(&to).map_err(io_err(&to))?;
+                }
+                carry_foreign(&p, &to, &sub)?;
+                // An owned directory the new results do not have goes, unless it held
+                // something of the user's.
+                if made
+                    && std::fs::read_dir(&to)
+                        .map_err(io_err(&to))?
+                        .next()
+                        .is_none()
+                {
+                    std::fs::remove_dir(&to).map_err(io_err(&to))?;
+                }
+            }
+            Role::Foreign if exists(&to) => {
+                return Err(SweepError::Usage(format!(
+                    "`{}` is in the way of the new results (electsim writes an entry of that name); move it, or choose another --out",
+                    p.display()
+                )));
+            }
+            Role::Foreign => link_tree(&p, &to, ft)?,
+        }
+    }
+    Ok(())
+}
+
+/// Mirror `from` at `to` without copying data: hard links for files, new directories,
+/// copied symlinks.
+fn link_tree(from: &Path, to: &Path, ft: std::fs::FileType) -> Result<(), SweepError> {
+    if ft.is_symlink() {
+        let target = std::fs::read_link(from).map_err(io_err(from))?;
+        std::os::unix::fs::symlink(target, to).map_err(io_err(to))
+    } else if ft.is_dir() {
+        std::fs::create_dir(to).map_err(io_err(to))?;
+        for entry in std::fs::read_dir(from).map_err(io_err(from))? {
+            let entry = entry.map_err(io_err(from))?;
+            let p = entry.path();
+            let ft = entry.file_type().map_err(io_err(&p))?;
+            link_tree(&p, &to.join(entry.file_name()), ft)?;
+        }
+        Ok(())
+    } else {
+        std::fs::hard_link(from, to).map_err(io_err(from))
     }
 }
 
@@ -310,42 +544,54 @@ pub fn check_owner(
 }
 
 /// Empty and remove `path`, a replaced or abandoned directory of kind `kind`: delete what
-/// electsim writes there, move every other entry into `dest` (created if needed).
+/// electsim writes there and what is already at the same path in `dest` (the links
+/// [`carry_foreign`] made), move every other entry into `dest` (created if needed).
 fn discard_into(path: &Path, dest: &Path, kind: &Kind) -> Result<(), SweepError> {
     for entry in std::fs::read_dir(path).map_err(io_err(path))? {
         let entry = entry.map_err(io_err(path))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let p = entry.path();
         let ft = entry.file_type().map_err(io_err(&p))?;
-        let sub = match kind {
-            Kind::Results if name == CHARTS && ft.is_dir() => Some(Kind::Charts),
-            Kind::Matrix(names) if ft.is_dir() && names.contains(&name) => Some(Kind::Results),
-            _ => None,
-        };
-        let owned_file = ft.is_file()
-            && match kind {
-                Kind::Results => OWNED.contains(&name.as_str()) || is_temp(&name),
-                Kind::Charts => is_chart(&name),
-                Kind::Matrix(_) => name == MATRIX_MD || is_temp(&name),
-            };
-        if let Some(sub) = sub {
-            discard_into(&p, &dest.join(&name), &sub)?;
-        } else if is_private(&name) {
-            // Another output directory's stage, old copy or lock (a nested sweep's).
-            let r = if ft.is_dir() {
-                std::fs::remove_dir_all(&p)
-            } else {
-                std::fs::remove_file(&p)
-            };
-            r.map_err(io_err(&p))?;
-        } else if owned_file {
-            std::fs::remove_file(&p).map_err(io_err(&p))?;
-        } else {
-            std::fs::create_dir_all(dest).map_err(io_err(dest))?;
-            keep(&p, dest, &name)?;
+        let there = dest.join(&name);
+        match role(kind, &name, ft) {
+            Role::Dir(sub) => discard_into(&p, &there, &sub)?,
+            Role::File => std::fs::remove_file(&p).map_err(io_err(&p))?,
+            Role::Foreign if same_entry(&p, &there) => remove_entry(&p, ft)?,
+            Role::Foreign if ft.is_dir() && there.is_dir() => {
+                discard_into(&p, &there, &Kind::Foreign)?
+            }
+            // The stage or lock of a sweep this command ran inside its own stage (a matrix's):
+            // not carried from the output directory, so it is this command's to remove.
+            Role::Foreign if is_private(&name) && !exists(&there) => remove_entry(&p, ft)?,
+            Role::Foreign => {
+                std::fs::create_dir_all(dest).map_err(io_err(dest))?;
+                keep(&p, dest, &name)?;
+            }
         }
     }
     std::fs::remove_dir(path).map_err(io_err(path))
+}
+
+/// Whether `a` and `b` are one file (hard links) or equal symlinks.
+fn same_entry(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::symlink_metadata(a), std::fs::symlink_metadata(b)) {
+        (Ok(x), Ok(y)) if x.file_type().is_symlink() && y.file_type().is_symlink() => {
+            std::fs::read_link(a).ok() == std::fs::read_link(b).ok()
+        }
+        (Ok(x), Ok(y)) if x.is_dir() || y.is_dir() => false,
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+fn remove_entry(p: &Path, ft: std::fs::FileType) -> Result<(), SweepError> {
+    if ft.is_dir() {
+        std::fs::remove_dir_all(p)
+    } else {
+        std::fs::remove_file(p)
+    }
+    .map_err(io_err(p))
 }
 
 impl Drop for OutDir {
@@ -356,6 +602,7 @@ impl Drop for OutDir {
         }
         // Removed while still locked; a process that opened it meanwhile notices (same_file).
         let _ = std::fs::remove_file(&self.lock_path);
+        held().retain(|h| h != &self.lock_path);
     }
 }
 
@@ -365,6 +612,11 @@ fn is_private(name: &str) -> bool {
         && [".electsim-new", ".electsim-old", ".electsim-lock"]
             .iter()
             .any(|s| name.ends_with(s))
+}
+
+/// A file of `electsim compare` (`compare-<baseline>.csv` / `.md`).
+pub fn is_compare(name: &str) -> bool {
+    name.starts_with("compare-") && (name.ends_with(".csv") || name.ends_with(".md"))
 }
 
 /// A chart file (or a temporary file of one) in a `charts/` directory.

@@ -335,6 +335,9 @@ pub struct VerifyArgs {
     /// trace.txt.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// With --out: replace files there that electsim did not write.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// A switch given as `on` or `off` on the command line.
@@ -384,6 +387,12 @@ pub fn options(a: &VerifyArgs) -> Result<VerifyOptions, CliError> {
 /// was (counterexample printed, and written with `--out`), 2 on bad input.
 pub fn execute(a: VerifyArgs) -> Result<(), CliError> {
     let opts = options(&a)?;
+    if let Some(dir) = &a.out {
+        crate::outputs::Outputs::new(a.force)
+            .input("the scenario", &a.scenario.scenario)
+            .files_in("--out", dir, &report::FILES)
+            .map_err(CliError::Usage)?;
+    }
     let (file, sc, sets) = a.scenario.load()?;
     crate::command::note_ignored_axes(&file, &sets, "verify");
     let report = verify(&sc, &opts).map_err(CliError::Input)?;

@@ -143,6 +143,24 @@ pub const TRACE_FILE: &str = "counterexample.jsonl";
 /// The replay's timeline picture.
 pub const TIMELINE_FILE: &str = "counterexample.svg";
 
+/// Every file `verify --out` writes.
+pub const FILES: [&str; 5] = [
+    REPORT_FILE,
+    SCRIPT_FILE,
+    STEPS_FILE,
+    TRACE_FILE,
+    TIMELINE_FILE,
+];
+/// The report (always written).
+pub const REPORT_FILE: &str = "report.txt";
+/// The statuses after each step of the counterexample.
+pub const STEPS_FILE: &str = "trace.txt";
+/// How report.txt begins (how electsim knows it wrote the file).
+pub const REPORT_FIRST_WORD: &str = "verify ";
+/// The first line of trace.txt.
+pub const TRACE_TXT_MARK: &str =
+    "# verify counterexample: each step, then every node's status after it\n";
+
 /// The lines report.txt and the printed summary add when a counterexample is written to
 /// `dir`: the files and the commands that replay it. The script's schedule is held, so its
 /// timeline is on the script-step axis and shows every step (no `--from`).
@@ -191,21 +209,24 @@ pub fn write(
         Some(_) => files_note(dir),
         None => String::new(),
     };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    crate::fsutil::write_atomic(&dir.join("report.txt"), format!("{text}{note}").as_bytes())
+    // One set: a clean report removes an earlier run's counterexample files, and a kill
+    // leaves the old set or the new one (see `FileSet`).
+    let set = crate::outputs::FileSet::begin(dir, "verify").map_err(io)?;
+    crate::fsutil::write_atomic(&set.path(REPORT_FILE), format!("{text}{note}").as_bytes())
         .map_err(io)?;
     if let (Ok(cx), Some(script), Some(replay)) = (&r.result, script, replay) {
-        crate::fsutil::write_atomic(&dir.join(SCRIPT_FILE), script.as_bytes()).map_err(io)?;
-        let mut t = String::new();
+        crate::fsutil::write_atomic(&set.path(SCRIPT_FILE), script.as_bytes()).map_err(io)?;
+        let mut t = String::from(TRACE_TXT_MARK);
         for (step, state) in cx.steps.iter().zip(&cx.trace) {
             let _ = writeln!(t, "{step}\n  {state}");
         }
-        crate::fsutil::write_atomic(&dir.join("trace.txt"), t.as_bytes()).map_err(io)?;
+        crate::fsutil::write_atomic(&set.path(STEPS_FILE), t.as_bytes()).map_err(io)?;
         replay.export(
-            Some((&dir.join(TRACE_FILE), TraceFormat::Jsonl)),
-            Some(&dir.join(TIMELINE_FILE)),
+            Some((&set.path(TRACE_FILE), TraceFormat::Jsonl)),
+            Some(&set.path(TIMELINE_FILE)),
             None,
         )?;
     }
+    set.commit(&FILES).map_err(io)?;
     Ok(note)
 }

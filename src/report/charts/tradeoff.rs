@@ -480,10 +480,14 @@ pub fn tradeoff_chart(
     if let Some(o) = fig.omitted() {
         eprintln!("electsim: trade-off chart: {o}");
     }
-    let stem = format!(
+    render(out_dir, &tradeoff_stem(opts), &fig)
+}
+
+/// The file stem of a trade-off chart: `tradeoff-<y>-vs-<x>`.
+pub fn tradeoff_stem(opts: &TradeoffOptions) -> String {
+    format!(
         "tradeoff-{}-vs-{}",
         opts.y_metric.replace('_', "-"),
         opts.x_metric.replace('_', "-")
-    );
-    render(out_dir, &stem, &fig)
+    )
 }
