@@ -676,18 +676,15 @@ fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Validate { scenario } => {
             let (file, sc, sets) = scenario.load()?;
             // Instantiate every sweep point, so a bad axis value is caught before any run.
-            let points = crate::sweep::Plan::build(&file.path, &sets, None)?
-                .points
-                .len();
+            let plan = crate::sweep::Plan::build(&file.path, &sets, None)?;
             print_stdout(&format!(
-                "ok: {} — {} with {} nodes for {}, {} scripted fault(s), {} random fault process(es), {} sweep point(s)\n",
+                "ok: {} — {} for {}, {} scripted fault(s), {} random fault process(es), {} sweep point(s)\n",
                 sc.name,
-                sc.algorithm,
-                sc.nodes,
+                crate::command::what_runs(&plan.points),
                 sc.duration,
                 sc.faults.len(),
                 sc.random_faults.len(),
-                points
+                plan.points.len()
             ))
         }
         Command::Bench {
