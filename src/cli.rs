@@ -286,14 +286,18 @@ pub enum Command {
     /// Paired differences of each sweep point against a baseline point (same replication, same
     /// seed), with 95% confidence intervals; writes DIR/compare-KEY-VALUE.{csv,md}.
     #[command(
-        after_help = "For each point whose KEY is not VALUE, its partner is the point with KEY = VALUE and every\nother swept key equal; the difference point - partner is taken run by run (paired seeds).\n\nExamples:\n  electsim compare results/lossy --baseline algorithm=raft\n  electsim compare /tmp/prevote --baseline raft.pre_vote=false --metric split_brain_ms"
+        after_help = "For each point that is not a baseline point, its partner is the baseline point with every\nother swept key equal; the difference point - partner is taken run by run (paired seeds).\nValues compare as values: 0.05 = 5e-2, a table in any key order.\n\nExamples:\n  electsim compare results/lossy --baseline algorithm=raft --where network.loss=0.05\n  electsim compare /tmp/prevote --baseline raft.pre_vote=false --baseline raft.check_quorum=false\n  electsim compare /tmp/variants --baseline raft --metric split_brain_ms"
     )]
     Compare {
         /// Sweep output directory holding runs.csv.
         dir: PathBuf,
-        /// The baseline: a swept key and one of its values.
-        #[arg(long, value_name = "KEY=VALUE")]
-        baseline: String,
+        /// The baseline: a swept key and one of its values (repeatable: all must hold), or
+        /// a variant name.
+        #[arg(long, value_name = "KEY=VALUE", required = true)]
+        baseline: Vec<String>,
+        /// Compare only the points with KEY = VALUE (repeatable).
+        #[arg(long = "where", value_name = "KEY=VALUE")]
+        wheres: Vec<String>,
         /// A runs.csv metric to compare (repeatable) [default: the key metrics].
         #[arg(long, value_name = "NAME")]
         metric: Vec<String>,
@@ -847,10 +851,11 @@ fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Compare {
             dir,
             baseline,
+            wheres,
             metric,
         } => {
             use crate::report::compare::{CompareError, compare_dir};
-            let c = compare_dir(&dir, &baseline, &metric).map_err(|e| match e {
+            let c = compare_dir(&dir, &baseline, &wheres, &metric).map_err(|e| match e {
                 CompareError::Input(m) => CliError::Input(m),
                 e @ CompareError::Io { .. } => CliError::Io(e.to_string()),
             })?;
