@@ -283,6 +283,24 @@ pub enum Command {
         #[arg(long, value_name = "OUT", requires = "tradeoff")]
         out: Option<PathBuf>,
     },
+    /// Print summary.csv as a table: one row per sweep point, one column per metric, each
+    /// cell the mean over runs with its 95% confidence interval.
+    #[command(
+        after_help = "Examples:\n  electsim summary results/cluster-size --where nodes=5\n  electsim summary results/lossy --metric split_brain_ms --metric availability --format md"
+    )]
+    Summary {
+        /// Sweep output directory holding summary.csv.
+        dir: PathBuf,
+        /// A runs.csv metric to show (repeatable; summary.csv has METRIC_mean) [default: the key metrics].
+        #[arg(long, value_name = "NAME")]
+        metric: Vec<String>,
+        /// Show only the points with KEY = VALUE (repeatable).
+        #[arg(long = "where", value_name = "KEY=VALUE")]
+        wheres: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = crate::report::pivot::PivotFormat::Table)]
+        format: crate::report::pivot::PivotFormat,
+    },
     /// Paired differences of each sweep point against a baseline point (same replication, same
     /// seed), with 95% confidence intervals; writes DIR/compare-KEY-VALUE.{csv,md}.
     #[command(
@@ -847,6 +865,21 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 return Err(CliError::Failed(failed.join("\n")));
             }
             Ok(())
+        }
+        Command::Summary {
+            dir,
+            metric,
+            wheres,
+            format,
+        } => {
+            use crate::report::compare::CompareError;
+            let text = crate::report::pivot::pivot(&dir, &metric, &wheres, format).map_err(
+                |e| match e {
+                    CompareError::Input(m) => CliError::Input(m),
+                    e @ CompareError::Io { .. } => CliError::Io(e.to_string()),
+                },
+            )?;
+            print_stdout(&text)
         }
         Command::Compare {
             dir,

@@ -113,7 +113,7 @@ pub fn paired_stats(d: &[f64]) -> (Option<f64>, Option<f64>, Option<(f64, f64)>)
 }
 
 /// A `KEY=VALUE` of `--baseline` or `--where`, the key in its `param_*` form.
-fn pair(flag: &str, text: &str, variants: bool) -> Result<(String, String), CompareError> {
+pub(crate) fn pair(flag: &str, text: &str, variants: bool) -> Result<(String, String), CompareError> {
     match text.split_once('=') {
         Some((k, v)) => Ok((param_name(k), v.trim().to_string())),
         None if variants && flag == "--baseline" => Ok(("variant".into(), text.trim().into())),
@@ -129,7 +129,7 @@ fn pair(flag: &str, text: &str, variants: bool) -> Result<(String, String), Comp
 }
 
 /// Check that `key` is swept and some point has `value`.
-fn check_pair(
+pub(crate) fn check_pair(
     data: &SweepData,
     keys: &[String],
     flag: &str,
@@ -347,7 +347,7 @@ pub fn compare_dir(
 }
 
 /// Swept keys: algorithm, nodes (when present) and every parameter.
-fn swept_keys(data: &SweepData) -> Vec<String> {
+pub(crate) fn swept_keys(data: &SweepData) -> Vec<String> {
     let mut keys = vec!["algorithm".to_string()];
     if data.points.iter().any(|p| p.nodes.is_some()) {
         keys.push("nodes".into());
@@ -360,7 +360,7 @@ fn swept_keys(data: &SweepData) -> Vec<String> {
 
 /// Same value: equal as numbers, else as TOML values (a table in any key order), else as
 /// text ignoring spaces.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     use crate::scenario::parse_value;
     match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
         (Ok(x), Ok(y)) => x == y,
@@ -454,7 +454,7 @@ fn diff_text(d: &Diff) -> String {
     }
 }
 
-fn short(v: f64) -> String {
+pub(crate) fn short(v: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }
