@@ -49,7 +49,14 @@ fn per_algorithm_axes_cross_only_their_algorithm_in_file_order() {
     let dir = fresh_dir("fair", "per");
     let f = write(&dir, "per.toml", PER_ALGORITHM);
     let out = dir.join("out");
-    ok(&electsim(&["sweep", &f, "--out", out.to_str().unwrap(), "-q", "--no-charts"]));
+    ok(&electsim(&[
+        "sweep",
+        &f,
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+        "--no-charts",
+    ]));
     let (head, rows) = params(&read(&out.join("summary.csv")));
     // File order, not alphabetical (which would be algorithm, nodes, raft.check_quorum, ...).
     assert_eq!(
@@ -79,7 +86,10 @@ fn per_algorithm_axes_cross_only_their_algorithm_in_file_order() {
     // The replay of a bully point sets no raft key.
     let runs = read(&out.join("runs.csv"));
     let bully = runs.lines().nth(1).unwrap();
-    assert!(bully.contains("--set nodes=7 --set algorithm=bully --seed"), "{bully}");
+    assert!(
+        bully.contains("--set nodes=7 --set algorithm=bully --seed"),
+        "{bully}"
+    );
     let o = electsim(&["validate", &f]);
     ok(&o);
     let text = String::from_utf8_lossy(&o.stdout);
@@ -120,7 +130,11 @@ fn a_blind_cross_product_is_refused_naming_both_fixes() {
     );
     let o = electsim(&["validate", &f]);
     assert_exit(&o, 2);
-    assert!(stderr(&o).contains("no point runs one that reads [raft]"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no point runs one that reads [raft]"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 const VARIANTS: &str = r#"name = "var"
@@ -188,12 +202,26 @@ fn variants_are_one_axis_named_in_labels_compare_and_replays() {
     assert_eq!(pv[2..], [0, 0, 0, 0]);
     // The replay names the variant, and reproduces the run's digest.
     let row = runs.lines().nth(1).unwrap();
-    let replay = row.split(',').find(|c| c.starts_with("electsim run")).unwrap();
-    assert!(replay.contains("--set variant=raft+pv --set nodes=5 --seed "), "{replay}");
+    let replay = row
+        .split(',')
+        .find(|c| c.starts_with("electsim run"))
+        .unwrap();
+    assert!(
+        replay.contains("--set variant=raft+pv --set nodes=5 --seed "),
+        "{replay}"
+    );
     let seed = replay.rsplit(' ').next().unwrap();
     let digest = row.rsplit(',').nth(2).unwrap();
     let o = electsim(&[
-        "run", &f, "--set", "variant=raft+pv", "--set", "nodes=5", "--seed", seed, "--format",
+        "run",
+        &f,
+        "--set",
+        "variant=raft+pv",
+        "--set",
+        "nodes=5",
+        "--seed",
+        seed,
+        "--format",
         "json",
     ]);
     ok(&o);
@@ -202,11 +230,24 @@ fn variants_are_one_axis_named_in_labels_compare_and_replays() {
         "{digest}"
     );
     // compare against a variant by its name; labels are variant names.
-    let c = electsim(&["compare", o_dir(&out), "--baseline", "raft", "--where", "nodes=5"]);
+    let c = electsim(&[
+        "compare",
+        o_dir(&out),
+        "--baseline",
+        "raft",
+        "--where",
+        "nodes=5",
+    ]);
     ok(&c);
     let table = String::from_utf8_lossy(&c.stdout);
-    assert!(table.contains("against variant = raft (where nodes = 5)"), "{table}");
-    assert!(table.contains("raft+pv n=5 (0)") && table.contains("bully n=5 (4)"), "{table}");
+    assert!(
+        table.contains("against variant = raft (where nodes = 5)"),
+        "{table}"
+    );
+    assert!(
+        table.contains("raft+pv n=5 (0)") && table.contains("bully n=5 (4)"),
+        "{table}"
+    );
     assert!(!table.contains("n=7"), "{table}");
     assert!(out.join("compare-variant-raft-where-nodes-5.md").exists());
 }
@@ -234,7 +275,11 @@ fn bad_variants_are_clear_errors() {
         ),
         (
             "[[variant]]\nname = \"x\"\n[[variant]]\nname = \"x\"\n",
-            &["bad.toml:5:8", "`variant.1.name`", "a name no other variant has"],
+            &[
+                "bad.toml:5:8",
+                "`variant.1.name`",
+                "a name no other variant has",
+            ],
         ),
         (
             "[[variant]]\nname = \"x\"\nruns = 3\n",
@@ -332,11 +377,23 @@ fn raft_runs() -> String {
     let mut s = String::from(
         "scenario,point,replication,seed,param_raft_pre_vote,param_raft_check_quorum,param_fault_0_partition,algorithm,nodes,leader_changes\n",
     );
-    let lc = [[2, 4], [3, 7], [2, 6], [6, 6], [9, 9], [9, 9], [9, 9], [9, 9]];
+    let lc = [
+        [2, 4],
+        [3, 7],
+        [2, 6],
+        [6, 6],
+        [9, 9],
+        [9, 9],
+        [9, 9],
+        [9, 9],
+    ];
     let mut point = 0;
     for pv in ["false", "true"] {
         for cq in ["false", "true"] {
-            for part in ["\"{ ids = \"\"leader\"\", minority = 0.4 }\"", "\"{ ids = \"\"highest\"\", minority = 0.4 }\""] {
+            for part in [
+                "\"{ ids = \"\"leader\"\", minority = 0.4 }\"",
+                "\"{ ids = \"\"highest\"\", minority = 0.4 }\"",
+            ] {
                 // Points in this order: (pv, cq, leader), (pv, cq, highest), ...
                 let i = point / 2 + 4 * (point % 2);
                 for r in 0..2 {
@@ -374,7 +431,11 @@ fn compare_takes_several_baselines_and_where_with_natural_values() {
     ok(&o);
     let stem = "compare-raft_pre_vote-false-raft_check_quorum-false-where-fault_0_partition-minority_0.4_ids_leader";
     let csv = read(&dir.join(format!("{stem}.csv")));
-    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     // Kept: the four "leader" points 0, 2, 4, 6; the baseline is point 0 (lc 2, 4).
     // Point 2 (cq): lc 3, 7 -> differences 1, 3: mean 2, sd sqrt(2) = 1.414214,
     //   95% CI 2 -/+ t(1) * sd / sqrt(2) = 2 -/+ 12.706205 = [-10.706205, 14.706205].
@@ -408,9 +469,20 @@ fn compare_takes_several_baselines_and_where_with_natural_values() {
         "{table}"
     );
     // A --where value no point has is named with the values there are.
-    let o = electsim(&["compare", d, "--baseline", "raft.pre_vote=false", "--where", "raft.check_quorum=maybe"]);
+    let o = electsim(&[
+        "compare",
+        d,
+        "--baseline",
+        "raft.pre_vote=false",
+        "--where",
+        "raft.check_quorum=maybe",
+    ]);
     assert_exit(&o, 2);
-    assert!(stderr(&o).contains("no point has raft_check_quorum = maybe; its values: false, true"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no point has raft_check_quorum = maybe; its values: false, true"),
+        "{}",
+        stderr(&o)
+    );
     // Without variants, a bare word is not a baseline.
     let o = electsim(&["compare", d, "--baseline", "raft"]);
     assert_exit(&o, 2);
@@ -437,7 +509,16 @@ fn summary_pivots_summary_csv() {
          raft+pv n=5 (0)  2 [-0.484, 4.48]  0.95 [0.9, 1]\n\
          bully n=5 (1)    4                 0.5\n"
     );
-    let o = electsim(&["summary", d, "--where", "variant=bully", "--format", "csv", "--metric", "availability"]);
+    let o = electsim(&[
+        "summary",
+        d,
+        "--where",
+        "variant=bully",
+        "--format",
+        "csv",
+        "--metric",
+        "availability",
+    ]);
     ok(&o);
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
@@ -451,5 +532,9 @@ fn summary_pivots_summary_csv() {
     );
     let o = electsim(&["summary", d, "--metric", "nope"]);
     assert_exit(&o, 2);
-    assert!(stderr(&o).contains("no column `nope_mean`; metrics: elections, availability"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no column `nope_mean`; metrics: elections, availability"),
+        "{}",
+        stderr(&o)
+    );
 }

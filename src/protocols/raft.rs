@@ -85,7 +85,7 @@ pub const PARAMS: &[Param] = &[
     Param {
         key: "raft.heartbeat",
         default: "\"50ms\"",
-        doc: "leader heartbeat (empty AppendEntries) interval",
+        doc: "leader heartbeat (empty AppendEntries) interval; below election_timeout's min",
     },
     Param {
         key: "raft.pre_vote",

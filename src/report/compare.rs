@@ -113,7 +113,11 @@ pub fn paired_stats(d: &[f64]) -> (Option<f64>, Option<f64>, Option<(f64, f64)>)
 }
 
 /// A `KEY=VALUE` of `--baseline` or `--where`, the key in its `param_*` form.
-pub(crate) fn pair(flag: &str, text: &str, variants: bool) -> Result<(String, String), CompareError> {
+pub(crate) fn pair(
+    flag: &str,
+    text: &str,
+    variants: bool,
+) -> Result<(String, String), CompareError> {
     match text.split_once('=') {
         Some((k, v)) => Ok((param_name(k), v.trim().to_string())),
         None if variants && flag == "--baseline" => Ok(("variant".into(), text.trim().into())),
@@ -364,7 +368,10 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
     use crate::scenario::parse_value;
     match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
         (Ok(x), Ok(y)) => x == y,
-        _ => parse_value(a.trim()) == parse_value(b.trim()) || a.replace(' ', "") == b.replace(' ', ""),
+        _ => {
+            parse_value(a.trim()) == parse_value(b.trim())
+                || a.replace(' ', "") == b.replace(' ', "")
+        }
     }
 }
 

@@ -133,7 +133,12 @@ fn cell(c: &[Option<f64>; 3]) -> String {
     }
 }
 
-fn csv(points: &[&Point], labels: &[String], metrics: &[String], cells: &[Vec<[Option<f64>; 3]>]) -> String {
+fn csv(
+    points: &[&Point],
+    labels: &[String],
+    metrics: &[String],
+    cells: &[Vec<[Option<f64>; 3]>],
+) -> String {
     let mut s = String::from("point,label");
     for m in metrics {
         let _ = write!(s, ",{m}_mean,{m}_ci95_lo,{m}_ci95_hi");

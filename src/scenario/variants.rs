@@ -50,7 +50,11 @@ impl ScenarioFile {
                 }
             };
             if out.iter().any(|o| o.name == name) {
-                return Err(err("name", format!("\"{name}\""), "a name no other variant has"));
+                return Err(err(
+                    "name",
+                    format!("\"{name}\""),
+                    "a name no other variant has",
+                ));
             }
             let algorithm = match t.get("algorithm") {
                 None => None,

@@ -352,7 +352,14 @@ impl Plan {
         let combos = points::combos(&file, &axes, &axis_origin, &plain)?;
         let mut points = Vec::with_capacity(combos.len());
         let mut first_run = 0u64;
-        for (index, points::Combo { assignments, params }) in combos.into_iter().enumerate() {
+        for (
+            index,
+            points::Combo {
+                assignments,
+                params,
+            },
+        ) in combos.into_iter().enumerate()
+        {
             let mut all = assignments.clone();
             all.extend(plain.iter().cloned());
             all.extend(runs_override.iter().cloned());

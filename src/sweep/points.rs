@@ -54,7 +54,9 @@ pub(crate) fn combos(
     origins: &[Option<Origin>],
     plain: &[Assignment],
 ) -> Result<Vec<Combo>, SweepError> {
-    let general: Vec<usize> = (0..axes.len()).filter(|&i| axes[i].table.is_none()).collect();
+    let general: Vec<usize> = (0..axes.len())
+        .filter(|&i| axes[i].table.is_none())
+        .collect();
     let lens: Vec<usize> = general.iter().map(|&i| axes[i].values.len()).collect();
     let n_base: usize = lens.iter().product();
     // Per plain axis on an algorithm's table: the algorithms of the sweep that do not read it.
