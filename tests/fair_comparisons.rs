@@ -396,11 +396,10 @@ fn raft_runs() -> String {
             ] {
                 // Points in this order: (pv, cq, leader), (pv, cq, highest), ...
                 let i = point / 2 + 4 * (point % 2);
-                for r in 0..2 {
+                for (r, changes) in lc[i].iter().enumerate() {
                     s.push_str(&format!(
-                        "t,{point},{r},{},{pv},{cq},{part},raft,5,{}\n",
-                        100 + r,
-                        lc[i][r]
+                        "t,{point},{r},{},{pv},{cq},{part},raft,5,{changes}\n",
+                        100 + r
                     ));
                 }
                 point += 1;
