@@ -289,17 +289,39 @@ pub enum Command {
         #[arg(long, requires = "tradeoff")]
         force: bool,
     },
+    /// Print summary.csv as a table: one row per sweep point, one column per metric, each
+    /// cell the mean over runs with its 95% confidence interval.
+    #[command(
+        after_help = "Examples:\n  electsim summary results/cluster-size --where nodes=5\n  electsim summary results/lossy --metric split_brain_ms --metric availability --format md"
+    )]
+    Summary {
+        /// Sweep output directory holding summary.csv.
+        dir: PathBuf,
+        /// A runs.csv metric to show (repeatable; summary.csv has METRIC_mean) [default: the key metrics].
+        #[arg(long, value_name = "NAME")]
+        metric: Vec<String>,
+        /// Show only the points with KEY = VALUE (repeatable).
+        #[arg(long = "where", value_name = "KEY=VALUE")]
+        wheres: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = crate::report::pivot::PivotFormat::Table)]
+        format: crate::report::pivot::PivotFormat,
+    },
     /// Paired differences of each sweep point against a baseline point (same replication, same
     /// seed), with 95% confidence intervals; writes DIR/compare-KEY-VALUE.{csv,md}.
     #[command(
-        after_help = "For each point whose KEY is not VALUE, its partner is the point with KEY = VALUE and every\nother swept key equal; the difference point - partner is taken run by run (paired seeds).\n\nExamples:\n  electsim compare results/lossy --baseline algorithm=raft\n  electsim compare /tmp/prevote --baseline raft.pre_vote=false --metric split_brain_ms"
+        after_help = "For each point that is not a baseline point, its partner is the baseline point with every\nother swept key equal; the difference point - partner is taken run by run (paired seeds).\nValues compare as values: 0.05 = 5e-2, a table in any key order.\n\nExamples:\n  electsim compare results/lossy --baseline algorithm=raft --where network.loss=0.05\n  electsim compare /tmp/prevote --baseline raft.pre_vote=false --baseline raft.check_quorum=false\n  electsim compare /tmp/variants --baseline raft --metric split_brain_ms"
     )]
     Compare {
         /// Sweep output directory holding runs.csv.
         dir: PathBuf,
-        /// The baseline: a swept key and one of its values.
-        #[arg(long, value_name = "KEY=VALUE")]
-        baseline: String,
+        /// The baseline: a swept key and one of its values (repeatable: all must hold), or
+        /// a variant name.
+        #[arg(long, value_name = "KEY=VALUE", required = true)]
+        baseline: Vec<String>,
+        /// Compare only the points with KEY = VALUE (repeatable).
+        #[arg(long = "where", value_name = "KEY=VALUE")]
+        wheres: Vec<String>,
         /// A runs.csv metric to compare (repeatable) [default: the key metrics].
         #[arg(long, value_name = "NAME")]
         metric: Vec<String>,
@@ -688,18 +710,15 @@ fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Validate { scenario } => {
             let (file, sc, sets) = scenario.load()?;
             // Instantiate every sweep point, so a bad axis value is caught before any run.
-            let points = crate::sweep::Plan::build(&file.path, &sets, None)?
-                .points
-                .len();
+            let plan = crate::sweep::Plan::build(&file.path, &sets, None)?;
             print_stdout(&format!(
-                "ok: {} — {} with {} nodes for {}, {} scripted fault(s), {} random fault process(es), {} sweep point(s)\n",
+                "ok: {} — {} for {}, {} scripted fault(s), {} random fault process(es), {} sweep point(s)\n",
                 sc.name,
-                sc.algorithm,
-                sc.nodes,
+                crate::command::what_runs(&plan.points),
                 sc.duration,
                 sc.faults.len(),
                 sc.random_faults.len(),
-                points
+                plan.points.len()
             ))
         }
         Command::Bench {
@@ -869,13 +888,29 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Command::Summary {
+            dir,
+            metric,
+            wheres,
+            format,
+        } => {
+            use crate::report::compare::CompareError;
+            let text = crate::report::pivot::pivot(&dir, &metric, &wheres, format).map_err(
+                |e| match e {
+                    CompareError::Input(m) => CliError::Input(m),
+                    e @ CompareError::Io { .. } => CliError::Io(e.to_string()),
+                },
+            )?;
+            print_stdout(&text)
+        }
         Command::Compare {
             dir,
             baseline,
+            wheres,
             metric,
         } => {
             use crate::report::compare::{CompareError, compare_dir};
-            let c = compare_dir(&dir, &baseline, &metric).map_err(|e| match e {
+            let c = compare_dir(&dir, &baseline, &wheres, &metric).map_err(|e| match e {
                 CompareError::Input(m) => CliError::Input(m),
                 e @ CompareError::Io { .. } => CliError::Io(e.to_string()),
             })?;

@@ -130,3 +130,25 @@ pub fn print_stdout(text: &str) -> Result<(), CliError> {
         Err(e) => Err(CliError::Io(format!("cannot write to stdout: {e}"))),
     }
 }
+
+/// What a sweep's points run, for `validate`: "raft with 5 nodes", or every algorithm and
+/// size of the sweep ("bully, raft with 3, 5 or 7 nodes") when they vary.
+pub fn what_runs(points: &[crate::sweep::Point]) -> String {
+    let mut algs: Vec<String> = Vec::new();
+    let mut sizes: Vec<u32> = Vec::new();
+    for p in points {
+        let a = p.scenario.algorithm.to_string();
+        if !algs.contains(&a) {
+            algs.push(a);
+        }
+        sizes.push(p.scenario.nodes);
+    }
+    sizes.sort_unstable();
+    sizes.dedup();
+    let sizes: Vec<String> = sizes.iter().map(u32::to_string).collect();
+    let sizes = match sizes.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => sizes.join(""),
+    };
+    format!("{} with {sizes} nodes", algs.join(", "))
+}

@@ -103,7 +103,9 @@ fn every_summary_row_is_drawn_over_random_axis_combinations() {
         let nodes = rng.subset(&["3", "5", "7"], 1);
         let loss = rng.subset(&["0", "0.05", "0.2"], 2);
         let third: (&str, String) = if rng.next().is_multiple_of(2) {
-            ("raft.pre_vote", "[true,false]".to_string())
+            // A key every algorithm reads: a plain axis on `raft.*` crossed with other
+            // algorithms is refused (tests/fair_comparisons.rs).
+            ("storage.mode", r#"["overlapped","blocking"]"#.to_string())
         } else {
             ("network.duplicate", "[0,0.02]".to_string())
         };
@@ -151,7 +153,7 @@ fn every_summary_row_is_drawn_over_random_axis_combinations() {
 
 #[test]
 fn too_many_facets_are_left_out_out_loud_and_still_drawn_elsewhere() {
-    // 2 algorithms x 3 losses x 2 pre_vote x 3 duplicate rates: 18 parameter combinations
+    // 2 algorithms x 3 losses x 2 storage modes x 3 duplicate rates: 18 parameter combinations
     // > 12 rows of panels.
     let dir = fresh_dir("charts-planner", "many-facets");
     sweep(
@@ -159,7 +161,7 @@ fn too_many_facets_are_left_out_out_loud_and_still_drawn_elsewhere() {
         &[
             ("algorithm", r#"["bully", "raft"]"#.into()),
             ("network.loss", "[0,0.05,0.2]".into()),
-            ("raft.pre_vote", "[true,false]".into()),
+            ("storage.mode", r#"["overlapped","blocking"]"#.into()),
             ("network.duplicate", "[0,0.01,0.02]".into()),
         ],
     );
@@ -192,11 +194,11 @@ fn too_many_facets_are_left_out_out_loud_and_still_drawn_elsewhere() {
         err.contains("chart split-brain: 6 of 18 parameter combinations not drawn"),
         "{err}"
     );
-    let o = electsim(&["chart", out, "--x", "raft.pre_vote"]);
+    let o = electsim(&["chart", out, "--x", "storage.mode"]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("--x raft.pre_vote") && err.contains("valid: network_loss, network_duplicate"),
+        err.contains("--x storage.mode") && err.contains("valid: network_loss, network_duplicate"),
         "{err}"
     );
     let o = electsim(&["chart", out, "--metric", "no_such_metric"]);

@@ -76,6 +76,15 @@ impl Registry {
         out
     }
 
+    /// The registered algorithms that read the root table `table`, in registry order.
+    pub fn readers(&self, table: &str) -> Vec<&'static str> {
+        self.entries
+            .iter()
+            .filter(|e| e.tables().contains(&table))
+            .map(|e| e.name())
+            .collect()
+    }
+
     /// `(name, summary, parameters)` of every algorithm, for `electsim list`.
     pub fn describe(&self) -> Vec<(&'static str, &'static str, &'static [Param])> {
         self.entries
@@ -118,11 +127,18 @@ impl Registry {
         nodes: u32,
     ) -> Result<ConfiguredAlgorithm, ConfigError> {
         if self.get(selected).is_none() {
+            let names = self.names();
+            let hint = names
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case(selected))
+                .copied()
+                .or_else(|| crate::scenario::nearest(selected, names.iter().copied()))
+                .map_or_else(String::new, |n| format!("; did you mean `{n}`?"));
             return Err(ConfigError::Field(FieldError::new(
                 "algorithm",
                 format!("\"{selected}\""),
                 format!(
-                    "one of the registered algorithms: {} (see `electsim list`)",
+                    "one of the registered algorithms: {} (see `electsim list`){hint}",
                     self.names_list()
                 ),
             )));

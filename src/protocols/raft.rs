@@ -85,7 +85,7 @@ pub const PARAMS: &[Param] = &[
     Param {
         key: "raft.heartbeat",
         default: "\"50ms\"",
-        doc: "leader heartbeat (empty AppendEntries) interval",
+        doc: "leader heartbeat (empty AppendEntries) interval; below election_timeout's min",
     },
     Param {
         key: "raft.pre_vote",
@@ -185,6 +185,21 @@ impl RawRaft {
                 "heartbeat",
                 format!("\"{heartbeat}\""),
                 "a positive duration, usually well below the election timeout",
+            ));
+        }
+        if heartbeat >= min {
+            // Blame the key the file (or a --set) gave; both values are in the message.
+            let (field, value) = if self.heartbeat.is_some() {
+                ("heartbeat", format!("\"{heartbeat}\""))
+            } else {
+                ("election_timeout", format!("[\"{min}\", \"{max}\"]"))
+            };
+            return Err(FieldError::new(
+                field,
+                value,
+                format!(
+                    "heartbeat below the minimum election timeout, but heartbeat = \"{heartbeat}\" and election_timeout = [\"{min}\", \"{max}\"]: a follower would time out between two heartbeats of a live leader and start an election (Raft's rule is heartbeat << election timeout, e.g. \"50ms\" with [\"150ms\", \"300ms\"])"
+                ),
             ));
         }
         let timeout_resolution = self.timeout_resolution.unwrap_or(d.timeout_resolution);

@@ -250,13 +250,22 @@ pub struct Point {
 }
 
 impl Point {
-    /// Series key: the algorithm plus any non-size parameters.
-    pub fn series_label(&self) -> String {
-        let mut s = self.algorithm.clone();
-        for (k, v) in &self.params {
-            s.push_str(&format!(" {k}={}", short_value(v)));
+    /// The point's name: its `[[variant]]` name in a sweep of variants, else its algorithm.
+    pub fn name(&self) -> String {
+        match self.value("variant") {
+            Some(v) if !v.is_empty() => v,
+            _ => self.algorithm.clone(),
         }
-        s
+    }
+
+    /// Series key: the name plus any non-size parameters that apply to the point.
+    pub fn series_label(&self) -> String {
+        let rest = self.params_label_except(&["variant"]);
+        if rest.is_empty() {
+            self.name()
+        } else {
+            format!("{} {rest}", self.name())
+        }
     }
 
     /// The value of a swept key at this point: `algorithm`, `nodes`, or a parameter named as
@@ -274,12 +283,18 @@ impl Point {
         }
     }
 
-    /// `k=v` for every parameter except `skip` (a facet or series label; empty if none).
+    /// `k=v` for every parameter except `skip` and the per-algorithm axes that do not apply
+    /// to the point (empty cells): a facet or series label, empty if none.
     pub fn params_label(&self, skip: &str) -> String {
-        let skip = param_name(skip);
+        self.params_label_except(&[skip])
+    }
+
+    /// [`Point::params_label`] without any of the keys `skip`.
+    pub fn params_label_except(&self, skip: &[&str]) -> String {
+        let skip: Vec<String> = skip.iter().map(|k| param_name(k)).collect();
         self.params
             .iter()
-            .filter(|(k, _)| *k != skip)
+            .filter(|(k, v)| !skip.contains(k) && !v.is_empty())
             .map(|(k, v)| format!("{k}={}", short_value(v)))
             .collect::<Vec<_>>()
             .join(" ")
@@ -429,9 +444,11 @@ impl SweepData {
         }
         if let Some(p) = self.points.first() {
             for (k, _) in &p.params {
+                // Points where a per-algorithm axis does not apply (empty cell) are not on it.
                 let vals: Option<Vec<f64>> = self
                     .points
                     .iter()
+                    .filter(|q| q.value(k).is_some_and(|v| !v.is_empty()))
                     .map(|q| q.value(k).and_then(|v| axis_number(&v)))
                     .collect();
                 if let Some(mut v) = vals {

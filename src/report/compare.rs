@@ -1,11 +1,14 @@
 //! `electsim compare DIR --baseline KEY=VALUE`: paired differences between sweep points.
 //!
 //! Replication `r` of every sweep point runs with the same seed, so two points differ only in
-//! their parameters, not in their faults or network draws. For each point whose `KEY` is not
-//! `VALUE`, its partner is the point with `KEY = VALUE` and every other swept key equal; per
-//! metric, the difference `point − partner` is taken run by run (same replication, same seed)
-//! and summarised as a mean with a 95% Student-t confidence interval. Reads `DIR/runs.csv`
-//! only; writes `DIR/compare-<KEY>-<VALUE>.csv` and `.md` and returns a terminal table.
+//! their parameters, not in their faults or network draws. The baseline is one or more
+//! `KEY=VALUE` pairs, or a variant name (`variant=NAME`). For each point (among those the
+//! `--where KEY=VALUE` filters keep) that is not a baseline point, its partner is the baseline
+//! point with every other swept key equal; per metric, the difference `point − partner` is
+//! taken run by run (same replication, same seed) and summarised as a mean with a 95%
+//! Student-t confidence interval. Values are compared as values: `0.05` = `5e-2`, and a table
+//! in any key order. Reads `DIR/runs.csv` only; writes `DIR/compare-<KEY>-<VALUE>.csv` and
+//! `.md` and returns a terminal table.
 
 use crate::report::charts::{ChartError, Point, SweepData, Table, fmt_exact, param_name};
 use crate::sweep::summary::t975;
@@ -108,18 +111,64 @@ pub fn paired_stats(d: &[f64]) -> (Option<f64>, Option<f64>, Option<(f64, f64)>)
     (Some(mean), Some(sd), Some((mean - half, mean + half)))
 }
 
-/// Compare every point of `dir` against its `KEY=VALUE` partner; `metrics` empty means
-/// [`DEFAULT_METRICS`].
+/// A `KEY=VALUE` of `--baseline` or `--where`, the key in its `param_*` form.
+pub(crate) fn pair(
+    flag: &str,
+    text: &str,
+    variants: bool,
+) -> Result<(String, String), CompareError> {
+    match text.split_once('=') {
+        Some((k, v)) => Ok((param_name(k), v.trim().to_string())),
+        None if variants && flag == "--baseline" => Ok(("variant".into(), text.trim().into())),
+        None => Err(CompareError::Input(format!(
+            "{flag} {text}: expected KEY=VALUE, e.g. {flag} raft.pre_vote=false{}",
+            if flag == "--baseline" {
+                " (or a variant name, in a sweep of [[variant]]s)"
+            } else {
+                ""
+            }
+        ))),
+    }
+}
+
+/// Check that `key` is swept and some point has `value`.
+pub(crate) fn check_pair(
+    data: &SweepData,
+    keys: &[String],
+    flag: &str,
+    (key, value): &(String, String),
+) -> Result<(), CompareError> {
+    if !keys.contains(key) {
+        return Err(CompareError::Input(format!(
+            "{flag} {key}={value}: `{key}` is not a swept key of {}; swept: {}",
+            data.runs.path.display(),
+            keys.join(", ")
+        )));
+    }
+    if !data
+        .points
+        .iter()
+        .any(|p| p.value(key).is_some_and(|v| same(&v, value)))
+    {
+        let mut vals: Vec<String> = data.points.iter().filter_map(|p| p.value(key)).collect();
+        vals.sort();
+        vals.dedup();
+        return Err(CompareError::Input(format!(
+            "{flag} {key}={value}: no point has {key} = {value}; its values: {}",
+            vals.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Compare every point of `dir` kept by `wheres` against its partner among the `baselines`
+/// points; `metrics` empty means [`DEFAULT_METRICS`].
 pub fn compare_dir(
     dir: &Path,
-    baseline: &str,
+    baselines: &[String],
+    wheres: &[String],
     metrics: &[String],
 ) -> Result<Comparison, CompareError> {
-    let (key, value) = baseline.split_once('=').ok_or_else(|| {
-        CompareError::Input(format!(
-            "--baseline {baseline}: expected KEY=VALUE, e.g. --baseline raft.pre_vote=false"
-        ))
-    })?;
     let runs = Table::read(&dir.join("runs.csv"))?;
     let empty = Table {
         path: dir.join("summary.csv"),
@@ -129,23 +178,42 @@ pub fn compare_dir(
     let data = SweepData::new(runs, empty)?;
     let runs = &data.runs;
     let keys = swept_keys(&data);
-    let key = param_name(key);
-    if !keys.contains(&key) {
-        return Err(CompareError::Input(format!(
-            "--baseline {baseline}: `{key}` is not a swept key of {}; swept: {}",
-            runs.path.display(),
-            keys.join(", ")
-        )));
+    let variants = keys.iter().any(|k| k == "variant");
+    if baselines.is_empty() {
+        return Err(CompareError::Input(
+            "--baseline: give at least one KEY=VALUE (or a variant name)".into(),
+        ));
     }
-    let is_base = |p: &Point| p.value(&key).is_some_and(|v| same(&v, value));
-    if !data.points.iter().any(is_base) {
-        let mut vals: Vec<String> = data.points.iter().filter_map(|p| p.value(&key)).collect();
-        vals.dedup();
-        vals.sort();
-        vals.dedup();
+    let base: Vec<(String, String)> = baselines
+        .iter()
+        .map(|b| pair("--baseline", b, variants))
+        .collect::<Result<_, _>>()?;
+    let filters: Vec<(String, String)> = wheres
+        .iter()
+        .map(|w| pair("--where", w, variants))
+        .collect::<Result<_, _>>()?;
+    for p in &base {
+        check_pair(&data, &keys, "--baseline", p)?;
+    }
+    for p in &filters {
+        check_pair(&data, &keys, "--where", p)?;
+    }
+    let matches = |p: &Point, pairs: &[(String, String)]| {
+        pairs
+            .iter()
+            .all(|(k, v)| p.value(k).is_some_and(|x| same(&x, v)))
+    };
+    let kept: Vec<&Point> = data
+        .points
+        .iter()
+        .filter(|p| matches(p, &filters))
+        .collect();
+    let is_base = |p: &Point| matches(p, &base);
+    if !kept.iter().any(|p| is_base(p)) {
         return Err(CompareError::Input(format!(
-            "--baseline {baseline}: no point has {key} = {value}; its values: {}",
-            vals.join(", ")
+            "--baseline {}: no point kept by --where {} is a baseline point",
+            baselines.join(" --baseline "),
+            wheres.join(" --where ")
         )));
     }
     let metrics: Vec<String> = if metrics.is_empty() {
@@ -170,11 +238,15 @@ pub fn compare_dir(
         CompareError::Input(format!("{}: no `replication` column", runs.path.display()))
     })?;
     let c_seed = runs.col("seed");
-    let others: Vec<&String> = keys.iter().filter(|k| **k != key).collect();
+    // A variant fixes the algorithm: pairing variants ignores the algorithm column.
+    let others: Vec<&String> = keys
+        .iter()
+        .filter(|k| !base.iter().any(|(b, _)| b == *k))
+        .filter(|k| !(*k == "algorithm" && base.iter().any(|(b, _)| b == "variant")))
+        .collect();
     let mut diffs = Vec::new();
-    for p in data.points.iter().filter(|p| !is_base(p)) {
-        let partner = data
-            .points
+    for p in kept.iter().filter(|p| !is_base(p)) {
+        let partner = kept
             .iter()
             .find(|b| is_base(b) && others.iter().all(|k| b.value(k) == p.value(k)));
         let Some(b) = partner else { continue };
@@ -235,7 +307,8 @@ pub fn compare_dir(
     }
     if diffs.is_empty() {
         return Err(CompareError::Input(format!(
-            "--baseline {baseline}: no point has a partner (same values of {}) to compare with",
+            "--baseline {}: no point has a partner (same values of {}) to compare with",
+            baselines.join(" --baseline "),
             others
                 .iter()
                 .map(|s| s.as_str())
@@ -243,19 +316,20 @@ pub fn compare_dir(
                 .join(", ")
         )));
     }
-    let slug: String = format!("{key}-{value}")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let csv_path = dir.join(format!("compare-{slug}.csv"));
-    let md_path = dir.join(format!("compare-{slug}.md"));
-    let title = format!("{key} = {value}");
+    let stem = file_stem(&base, &filters);
+    let csv_path = dir.join(format!("{stem}.csv"));
+    let md_path = dir.join(format!("{stem}.md"));
+    let text = |pairs: &[(String, String)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut title = text(&base);
+    if !filters.is_empty() {
+        title.push_str(&format!(" (where {})", text(&filters)));
+    }
     let name = |p: &Path| {
         p.file_name()
             .unwrap_or_default()
@@ -266,7 +340,7 @@ pub fn compare_dir(
     let (csv, md) = (to_csv(&title, &diffs), to_markdown(&title, &diffs));
     crate::outputs::write_set(
         dir,
-        &format!("compare-{slug}"),
+        &stem,
         &[(&csv_name, csv.as_bytes()), (&md_name, md.as_bytes())],
     )
     .map_err(|e| match e {
@@ -281,7 +355,7 @@ pub fn compare_dir(
 }
 
 /// Swept keys: algorithm, nodes (when present) and every parameter.
-fn swept_keys(data: &SweepData) -> Vec<String> {
+pub(crate) fn swept_keys(data: &SweepData) -> Vec<String> {
     let mut keys = vec!["algorithm".to_string()];
     if data.points.iter().any(|p| p.nodes.is_some()) {
         keys.push("nodes".into());
@@ -292,12 +366,44 @@ fn swept_keys(data: &SweepData) -> Vec<String> {
     keys
 }
 
-/// Same value: equal as numbers, else as text ignoring spaces.
-fn same(a: &str, b: &str) -> bool {
+/// Same value: equal as numbers, else as TOML values (a table in any key order), else as
+/// text ignoring spaces.
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    use crate::scenario::parse_value;
     match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
         (Ok(x), Ok(y)) => x == y,
-        _ => a.replace(' ', "") == b.replace(' ', ""),
+        _ => {
+            parse_value(a.trim()) == parse_value(b.trim())
+                || a.replace(' ', "") == b.replace(' ', "")
+        }
     }
+}
+
+/// `compare-KEY-VALUE[-KEY-VALUE...][-where-KEY-VALUE...]`: each value as its words
+/// (`{ check_quorum = false }` -> `check_quorum_false`), so the name reads as the command.
+pub fn file_stem(base: &[(String, String)], filters: &[(String, String)]) -> String {
+    let word = |s: &str| {
+        let mut out = String::new();
+        for c in s.chars() {
+            if c.is_ascii_alphanumeric() || "._+-".contains(c) {
+                out.push(c);
+            } else if !out.ends_with('_') {
+                out.push('_');
+            }
+        }
+        out.trim_matches('_').to_string()
+    };
+    let pairs = |ps: &[(String, String)]| {
+        ps.iter()
+            .map(|(k, v)| format!("{}-{}", word(k), word(v)))
+            .collect::<Vec<_>>()
+            .join("-")
+    };
+    let mut stem = format!("compare-{}", pairs(base));
+    if !filters.is_empty() {
+        stem.push_str(&format!("-where-{}", pairs(filters)));
+    }
+    stem
 }
 
 fn cell(v: Option<f64>) -> String {
@@ -359,7 +465,7 @@ fn diff_text(d: &Diff) -> String {
     }
 }
 
-fn short(v: f64) -> String {
+pub(crate) fn short(v: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }

@@ -183,6 +183,11 @@ pub fn locate(text: &str, field: &str) -> Option<Origin> {
 
 /// The closest candidate by edit distance, for "did you mean" hints.
 pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // A case slip (`Raft`, `Pre_Vote`) is the likeliest mistake whatever its edit distance.
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    if let Some(c) = candidates.iter().find(|c| c.eq_ignore_ascii_case(word)) {
+        return Some(c);
+    }
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))

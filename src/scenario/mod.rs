@@ -12,10 +12,12 @@
 mod error;
 pub mod raw;
 mod validate;
+mod variants;
 
 pub use error::{FieldError, Origin, ScenarioError, line_col, locate, nearest};
 pub use raw::RawScenario;
 pub use validate::{DEFAULT_ALGORITHM, MAX_NODES, validate};
+pub use variants::Variant;
 
 use crate::plugin::{ConfiguredAlgorithm, Registry};
 use crate::sim::{LocalClock, Network, RandomFault, Resources, ScriptedFault, SimDuration};
@@ -100,10 +102,14 @@ pub fn parse_value(text: &str) -> toml::Value {
 /// A sweep axis: a dotted key and the values it takes, in file order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Axis {
-    /// Dotted scenario key the axis varies.
+    /// Dotted scenario key the axis varies (`variant` for the `[[variant]]` axis).
     pub key: String,
     /// The values, in file order.
     pub values: Vec<toml::Value>,
+    /// `Some(table)` for a per-algorithm axis, written in a sub-table of `[sweep]` named
+    /// after an algorithm's table (`[sweep.raft]`): it is crossed only with the points whose
+    /// algorithm reads that table.
+    pub table: Option<String>,
 }
 
 /// A scenario file read from disk, checked against the schema, ready to be instantiated
@@ -201,12 +207,50 @@ impl ScenarioFile {
         &self.registry
     }
 
-    /// The sweep axes in file order (nested keys flattened to dotted paths).
+    /// The sweep axes in the order the file gives them (nested keys flattened to dotted
+    /// paths), with the `[[variant]]` names as the axis `variant` where the first variant is.
     pub fn axes(&self) -> Result<Vec<Axis>, ScenarioError> {
         let mut axes = Vec::new();
         if let Some(toml::Value::Table(t)) = self.table.get("sweep") {
-            flatten_axes("", t, &mut axes);
+            let tables = self.registry.tables();
+            for (k, v) in t {
+                let table = match v {
+                    toml::Value::Table(_) if tables.contains(&k.as_str()) => Some(k.as_str()),
+                    _ => None,
+                };
+                flatten_axes(k.clone(), v, table, &mut axes);
+            }
         }
+        let variants = self.variants()?;
+        if !variants.is_empty() {
+            if axes.iter().any(|a| a.key == "variant") {
+                return Err(ScenarioError::Field {
+                    path: self.path.clone(),
+                    origin: locate(&self.text, "sweep.variant").unwrap_or(Origin::Unlocated),
+                    error: FieldError::new(
+                        "sweep.variant",
+                        "an axis",
+                        "no `variant` axis in [sweep]: the [[variant]] tables are that axis",
+                    ),
+                });
+            }
+            axes.push(Axis {
+                key: "variant".into(),
+                values: variants
+                    .into_iter()
+                    .map(|v| toml::Value::String(v.name))
+                    .collect(),
+                table: None,
+            });
+        }
+        // The parsed tables are sorted by key: the text gives the file order.
+        let offsets = variants::axis_offsets(&self.text);
+        axes.sort_by_key(|a| {
+            offsets
+                .iter()
+                .find(|(k, _)| *k == a.key)
+                .map_or(usize::MAX, |o| o.1)
+        });
         for (i, a) in axes.iter().enumerate() {
             let bad = |expected: &str, value: String| ScenarioError::Field {
                 path: self.path.clone(),
@@ -252,6 +296,17 @@ impl ScenarioFile {
     pub fn instantiate(&self, assignments: &[Assignment]) -> Result<Scenario, ScenarioError> {
         let mut table = self.table.clone();
         table.remove("sweep");
+        table.remove("variant");
+        // `variant = NAME` stands for the keys of that variant, applied where it stands.
+        let mut applied: Vec<Assignment> = Vec::with_capacity(assignments.len());
+        for a in assignments {
+            if a.key == "variant" {
+                applied.extend(self.variant(&a.value, &a.origin)?.assignments);
+            } else {
+                applied.push(a.clone());
+            }
+        }
+        let assignments = &applied[..];
         for a in assignments {
             set_path(&mut table, &a.key, a.value.clone()).map_err(|expected| {
                 ScenarioError::Field {
@@ -267,9 +322,11 @@ impl ScenarioFile {
             let origin = assignments
                 .last()
                 .map_or(Origin::Unlocated, |a| a.origin.clone());
+            // (A `File` origin here is a variant's key: the variants are not schema-checked
+            // when the file is read.)
             let origin = match origin {
-                Origin::Override(_) | Origin::SweepAxis { .. } => origin,
-                _ => Origin::Unlocated,
+                Origin::Override(_) | Origin::SweepAxis { .. } | Origin::File { .. } => origin,
+                Origin::Unlocated => Origin::Unlocated,
             };
             ScenarioError::Parse {
                 path: self.path.clone(),
@@ -343,24 +400,24 @@ fn with_tables(message: &str, registry: &Registry) -> String {
     )
 }
 
-fn flatten_axes(prefix: &str, t: &toml::Table, out: &mut Vec<Axis>) {
-    for (k, v) in t {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match v {
-            toml::Value::Table(sub) => flatten_axes(&key, sub, out),
-            toml::Value::Array(values) => out.push(Axis {
-                key,
-                values: values.clone(),
-            }),
-            other => out.push(Axis {
-                key,
-                values: vec![other.clone()],
-            }),
+fn flatten_axes(key: String, v: &toml::Value, table: Option<&str>, out: &mut Vec<Axis>) {
+    let table = table.map(str::to_string);
+    match v {
+        toml::Value::Table(sub) => {
+            for (k, v) in sub {
+                flatten_axes(format!("{key}.{k}"), v, table.as_deref(), out);
+            }
         }
+        toml::Value::Array(values) => out.push(Axis {
+            key,
+            values: values.clone(),
+            table,
+        }),
+        other => out.push(Axis {
+            key,
+            values: vec![other.clone()],
+            table,
+        }),
     }
 }
 

@@ -32,6 +32,10 @@ pub struct RawScenario {
     pub max_in_flight: Option<i64>,
     /// Sweep axes: every leaf is a dotted key with a list of values.
     pub sweep: Option<toml::Table>,
+    /// `[[variant]]`: named variants, the values of the `variant` sweep axis (read by
+    /// [`super::ScenarioFile::variants`]; any scenario keys besides `name`).
+    #[serde(rename = "variant")]
+    pub variants: Option<Vec<toml::Table>>,
     /// `[network]`: default link model and per-link overrides.
     pub network: Option<RawNetwork>,
     /// `[storage]`: durable-write latency and mode.

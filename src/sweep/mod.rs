@@ -26,6 +26,7 @@ pub mod manifest;
 pub mod merge;
 pub mod outdir;
 pub mod output;
+mod points;
 pub mod seeds;
 pub mod shard;
 pub mod summary;
@@ -312,6 +313,7 @@ impl Plan {
                         axes.push(Axis {
                             key: key.to_string(),
                             values,
+                            table: None,
                         });
                         axis_origin.push(None);
                     }
@@ -330,6 +332,8 @@ impl Plan {
                 "`runs` cannot be a sweep axis: every sweep point has the same number of replications; set `runs = N` in the file or pass --runs N".into(),
             ));
         }
+        points::column_order(&mut axes, &mut axis_origin);
+        // An upper bound: per-algorithm axes multiply only their algorithm's points.
         let n_points = axes
             .iter()
             .try_fold(1usize, |acc, a| acc.checked_mul(a.values.len()))
@@ -345,33 +349,17 @@ impl Plan {
             origin: Origin::Override(format!("--runs {r}")),
         });
 
-        let mut points = Vec::with_capacity(n_points);
+        let combos = points::combos(&file, &axes, &axis_origin, &plain)?;
+        let mut points = Vec::with_capacity(combos.len());
         let mut first_run = 0u64;
-        let mut digits = vec![0usize; axes.len()];
-        for index in 0..n_points {
-            // Odometer: the last axis varies fastest, the first slowest.
-            let mut rem = index;
-            for (d, a) in digits.iter_mut().zip(&axes).rev() {
-                *d = rem % a.values.len();
-                rem /= a.values.len();
-            }
-            let assignments: Vec<Assignment> = axes
-                .iter()
-                .zip(&digits)
-                .zip(&axis_origin)
-                .map(|((a, &d), o)| Assignment {
-                    key: a.key.clone(),
-                    value: a.values[d].clone(),
-                    origin: o.clone().unwrap_or_else(|| Origin::SweepAxis {
-                        axis: a.key.clone(),
-                        value: a.values[d].to_string(),
-                    }),
-                })
-                .collect();
-            let params: Vec<String> = assignments
-                .iter()
-                .map(|a| csv::param_value(&a.value))
-                .collect();
+        for (
+            index,
+            points::Combo {
+                assignments,
+                params,
+            },
+        ) in combos.into_iter().enumerate()
+        {
             let mut all = assignments.clone();
             all.extend(plain.iter().cloned());
             all.extend(runs_override.iter().cloned());

@@ -294,11 +294,11 @@ pub(super) fn figures(
     let sizes_vary = data.sizes().len() > 1;
     // Series: everything but the x key.
     let series_label = |p: &Point| {
-        let mut s = p.algorithm.clone();
+        let mut s = p.name();
         if let (false, true, Some(n)) = (on_nodes, sizes_vary, p.nodes) {
             s.push_str(&format!(" n={}", fmt_num(n)));
         }
-        let rest = p.params_label(&xk);
+        let rest = p.params_label_except(&[&xk, "variant"]);
         if !rest.is_empty() {
             s.push(' ');
             s.push_str(&rest);
