@@ -63,7 +63,10 @@ fn one_row_per_election_matching_runs_csv() {
         );
         *by_cause.entry(key).or_default() += 1;
     }
-    assert!(by_cause.keys().any(|k| k.2 == "leader_cut_off"), "{by_cause:?}");
+    assert!(
+        by_cause.keys().any(|k| k.2 == "leader_cut_off"),
+        "{by_cause:?}"
+    );
     for row in &runs.rows {
         for cause in electsim::sim::cause::CAUSES {
             let key = (

@@ -178,16 +178,26 @@ fn leader_side_equals_its_explicit_groups_for_every_algorithm() {
                 panic!("{algorithm}: a resolved partition (is there a leader at 5 s?)");
             };
             assert_eq!(groups.len(), 2, "{algorithm}: {groups:?}");
-            assert_eq!(groups[0].len(), 2, "{algorithm}: the minority is floor(0.4 * 5)");
+            assert_eq!(
+                groups[0].len(),
+                2,
+                "{algorithm}: the minority is floor(0.4 * 5)"
+            );
             assert_eq!(
                 groups[1].len() as u32,
                 total - 2,
                 "{algorithm}: the other participants and every replica {groups:?}"
             );
-            assert!((5..total).all(|r| groups[1].contains(&r)), "{algorithm}: {groups:?}");
+            assert!(
+                (5..total).all(|r| groups[1].contains(&r)),
+                "{algorithm}: {groups:?}"
+            );
             let explicit = leader_side(algorithm, extra, &format!("{groups:?}"));
             let (_, by_groups) = resolved_run(&explicit);
-            assert_eq!(by_leader.trace_digest, by_groups.trace_digest, "{algorithm} {extra}");
+            assert_eq!(
+                by_leader.trace_digest, by_groups.trace_digest,
+                "{algorithm} {extra}"
+            );
             assert_eq!(
                 by_leader.metrics.availability, by_groups.metrics.availability,
                 "{algorithm} {extra}"
@@ -217,7 +227,9 @@ fn service_placement_key() {
         vec![vec![3, 4]]
     );
     assert_eq!(
-        groups_of(&zk("{ minority = 0.4, ids = \"highest\", service = \"minority\" }")),
+        groups_of(&zk(
+            "{ minority = 0.4, ids = \"highest\", service = \"minority\" }"
+        )),
         vec![vec![3, 4, 5, 6, 7], vec![0, 1, 2]]
     );
     assert_eq!(
@@ -229,8 +241,12 @@ fn service_placement_key() {
             "{{ minority = 0.4, ids = \"leader\", service = \"{service}\" }}"
         ));
         let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-        electsim::runner::run(&scenario_from_text(&text), 1, vec![Box::new(Faults(log.clone()))])
-            .unwrap();
+        electsim::runner::run(
+            &scenario_from_text(&text),
+            1,
+            vec![Box::new(Faults(log.clone()))],
+        )
+        .unwrap();
         let FaultAction::Partition { groups, .. } = &log.take()[0] else {
             panic!("a resolved partition");
         };
@@ -253,9 +269,13 @@ fn zookeeper_leader_side_repro_keeps_the_service() {
     let fault = |at: &str, every: &str, partition: &str| {
         format!("[[fault]]\nat = \"{at}\"\n{every}partition = {partition}\nheal_after = \"5s\"\n")
     };
-    let run = |text: String| electsim::runner::run(&scenario_from_text(&text), 3, Vec::new()).unwrap();
+    let run =
+        |text: String| electsim::runner::run(&scenario_from_text(&text), 3, Vec::new()).unwrap();
     let every = "every = \"10s\"\n";
-    let leader = run(format!("{head}{}", fault("5s", every, "{ minority = 0.4, ids = \"leader\" }")));
+    let leader = run(format!(
+        "{head}{}",
+        fault("5s", every, "{ minority = 0.4, ids = \"leader\" }")
+    ));
     let explicit = run(format!(
         "{head}{}{}{}",
         fault("5s", "", "[[0, 1], [2, 3, 4, 5]]"),
@@ -263,10 +283,22 @@ fn zookeeper_leader_side_repro_keeps_the_service() {
         fault("25s", "", "[[0, 2], [1, 3, 4, 5]]")
     ));
     assert_eq!(leader.trace_digest, explicit.trace_digest);
-    assert!((leader.metrics.availability - 0.8282).abs() < 1e-4, "{}", leader.metrics.availability);
+    assert!(
+        (leader.metrics.availability - 0.8282).abs() < 1e-4,
+        "{}",
+        leader.metrics.availability
+    );
     let isolated = run(format!(
         "{head}{}",
-        fault("5s", every, "{ minority = 0.4, ids = \"leader\", service = \"isolated\" }")
+        fault(
+            "5s",
+            every,
+            "{ minority = 0.4, ids = \"leader\", service = \"isolated\" }"
+        )
     ));
-    assert!((isolated.metrics.availability - 0.4944).abs() < 1e-4, "{}", isolated.metrics.availability);
+    assert!(
+        (isolated.metrics.availability - 0.4944).abs() < 1e-4,
+        "{}",
+        isolated.metrics.availability
+    );
 }

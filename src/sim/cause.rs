@@ -132,8 +132,8 @@ pub fn classify(loss: &Loss, trigger: &Trigger) -> Cause {
             }
         }
         Trigger::Status { new, .. } => {
-            let elsewhere = new.role == Role::Follower
-                && new.leader.is_some_and(|l| l != loss.leader);
+            let elsewhere =
+                new.role == Role::Follower && new.leader.is_some_and(|l| l != loss.leader);
             if campaigns(new.role) || elsewhere {
                 Cause::HandOver
             } else {
@@ -168,18 +168,51 @@ mod tests {
     #[test]
     fn each_rule() {
         let on = |l: Loss, t: Trigger| classify(&l, &t);
-        assert_eq!(on(Loss { down: true, ..LIVE }, Trigger::Other), Cause::LeaderCrash);
-        assert_eq!(on(Loss { paused: true, ..LIVE }, Trigger::Other), Cause::LeaderPause);
-        assert_eq!(on(Loss { successor: true, ..LIVE }, Trigger::Network), Cause::HandOver);
+        assert_eq!(
+            on(Loss { down: true, ..LIVE }, Trigger::Other),
+            Cause::LeaderCrash
+        );
+        assert_eq!(
+            on(
+                Loss {
+                    paused: true,
+                    ..LIVE
+                },
+                Trigger::Other
+            ),
+            Cause::LeaderPause
+        );
+        assert_eq!(
+            on(
+                Loss {
+                    successor: true,
+                    ..LIVE
+                },
+                Trigger::Network
+            ),
+            Cause::HandOver
+        );
         assert_eq!(on(LIVE, Trigger::Network), Cause::LeaderCutOff);
         let own = |old, new| Trigger::Status { node: 2, old, new };
         let lead = st(Role::Leader, 4, Some(2));
         // Check-quorum: same term, nobody else campaigning.
-        assert_eq!(on(LIVE, own(lead, st(Role::Follower, 4, None))), Cause::StepDown);
-        // A higher term reached the leader.
-        assert_eq!(on(LIVE, own(lead, st(Role::Follower, 5, None))), Cause::HandOver);
         assert_eq!(
-            on(Loss { rival: true, ..LIVE }, own(lead, st(Role::Follower, 4, None))),
+            on(LIVE, own(lead, st(Role::Follower, 4, None))),
+            Cause::StepDown
+        );
+        // A higher term reached the leader.
+        assert_eq!(
+            on(LIVE, own(lead, st(Role::Follower, 5, None))),
+            Cause::HandOver
+        );
+        assert_eq!(
+            on(
+                Loss {
+                    rival: true,
+                    ..LIVE
+                },
+                own(lead, st(Role::Follower, 4, None))
+            ),
             Cause::HandOver
         );
         let other = |new| Trigger::Status {
@@ -187,10 +220,19 @@ mod tests {
             old: st(Role::Follower, 4, Some(2)),
             new,
         };
-        assert_eq!(on(LIVE, other(st(Role::Candidate, 5, None))), Cause::HandOver);
-        assert_eq!(on(LIVE, other(st(Role::Follower, 4, Some(4)))), Cause::HandOver);
+        assert_eq!(
+            on(LIVE, other(st(Role::Candidate, 5, None))),
+            Cause::HandOver
+        );
+        assert_eq!(
+            on(LIVE, other(st(Role::Follower, 4, Some(4)))),
+            Cause::HandOver
+        );
         assert_eq!(on(LIVE, other(NodeStatus::DOWN)), Cause::FollowersLost);
-        assert_eq!(on(LIVE, other(st(Role::Follower, 4, None))), Cause::FollowersLost);
+        assert_eq!(
+            on(LIVE, other(st(Role::Follower, 4, None))),
+            Cause::FollowersLost
+        );
         assert_eq!(on(LIVE, Trigger::Other), Cause::FollowersLost);
     }
 

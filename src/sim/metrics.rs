@@ -650,9 +650,11 @@ impl Metrics {
             _ => {}
         }
         self.trigger = match action {
-            F::Partition { .. } | F::Cut { .. } | F::Isolate { .. } | F::Heal | F::HealFault { .. } => {
-                Trigger::Network
-            }
+            F::Partition { .. }
+            | F::Cut { .. }
+            | F::Isolate { .. }
+            | F::Heal
+            | F::HealFault { .. } => Trigger::Network,
             _ => Trigger::Other,
         };
         self.update(at);
@@ -956,7 +958,13 @@ mod tests {
             node: 3,
         });
         let groups = vec![vec![3, 4]];
-        t.fault(3000, FaultAction::Partition { groups, heal_after: None });
+        t.fault(
+            3000,
+            FaultAction::Partition {
+                groups,
+                heal_after: None,
+            },
+        );
         t.fault(3050, FaultAction::Heal);
         // Node 0 restarted and leads term 4 at once; 3 hears of it and follows.
         t.set(4000, 0, st(Role::Leader, 4, Some(0)));

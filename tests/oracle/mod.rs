@@ -442,9 +442,13 @@ impl Oracle {
         } else {
             match self.applying {
                 Applying::Network => "leader_cut_off",
-                Applying::Status { node, old: before, new } if node == old => {
-                    let others = (0..self.nodes)
-                        .any(|p| p != old && self.live(p) && active(self.role(p)));
+                Applying::Status {
+                    node,
+                    old: before,
+                    new,
+                } if node == old => {
+                    let others =
+                        (0..self.nodes).any(|p| p != old && self.live(p) && active(self.role(p)));
                     if new.term > before.term || others {
                         "hand_over"
                     } else {
@@ -452,7 +456,8 @@ impl Oracle {
                     }
                 }
                 Applying::Status { new, .. } => {
-                    let moved = new.role == Role::Follower && matches!(new.leader, Some(l) if l != old);
+                    let moved =
+                        new.role == Role::Follower && matches!(new.leader, Some(l) if l != old);
                     if active(new.role) || moved {
                         "hand_over"
                     } else {
@@ -715,8 +720,13 @@ impl Observer for Oracle {
                         | FaultAction::Cut { .. }
                         | FaultAction::Isolate { .. }
                         | FaultAction::Heal
-                ) || serde_json::to_value(action).is_ok_and(|v| v.get("heal_fault").is_some());
-                self.applying = if net { Applying::Network } else { Applying::Other };
+                ) || serde_json::to_value(action)
+                    .is_ok_and(|v| v.get("heal_fault").is_some());
+                self.applying = if net {
+                    Applying::Network
+                } else {
+                    Applying::Other
+                };
                 self.evaluate(at);
             }
             TraceEvent::Resume { node, .. } => {
@@ -858,7 +868,10 @@ pub fn compare(o: &OracleMetrics, m: &RunMetrics) -> Vec<String> {
     }
     let causes: Vec<&str> = m.election_log.iter().map(|e| e.cause.name()).collect();
     if o.causes != causes {
-        out.push(format!("causes: oracle {:?}, electsim {causes:?}", o.causes));
+        out.push(format!(
+            "causes: oracle {:?}, electsim {causes:?}",
+            o.causes
+        ));
     }
     for c in &m.by_cause {
         let (n, ns, msgs) = o.by_cause.get(c.cause.name()).copied().unwrap_or_default();
