@@ -70,12 +70,10 @@ fn matrix_key_cells() {
             .unwrap_or_else(|| panic!("no row for {alg}"))
             .to_string()
     };
-    // Bully's synthetic messages are 0.5 n^2 + n: the fit must say ~n^2 and link its sources.
+    // Bully's synthetic messages per crash failover and at boot are 0.5 n^2 + n: model
+    // selection must say O(n²) for both and link its sources.
     let bully = row("bully");
-    assert!(
-        bully.contains("[n^1.8") || bully.contains("[n^1.9") || bully.contains("[n^2.0"),
-        "{bully}"
-    );
+    assert!(bully.contains("[O(n²) (O(n²))]"), "{bully}");
     assert!(
         bully.contains("(cluster-size/charts/messages-by-kind.svg)"),
         "{bully}"
@@ -90,11 +88,17 @@ fn matrix_key_cells() {
         "{bully}"
     );
     assert!(bully.contains("(lossy/charts/stability.svg)"), "{bully}");
-    // Raft is ~2.6(n-1): exponent near 1.
+    // Raft is ~2.6(n-1): O(n). ZooKeeper's boot is exactly 97 + 8n: O(n), never O(log n).
     let raft = row("raft");
+    assert!(raft.contains("[O(n) (O(n))]"), "{raft}");
     assert!(
-        raft.contains("[n^1.0") || raft.contains("[n^1.1") || raft.contains("[n^0.9"),
-        "{raft}"
+        row("zookeeper").contains(" (O(n))]"),
+        "{}",
+        row("zookeeper")
+    );
+    assert!(
+        text.contains("The boot election, apart: O(n): 97 + 8·n, leave-one-out error 0.0 %"),
+        "{text}"
     );
     // Paragraphs compare with the textbook claims.
     assert!(
@@ -102,7 +106,7 @@ fn matrix_key_cells() {
         "{text}"
     );
     assert!(
-        text.contains("**bully.**") && text.contains("agrees (expected n^2.00)"),
+        text.contains("**bully.**") && text.contains("— agrees with the claim."),
         "{text}"
     );
     // The Figure 16 section quotes the paper.
@@ -251,18 +255,20 @@ fn cells_name_their_point_and_follow_the_scenarios_stated_conditions() {
          partition,2,etcd,\"[[0, 1]]\",etcd,5,3,50\n\
          partition,3,etcd,\"[[3, 4]]\",etcd,5,3,40\n",
     );
-    // Sizes: election-class and all traffic per election, hand-computed:
-    // raft n=5: 30 / 4 = 7.50 election msgs, 1000 / 4 = 250 all traffic; n=9: 90 / 6 = 15.0.
+    // Sizes: election msgs per crash failover and all traffic per election, hand-computed:
+    // raft n=5: 30 / 4 = 7.50 election msgs, 1000 / 4 = 250 all traffic; n=9: 90 / 6 = 15.0;
+    // n=17: 120 / 4 = 30.0 — exactly 1.875·(n − 1), so O(n) with no boot columns: "(—)".
     let sizes = synthetic(
         &dir,
         "sizes",
         Role::Sizes,
         dir.join("no-such-sizes.toml"),
-        "scenario,point,param_algorithm,param_nodes,algorithm,nodes,elections_mean,election_messages_mean,messages_sent_mean,messages_per_election_mean\n\
-         sizes,0,raft,5,raft,5,4,30,1000,99\n\
-         sizes,1,raft,9,raft,9,6,90,2000,99\n\
-         sizes,2,etcd,5,etcd,5,2,10,500,99\n\
-         sizes,3,etcd,9,etcd,9,2,10,900,99\n",
+        "scenario,point,param_algorithm,param_nodes,algorithm,nodes,elections_mean,leader_crash_count_mean,leader_crash_election_messages_mean,messages_sent_mean,messages_per_election_mean\n\
+         sizes,0,raft,5,raft,5,4,4,30,1000,99\n\
+         sizes,1,raft,9,raft,9,6,6,90,2000,99\n\
+         sizes,2,raft,17,raft,17,4,4,120,2000,99\n\
+         sizes,3,etcd,5,etcd,5,2,2,10,500,99\n\
+         sizes,4,etcd,9,etcd,9,2,2,10,900,99\n",
     );
     let text = render_matrix(&dir, &[sizes, partition, lossy]).expect("matrix");
     let row = |alg: &str| {
@@ -273,23 +279,22 @@ fn cells_name_their_point_and_follow_the_scenarios_stated_conditions() {
     };
     let raft = row("raft");
     let cells: Vec<&str> = raft.split(" | ").collect();
-    // | raft | claim | elec n=5 | elec n=65 | growth | traffic | election | failover | split | lc | av |
+    // | raft | claim | elec n=5 | elec n=65 | class | traffic | election | failover | hand-overs | split | lc | av |
     assert!(cells[2].starts_with("[7.50]"), "{raft}");
     assert!(cells[2].contains("<sup>[point 0: n=5]"), "{raft}");
     assert!(cells[5].starts_with("[250]"), "{raft}");
-    // 7.5 -> 15 from n=5 to n=9: exponent ln 2 / ln 1.8 = 1.18.
-    assert!(cells[4].starts_with("[n^1.18 (1.000)]"), "{raft}");
+    assert!(cells[4].starts_with("[O(n) (—)]"), "{raft}");
     assert!(
-        cells[8].contains("[2.00]")
-            && cells[8].contains("[700]")
-            && cells[8].contains("point 1: n=5 fault_0_partition=[[3, 4]]"),
+        cells[9].contains("[2.00]")
+            && cells[9].contains("[700]")
+            && cells[9].contains("point 1: n=5 fault_0_partition=[[3, 4]]"),
         "{raft}"
     );
     assert!(
-        cells[9].starts_with("[4.25]") && cells[9].contains("point 1: n=5 network_loss=0.05"),
+        cells[10].starts_with("[4.25]") && cells[10].contains("point 1: n=5 network_loss=0.05"),
         "{raft}"
     );
-    assert!(cells[10].starts_with("[90.00%]"), "{raft}");
+    assert!(cells[11].starts_with("[90.00%]"), "{raft}");
     let etcd = row("etcd");
     assert!(
         etcd.contains("[50.0]") && etcd.contains("point 2: n=5 fault_0_partition=[[0, 1]]"),
@@ -301,7 +306,7 @@ fn cells_name_their_point_and_follow_the_scenarios_stated_conditions() {
         .lines()
         .find(|l| l.starts_with("**etcd.**"))
         .expect("etcd paragraph");
-    assert!(!para.contains("expected n^"), "{para}");
+    assert!(!para.contains("claimed"), "{para}");
     assert!(para.contains("Not in the seed document's table"), "{para}");
     assert!(
         text.contains("the scenario's own value (`network_loss` = 0.05)"),

@@ -45,9 +45,40 @@ fn one_row_per_election_matching_runs_csv() {
             "leader",
             "terms_used",
             "messages",
-            "election_messages"
+            "election_messages",
+            "cause"
         ]
     );
+    // Causes: each run's first election is its boot; per run and cause, the rows agree with
+    // runs.csv's `<cause>_count` columns; a partition scenario has cut-off leaders.
+    let (c, k) = (el.col("cause").unwrap(), el.col("election").unwrap());
+    let mut by_cause: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    for row in &el.rows {
+        let cause = el.text(row, c).to_string();
+        assert_eq!(el.text(row, k) == "0", cause == "boot", "{cause}");
+        let key = (
+            el.text(row, el.col("point").unwrap()).to_string(),
+            el.text(row, el.col("replication").unwrap()).to_string(),
+            cause,
+        );
+        *by_cause.entry(key).or_default() += 1;
+    }
+    assert!(
+        by_cause.keys().any(|k| k.2 == "leader_cut_off"),
+        "{by_cause:?}"
+    );
+    for row in &runs.rows {
+        for cause in electsim::sim::cause::CAUSES {
+            let key = (
+                runs.text(row, runs.col("point").unwrap()).to_string(),
+                runs.text(row, runs.col("replication").unwrap()).to_string(),
+                cause.name().to_string(),
+            );
+            let col = format!("{}_count", cause.name());
+            let n = runs.num_by(row, &col).unwrap().unwrap() as u64;
+            assert_eq!(by_cause.get(&key).copied().unwrap_or(0), n, "{key:?}");
+        }
+    }
     // Per run (point, replication): count and longest election.
     let mut per_run: BTreeMap<(String, String), (u64, f64, String)> = BTreeMap::new();
     let (p, r, s) = (

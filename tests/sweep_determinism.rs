@@ -103,6 +103,19 @@ fn header_follows_the_contract() {
             expected.push_str(&format!("{m}_{p},"));
         }
     }
+    for c in [
+        "boot",
+        "leader_crash",
+        "leader_pause",
+        "leader_cut_off",
+        "step_down",
+        "hand_over",
+        "followers_lost",
+    ] {
+        for p in ["count", "ms_mean", "election_messages"] {
+            expected.push_str(&format!("{c}_{p},"));
+        }
+    }
     expected.push_str("messages_sent,messages_delivered,messages_dropped,election_messages,heartbeat_messages,heartbeats_per_s,messages_per_election,split_brain_incidents,split_brain_ms,same_term_leaders,leader_changes,elections_started,unnecessary_elections,availability,leaderless_at_end,lease_overlap_incidents,lease_overlap_ms,stale_actions_accepted,stale_actions_rejected,invariant_violations,");
     expected.push_str("msg_AppendEntries_sent,msg_AppendResponse_sent,msg_PreVote_sent,msg_PreVoteResponse_sent,msg_RequestVote_sent,msg_VoteResponse_sent,");
     expected.push_str("coverage_split_votes,coverage_pre_vote_rejections,coverage_check_quorum_step_downs,coverage_lease_expiries,coverage_watch_notifications,coverage_fencing_rejections,coverage_bully_higher_answers,coverage_ring_token_skips,");
@@ -135,7 +148,7 @@ fn header_follows_the_contract() {
     assert_eq!(hdr[last + 1], "split_brain_log");
     for r in &rows {
         for e in r[last].split(' ').filter(|e| !e.is_empty()) {
-            assert_eq!(e.split(':').count(), 6, "election_log entry `{e}`");
+            assert_eq!(e.split(':').count(), 7, "election_log entry `{e}`");
         }
         for e in r[last + 1].split(' ').filter(|e| !e.is_empty()) {
             assert_eq!(e.split(':').count(), 3, "split_brain_log entry `{e}`");

@@ -5,6 +5,7 @@
 //! randomness left) and parses back with [`ScenarioFile`].
 
 use crate::scenario::{Assignment, Scenario, ScenarioFile};
+use crate::sim::faults::ServiceSide;
 use crate::sim::{DelayDist, FaultAction, ScriptedFault, SimDuration, Target};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -152,11 +153,18 @@ pub fn fault_toml(f: &ScriptedFault) -> String {
             heal(&mut s, heal_after);
         }
         FaultAction::PartitionLeaderSide {
-            share, heal_after, ..
+            share,
+            service,
+            heal_after,
+            ..
         } => {
             let _ = writeln!(
                 s,
-                "partition = {{ minority = {share:?}, ids = \"leader\" }}"
+                "partition = {{ minority = {share:?}, ids = \"leader\"{} }}",
+                match service {
+                    ServiceSide::Majority => String::new(),
+                    other => format!(", service = \"{}\"", other.as_str()),
+                }
             );
             heal(&mut s, heal_after);
         }

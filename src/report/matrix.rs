@@ -14,9 +14,10 @@
 //! ```
 //!
 //! Roles (each at most once; a missing role leaves its cells "not measured"):
-//! * `sizes` — algorithm × cluster-size sweep (n = 3..65, leader crashes): messages per
-//!   election at n=5 and n=65 and the growth exponent; election time at n=5; failover time
-//!   at n=5 when there is no `crash` scenario.
+//! * `sizes` — algorithm × cluster-size sweep (leader crashes): election messages per crash
+//!   failover at n=5 and n=65 and their growth class over all sizes (and the boot
+//!   election's, apart; [`crate::report::growth`]); election time at n=5; crash failover
+//!   time and hand-overs at n=5 when there is no `crash` scenario.
 //! * `crash` — leader-crash sweep: failover time (at n=5, or its only size).
 //! * `partition` — network partition: split-brain incidents and time.
 //! * `lossy` — lossy links: leader changes and availability.
@@ -27,6 +28,8 @@
 
 use crate::fsutil::write_atomic;
 use crate::report::charts::{self, ALGORITHMS, ChartError, Point, SweepData, Table};
+use crate::report::growth::{self, Class, Selection};
+use crate::sim::cause::Cause;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -464,6 +467,47 @@ impl Loaded {
         })
     }
 
+    /// Election messages per election of `cause` at a point: the messages of all its
+    /// intervals over their number (`<cause>_election_messages_mean / <cause>_count_mean`).
+    fn per_cause(&self, p: &Point, cause: Cause) -> Result<Option<f64>, MatrixError> {
+        let m = self
+            .data
+            .stat(p, &format!("{}_election_messages", cause.name()), "mean")?;
+        let c = self
+            .data
+            .stat(p, &format!("{}_count", cause.name()), "mean")?;
+        Ok(match (m, c) {
+            (Some(m), Some(c)) if c > 0.0 => Some(m / c),
+            _ => None,
+        })
+    }
+
+    /// The series (n, election messages per election of `cause`) of `alg` over all sizes.
+    fn cause_series(&self, alg: &str, cause: Cause) -> Result<Vec<(f64, f64)>, MatrixError> {
+        let mut pts = Vec::new();
+        for p in self.data.points.iter().filter(|p| p.algorithm == alg) {
+            if let (Some(n), Some(v)) = (p.nodes, self.per_cause(p, cause)?) {
+                pts.push((n, v));
+            }
+        }
+        Ok(pts)
+    }
+
+    /// A cell of election messages per election of `cause` at `alg`'s point of size `n`.
+    fn per_cause_cell(&self, alg: &str, n: Option<f64>, cause: Cause) -> Result<Cell, MatrixError> {
+        let Some(p) = self.point(alg, n) else {
+            return Ok(Cell::none());
+        };
+        Ok(match self.per_cause(p, cause)? {
+            Some(v) => Cell {
+                text: num(v),
+                chart: Some(self.chart_link("messages-by-kind")),
+                csv: Some(self.csv_link(p)),
+            },
+            None => Cell::none(),
+        })
+    }
+
     /// A cell of `metric` per election at `alg`'s point of size `n`.
     fn per_election_cell(
         &self,
@@ -523,10 +567,6 @@ fn claim(alg: &str) -> Option<(&'static str, &'static str, &'static str, &'stati
         "zookeeper" => Some(("O(log n)", "High", "Low", "Large clusters")),
         _ => None,
     }
-}
-
-fn harmonic(n: f64) -> f64 {
-    (1..=(n as u64)).map(|k| 1.0 / k as f64).sum()
 }
 
 /// The MATRIX.md text.
@@ -593,10 +633,10 @@ pub fn render_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<String
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "| Algorithm | Seed claim | Election msgs/election n=5 | Election msgs/election n=65 | Growth exponent (R²) | All traffic/election n=5 | Election p50 / p99 n=5 (ms) | Failover (ms) | Split-brain incidents / time (ms), worse partition | Leader changes (lossy) | Availability (lossy) |"
+        "| Algorithm | Seed claim | Election msgs/crash failover n=5 | Election msgs/crash failover n=65 | Class per failover (boot) | All traffic/election n=5 | Election p50 / p99 n=5 (ms) | Failover (ms) | Hand-overs/run (ms) | Split-brain incidents / time (ms), worse partition | Leader changes (lossy) | Availability (lossy) |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|");
-    let mut fits: Vec<(String, Option<Fit>)> = Vec::new();
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut fits: Vec<(String, Option<Classes>)> = Vec::new();
     let failover_src = crash.as_ref().or(sizes.as_ref());
     for a in &algs {
         let claim_text = claim(a).map_or("—".to_string(), |c| {
@@ -604,27 +644,29 @@ pub fn render_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<String
         });
         let (m5, m65, fit_cell, traffic, e50, e99) = match &sizes {
             Some(l) => {
-                let m5 = l.per_election_cell(a, Some(5.0), "election_messages")?;
-                let m65 = l.per_election_cell(a, Some(65.0), "election_messages")?;
-                let mut pts = Vec::new();
-                for p in l.data.points.iter().filter(|p| p.algorithm == *a) {
-                    if let (Some(n), Some(v)) = (p.nodes, l.per_election(p, "election_messages")?) {
-                        pts.push((n, v));
-                    }
-                }
-                let fit = fit_power(&pts);
-                fits.push((a.clone(), fit));
-                let fit_cell = match fit {
+                let m5 = l.per_cause_cell(a, Some(5.0), Cause::LeaderCrash)?;
+                let m65 = l.per_cause_cell(a, Some(65.0), Cause::LeaderCrash)?;
+                let failover = l.cause_series(a, Cause::LeaderCrash)?;
+                let classes = Classes {
+                    failover: growth::select(&failover),
+                    boot: growth::select(&l.cause_series(a, Cause::Boot)?),
+                };
+                let fit_cell = match classes.failover {
                     Some(f) => Cell {
-                        text: format!("n^{:.2} ({:.3})", f.exponent, f.r2),
+                        text: format!(
+                            "{} ({})",
+                            f.best.class.big_o(),
+                            classes.boot.map_or("—", |b| b.best.class.big_o())
+                        ),
                         chart: Some(l.chart_link("messages-by-kind")),
                         csv: Some((
                             format!("{}/summary.csv", l.name),
-                            format!("{} points: all sizes", pts.len()),
+                            format!("{} points: all sizes", failover.len()),
                         )),
                     },
                     None => Cell::none(),
                 };
+                fits.push((a.clone(), Some(classes)));
                 let traffic = l.per_election_cell(a, Some(5.0), "messages_sent")?;
                 let cdf = l.election_cdf_stem(a);
                 let e50 = l.cell(a, Some(5.0), "election_ms_mean_p50", &cdf, num)?;
@@ -644,8 +686,21 @@ pub fn render_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<String
             }
         };
         let fo = match failover_src {
-            Some(l) => l.cell(a, None, "failover_ms_mean_mean", "failover-vs-nodes", num)?,
+            Some(l) => l.cell(
+                a,
+                None,
+                "leader_crash_ms_mean_mean",
+                "failover-vs-nodes",
+                num,
+            )?,
             None => Cell::none(),
+        };
+        let (ho_n, ho_ms) = match failover_src {
+            Some(l) => (
+                l.cell(a, None, "hand_over_count_mean", "failover-vs-nodes", num)?,
+                l.cell(a, None, "hand_over_ms_mean_mean", "failover-vs-nodes", num)?,
+            ),
+            None => (Cell::none(), Cell::none()),
         };
         let fo = match (&fo.chart, failover_src) {
             // A single-size crash sweep has no failover-vs-nodes chart: link its CDF.
@@ -675,19 +730,23 @@ pub fn render_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<String
         let pair = |x: &Cell, y: &Cell| {
             if x.text == NOT_MEASURED && y.text == NOT_MEASURED {
                 NOT_MEASURED.to_string()
+            } else if y.text == NOT_MEASURED {
+                // A count of zero has no mean length.
+                format!("{} / —", x.render())
             } else {
                 format!("{} / {}", x.render(), y.render())
             }
         };
         let _ = writeln!(
             s,
-            "| {a} | {claim_text} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {a} | {claim_text} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             m5.render(),
             m65.render(),
             fit_cell.render(),
             traffic.render(),
             pair(&e50, &e99),
             fo.render(),
+            pair(&ho_n, &ho_ms),
             pair(&sbi, &sbt),
             lc.render(),
             av.render()
@@ -717,7 +776,11 @@ pub fn render_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<String
     );
     let _ = writeln!(
         s,
-        "- *Growth exponent*: k of a least-squares fit of ln(election msgs/election) = ln c + k·ln n over all measured cluster sizes; R² of that fit."
+        "- *Election msgs/crash failover*: election messages sent while leaderless after a leader crash, over those failovers ([causes](../docs/causes.md)); the boot election (sessions and campaigns registering) is counted apart."
+    );
+    let _ = writeln!(
+        s,
+        "- *Class per failover (boot)*: of election msgs per crash failover against n, fitted as a + b·f(n) for f in 1, log n, n, n log n, n² over all measured sizes; scored by the leave-one-out error relative to the value (each size predicted from the others); the simplest class within 10 % of the best score wins. In brackets the same for the boot election's messages. Fits and runners-up are in the paragraphs below."
     );
     let _ = writeln!(
         s,
@@ -725,7 +788,7 @@ pub fn render_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<String
     );
     let _ = writeln!(
         s,
-        "- *Failover*: mean over runs of each run's mean time without leader after losing one (n=5)."
+        "- *Failover*: mean over runs of each run's mean time without leader after a leader crash (n=5). *Hand-overs*: intervals begun by a higher id or a new candidate taking over a live leader, per run, and their mean length; they are not failovers."
     );
     let _ = writeln!(
         s,
@@ -740,14 +803,9 @@ pub fn render_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<String
     // Per-algorithm paragraphs.
     let _ = writeln!(s, "## Measured against the textbook claims");
     let _ = writeln!(s);
-    let size_list: Vec<f64> = sizes.as_ref().map(|l| l.data.sizes()).unwrap_or_default();
     for a in &algs {
         let fit = fits.iter().find(|(x, _)| x == a).and_then(|(_, f)| *f);
-        let _ = writeln!(
-            s,
-            "**{a}.** {}",
-            paragraph(a, fit, &size_list, partition.as_ref())?
-        );
+        let _ = writeln!(s, "**{a}.** {}", paragraph(a, fit, partition.as_ref())?);
         let _ = writeln!(s);
     }
 
@@ -757,79 +815,89 @@ pub fn render_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<String
     Ok(s)
 }
 
+/// The growth classes of one algorithm's election messages ([`growth::select`]).
+#[derive(Clone, Copy, Debug)]
+struct Classes {
+    /// Per crash failover.
+    failover: Option<Selection>,
+    /// The boot election.
+    boot: Option<Selection>,
+}
+
+/// "O(n): 97 + 8·n, leave-one-out error 0.0 %; runner-up O(n log n), error 3.1 %".
+fn describe(s: &Selection) -> String {
+    let pct = |e: f64| format!("{:.1} %", e * 100.0);
+    let mut t = format!(
+        "{}: {}, leave-one-out error {}",
+        s.best.class.big_o(),
+        s.best.formula(),
+        pct(s.best.loo_rmse)
+    );
+    if let Some(r) = s.runner_up {
+        let _ = write!(
+            t,
+            "; runner-up {}, error {}",
+            r.class.big_o(),
+            pct(r.loo_rmse)
+        );
+    }
+    t
+}
+
 /// The textbook comparison of one algorithm.
 fn paragraph(
     alg: &str,
-    fit: Option<Fit>,
-    sizes: &[f64],
+    classes: Option<Classes>,
     partition: Option<&Loaded>,
 ) -> Result<String, MatrixError> {
     let mut p = String::new();
-    // The expected exponent over the measured sizes, from the claim's formula.
-    let reference = |f: &dyn Fn(f64) -> f64| {
-        fit_power(&sizes.iter().map(|n| (*n, f(*n))).collect::<Vec<_>>()).map(|f| f.exponent)
-    };
-    let (claim_text, expected): (String, Option<f64>) = match alg {
-        "bully" => ("The seed document claims O(n²) messages (Garcia-Molina: n−1 to ~n² per election, the worst case when the lowest id starts it)".into(), Some(2.0)),
+    let claim_text = match alg {
+        "bully" => {
+            "The seed document claims O(n²) messages (Garcia-Molina: n−1 to ~n² per election, the worst case when the lowest id starts it)"
+        }
         "ring" => {
-            let cr = reference(&|n| n * harmonic(n) + n);
-            (
-                format!(
-                    "The seed document claims O(n); Chang–Roberts averages n·H_n election messages plus n for the announcement (n·H_n + n fits n^{} over these sizes), and its worst case is O(n²)",
-                    cr.map_or("?".to_string(), |e| format!("{e:.2}"))
-                ),
-                cr,
-            )
+            "The seed document claims O(n); Chang–Roberts averages n·H_n election messages plus n for the announcement, O(n log n), and its worst case is O(n²)"
         }
-        "raft" => ("The seed document claims O(n): a round is one RequestVote and one response per peer, 2(n−1), times the number of rounds".into(), Some(1.0)),
+        "raft" => {
+            "The seed document claims O(n): a round is one RequestVote and one response per peer, 2(n−1), times the number of rounds"
+        }
         "zookeeper" => {
-            let lg = reference(&|n: f64| n.ln());
-            (
-                format!(
-                    "The seed document claims O(log n) (log n fits n^{} over these sizes); with the ephemeral-sequential recipe only the successor of the failed node is notified, so O(1) per election plus session traffic",
-                    lg.map_or("?".to_string(), |e| format!("{e:.2}"))
-                ),
-                lg,
-            )
+            "The seed document claims O(log n); with the ephemeral-sequential recipe only the successor of the failed node is notified, so O(1) per failover, plus O(n) session and node registration at boot"
         }
-        "etcd" => ("Not in the seed document's table, so there is no claim to check; the lease/campaign recipe notifies only the next waiter, which suggests O(1) per election".into(), None),
-        "k8s" => ("Not in the seed document's table; with a Lease lock every candidate polls the Lease every retry period and a takeover is one conditional write, so O(1) writes per election and O(n) reads per retry period".into(), None),
-        _ => ("No textbook claim".into(), None),
+        "etcd" => {
+            "Not in the seed document's table, so there is no claim to check; the lease/campaign recipe notifies only the next waiter, which suggests O(1) per failover"
+        }
+        "k8s" => {
+            "Not in the seed document's table; with a Lease lock every candidate polls the Lease every retry period and a takeover is one conditional write, so O(1) writes per failover and O(n) reads per retry period"
+        }
+        _ => "No textbook claim",
     };
-    p.push_str(&claim_text);
+    p.push_str(claim_text);
     p.push_str(". ");
-    match (fit, expected) {
-        (Some(f), Some(e)) => {
-            let verdict = if (f.exponent - e).abs() <= 0.25 {
-                "agrees"
-            } else if f.exponent > e {
-                "grows faster than claimed"
-            } else {
-                "grows slower than claimed"
-            };
+    let claimed = claim(alg).and_then(|c| Class::from_big_o(c.0));
+    match classes.and_then(|c| c.failover.map(|f| (f, c.boot))) {
+        Some((f, boot)) => {
             let _ = write!(
                 p,
-                "Measured: election messages per election grow as n^{:.2} (R² {:.3}, {} sizes) — {verdict} (expected n^{:.2}).",
-                f.exponent, f.r2, f.points, e
+                "Measured, election messages per crash failover over {} sizes: {}",
+                f.points,
+                describe(&f)
             );
-            if alg == "ring" && (f.exponent - 1.0).abs() > (f.exponent - e).abs() {
-                p.push_str(" Closer to n·H_n than to the linear claim.");
+            match claimed {
+                Some(c) if c == f.best.class => p.push_str(" — agrees with the claim."),
+                Some(c) if f.best.class > c => {
+                    let _ = write!(p, " — grows faster than the claimed {}.", c.big_o());
+                }
+                Some(c) => {
+                    let _ = write!(p, " — grows slower than the claimed {}.", c.big_o());
+                }
+                None => p.push('.'),
             }
-            if alg == "raft" && f.exponent > e + 0.25 {
-                p.push_str(" The extra growth is split votes: the more nodes, the likelier another one times out within one message delay of the first candidate, so elections take more rounds (at n = 1000 with 150–300 ms timeouts and 1–10 ms delays, no election completes at all; see the README).");
-            }
-            if f.r2 < 0.9 && f.exponent.abs() >= 0.2 {
-                p.push_str(" The fit is poor (R² < 0.9): the growth is not a single power law over these sizes.");
+            if let Some(b) = boot {
+                let _ = write!(p, " The boot election, apart: {}.", describe(&b));
             }
         }
-        (Some(f), None) => {
-            let _ = write!(
-                p,
-                "Measured: election messages per election grow as n^{:.2} (R² {:.3}).",
-                f.exponent, f.r2
-            );
-        }
-        (None, _) => p.push_str("Message growth: not measured."),
+        None => p.push_str("Message growth: not measured."),
     }
     if let Some(l) = partition
         && let Some(pt) = l.worst_point(alg, "split_brain_ms", "split_brain_incidents")?

@@ -4,6 +4,7 @@ pub mod charts;
 pub mod compare;
 pub mod export;
 pub mod font;
+pub mod growth;
 pub mod matrix;
 pub mod pivot;
 pub mod run;

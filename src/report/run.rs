@@ -87,8 +87,10 @@ pub struct RunReport {
     pub messages_by_kind: std::collections::BTreeMap<String, crate::sim::metrics::KindCounts>,
     /// Each split-brain incident: start, end (ms) and the nodes that led during it.
     pub split_brain_log: Vec<crate::sim::metrics::SplitIncident>,
-    /// Each election: start, duration (ms), leader, terms used, messages.
+    /// Each election: start, duration (ms), leader, terms used, messages, cause.
     pub election_log: Vec<crate::sim::metrics::ElectionRecord>,
+    /// See [`RunMetrics::by_cause`].
+    pub by_cause: Vec<crate::sim::metrics::CauseCost>,
     /// Digest of the event stream: equal digests mean identical runs.
     pub trace_digest: String,
     /// The command that reproduces this run.
@@ -144,6 +146,7 @@ impl RunReport {
             messages_by_kind: m.messages_by_kind.clone(),
             split_brain_log: m.split_brain_log.clone(),
             election_log: m.election_log.clone(),
+            by_cause: m.by_cause.clone(),
             trace_digest: o.trace_digest.clone(),
             replay,
         }

@@ -215,8 +215,11 @@ pub enum RawPartition {
 pub struct RawShare {
     /// Fraction of the participants in the minority, in (0, 0.5).
     pub minority: f64,
-    /// Which ids form the minority: "lowest" (default) or "highest".
+    /// Which ids form the minority: "lowest" (default), "highest" or "leader".
     pub ids: Option<String>,
+    /// Where the coordination-service replicas go: "majority" (default), "minority" or
+    /// "isolated".
+    pub service: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for RawPartition {

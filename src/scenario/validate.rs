@@ -4,6 +4,7 @@
 use super::raw::{RawDelay, RawFault, RawPartition, RawScenario, RawShare, RawTarget};
 use super::{FieldError, Scenario};
 use crate::plugin::ConfiguredAlgorithm;
+use crate::sim::faults::ServiceSide;
 use crate::sim::{
     DelayDist, FaultAction, LinkModel, LocalClock, Network, NodeId, RandomFault, Resources,
     ScriptedFault, SimDuration, SimTime, Target, WriteMode,
@@ -368,6 +369,20 @@ fn share_group(sh: &RawShare, nodes: u32) -> Result<Vec<i64>, FieldError> {
     Ok(ids)
 }
 
+/// `partition.service`: where a share partition puts the coordination-service replicas.
+fn service_side(sh: &RawShare) -> Result<ServiceSide, FieldError> {
+    match sh.service.as_deref() {
+        None | Some("majority") => Ok(ServiceSide::Majority),
+        Some("minority") => Ok(ServiceSide::Minority),
+        Some("isolated") => Ok(ServiceSide::Isolated),
+        Some(other) => Err(FieldError::new(
+            "partition.service",
+            format!("\"{other}\""),
+            "\"majority\" (default), \"minority\" or \"isolated\" (the side the coordination-service replicas join)",
+        )),
+    }
+}
+
 /// Field paths here are relative to `fault.N`.
 fn validate_fault(
     f: &RawFault,
@@ -499,12 +514,25 @@ fn validate_fault(
                         action: FaultAction::PartitionLeaderSide {
                             share: sh.minority,
                             size,
+                            service: service_side(sh)?,
                             heal_after: f.heal_after,
                         },
                     });
                 }
                 RawPartition::Share(sh) => {
-                    owned = vec![share_group(sh, nodes)?];
+                    let side = share_group(sh, nodes)?;
+                    owned = match service_side(sh)? {
+                        // The service joins the unnamed rest, the majority (as before).
+                        ServiceSide::Majority => vec![side],
+                        placed => {
+                            let side: Vec<u32> = side.iter().map(|&i| i as u32).collect();
+                            placed
+                                .groups(&side, nodes, total)
+                                .into_iter()
+                                .map(|g| g.into_iter().map(i64::from).collect())
+                                .collect()
+                        }
+                    };
                     &owned
                 }
             };

@@ -1119,7 +1119,10 @@ impl<P: Protocol> Sim<P> {
                 self.schedule_heal(fault, heal_after);
             }
             FaultAction::PartitionLeaderSide {
-                size, heal_after, ..
+                size,
+                service,
+                heal_after,
+                ..
             } => {
                 let Some(leader) = self.current_leader() else {
                     return;
@@ -1127,9 +1130,7 @@ impl<P: Protocol> Sim<P> {
                 let n = self.cfg.nodes;
                 let mut side = vec![leader];
                 side.extend((0..n).filter(|&i| i != leader).take(size as usize - 1));
-                side.sort_unstable();
-                let rest: Vec<NodeId> = (0..n).filter(|i| !side.contains(i)).collect();
-                let groups = vec![side, rest];
+                let groups = service.groups(&side, n, self.total);
                 let fault = self.cfg.network.links.partition(self.total, &groups);
                 let resolved = FaultAction::Partition { groups, heal_after };
                 self.obs.emit(TraceEvent::Fault {

@@ -21,6 +21,51 @@ pub enum Target {
     Random,
 }
 
+/// Where a share partition (`partition = { minority = .., service = .. }`) puts the
+/// coordination-service replicas (ids `nodes..`): the service is infrastructure, not a
+/// participant, so by default it stays with the majority, as a real deployment's quorum
+/// store would stay reachable from most of the cluster.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceSide {
+    /// With the participants' majority side (the default).
+    #[default]
+    Majority,
+    /// With the minority side.
+    Minority,
+    /// A group of its own, reachable from neither side.
+    Isolated,
+}
+
+impl ServiceSide {
+    /// The scenario spelling (`service = "majority"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceSide::Majority => "majority",
+            ServiceSide::Minority => "minority",
+            ServiceSide::Isolated => "isolated",
+        }
+    }
+
+    /// The groups of a partition of participants `0..nodes` (service replicas
+    /// `nodes..total`) that cuts `side` off from the rest, the replicas placed per `self`.
+    /// Sorted ids; a group is left out rather than empty.
+    pub fn groups(self, side: &[NodeId], nodes: u32, total: u32) -> Vec<Vec<NodeId>> {
+        let mut minority: Vec<NodeId> = side.to_vec();
+        let mut majority: Vec<NodeId> = (0..nodes).filter(|i| !side.contains(i)).collect();
+        match self {
+            ServiceSide::Majority => majority.extend(nodes..total),
+            ServiceSide::Minority => minority.extend(nodes..total),
+            ServiceSide::Isolated => {}
+        }
+        minority.sort_unstable();
+        [minority, majority]
+            .into_iter()
+            .filter(|g| !g.is_empty())
+            .collect()
+    }
+}
+
 /// One fault action.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -60,6 +105,8 @@ pub enum FaultAction {
         share: f64,
         /// Nodes on the leader's side, leader included (`share` resolved to a count).
         size: u32,
+        /// The side the coordination-service replicas join.
+        service: ServiceSide,
         /// Time after which this partition alone is healed; `None` keeps it until a heal.
         heal_after: Option<SimDuration>,
     },

@@ -21,6 +21,7 @@
 //! * **stale actions**: replies the service sent to actions by a non-holder, by message kind
 //!   ([`STALE_ACCEPTED_KIND`], [`STALE_REJECTED_KIND`]).
 
+use super::cause::{CAUSES, Cause, Loss, Trigger, classify};
 use super::coverage::CoverageCounter;
 pub use super::coverage::{COVERAGE_NAMES, Coverage};
 use super::network::Links;
@@ -106,6 +107,19 @@ pub struct ElectionRecord {
     /// Messages sent during the interval, of any class.
     pub messages: u64,
     /// Election-class messages sent during the interval.
+    pub election_messages: u64,
+    /// What began the interval ([`super::cause`]).
+    pub cause: Cause,
+}
+
+/// The leaderless intervals of one cause that ended in an election.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CauseCost {
+    /// The cause.
+    pub cause: Cause,
+    /// Their lengths, in ms.
+    pub ms: Stats,
+    /// Election-class messages sent during them, summed.
     pub election_messages: u64,
 }
 
@@ -199,6 +213,9 @@ pub struct RunMetrics {
     pub split_brain_log: Vec<SplitIncident>,
     /// How often the run reached the situations scenarios are written to exercise.
     pub coverage: Coverage,
+    /// Elections split by what began their interval, one entry per cause in
+    /// [`CAUSES`] order (boot is the first election's cost; the others are failovers).
+    pub by_cause: Vec<CauseCost>,
 }
 
 /// The metrics observer.
@@ -257,6 +274,13 @@ pub struct Metrics {
     service_requests: u64,
     /// Per-election and per-incident lists (additive bookkeeping, see [`Log`]).
     log: Log,
+    /// The event being applied, for [`classify`].
+    trigger: Trigger,
+    /// What began the current leaderless interval.
+    cause: Cause,
+    /// Per cause ([`Cause::index`]): interval lengths in ms, election messages summed.
+    cause_ms: Vec<Vec<f64>>,
+    cause_election: Vec<u64>,
     coverage: CoverageCounter,
 }
 
@@ -321,6 +345,10 @@ impl Metrics {
             stale_rejected: 0,
             service_requests: 0,
             log: Log::default(),
+            trigger: Trigger::Other,
+            cause: Cause::Boot,
+            cause_ms: vec![Vec::new(); CAUSES.len()],
+            cause_election: vec![0; CAUSES.len()],
             coverage: CoverageCounter::new(nodes, kinds, None),
         }
     }
@@ -398,6 +426,7 @@ impl Metrics {
                 self.leaderless_since = Some(at);
                 self.detect_pending = true;
                 self.lost_leader = Some(old);
+                self.cause = self.loss_cause(old, now.is_some());
                 self.converge_from = None;
                 self.interval_msgs = 0;
                 self.log.at_start = (self.log.sent, self.election_sent, self.log.max_term);
@@ -407,6 +436,9 @@ impl Metrics {
                 let ms = at.since(since).as_ms_f64();
                 self.log_election(since, ms, new);
                 self.election_ms.push(ms);
+                let c = self.cause.index();
+                self.cause_ms[c].push(ms);
+                self.cause_election[c] += self.election_sent - self.log.at_start.1;
                 if since != SimTime::ZERO {
                     self.failover_ms.push(ms);
                 }
@@ -441,6 +473,26 @@ impl Metrics {
             (false, Some(_)) => self.close_split(at),
             _ => {}
         }
+    }
+
+    /// Why elected-by-`old` stopped holding, on the event in [`Metrics::trigger`].
+    fn loss_cause(&self, old: NodeId, successor: bool) -> Cause {
+        let rival = (0..self.nodes).any(|n| {
+            n != old
+                && self.live(n)
+                && matches!(
+                    self.status[n as usize].role,
+                    Role::Leader | Role::Candidate | Role::PreCandidate
+                )
+        });
+        let loss = Loss {
+            leader: old,
+            down: self.status[old as usize].role == Role::Down,
+            paused: self.paused[old as usize],
+            successor,
+            rival,
+        };
+        classify(&loss, &self.trigger)
     }
 
     /// The holder named by the authoritative service replica (highest term above zero), or
@@ -512,6 +564,7 @@ impl Metrics {
             terms_used: term.saturating_sub(term0),
             messages: self.log.sent - sent0,
             election_messages: self.election_sent - election0,
+            cause: self.cause,
         });
     }
 
@@ -548,6 +601,7 @@ impl Metrics {
             }
         }
         self.change_node(n, |m| m.status[n as usize] = new);
+        self.trigger = Trigger::Status { node: n, old, new };
         self.update(at);
     }
 
@@ -595,12 +649,21 @@ impl Metrics {
             }
             _ => {}
         }
+        self.trigger = match action {
+            F::Partition { .. }
+            | F::Cut { .. }
+            | F::Isolate { .. }
+            | F::Heal
+            | F::HealFault { .. } => Trigger::Network,
+            _ => Trigger::Other,
+        };
         self.update(at);
     }
 
     fn on_resume(&mut self, at: SimTime, n: NodeId) {
         if n < self.nodes {
             self.change_node(n, |m| m.paused[n as usize] = false);
+            self.trigger = Trigger::Other;
             self.update(at);
         }
     }
@@ -679,6 +742,14 @@ impl Metrics {
             election_log: self.log.elections.clone(),
             split_brain_log: self.log.splits.clone(),
             coverage: self.coverage.counts(),
+            by_cause: CAUSES
+                .iter()
+                .map(|&c| CauseCost {
+                    cause: c,
+                    ms: Stats::of(&self.cause_ms[c.index()]),
+                    election_messages: self.cause_election[c.index()],
+                })
+                .collect(),
         }
     }
 }
@@ -861,6 +932,78 @@ mod tests {
         assert!((m.availability - 1600.0 / 2000.0).abs() < 1e-12);
     }
 
+    /// Every interval carries the cause the trace shows, and the per-cause costs add up:
+    /// boot 0..100 (2 election messages), crash 1000..1300 (1), pause 2000..2200 (0),
+    /// a partition 3000..3050 (0), a Bully-style take-over by a restarted higher id at 4000
+    /// (the old leader steps down to the new one's term: 0 ms), a check-quorum step-down
+    /// 5000..5100 and a follower crash that leaves 2 of 5 at 6000..6400.
+    #[test]
+    fn each_interval_has_its_cause() {
+        let mut t = Trace::new(5);
+        t.send(10, MsgClass::Election);
+        t.send(20, MsgClass::Election);
+        t.elect(100, 0, 2);
+        t.crash(1000, 0);
+        t.send(1100, MsgClass::Election);
+        t.elect(1300, 3, 3);
+        t.fault(
+            2000,
+            FaultAction::Pause {
+                target: Target::Node(3),
+                duration: SimDuration::from_millis(200),
+            },
+        );
+        t.m.observe(&TraceEvent::Resume {
+            at: SimTime(2200 * MS),
+            node: 3,
+        });
+        let groups = vec![vec![3, 4]];
+        t.fault(
+            3000,
+            FaultAction::Partition {
+                groups,
+                heal_after: None,
+            },
+        );
+        t.fault(3050, FaultAction::Heal);
+        // Node 0 restarted and leads term 4 at once; 3 hears of it and follows.
+        t.set(4000, 0, st(Role::Leader, 4, Some(0)));
+        t.set(4000, 3, st(Role::Follower, 4, Some(0)));
+        t.elect(4000, 0, 4);
+        t.set(5000, 0, st(Role::Follower, 4, None)); // check-quorum: same term, no rival
+        t.elect(5100, 0, 5);
+        t.crash(5500, 4);
+        t.crash(6000, 3); // 0, 1, 2 remain: still 3 of 5
+        t.crash(6000, 2); // 2 of 5: support lost
+        t.set(6400, 2, st(Role::Follower, 5, Some(0)));
+        let m = t.end(7000);
+        let causes: Vec<Cause> = m.election_log.iter().map(|e| e.cause).collect();
+        assert_eq!(
+            causes,
+            [
+                Cause::Boot,
+                Cause::LeaderCrash,
+                Cause::LeaderPause,
+                Cause::LeaderCutOff,
+                Cause::HandOver,
+                Cause::StepDown,
+                Cause::FollowersLost,
+            ]
+        );
+        let cost = |c: Cause| &m.by_cause[c.index()];
+        assert_eq!(cost(Cause::Boot).ms.mean, Some(100.0));
+        assert_eq!(cost(Cause::Boot).election_messages, 2);
+        assert_eq!(cost(Cause::LeaderCrash).ms.mean, Some(300.0));
+        assert_eq!(cost(Cause::LeaderCrash).election_messages, 1);
+        assert_eq!(cost(Cause::LeaderPause).ms.mean, Some(200.0));
+        assert_eq!(cost(Cause::LeaderCutOff).ms.mean, Some(50.0));
+        assert_eq!(cost(Cause::HandOver).ms.mean, Some(0.0));
+        assert_eq!(cost(Cause::StepDown).ms.mean, Some(100.0));
+        assert_eq!(cost(Cause::FollowersLost).ms.mean, Some(400.0));
+        let counted: u64 = m.by_cause.iter().map(|c| c.ms.count).sum();
+        assert_eq!(counted, m.elections);
+    }
+
     /// Issue 12 defect 4: detection and convergence are timed from real losses only; the
     /// boot interval gives no sample. Defect 5: the lost leader's own election traffic (a
     /// restart reconnecting) is not detection.
@@ -961,6 +1104,7 @@ mod tests {
                 terms_used: 2,
                 messages: 1,
                 election_messages: 1,
+                cause: Cause::Boot,
             },
             "boot: from term 0 at the run start to term 2, one election message"
         );
@@ -973,6 +1117,7 @@ mod tests {
                 terms_used: 3,
                 messages: 3,
                 election_messages: 2,
+                cause: Cause::LeaderCrash,
             },
             "failover: terms 2 -> 5, three messages of which two election-class"
         );

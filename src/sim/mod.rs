@@ -1,5 +1,6 @@
 //! The deterministic kernel: no I/O, no wall clock, no threads, no hash-order iteration.
 
+pub mod cause;
 pub mod coverage;
 pub mod engine;
 pub mod faults;

@@ -12,11 +12,12 @@
 //!   a line break (they are replaced by spaces), so every row is exactly one line.
 
 use crate::report::run::RunReport;
+use crate::sim::cause::{CAUSES, Cause};
 use crate::sim::metrics::{COVERAGE_NAMES, Stats};
 
 /// Text columns listing a run's elections and split-brain incidents one by one (after the
 /// message kinds; `elections.csv` is drawn from the first):
-/// * `election_log`: `start_ms:duration_ms:leader:terms_used:messages:election_messages`
+/// * `election_log`: `start_ms:duration_ms:leader:terms_used:messages:election_messages:cause`
 ///   per election, separated by spaces;
 /// * `split_brain_log`: `start_ms:end_ms:nodes` per incident (nodes joined by `+`),
 ///   separated by spaces.
@@ -27,13 +28,14 @@ pub fn election_log_cell(log: &[crate::sim::metrics::ElectionRecord]) -> String 
     log.iter()
         .map(|e| {
             format!(
-                "{}:{}:{}:{}:{}:{}",
+                "{}:{}:{}:{}:{}:{}:{}",
                 fmt_f64(e.start_ms),
                 fmt_f64(e.duration_ms),
                 e.leader,
                 e.terms_used,
                 e.messages,
-                e.election_messages
+                e.election_messages,
+                e.cause.name()
             )
         })
         .collect::<Vec<_>>()
@@ -64,6 +66,17 @@ pub const STAT_METRICS: [&str; 5] = [
     "converge_ms",
     "leader_tenure_ms",
 ];
+/// The columns of one cause block (`leader_crash_count`, ...), after the statistics blocks,
+/// one block per cause in [`CAUSES`] order: elections whose interval that cause began, their
+/// mean length in ms, and the election messages sent during them, summed (so the summary's
+/// `_election_messages_mean / _count_mean` is the cost per election of that cause).
+pub const CAUSE_PARTS: [&str; 3] = ["count", "ms_mean", "election_messages"];
+
+/// The `runs.csv` column of a cause block's part (`leader_crash_ms_mean`).
+pub fn cause_column(cause: Cause, part: &str) -> String {
+    format!("{}_{part}", cause.name())
+}
+
 /// The columns of one statistics block, in order.
 pub const STAT_PARTS: [&str; 6] = ["count", "mean", "p50", "p90", "p99", "max"];
 /// Scalar metrics after the statistics blocks, in column order.
@@ -114,6 +127,9 @@ pub fn runs_header(axis_keys: &[String], kinds: &[&str]) -> Vec<String> {
     h.extend(["algorithm", "nodes", "duration_s", "events", "elections"].map(String::from));
     for m in STAT_METRICS {
         h.extend(STAT_PARTS.iter().map(|p| format!("{m}_{p}")));
+    }
+    for c in CAUSES {
+        h.extend(CAUSE_PARTS.iter().map(|p| cause_column(c, p)));
     }
     h.extend(SCALAR_METRICS.map(String::from));
     h.extend(kinds.iter().map(|k| kind_column(k)));
@@ -189,6 +205,7 @@ pub fn row_cells(
     c.push(id.nodes.to_string());
     let metric_cells = 3
         + STAT_METRICS.len() * STAT_PARTS.len()
+        + CAUSES.len() * CAUSE_PARTS.len()
         + SCALAR_METRICS.len()
         + kinds.len()
         + COVERAGE_NAMES.len()
@@ -207,6 +224,13 @@ pub fn row_cells(
                 &r.leader_tenure_ms,
             ] {
                 push_stats(&mut c, s);
+            }
+            for cost in &r.by_cause {
+                c.extend([
+                    cost.ms.count.to_string(),
+                    opt_f64(cost.ms.mean),
+                    cost.election_messages.to_string(),
+                ]);
             }
             c.extend([
                 r.messages_sent.to_string(),

@@ -1,5 +1,5 @@
 //! `elections.csv`: one row per election of a finished sweep (point, replication, seed,
-//! parameters, start, duration, leader, terms used, messages), drawn from the
+//! parameters, start, duration, leader, terms used, messages, cause), drawn from the
 //! `election_log` column of `runs.csv` — so a resumed or merged sweep gets the same file.
 
 use super::SweepError;
@@ -12,7 +12,7 @@ pub const ELECTIONS_CSV: &str = "elections.csv";
 
 /// Columns after the run's identity (`scenario`, `point`, `replication`, `seed`, `param_*`,
 /// `algorithm`, `nodes`).
-pub const ELECTION_COLUMNS: [&str; 7] = [
+pub const ELECTION_COLUMNS: [&str; 8] = [
     "election",
     "start_ms",
     "duration_ms",
@@ -20,6 +20,7 @@ pub const ELECTION_COLUMNS: [&str; 7] = [
     "terms_used",
     "messages",
     "election_messages",
+    "cause",
 ];
 
 /// Write `dir/elections.csv` from `dir/runs.csv`; returns its path.
@@ -44,12 +45,12 @@ pub fn write_elections(dir: &Path) -> Result<PathBuf, SweepError> {
         }
         for (k, entry) in cell.split(' ').enumerate() {
             let parts: Vec<&str> = entry.split(':').collect();
-            if parts.len() != 6 {
+            if parts.len() != ELECTION_COLUMNS.len() - 1 {
                 return Err(corrupt(
                     &runs_path,
                     row.line,
                     &format!(
-                        "election_log entry `{entry}`: expected start_ms:duration_ms:leader:terms_used:messages:election_messages"
+                        "election_log entry `{entry}`: expected start_ms:duration_ms:leader:terms_used:messages:election_messages:cause"
                     ),
                 ));
             }

@@ -16,6 +16,13 @@
 //!   participants in role follower with `leader == L`, connected to `L` both ways, form a
 //!   strict majority of all participants (lowest such id if several). Evaluated after every
 //!   status, fault and resume event.
+//! * causes (docs/causes.md): the interval at t = 0 is `boot`; a later one is named by the
+//!   event that ended "elected by L": L down -> `leader_crash`; L paused -> `leader_pause`;
+//!   another leader qualifies at once -> `hand_over`; a network fault -> `leader_cut_off`;
+//!   L's own status change -> `hand_over` if its term rose or another live participant
+//!   leads or campaigns, else `step_down`; a follower's status change -> `hand_over` if it
+//!   now leads, campaigns or follows someone else, else `followers_lost`; else
+//!   `followers_lost`.
 //! * leaderless intervals, elections, election/failover/detect/converge samples, message
 //!   accounting, split brain, same-term leaders, leader changes, candidacies, availability,
 //!   tenure and lease overlap: see the comments at each field below.
@@ -110,6 +117,22 @@ pub struct OracleMetrics {
     pub lease_overlap_incidents: u64,
     pub stale_actions_accepted: u64,
     pub stale_actions_rejected: u64,
+    /// Per election, in order: the name of the cause that began its interval.
+    pub causes: Vec<&'static str>,
+    /// Per cause name: (elections, their lengths summed in ns, election messages in them).
+    pub by_cause: BTreeMap<&'static str, (u64, u64, u64)>,
+}
+
+/// The event the oracle is applying, as the cause rule reads it.
+#[derive(Clone, Copy, Debug)]
+enum Applying {
+    Network,
+    Status {
+        node: NodeId,
+        old: NodeStatus,
+        new: NodeStatus,
+    },
+    Other,
 }
 
 /// One network fault as the trace announced it.
@@ -247,6 +270,13 @@ pub struct Oracle {
     holder: Option<NodeId>,
 
     result: Option<OracleMetrics>,
+
+    applying: Applying,
+    /// The cause of the current leaderless interval, and the election sends when it began.
+    cause: &'static str,
+    election_sends_at_loss: u64,
+    causes: Vec<&'static str>,
+    by_cause: BTreeMap<&'static str, (u64, u64, u64)>,
 }
 
 impl Oracle {
@@ -293,6 +323,11 @@ impl Oracle {
             overlap: Signal::default(),
             holder: None,
             result: None,
+            applying: Applying::Other,
+            cause: "boot",
+            election_sends_at_loss: 0,
+            causes: Vec::new(),
+            by_cause: BTreeMap::new(),
         }
     }
 
@@ -375,10 +410,10 @@ impl Oracle {
     fn evaluate(&mut self, at: SimTime) {
         let now = self.compute_elected();
         match (self.elected, now) {
-            (Some(old), None) => self.loss(at, old),
+            (Some(old), None) => self.loss(at, old, false),
             (None, Some(new)) => self.election(at, new),
             (Some(old), Some(new)) if old != new && SWITCH_IS_ELECTION => {
-                self.loss(at, old);
+                self.loss(at, old, true);
                 self.election(at, new);
             }
             _ => {}
@@ -395,7 +430,48 @@ impl Oracle {
     }
 
     /// Elected (by `old`) stops holding: an elected period ends, a leaderless interval begins.
-    fn loss(&mut self, at: SimTime, old: NodeId) {
+    /// The cause rule of the module docs, for the loss of `old` on the event being applied.
+    fn cause_of(&self, old: NodeId, successor: bool) -> &'static str {
+        let active = |r: Role| matches!(r, Role::Leader | Role::Candidate | Role::PreCandidate);
+        if self.role(old) == Role::Down {
+            "leader_crash"
+        } else if self.paused.contains(&old) {
+            "leader_pause"
+        } else if successor {
+            "hand_over"
+        } else {
+            match self.applying {
+                Applying::Network => "leader_cut_off",
+                Applying::Status {
+                    node,
+                    old: before,
+                    new,
+                } if node == old => {
+                    let others =
+                        (0..self.nodes).any(|p| p != old && self.live(p) && active(self.role(p)));
+                    if new.term > before.term || others {
+                        "hand_over"
+                    } else {
+                        "step_down"
+                    }
+                }
+                Applying::Status { new, .. } => {
+                    let moved =
+                        new.role == Role::Follower && matches!(new.leader, Some(l) if l != old);
+                    if active(new.role) || moved {
+                        "hand_over"
+                    } else {
+                        "followers_lost"
+                    }
+                }
+                Applying::Other => "followers_lost",
+            }
+        }
+    }
+
+    fn loss(&mut self, at: SimTime, old: NodeId, successor: bool) {
+        self.cause = self.cause_of(old, successor);
+        self.election_sends_at_loss = self.election_sends;
         self.tenures_ns.push(at.0 - self.tenure_since.0);
         self.leaderless_since = Some(at);
         self.lost_leader = Some(old);
@@ -408,6 +484,11 @@ impl Oracle {
     fn election(&mut self, at: SimTime, new: NodeId) {
         let since = self.leaderless_since.take().expect("leaderless");
         self.election_ns.push(at.0 - since.0);
+        self.causes.push(self.cause);
+        let e = self.by_cause.entry(self.cause).or_default();
+        e.0 += 1;
+        e.1 += at.0 - since.0;
+        e.2 += self.election_sends - self.election_sends_at_loss;
         if self.lost_leader.is_some() {
             self.failover_ns.push(at.0 - since.0);
         }
@@ -542,6 +623,8 @@ impl Oracle {
             lease_overlap_incidents: self.overlap.lengths_ns.len() as u64,
             stale_actions_accepted: self.stale_accepted,
             stale_actions_rejected: self.stale_rejected,
+            causes: self.causes.clone(),
+            by_cause: self.by_cause.clone(),
         });
     }
 }
@@ -626,14 +709,29 @@ impl Observer for Oracle {
                 if node >= self.nodes {
                     self.update_holder();
                 }
+                self.applying = Applying::Status { node, old, new };
                 self.evaluate(at);
             }
             TraceEvent::Fault { action, .. } => {
                 self.on_fault(action);
+                let net = matches!(
+                    action,
+                    FaultAction::Partition { .. }
+                        | FaultAction::Cut { .. }
+                        | FaultAction::Isolate { .. }
+                        | FaultAction::Heal
+                ) || serde_json::to_value(action)
+                    .is_ok_and(|v| v.get("heal_fault").is_some());
+                self.applying = if net {
+                    Applying::Network
+                } else {
+                    Applying::Other
+                };
                 self.evaluate(at);
             }
             TraceEvent::Resume { node, .. } => {
                 self.paused.remove(&node);
+                self.applying = Applying::Other;
                 self.evaluate(at);
             }
             TraceEvent::End { at } => self.finish(at),
@@ -765,6 +863,26 @@ pub fn compare(o: &OracleMetrics, m: &RunMetrics) -> Vec<String> {
                 b.p90,
                 b.p99,
                 b.max
+            ));
+        }
+    }
+    let causes: Vec<&str> = m.election_log.iter().map(|e| e.cause.name()).collect();
+    if o.causes != causes {
+        out.push(format!(
+            "causes: oracle {:?}, electsim {causes:?}",
+            o.causes
+        ));
+    }
+    for c in &m.by_cause {
+        let (n, ns, msgs) = o.by_cause.get(c.cause.name()).copied().unwrap_or_default();
+        let sum_ms = c.ms.mean.map_or(0.0, |x| x * c.ms.count as f64);
+        if n != c.ms.count || !close(ms(ns), sum_ms) || msgs != c.election_messages {
+            out.push(format!(
+                "by_cause {}: oracle ({n}, {} ms, {msgs}), electsim ({}, {sum_ms} ms, {})",
+                c.cause.name(),
+                ms(ns),
+                c.ms.count,
+                c.election_messages
             ));
         }
     }
