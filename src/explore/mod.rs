@@ -502,6 +502,8 @@ pub struct ReproFiles {
     pub timeline_svg: PathBuf,
     /// Its timeline chart, PNG.
     pub timeline_png: PathBuf,
+    /// Its run page (`--html`).
+    pub html: PathBuf,
     /// Trace digest of the shrunk run (the replay check).
     pub digest: String,
     /// The one command that replays it.
@@ -527,6 +529,7 @@ pub fn write_repro(
         trace: dir.join(format!("{stem}.jsonl")),
         timeline_svg: dir.join(format!("{stem}.svg")),
         timeline_png: dir.join(format!("{stem}.png")),
+        html: dir.join(format!("{stem}.html")),
         command: format!(
             "electsim run {}",
             shell_quote(&dir.join(format!("{stem}.toml")).display().to_string())
@@ -547,9 +550,10 @@ pub fn write_repro(
         &files.trace,
         &files.timeline_svg,
         &files.timeline_png,
+        &files.html,
     ];
     let existed: Vec<bool> = all.iter().map(|f| f.exists()).collect();
-    let result = write_repro_files(&files, &spec, &sc, rec);
+    let result = write_repro_files(&files, &spec, &sc, rec, &outcome.violations);
     if result.is_err() {
         for (f, existed) in all.iter().zip(existed) {
             if !existed {
@@ -565,6 +569,7 @@ fn write_repro_files(
     spec: &ReproSpec,
     sc: &Scenario,
     rec: Recorder,
+    violations: &[crate::sim::invariants::Violation],
 ) -> Result<(), String> {
     let text = spec.to_toml();
     crate::fsutil::write_atomic(&files.scenario, text.as_bytes())
@@ -595,6 +600,8 @@ fn write_repro_files(
         Some(&files.timeline_svg),
     )?;
     export(&r, &meta, None, Some(&files.timeline_png))?;
+    let axis = crate::report::page::PageAxis::VirtualTime;
+    crate::report::page::write(&files.html, &r, &meta, violations, axis)?;
     Ok(())
 }
 
@@ -796,7 +803,7 @@ pub fn execute(a: ExploreArgs) -> Result<(), CliError> {
     }
     let files = write_repro(&a.out, &spec, &judge, notes).map_err(CliError::Failed)?;
     out.push_str(&format!(
-        "wrote {} (+ .jsonl trace, .svg/.png timeline)\nreplay: {}\n",
+        "wrote {} (+ .jsonl trace, .svg/.png timeline, .html run page)\nreplay: {}\n",
         files.scenario.display(),
         files.command
     ));

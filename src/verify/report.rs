@@ -142,6 +142,8 @@ pub const SCRIPT_FILE: &str = "counterexample.txt";
 pub const TRACE_FILE: &str = "counterexample.jsonl";
 /// The replay's timeline picture.
 pub const TIMELINE_FILE: &str = "counterexample.svg";
+/// The replay's run page (`electsim replay --html`).
+pub const HTML_FILE: &str = "counterexample.html";
 
 /// The lines report.txt and the printed summary add when a counterexample is written to
 /// `dir`: the files and the commands that replay it. The script's schedule is held, so its
@@ -149,13 +151,15 @@ pub const TIMELINE_FILE: &str = "counterexample.svg";
 pub fn files_note(dir: &Path) -> String {
     let q = |f: &str| crate::runner::shell_quote(&dir.join(f).display().to_string());
     format!(
-        "written: {} (golden script), {} (its replay's trace), {} (timeline), trace.txt, report.txt\nreplay:  electsim replay {} --trace {} --timeline {}\ncheck:   electsim check {}\n",
+        "written: {} (golden script), {} (its replay's trace), {} (timeline), {} (run page), trace.txt, report.txt\nreplay:  electsim replay {} --trace {} --timeline {} --html {}\ncheck:   electsim check {}\n",
         q(SCRIPT_FILE),
         q(TRACE_FILE),
         q(TIMELINE_FILE),
+        q(HTML_FILE),
         q(SCRIPT_FILE),
         q(TRACE_FILE),
         q(TIMELINE_FILE),
+        q(HTML_FILE),
         q(SCRIPT_FILE)
     )
 }
@@ -206,6 +210,7 @@ pub fn write(
             Some(&dir.join(TIMELINE_FILE)),
             None,
         )?;
+        replay.write_html(&dir.join(HTML_FILE))?;
     }
     Ok(note)
 }

@@ -143,8 +143,9 @@ function render() {
   const cursor = view.cursor === null || !inView(view.cursor, view.cursor) ? "" :
     `<line id="cursor" x1="${x(view.cursor)}" x2="${x(view.cursor)}" y1="${TOP - 8}" y2="${h - 52}" stroke="#000" stroke-width="1.5"/>`;
   svg.innerHTML = `<defs><marker id="tip" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="6" markerHeight="6" orient="auto"><path d="M0 0L8 4L0 8z" fill="#555"/></marker>` +
-    `<marker id="x" viewBox="0 0 8 8" refX="4" refY="4" markerWidth="8" markerHeight="8"><path d="M0 0L8 8M8 0L0 8" stroke="#d00" stroke-width="2"/></marker></defs>` +
-    ticks() + netFaults() + flagsSvg() + lanes() + `<g id="arrows">${arr}</g>` + cursor;
+    `<marker id="x" viewBox="0 0 8 8" refX="4" refY="4" markerWidth="8" markerHeight="8"><path d="M0 0L8 8M8 0L0 8" stroke="#d00" stroke-width="2"/></marker>` +
+    `<clipPath id="plot"><rect x="${LABEL_W}" y="0" width="${width() - LABEL_W}" height="${h}"/></clipPath></defs>` +
+    ticks() + netFaults() + flagsSvg() + lanes() + `<g id="arrows" clip-path="url(#plot)">${arr}</g>` + cursor;
   svg.dataset.from = view.from; svg.dataset.to = view.to;
   $("window").textContent = `${fmt(view.from)} – ${fmt(view.to)}` + (view.cursor === null ? "" : ` · cursor ${fmt(view.cursor)}`) +
     (shown > DRAW_LIMIT ? ` · ${shown} messages in view: drawn as counts, zoom in for arrows` : ` · ${shown} arrows`);
@@ -233,6 +234,7 @@ function input() {
     if (k && !(e.target instanceof HTMLInputElement)) { e.preventDefault(); k(); }
   });
   window.addEventListener("resize", render);
+  window.addEventListener("hashchange", fromHash);
 }
 
 function fromHash() {
