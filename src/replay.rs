@@ -446,7 +446,13 @@ impl Replay {
             let rec = step_recording(&self.recording, &marks);
             write(path, &rec, &self.meta, &[], PageAxis::Steps)
         } else {
-            write(path, &self.recording, &self.meta, &[], PageAxis::VirtualTime)
+            write(
+                path,
+                &self.recording,
+                &self.meta,
+                &[],
+                PageAxis::VirtualTime,
+            )
         }
     }
 

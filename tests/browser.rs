@@ -71,7 +71,10 @@ impl Browser {
         };
         let t0 = Instant::now();
         while b.call("GET", "/status", None).is_err() {
-            assert!(t0.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         let args = [
@@ -119,7 +122,8 @@ impl Browser {
             .lines()
             .find_map(|l| {
                 let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse::<usize>().ok())?
             })
             .ok_or("no Content-Length")?;
         let mut body = vec![0u8; len];
@@ -252,7 +256,10 @@ fn out_dir() -> PathBuf {
 /// records and the JSON report.
 fn run_page(scenario: &str, name: &str) -> (PathBuf, Vec<Value>, Value) {
     let dir = out_dir();
-    let (html, trace) = (dir.join(format!("{name}.html")), dir.join(format!("{name}.jsonl")));
+    let (html, trace) = (
+        dir.join(format!("{name}.html")),
+        dir.join(format!("{name}.jsonl")),
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_electsim"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["run", scenario, "--format", "json", "--html"])
@@ -261,9 +268,16 @@ fn run_page(scenario: &str, name: &str) -> (PathBuf, Vec<Value>, Value) {
         .arg(&trace)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("html: ") && stderr.contains(" KiB;"), "{stderr}");
+    assert!(
+        stderr.contains("html: ") && stderr.contains(" KiB;"),
+        "{stderr}"
+    );
     let records = std::fs::read_to_string(&trace)
         .unwrap()
         .lines()
@@ -351,7 +365,10 @@ fn zoom_narrows_the_window_and_a_click_shows_the_record() {
     let all = b.count("#arrows .arrow");
     b.click("#zoom-in");
     // Zoom in halves the window around its centre.
-    assert_eq!((b.get("from"), b.get("to")), (Some(end / 4), Some(end / 4 + end / 2)));
+    assert_eq!(
+        (b.get("from"), b.get("to")),
+        (Some(end / 4), Some(end / 4 + end / 2))
+    );
     b.key("+");
     assert_eq!(b.get("to").unwrap() - b.get("from").unwrap(), end / 4);
     let zoomed = b.count("#arrows .arrow");
@@ -372,7 +389,10 @@ fn zoom_narrows_the_window_and_a_click_shows_the_record() {
         .as_u64()
         .unwrap();
     let delivered = records[r]["time_ns"].as_u64().unwrap();
-    b.open(&page, &format!("#from={}&to={}", sent - 5_000_000, delivered + 5_000_000));
+    b.open(
+        &page,
+        &format!("#from={}&to={}", sent - 5_000_000, delivered + 5_000_000),
+    );
     b.click(&format!("#arrows .arrow[data-r='{r}']"));
     let shown: Value = serde_json::from_str(&b.detail()).unwrap();
     assert_eq!(shown, records[r]);
@@ -390,7 +410,10 @@ fn zoom_narrows_the_window_and_a_click_shows_the_record() {
 
     // The address reopens the same view.
     b.open(&page, "#from=1000000000&to=3000000000");
-    assert_eq!(b.js("return [+diagram.dataset.from, +diagram.dataset.to]"), json!([1_000_000_000u64, 3_000_000_000u64]));
+    assert_eq!(
+        b.js("return [+diagram.dataset.from, +diagram.dataset.to]"),
+        json!([1_000_000_000u64, 3_000_000_000u64])
+    );
     b.screenshot("k8s-zoomed.png");
 }
 
@@ -403,7 +426,10 @@ fn a_split_brain_is_listed_and_clicking_it_jumps_to_its_time() {
     };
     b.open(&page, "");
     let log = report["split_brain_log"].as_array().unwrap();
-    assert_eq!(log.len() as u64, report["split_brain_incidents"].as_u64().unwrap());
+    assert_eq!(
+        log.len() as u64,
+        report["split_brain_incidents"].as_u64().unwrap()
+    );
     assert!(!log.is_empty());
     assert_eq!(b.count("#flags a"), log.len() as u64);
     assert_eq!(b.count("#diagram .flag"), log.len() as u64);
@@ -416,9 +442,16 @@ fn a_split_brain_is_listed_and_clicking_it_jumps_to_its_time() {
         (log[1]["start_ms"].as_f64().unwrap() * 1e6).round() as u64,
         (log[1]["end_ms"].as_f64().unwrap() * 1e6).round() as u64,
     );
-    let (from, to, cursor) = (b.get("from").unwrap(), b.get("to").unwrap(), b.get("cursor"));
+    let (from, to, cursor) = (
+        b.get("from").unwrap(),
+        b.get("to").unwrap(),
+        b.get("cursor"),
+    );
     assert_eq!(cursor, Some(start));
-    assert!(from < start && to > end, "{from}..{to} must hold {start}..{end}");
+    assert!(
+        from < start && to > end,
+        "{from}..{to} must hold {start}..{end}"
+    );
     assert!(to - from < report["duration_s"].as_f64().unwrap() as u64 * 1_000_000_000 / 2);
     assert!(b.detail().starts_with("split brain"), "{}", b.detail());
     b.screenshot("raft-split-brain.png");

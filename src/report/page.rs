@@ -9,7 +9,7 @@
 //! shows messages as per-lane counts in [`BINS`] time bins and says so. The bound on the
 //! whole file is [`MAX_BYTES`] (about 12 MiB).
 
-use super::trace::intervals::Timeline;
+use super::trace::intervals::{Timeline, sides};
 use super::trace::{Event, Recording, TraceMeta, describe_fault, jsonl, node_label};
 use crate::fsutil::write_atomic;
 use crate::sim::invariants::Violation;
@@ -128,18 +128,6 @@ fn class_index(c: MsgClass) -> usize {
     }
 }
 
-/// The lanes a partition's groups split `lanes` into: each group, then the rest.
-fn sides(groups: &[Vec<NodeId>], lanes: u32) -> Vec<Vec<NodeId>> {
-    let mut sides: Vec<Vec<NodeId>> = groups.to_vec();
-    let rest: Vec<NodeId> = (0..lanes)
-        .filter(|n| !groups.iter().any(|g| g.contains(n)))
-        .collect();
-    if !rest.is_empty() {
-        sides.push(rest);
-    }
-    sides
-}
-
 /// What a network fault cuts, for the shading.
 fn net_fault(action: &FaultAction, at: u64, lanes: u32, record: usize) -> NetFault {
     let node = |t: &Target| match t {
@@ -151,9 +139,10 @@ fn net_fault(action: &FaultAction, at: u64, lanes: u32, record: usize) -> NetFau
         FaultAction::Cut { from, to, .. } => {
             (Vec::new(), node(from).zip(node(to)).into_iter().collect())
         }
-        FaultAction::Isolate { target, .. } => {
-            (Vec::new(), node(target).map(|n| (n, n)).into_iter().collect())
-        }
+        FaultAction::Isolate { target, .. } => (
+            Vec::new(),
+            node(target).map(|n| (n, n)).into_iter().collect(),
+        ),
         _ => (Vec::new(), Vec::new()),
     };
     NetFault {
@@ -168,12 +157,7 @@ fn net_fault(action: &FaultAction, at: u64, lanes: u32, record: usize) -> NetFau
 
 /// Build the page's data from a recording; `violations` are the run's invariant
 /// violations when known (a replay knows only its trace).
-fn build(
-    rec: &Recording,
-    meta: &TraceMeta,
-    violations: &[Violation],
-    axis: PageAxis,
-) -> PageData {
+fn build(rec: &Recording, meta: &TraceMeta, violations: &[Violation], axis: PageAxis) -> PageData {
     let lanes = rec.total_nodes(meta.nodes);
     let end = rec.end().0.max(1);
     let bin_ns = end.div_ceil(BINS as u64).max(1);
@@ -266,10 +250,30 @@ fn walk(rec: &Recording, lanes: u32, d: &mut PageData) {
                 if let Some(&a) = open.get(&msg.id) {
                     let arrow = d.arrows[a];
                     if arrow.7.is_empty() {
-                        d.arrows[a] = (arrow.0, arrow.1, arrow.2, arrow.3, arrow.4, arrow.5, at, how, Some(i));
+                        d.arrows[a] = (
+                            arrow.0,
+                            arrow.1,
+                            arrow.2,
+                            arrow.3,
+                            arrow.4,
+                            arrow.5,
+                            at,
+                            how,
+                            Some(i),
+                        );
                     } else if d.arrows.len() < ARROW_LIMIT {
                         // A duplicate: one more arrow from the same send.
-                        d.arrows.push((arrow.0, arrow.1, arrow.2, arrow.3, arrow.4, arrow.5, at, how, Some(i)));
+                        d.arrows.push((
+                            arrow.0,
+                            arrow.1,
+                            arrow.2,
+                            arrow.3,
+                            arrow.4,
+                            arrow.5,
+                            at,
+                            how,
+                            Some(i),
+                        ));
                     }
                 }
             }
@@ -382,7 +386,8 @@ fn flags(
             detail: v.detail.clone(),
         });
     }
-    for (s, e) in Timeline::from_recording(rec, meta.nodes).split_brain {
+    let tl = Timeline::from_recording(rec, meta.nodes);
+    for (s, e) in tl.split_brain {
         let leaders: Vec<String> = segments
             .iter()
             .filter(|g| g.0 < meta.nodes && g.3 == "leader" && g.1 < e && g.2 > s)
@@ -395,26 +400,13 @@ fn flags(
             detail: format!("leaders {}", leaders.join(", ")),
         });
     }
-    // As the metric counts it: a later leader of a term that already had another leader.
-    let mut first: BTreeMap<u64, NodeId> = BTreeMap::new();
-    let mut leaders: Vec<&Segment> = segments
-        .iter()
-        .filter(|g| g.0 < meta.nodes && g.3 == "leader")
-        .collect();
-    leaders.sort_by_key(|g| (g.1, g.6));
-    for g in leaders {
-        match first.get(&g.4) {
-            Some(&l) if l != g.0 => out.push(Flag {
-                start: g.1,
-                end: g.2,
-                kind: "same-term leaders".into(),
-                detail: format!("nodes {l} and {} both leader in term {}", g.0, g.4),
-            }),
-            Some(_) => {}
-            None => {
-                first.insert(g.4, g.0);
-            }
-        }
+    for (node, at, term, first) in tl.same_term {
+        out.push(Flag {
+            start: at,
+            end: at,
+            kind: "same-term leaders".into(),
+            detail: format!("nodes {first} and {node} both leader in term {term}"),
+        });
     }
     out.sort_by_key(|f| (f.start, f.end));
 }
@@ -532,10 +524,7 @@ mod tests {
 
     #[test]
     fn a_partition_splits_every_lane_onto_one_side() {
-        assert_eq!(
-            sides(&[vec![0, 1]], 5),
-            vec![vec![0, 1], vec![2, 3, 4]]
-        );
+        assert_eq!(sides(&[vec![0, 1]], 5), vec![vec![0, 1], vec![2, 3, 4]]);
         assert_eq!(sides(&[vec![0], vec![1, 2]], 3), vec![vec![0], vec![1, 2]]);
     }
 }
