@@ -201,6 +201,18 @@ where
         .draw()
         .map_err(err)?;
     let half = 0.36;
+    // Partition sides: each side's rows in its own colour while the partition holds.
+    for (s, e, sides) in &tl.partitions {
+        for (k, side) in sides.iter().enumerate() {
+            let color = SIDES[k % SIDES.len()].mix(0.25).filled();
+            chart
+                .draw_series(side.iter().map(|&node| {
+                    let y = f64::from(node);
+                    Rectangle::new([(x(*s), y - 0.5), (x(*e), y + 0.5)], color)
+                }))
+                .map_err(err)?;
+        }
+    }
     // Background: network faults, then split brain.
     chart
         .draw_series(tl.link_faults.iter().map(|(s, e, _)| {
@@ -215,18 +227,6 @@ where
             Rectangle::new([(x(*s), -0.5), (x(*e), n - 0.5)], SPLIT.mix(0.28).filled())
         }))
         .map_err(err)?;
-    // Partition sides: each side's rows in its own colour while the partition holds.
-    for (s, e, sides) in &tl.partitions {
-        for (k, side) in sides.iter().enumerate() {
-            let color = SIDES[k % SIDES.len()].mix(0.35).filled();
-            chart
-                .draw_series(side.iter().map(|&node| {
-                    let y = f64::from(node);
-                    Rectangle::new([(x(*s), y - 0.5), (x(*e), y + 0.5)], color)
-                }))
-                .map_err(err)?;
-        }
-    }
     // Role bars.
     chart
         .draw_series(tl.roles.iter().map(|(node, s, e, r, _)| {

@@ -236,3 +236,68 @@ impl Timeline {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::trace::Record;
+    use crate::sim::{NodeStatus, SimTime};
+
+    fn status(at: u64, node: u32, role: Role, term: u64) -> Record {
+        let st = |role| NodeStatus {
+            role,
+            term,
+            leader: None,
+            voted_for: None,
+        };
+        Record {
+            at: SimTime(at),
+            event: Event::Status {
+                node,
+                old: st(Role::Follower),
+                new: st(role),
+            },
+        }
+    }
+
+    #[test]
+    fn replicas_get_rows_partitions_keep_their_sides_and_same_term_leaders_are_marked() {
+        let fault = |at, action| Record {
+            at: SimTime(at),
+            event: Event::Fault { action },
+        };
+        let rec = Recording {
+            records: vec![
+                status(0, 3, Role::Service, 0), // the one service replica, id 3
+                status(5, 0, Role::Leader, 2),
+                fault(
+                    10,
+                    FaultAction::Partition {
+                        groups: vec![vec![0]],
+                        heal_after: None,
+                    },
+                ),
+                status(15, 1, Role::Leader, 2), // a second leader of term 2
+                fault(20, FaultAction::HealFault { fault: 0 }),
+                Record {
+                    at: SimTime(30),
+                    event: Event::End,
+                },
+            ],
+            seen: 6,
+            limit: 10,
+        };
+        let tl = Timeline::from_recording(&rec, 3);
+        assert_eq!((tl.nodes, tl.lanes), (3, 4));
+        assert!(tl.roles.contains(&(3, 0, 30, Role::Service, 0)));
+        assert_eq!(tl.partitions, vec![(10, 20, vec![vec![0], vec![1, 2, 3]])]);
+        assert_eq!(tl.same_term, vec![(1, 15, 2, 0)]);
+        assert_eq!(tl.split_brain, vec![(15, 30)]);
+        let zoomed = tl.window(12, 18);
+        assert_eq!(
+            zoomed.partitions,
+            vec![(12, 18, vec![vec![0], vec![1, 2, 3]])]
+        );
+        assert_eq!(zoomed.same_term.len(), 1);
+    }
+}
