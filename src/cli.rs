@@ -533,6 +533,10 @@ pub struct TraceOutputs {
     /// Draw the timeline picture to FILE (.svg or .png).
     #[arg(long, value_name = "FILE")]
     pub timeline: Option<PathBuf>,
+    /// Write the run page to FILE (.html): one self-contained interactive space-time
+    /// diagram that opens offline (docs/run-page.md).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Start the timeline picture at this virtual time (e.g. 3s, 3200ms); refused when
     /// replaying a held schedule, whose timeline is on the script-step axis.
     #[arg(long, value_name = "TIME", requires = "timeline", value_parser = parse_time_ns)]
@@ -573,6 +577,10 @@ impl TraceOutputs {
             crate::report::timeline::check_path(t).map_err(CliError::Usage)?;
             outputs.file("--timeline", t).map_err(CliError::Usage)?;
         }
+        if let Some(t) = &self.html {
+            crate::report::page::check_path(t).map_err(CliError::Usage)?;
+            outputs.file("--html", t).map_err(CliError::Usage)?;
+        }
         if self.trace_limit == 0 {
             return Err(CliError::Usage("--trace-limit must be at least 1".into()));
         }
@@ -603,8 +611,9 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             let (file, sc, sets) = scenario.load()?;
             note_ignored_axes(&file, &sets, "run");
             let seed = seed.unwrap_or(sc.seed);
-            let recorder = (outputs.trace.is_some() || outputs.timeline.is_some())
-                .then(|| Recorder::with_limit(outputs.trace_limit));
+            let recorder =
+                (outputs.trace.is_some() || outputs.timeline.is_some() || outputs.html.is_some())
+                    .then(|| Recorder::with_limit(outputs.trace_limit));
             let result = runner::run(&sc, seed, recorder.iter().map(Recorder::observer).collect());
             if let Some(rec) = recorder {
                 // Written before judging the run: a failed run's trace is the one you want.
@@ -614,14 +623,23 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                     nodes: sc.nodes,
                     seed,
                 };
-                let notes = crate::report::export::export_window(
-                    &rec.take(),
+                let rec = rec.take();
+                let mut notes = crate::report::export::export_window(
+                    &rec,
                     &meta,
                     outputs.trace_file(),
                     outputs.timeline.as_deref(),
                     window,
                 )
                 .map_err(CliError::Io)?;
+                if let Some(path) = &outputs.html {
+                    let violations = result.as_ref().map_or(&[][..], |o| &o.violations[..]);
+                    let axis = crate::report::page::PageAxis::VirtualTime;
+                    notes.push(
+                        crate::report::page::write(path, &rec, &meta, violations, axis)
+                            .map_err(CliError::Io)?,
+                    );
+                }
                 for n in notes {
                     eprintln!("{n}");
                 }
@@ -701,6 +719,7 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                 &script,
                 outputs.trace_file(),
                 outputs.timeline.as_deref(),
+                outputs.html.as_deref(),
                 window,
                 outputs.trace_limit,
             )

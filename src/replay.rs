@@ -437,6 +437,25 @@ impl Replay {
         Ok(notes)
     }
 
+    /// Write the run page of the recording (`--html`): a held schedule on the step axis,
+    /// as its timeline. Returns the note for stderr.
+    pub fn write_html(&self, path: &Path) -> Result<String, String> {
+        use crate::report::page::{PageAxis, write};
+        if self.held {
+            let marks: Vec<usize> = self.step_marks.iter().map(|m| m.1).collect();
+            let rec = step_recording(&self.recording, &marks);
+            write(path, &rec, &self.meta, &[], PageAxis::Steps)
+        } else {
+            write(
+                path,
+                &self.recording,
+                &self.meta,
+                &[],
+                PageAxis::VirtualTime,
+            )
+        }
+    }
+
     /// The first mismatch as an error message for the user (`None` when all steps match).
     pub fn mismatch_message(&self) -> Option<String> {
         let first = self.mismatches.first()?;
@@ -483,6 +502,7 @@ pub fn execute(
     script: &Path,
     trace: Option<(&Path, TraceFormat)>,
     timeline: Option<&Path>,
+    html: Option<&Path>,
     window: Option<(u64, u64)>,
     limit: u64,
 ) -> Result<(), CliError> {
@@ -498,6 +518,9 @@ pub fn execute(
         for n in r.export(trace, timeline, window).map_err(CliError::Io)? {
             eprintln!("{n}");
         }
+    }
+    if let Some(path) = html {
+        eprintln!("{}", r.write_html(path).map_err(CliError::Io)?);
     }
     if let Some(m) = r.mismatch_message() {
         return Err(CliError::Failed(m));

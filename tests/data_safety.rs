@@ -429,6 +429,7 @@ fn verify_out_is_one_set_of_files() {
     assert_eq!(
         names(&d.join("cx")),
         [
+            "counterexample.html",
             "counterexample.jsonl",
             "counterexample.svg",
             "counterexample.txt",

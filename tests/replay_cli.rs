@@ -76,12 +76,22 @@ fn verify_writes_a_trace_where_two_nodes_lead_term_2() {
     // The timeline is on the script-step axis and shows every step: no virtual-time window.
     assert!(
         report.contains(&format!(
-            "--timeline {}\n",
-            dir.join("counterexample.svg").display()
+            "--timeline {} --html {}\n",
+            dir.join("counterexample.svg").display(),
+            dir.join("counterexample.html").display()
         )),
         "{report}"
     );
     assert!(!report.contains("--from"), "{report}");
+    // The run page lists the violation, read off the trace, on the script-step axis.
+    let html = text(&dir.join("counterexample.html"));
+    assert!(html.contains(r#""unit":"step""#), "{html:.300}");
+    assert!(
+        html.contains(
+            r#""kind":"same-term leaders","detail":"nodes 0 and 2 both leader in term 2""#
+        ),
+        "{html:.300}"
+    );
 }
 
 #[test]

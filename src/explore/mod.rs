@@ -502,6 +502,8 @@ pub struct ReproFiles {
     pub timeline_svg: PathBuf,
     /// Its timeline chart, PNG.
     pub timeline_png: PathBuf,
+    /// Its run page (`--html`).
+    pub html: PathBuf,
     /// Trace digest of the shrunk run (the replay check).
     pub digest: String,
     /// The one command that replays it.
@@ -527,6 +529,7 @@ pub fn write_repro(
         trace: dir.join(format!("{stem}.jsonl")),
         timeline_svg: dir.join(format!("{stem}.svg")),
         timeline_png: dir.join(format!("{stem}.png")),
+        html: dir.join(format!("{stem}.html")),
         command: format!(
             "electsim run {}",
             shell_quote(&dir.join(format!("{stem}.toml")).display().to_string())
@@ -546,6 +549,7 @@ pub fn write_repro(
         &files.trace,
         &files.timeline_svg,
         &files.timeline_png,
+        &files.html,
     ];
     if let Some(f) = all
         .iter()
@@ -556,7 +560,7 @@ pub fn write_repro(
             f.display()
         ));
     }
-    // A repro is its four files or nothing: they are built in a staging directory inside
+    // A repro is its five files or nothing: they are built in a staging directory inside
     // `dir` and installed together (see `FileSet`).
     let set = crate::outputs::FileSet::begin(dir, &stem)
         .map_err(|e| format!("cannot write into {}: {e}", dir.display()))?;
@@ -571,9 +575,10 @@ pub fn write_repro(
         trace: set.path(&name(&files.trace)),
         timeline_svg: set.path(&name(&files.timeline_svg)),
         timeline_png: set.path(&name(&files.timeline_png)),
+        html: set.path(&name(&files.html)),
         ..files.clone()
     };
-    write_repro_files(&staged, &spec, &sc, rec)?;
+    write_repro_files(&staged, &spec, &sc, rec, &outcome.violations)?;
     set.commit(&[])
         .map_err(|e| format!("cannot write the repro into {}: {e}", dir.display()))?;
     Ok(files)
@@ -584,6 +589,7 @@ fn write_repro_files(
     spec: &ReproSpec,
     sc: &Scenario,
     rec: Recorder,
+    violations: &[crate::sim::invariants::Violation],
 ) -> Result<(), String> {
     let text = spec.to_toml();
     crate::fsutil::write_atomic(&files.scenario, text.as_bytes())
@@ -614,6 +620,8 @@ fn write_repro_files(
         Some(&files.timeline_svg),
     )?;
     export(&r, &meta, None, Some(&files.timeline_png))?;
+    let axis = crate::report::page::PageAxis::VirtualTime;
+    crate::report::page::write(&files.html, &r, &meta, violations, axis)?;
     Ok(())
 }
 
@@ -815,7 +823,7 @@ pub fn execute(a: ExploreArgs) -> Result<(), CliError> {
     }
     let files = write_repro(&a.out, &spec, &judge, notes).map_err(CliError::Failed)?;
     out.push_str(&format!(
-        "wrote {} (+ .jsonl trace, .svg/.png timeline)\nreplay: {}\n",
+        "wrote {} (+ .jsonl trace, .svg/.png timeline, .html run page)\nreplay: {}\n",
         files.scenario.display(),
         files.command
     ));

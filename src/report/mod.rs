@@ -6,6 +6,7 @@ pub mod export;
 pub mod font;
 pub mod growth;
 pub mod matrix;
+pub mod page;
 pub mod pivot;
 pub mod run;
 pub mod timeline;

@@ -1,7 +1,9 @@
 //! A per-run timeline picture (SVG or PNG): nodes on the y axis, virtual time on the x
 //! axis, each node's row coloured by role; crashes (dark), pauses (purple hatching over the
 //! row) and network faults (yellow background) shaded; elections marked with a triangle;
-//! split-brain intervals (two or more live leaders) highlighted in red across all rows.
+//! split-brain intervals (two or more live leaders) highlighted in red across all rows;
+//! coordination-service replicas as rows after the participants, partition sides shaded
+//! in one colour per side and same-term leaders ringed in red.
 //!
 //! Built from a recorded trace ([`Recording`]), so it shows exactly what the run did.
 //!
@@ -28,6 +30,13 @@ const DOWN: RGBColor = RGBColor(70, 70, 70);
 const PAUSED: RGBColor = RGBColor(140, 40, 170);
 const LINK_FAULT: RGBColor = RGBColor(255, 215, 0);
 const SPLIT: RGBColor = RGBColor(220, 0, 0);
+/// Partition sides, in order (the run page uses the same hues).
+const SIDES: [RGBColor; 4] = [
+    RGBColor(60, 120, 220),
+    RGBColor(230, 140, 20),
+    RGBColor(40, 170, 90),
+    RGBColor(170, 60, 190),
+];
 
 fn role_color(r: Role) -> RGBColor {
     match r {
@@ -131,7 +140,8 @@ where
     let x = |ns: u64| ns as f64 / scale;
     let xmin = x(tl.from_ns.min(tl.end_ns));
     let xmax = x(tl.end_ns.max(1));
-    let n = tl.nodes as f64;
+    let rows = tl.lanes.max(tl.nodes);
+    let n = f64::from(rows);
     let title = match steps {
         None => format!(
             "{} — {}, {} nodes, seed {} (virtual time {}–{} {unit})",
@@ -154,7 +164,7 @@ where
         .y_label_area_size(78)
         .build_cartesian_2d(xmin..xmax, (n - 0.5)..-0.5f64)
         .map_err(err)?;
-    let every = (tl.nodes / 24).max(1);
+    let every = (rows / 24).max(1);
     // Step axis: integer ticks only (one per step while they fit).
     let x_label = |v: &f64| match steps {
         // Rounded: a tick at 0.6 must not read 0.6000000000000001.
@@ -172,15 +182,15 @@ where
     }
     mesh.disable_y_mesh()
         .y_desc("node")
-        .y_labels((tl.nodes as usize).min(40) + 1)
+        .y_labels((rows as usize).min(40) + 1)
         .y_label_formatter(&|v| {
             let r = v.round();
             if (v - r).abs() < 1e-6
                 && r >= 0.0
-                && (r as u32) < tl.nodes
+                && (r as u32) < rows
                 && (r as u32).is_multiple_of(every)
             {
-                format!("node {r}")
+                super::trace::node_label(r as u32, tl.nodes)
             } else {
                 String::new()
             }
@@ -191,6 +201,18 @@ where
         .draw()
         .map_err(err)?;
     let half = 0.36;
+    // Partition sides: each side's rows in its own colour while the partition holds.
+    for (s, e, sides) in &tl.partitions {
+        for (k, side) in sides.iter().enumerate() {
+            let color = SIDES[k % SIDES.len()].mix(0.25).filled();
+            chart
+                .draw_series(side.iter().map(|&node| {
+                    let y = f64::from(node);
+                    Rectangle::new([(x(*s), y - 0.5), (x(*e), y + 0.5)], color)
+                }))
+                .map_err(err)?;
+        }
+    }
     // Background: network faults, then split brain.
     chart
         .draw_series(tl.link_faults.iter().map(|(s, e, _)| {
@@ -261,6 +283,17 @@ where
                 .map(|(node, t)| Cross::new((x(*t), f64::from(*node)), 7, RED.stroke_width(3))),
         )
         .map_err(err)?;
+
+    // Same-term leaders: a red ring and the term on the second leader's row.
+    let red = (FAMILY, 13).into_font().color(&SPLIT);
+    for (node, t, term, _) in &tl.same_term {
+        let y = f64::from(*node);
+        chart
+            .draw_series([EmptyElement::at((x(*t), y))
+                + Circle::new((0, 0), 9, SPLIT.stroke_width(3))
+                + Text::new(format!("same term {term}"), (10, -20), red.clone())])
+            .map_err(err)?;
+    }
 
     // Step commands: a caption row under the axis, each starting at its step's tick, on
     // two staggered lines when one is too tight; left out when even two are.
@@ -360,7 +393,8 @@ pub fn render_svg_on(tl: &Timeline, meta: &TraceMeta, axis: &Axis) -> Result<Str
     ensure_registered()?;
     let mut s = String::new();
     {
-        let root = SVGBackend::with_string(&mut s, size_on(tl.nodes, axis)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut s, size_on(tl.lanes.max(tl.nodes), axis))
+            .into_drawing_area();
         draw(root, tl, meta, axis)?;
     }
     Ok(crate::outputs::mark_svg(s))
@@ -369,7 +403,7 @@ pub fn render_svg_on(tl: &Timeline, meta: &TraceMeta, axis: &Axis) -> Result<Str
 /// Render as PNG bytes on `axis`.
 pub fn render_png_on(tl: &Timeline, meta: &TraceMeta, axis: &Axis) -> Result<Vec<u8>, String> {
     ensure_registered()?;
-    let (w, h) = size_on(tl.nodes, axis);
+    let (w, h) = size_on(tl.lanes.max(tl.nodes), axis);
     let mut buf = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();

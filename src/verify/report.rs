@@ -142,11 +142,14 @@ pub const SCRIPT_FILE: &str = "counterexample.txt";
 pub const TRACE_FILE: &str = "counterexample.jsonl";
 /// The replay's timeline picture.
 pub const TIMELINE_FILE: &str = "counterexample.svg";
+/// The replay's run page (`electsim replay --html`).
+pub const HTML_FILE: &str = "counterexample.html";
 
 /// Every file `verify --out` writes.
-pub const FILES: [&str; 5] = [
+pub const FILES: [&str; 6] = [
     REPORT_FILE,
     SCRIPT_FILE,
+    HTML_FILE,
     STEPS_FILE,
     TRACE_FILE,
     TIMELINE_FILE,
@@ -167,13 +170,15 @@ pub const TRACE_TXT_MARK: &str =
 pub fn files_note(dir: &Path) -> String {
     let q = |f: &str| crate::runner::shell_quote(&dir.join(f).display().to_string());
     format!(
-        "written: {} (golden script), {} (its replay's trace), {} (timeline), trace.txt, report.txt\nreplay:  electsim replay {} --trace {} --timeline {}\ncheck:   electsim check {}\n",
+        "written: {} (golden script), {} (its replay's trace), {} (timeline), {} (run page), trace.txt, report.txt\nreplay:  electsim replay {} --trace {} --timeline {} --html {}\ncheck:   electsim check {}\n",
         q(SCRIPT_FILE),
         q(TRACE_FILE),
         q(TIMELINE_FILE),
+        q(HTML_FILE),
         q(SCRIPT_FILE),
         q(TRACE_FILE),
         q(TIMELINE_FILE),
+        q(HTML_FILE),
         q(SCRIPT_FILE)
     )
 }
@@ -226,6 +231,7 @@ pub fn write(
             Some(&set.path(TIMELINE_FILE)),
             None,
         )?;
+        replay.write_html(&set.path(HTML_FILE))?;
     }
     set.commit(&FILES).map_err(io)?;
     Ok(note)
