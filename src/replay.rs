@@ -357,10 +357,30 @@ pub fn step_recording(rec: &Recording, marks: &[usize]) -> Recording {
 
 /// Read and replay the script at `path`.
 pub fn replay_file(path: &Path, limit: u64) -> Result<Replay, ReplayError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ReplayError {
-        path: path.to_path_buf(),
-        line: 0,
-        message: format!("cannot read the script: {e}"),
+    let text = crate::input::read_text(path, crate::input::Kind::Script).map_err(|e| {
+        let (line, message) = match e {
+            crate::input::InputError::NotUtf8 {
+                line, column, byte, ..
+            } => (
+                line,
+                format!("column {column}: not UTF-8 text (byte 0x{byte:02x}); a golden script is UTF-8 text"),
+            ),
+            crate::input::InputError::Io { source, .. } => {
+                (0, format!("cannot read the script: {source}"))
+            }
+            crate::input::InputError::TooLarge { kind, .. } => (
+                0,
+                format!(
+                    "larger than {} MiB, the limit for a golden script; is this the right file?",
+                    kind.limit_bytes() >> 20
+                ),
+            ),
+        };
+        ReplayError {
+            path: path.to_path_buf(),
+            line,
+            message,
+        }
     })?;
     replay(path, &text, limit)
 }

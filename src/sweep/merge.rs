@@ -29,18 +29,20 @@ pub struct MergeOptions {
 
 fn read_manifest(dir: &Path) -> Result<Manifest, SweepError> {
     let path = dir.join(MANIFEST);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
+    let text = crate::input::read_text(&path, crate::input::Kind::Manifest).map_err(|e| match e {
+        crate::input::InputError::Io { source, .. }
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
             SweepError::Usage(format!(
                 "`{}` is not a sweep output directory (no {MANIFEST})",
                 dir.display()
             ))
-        } else {
-            SweepError::Io {
-                path: path.clone(),
-                source: e,
-            }
         }
+        crate::input::InputError::Io { source, .. } => SweepError::Io {
+            path: path.clone(),
+            source,
+        },
+        other => output::corrupt(&path, 1, &other.to_string()),
     })?;
     Manifest::from_json(&text).map_err(|m| output::corrupt(&path, 1, &m))
 }

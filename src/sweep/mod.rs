@@ -734,7 +734,7 @@ fn read_resume(
         return Ok(r);
     };
     let mpath = dir.join(MANIFEST);
-    let text = std::fs::read_to_string(&mpath).map_err(|_| {
+    let text = crate::input::read_text(&mpath, crate::input::Kind::Manifest).map_err(|_| {
         SweepError::Mismatch(format!(
             "refusing to resume in `{}`: it holds {} but no {MANIFEST}, so it cannot be matched to this sweep",
             dir.display(),
