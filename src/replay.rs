@@ -25,7 +25,7 @@ use crate::report::timeline::{Axis, STEP_NS, Timeline, write_timeline};
 use crate::report::trace::{
     Event, Record, Recorder, Recording, Shared, TraceFormat, TraceMeta, fault_node,
 };
-use crate::script::{COMMANDS, ScriptRunner};
+use crate::script::{COMMANDS, ScriptRunner, StepError};
 use crate::sim::observe::Digest;
 use crate::sim::{Observer, SimTime, TraceEvent};
 use std::cell::RefCell;
@@ -233,14 +233,14 @@ pub fn replay(path: &Path, text: &str, limit: u64) -> Result<Replay, ReplayError
         let is_new = step.command.split_whitespace().next() == Some("new");
         let out = match runner.exec(&step.command) {
             Ok(out) => out,
-            Err(e) if is_new => {
+            Err(StepError::Malformed(e)) => {
                 return Err(ReplayError {
                     path: path.to_path_buf(),
                     line: step.line,
                     message: format!("`{}`: {e}", step.command),
                 });
             }
-            Err(e) => format!("error: {e}"),
+            Err(StepError::Engine(e)) => format!("error: {e}"),
         };
         if is_new {
             sims.push(step.line);
@@ -553,10 +553,15 @@ mod tests {
         r.exec("new algorithm=raft nodes=3").unwrap();
         for c in COMMANDS {
             if let Err(e) = r.exec(c) {
-                assert!(!e.starts_with("unknown command"), "{c}: {e}");
+                assert!(!e.to_string().starts_with("unknown command"), "{c}: {e}");
             }
         }
-        assert!(r.exec("elect").unwrap_err().starts_with("unknown command"));
+        assert!(
+            r.exec("elect")
+                .unwrap_err()
+                .to_string()
+                .starts_with("unknown command")
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod validate;
 
 pub use error::{FieldError, Origin, ScenarioError, line_col, locate, nearest};
 pub use raw::RawScenario;
-pub use validate::{DEFAULT_ALGORITHM, MAX_NODES, validate};
+pub use validate::{DEFAULT_ALGORITHM, MAX_NODES, fault_action, validate};
 
 use crate::plugin::{ConfiguredAlgorithm, Registry};
 use crate::sim::{LocalClock, Network, RandomFault, Resources, ScriptedFault, SimDuration};

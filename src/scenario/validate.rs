@@ -368,6 +368,13 @@ fn share_group(sh: &RawShare, nodes: u32) -> Result<Vec<i64>, FieldError> {
     Ok(ids)
 }
 
+/// The action of a fault a golden script applies now (`crash 1`, `drift 2 50`, ...),
+/// checked exactly as a `[[fault]]` entry holding it is: `f` has the action and its
+/// companion keys, no timing. Field paths are relative to the fault.
+pub fn fault_action(f: &RawFault, nodes: u32, total: u32) -> Result<FaultAction, FieldError> {
+    validate_fault(f, 0, nodes, total, SimTime(u64::MAX)).map(|s| s.action)
+}
+
 /// Field paths here are relative to `fault.N`.
 fn validate_fault(
     f: &RawFault,

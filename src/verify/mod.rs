@@ -146,6 +146,19 @@ pub fn verify(sc: &Scenario, opts: &VerifyOptions) -> Result<VerifyReport, Strin
     } else {
         opts.properties.clone()
     };
+    let alg = &sc.algorithm;
+    if let Some(p) = props.iter().find(|p| !p.applies_to(alg)) {
+        let ok: Vec<&str> = Property::ALL
+            .iter()
+            .filter(|p| p.applies_to(alg))
+            .map(|p| p.name())
+            .collect();
+        return Err(format!(
+            "--property {} does not apply to {alg}: it would flag behaviour {alg} never promises; use one of {}",
+            p.name(),
+            ok.join(", ")
+        ));
+    }
     let a = &sc.algorithm;
     let (n, props) = (sc.nodes, &props);
     let (symmetry, (stats, result)) = if let Some(c) = a.config::<raft::Raft>() {
