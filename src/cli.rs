@@ -202,7 +202,7 @@ pub enum Command {
         /// that); the algorithm's larger sizes are then skipped, as they are when a linear
         /// extrapolation passes it.
         #[arg(long, value_name = "SECONDS", default_value_t = crate::scale::DEFAULT_BUDGET_S,
-              value_parser = crate::command::flags::float(0.001, 86_400.0))]
+              value_parser = crate::command::flags::float(0.000_001, 86_400.0))]
         budget_s: f64,
         /// Kill a point whose resident memory passes this many MiB.
         #[arg(long, value_name = "MIB", default_value_t = crate::scale::DEFAULT_RSS_CAP_MIB,

@@ -84,11 +84,7 @@ fn mib(bytes: u64) -> String {
 }
 
 /// Read at most `kind`'s limit of `reader` (one byte more tells that there is more).
-pub fn read_bounded(
-    mut reader: impl Read,
-    path: &Path,
-    kind: Kind,
-) -> Result<Vec<u8>, InputError> {
+pub fn read_bounded(mut reader: impl Read, path: &Path, kind: Kind) -> Result<Vec<u8>, InputError> {
     let mut bytes = Vec::new();
     reader
         .by_ref()
@@ -153,8 +149,12 @@ mod tests {
 
     #[test]
     fn bad_byte_is_located_by_line_and_character_column() {
-        let e = utf8(b"a = 1\n\xc3\xa9b\xff".to_vec(), Path::new("s.toml"), Kind::Scenario)
-            .unwrap_err();
+        let e = utf8(
+            b"a = 1\n\xc3\xa9b\xff".to_vec(),
+            Path::new("s.toml"),
+            Kind::Scenario,
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "s.toml:2:3: not UTF-8 text (byte 0xff); a scenario file is UTF-8 text"

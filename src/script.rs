@@ -245,9 +245,10 @@ impl ScriptRunner {
             return self.new_sim(args).map_err(StepError::Malformed);
         }
         let (nodes, end) = (self.nodes, self.end);
-        let sim = self.sim.as_mut().ok_or_else(|| {
-            StepError::Malformed("no simulation: start with `new ...`".into())
-        })?;
+        let sim = self
+            .sim
+            .as_mut()
+            .ok_or_else(|| StepError::Malformed("no simulation: start with `new ...`".into()))?;
         let total = sim.total_nodes();
         if let Some(fault) = fault_of(verb, args).map_err(StepError::Malformed)? {
             let action = crate::scenario::fault_action(&fault, nodes, total).map_err(|e| {
@@ -287,7 +288,9 @@ impl ScriptRunner {
                     )));
                 }
                 *self.lines.verbose.borrow_mut() = args.get(1) == Some(&"verbose");
-                let ran = sim.run_until(until).map_err(|e| StepError::Engine(e.to_string()));
+                let ran = sim
+                    .run_until(until)
+                    .map_err(|e| StepError::Engine(e.to_string()));
                 *self.lines.verbose.borrow_mut() = false;
                 ran?;
             }
@@ -357,8 +360,8 @@ impl ScriptRunner {
                 continue;
             }
             if k == "scenario" {
-                base = crate::scenario::read_scenario_text(Path::new(v))
-                    .map_err(|e| e.to_string())?;
+                base =
+                    crate::scenario::read_scenario_text(Path::new(v)).map_err(|e| e.to_string())?;
                 path = v.to_string();
                 continue;
             }

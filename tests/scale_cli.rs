@@ -244,7 +244,7 @@ fn scale_rejects_bad_options_and_other_swept_keys() {
                 "--out",
                 d,
             ],
-            "for '--budget-s <SECONDS>': 0 is not a number in 0.001..=86400",
+            "for '--budget-s <SECONDS>': 0 is not a number in 0.000001..=86400",
         ),
         (
             vec![

@@ -120,7 +120,11 @@ fn overflowing_integer(v: &toml::Value) -> Option<(String, i64)> {
         && digits.chars().all(|c| c.is_ascii_digit() || c == '_')
         && s.replace('_', "").parse::<i64>().is_err();
     is_int.then(|| {
-        let nearest = if s.starts_with('-') { i64::MIN } else { i64::MAX };
+        let nearest = if s.starts_with('-') {
+            i64::MIN
+        } else {
+            i64::MAX
+        };
         (s.clone(), nearest)
     })
 }
@@ -323,7 +327,11 @@ impl ScenarioFile {
         probe[i - 1].value = toml::Value::Integer(nearest);
         let expected = match self.build(&probe) {
             Err(ScenarioError::Field { error, .. }) if error.field == a.key => error.expected,
-            Ok(_) => format!("an integer from {} to {} (TOML's range)", i64::MIN, i64::MAX),
+            Ok(_) => format!(
+                "an integer from {} to {} (TOML's range)",
+                i64::MIN,
+                i64::MAX
+            ),
             Err(_) => {
                 return ScenarioError::Parse {
                     path: self.path.clone(),
@@ -570,18 +578,12 @@ fn key_of(origin: &Origin) -> Option<&str> {
 fn with_hint(message: &str, key: Option<&str>) -> String {
     let msg = message.trim_end().to_string();
     if msg.contains("value was too large") || msg.contains(" as i128") {
-        let range = format!(
-            "TOML integers are {} to {}",
-            i64::MIN,
-            i64::MAX
-        );
+        let range = format!("TOML integers are {} to {}", i64::MIN, i64::MAX);
         return match key {
             Some("seed") => format!(
                 "{msg}\n  hint: {range}; write a larger seed as a string, e.g. seed = \"18446744073709551615\""
             ),
-            Some(k) => format!(
-                "the integer for `{k}` is beyond TOML's range\n  hint: {range}"
-            ),
+            Some(k) => format!("the integer for `{k}` is beyond TOML's range\n  hint: {range}"),
             None => format!("{msg}\n  hint: {range}"),
         };
     }

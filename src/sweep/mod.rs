@@ -26,6 +26,7 @@ pub mod manifest;
 pub mod merge;
 pub mod outdir;
 pub mod output;
+mod rowcheck;
 pub mod seeds;
 pub mod shard;
 pub mod summary;
@@ -756,7 +757,10 @@ fn read_resume(
             dir.display()
         )));
     }
-    let scan = output::scan(&source, Some(plan.header.len()))?;
+    // Every kept row must be the one this sweep writes for its (point, replication).
+    let scan = output::scan(&source, Some(plan.header.len()), &|p, r, cells| {
+        plan.row_mismatch(p, r, cells)
+    })?;
     if scan.header_line != plan.header_line() {
         return Err(output::corrupt(
             &source,
@@ -950,7 +954,7 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<SweepResult, SweepError> {
     drop(journal);
 
     // Sort the journal into the final files.
-    let scan = output::scan(&journal_path, Some(plan.header.len()))?;
+    let scan = output::scan(&journal_path, Some(plan.header.len()), &|_, _, _| None)?;
     let mut entries: Vec<(u64, Entry)> = Vec::with_capacity(scan.entries.len());
     for (i, e) in scan.entries.into_iter().enumerate() {
         let run = plan

@@ -218,8 +218,13 @@ fn long_line(path: &Path, lineno: u64) -> SweepError {
 }
 
 /// Scan a journal or runs file: header, then (point, replication, position) of every
-/// complete line. A torn last line is reported through `complete_len < file_len`.
-pub fn scan(path: &Path, width: Option<usize>) -> Result<Scan, SweepError> {
+/// complete line. A torn last line is reported through `complete_len < file_len`. `check`
+/// sees every data row's (point, replication, cells) and names what is wrong with it.
+pub fn scan(
+    path: &Path,
+    width: Option<usize>,
+    check: &dyn Fn(u64, u32, &[String]) -> Option<String>,
+) -> Result<Scan, SweepError> {
     let f = File::open(path).map_err(io_err(path))?;
     let file_len = f.metadata().map_err(io_err(path))?.len();
     let mut r = BufReader::new(f);
@@ -264,6 +269,9 @@ pub fn scan(path: &Path, width: Option<usize>) -> Result<Scan, SweepError> {
                 }
                 let (point, replication) = row_key(&cells)
                     .ok_or_else(|| corrupt(path, lineno, "no point/replication numbers"))?;
+                if let Some(why) = check(point, replication, &cells) {
+                    return Err(corrupt(path, lineno, &why));
+                }
                 entries.push(Entry {
                     point,
                     replication,

@@ -73,20 +73,19 @@ impl Table {
         let limit = crate::input::Kind::Csv.limit_bytes();
         if !meta.is_file() {
             // A pipe or device (`/dev/zero`): read at most the limit, then parse that.
-            let bytes = crate::input::read_bounded(file, path, crate::input::Kind::Csv)
-                .map_err(|e| ChartError::Input {
-                    path: path.to_path_buf(),
-                    message: e.to_string(),
+            let bytes =
+                crate::input::read_bounded(file, path, crate::input::Kind::Csv).map_err(|e| {
+                    ChartError::Input {
+                        path: path.to_path_buf(),
+                        message: e.to_string(),
+                    }
                 })?;
             return Table::parse_from(path, &bytes[..]).and_then(|t| Table::nonempty(path, t));
         }
         if len > limit {
             return Err(ChartError::Input {
                 path: path.to_path_buf(),
-                message: format!(
-                    "larger than {} MiB, the limit for a CSV file",
-                    limit >> 20
-                ),
+                message: format!("larger than {} MiB, the limit for a CSV file", limit >> 20),
             });
         }
         if len > 0 {
