@@ -217,14 +217,13 @@ fn long_line(path: &Path, lineno: u64) -> SweepError {
     )
 }
 
+/// Names what is wrong with a data row, given its (point, replication, cells).
+pub type RowCheck<'a> = dyn Fn(u64, u32, &[String]) -> Option<String> + 'a;
+
 /// Scan a journal or runs file: header, then (point, replication, position) of every
 /// complete line. A torn last line is reported through `complete_len < file_len`. `check`
 /// sees every data row's (point, replication, cells) and names what is wrong with it.
-pub fn scan(
-    path: &Path,
-    width: Option<usize>,
-    check: &dyn Fn(u64, u32, &[String]) -> Option<String>,
-) -> Result<Scan, SweepError> {
+pub fn scan(path: &Path, width: Option<usize>, check: &RowCheck<'_>) -> Result<Scan, SweepError> {
     let f = File::open(path).map_err(io_err(path))?;
     let file_len = f.metadata().map_err(io_err(path))?.len();
     let mut r = BufReader::new(f);
