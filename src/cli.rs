@@ -136,7 +136,8 @@ pub enum Command {
         #[arg(long, short = 's')]
         seed: Option<u64>,
         /// Most trace records compared line by line (beyond it, record counts and digests are compared).
-        #[arg(long, default_value_t = DEFAULT_TRACE_LIMIT, value_name = "N")]
+        #[arg(long, default_value_t = DEFAULT_TRACE_LIMIT, value_name = "N",
+              value_parser = crate::command::flags::int::<u64>(1, crate::command::flags::MAX_TRACE_LIMIT))]
         trace_limit: u64,
     },
     /// Replay a golden script (e.g. a verify counterexample) through the engine, check its
@@ -174,7 +175,7 @@ pub enum Command {
         #[command(flatten)]
         scenario: ScenarioArgs,
         /// Runs per sweep point (the best time is kept).
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 3, value_parser = crate::command::flags::int::<u32>(1, crate::command::flags::MAX_REPEATS))]
         repeats: u32,
         /// Run seed (default: the scenario's `seed`).
         #[arg(long, short = 's')]
@@ -200,10 +201,12 @@ pub enum Command {
         /// Kill a point whose CPU time passes this many seconds (or its wall time 3 times
         /// that); the algorithm's larger sizes are then skipped, as they are when a linear
         /// extrapolation passes it.
-        #[arg(long, value_name = "SECONDS", default_value_t = crate::scale::DEFAULT_BUDGET_S)]
+        #[arg(long, value_name = "SECONDS", default_value_t = crate::scale::DEFAULT_BUDGET_S,
+              value_parser = crate::command::flags::float(0.000_001, 86_400.0))]
         budget_s: f64,
         /// Kill a point whose resident memory passes this many MiB.
-        #[arg(long, value_name = "MIB", default_value_t = crate::scale::DEFAULT_RSS_CAP_MIB)]
+        #[arg(long, value_name = "MIB", default_value_t = crate::scale::DEFAULT_RSS_CAP_MIB,
+              value_parser = crate::command::flags::float(1.0, 1_048_576.0))]
         rss_cap_mib: f64,
         /// Measure nothing: redraw the charts and scale.md from OUT/scale.csv.
         #[arg(long, conflicts_with_all = ["scenario", "sets"])]
@@ -247,10 +250,10 @@ pub enum Command {
         #[arg(long, default_value = "results")]
         out: PathBuf,
         /// Worker threads [default: all cores].
-        #[arg(long, short = 'j')]
+        #[arg(long, short = 'j', value_parser = crate::command::flags::jobs())]
         jobs: Option<usize>,
         /// Replications per sweep point, overriding each scenario's `runs` (for a quick look).
-        #[arg(long)]
+        #[arg(long, value_parser = crate::command::flags::int::<u32>(1, crate::command::flags::MAX_RUNS))]
         runs: Option<u32>,
         /// No plan lines and no progress bars.
         #[arg(long, short = 'q')]
@@ -360,10 +363,10 @@ pub struct SweepArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Worker threads [default: all cores].
-    #[arg(long, short = 'j')]
+    #[arg(long, short = 'j', value_parser = crate::command::flags::jobs())]
     pub jobs: Option<usize>,
     /// Replications per sweep point (overrides the scenario's `runs`).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::command::flags::int::<u32>(1, crate::command::flags::MAX_RUNS))]
     pub runs: Option<u32>,
     /// Override any key for every point (repeatable); `--set KEY=V` on an axis key pins the
     /// axis to V, `--set 'sweep.KEY=[...]'` replaces or adds an axis.
@@ -392,7 +395,8 @@ pub struct SweepArgs {
     #[arg(long, value_name = "N", default_value_t = crate::sweep::DEFAULT_CONFIRM_RUNS)]
     pub confirm_runs: u64,
     /// Ask for --yes above this many estimated kernel events.
-    #[arg(long, value_name = "N", default_value_t = crate::sweep::DEFAULT_CONFIRM_EVENTS)]
+    #[arg(long, value_name = "N", default_value_t = crate::sweep::DEFAULT_CONFIRM_EVENTS,
+          value_parser = crate::command::flags::float(0.0, 1e18))]
     pub confirm_events: f64,
 }
 
@@ -528,7 +532,8 @@ pub struct TraceOutputs {
     #[arg(long, value_enum)]
     pub trace_format: Option<TraceFormat>,
     /// Most trace records a trace keeps; later records are left out with a warning.
-    #[arg(long, default_value_t = DEFAULT_TRACE_LIMIT, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_TRACE_LIMIT, value_name = "N",
+          value_parser = crate::command::flags::int::<u64>(1, crate::command::flags::MAX_TRACE_LIMIT))]
     pub trace_limit: u64,
     /// Draw the timeline picture to FILE (.svg or .png).
     #[arg(long, value_name = "FILE")]
@@ -682,7 +687,7 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             }
             // A golden script is told by its content (see the help); unreadable files fall
             // through to the scenario loader and its errors.
-            if std::fs::read_to_string(&scenario.scenario)
+            if crate::input::read_text(&scenario.scenario, crate::input::Kind::Script)
                 .is_ok_and(|text| crate::replay::is_script(&text))
             {
                 if !scenario.sets.is_empty()

@@ -152,3 +152,52 @@ pub fn what_runs(points: &[crate::sweep::Point]) -> String {
     };
     format!("{} with {sizes} nodes", algs.join(", "))
 }
+
+/// Bounds of the numeric command-line flags, checked by clap when the flag is parsed (exit
+/// 2 naming the flag, the value and the range), so no count reaches an allocation or a
+/// loop unchecked. See docs/data-safety.md ("Inputs").
+pub mod flags {
+    use clap::builder::{RangedU64ValueParser, TypedValueParser};
+
+    /// `--trace-limit`: records kept in memory (a record is tens of bytes, so the top is a
+    /// few GiB at most).
+    pub const MAX_TRACE_LIMIT: u64 = 50_000_000;
+    /// `--runs` of sweep and matrix: the scenario key `runs` has the same bound.
+    pub const MAX_RUNS: u64 = 10_000_000;
+    /// `explore --runs`: seeds tried.
+    pub const MAX_EXPLORE_RUNS: u64 = 1_000_000_000;
+    /// `explore --max-faults`: faults in one random plan.
+    pub const MAX_PLAN_FAULTS: u64 = 1_000;
+    /// `explore --shrink-budget`: test runs spent shrinking.
+    pub const MAX_SHRINK_BUDGET: u64 = 1_000_000;
+    /// `verify --depth` and `--liveness-steps`: transitions in one schedule.
+    pub const MAX_DEPTH: u64 = 10_000;
+    /// `verify --max-states`: states kept in memory (hundreds of bytes each).
+    pub const MAX_STATES: u64 = 50_000_000;
+    /// `bench --repeats`.
+    pub const MAX_REPEATS: u64 = 1_000;
+
+    /// An integer flag of type `T` in `min..=max`.
+    pub fn int<T>(min: u64, max: u64) -> RangedU64ValueParser<T>
+    where
+        T: TryFrom<u64> + Clone + Send + Sync + 'static,
+        <T as TryFrom<u64>>::Error: std::error::Error + Send + Sync + 'static,
+    {
+        RangedU64ValueParser::<T>::new().range(min..=max)
+    }
+
+    /// `--jobs`: 1 to [`crate::sweep::MAX_JOBS`] worker threads.
+    pub fn jobs() -> RangedU64ValueParser<usize> {
+        int(1, crate::sweep::MAX_JOBS as u64)
+    }
+
+    /// A finite float flag in `min..=max`, with the range in the error.
+    pub fn float(min: f64, max: f64) -> impl TypedValueParser<Value = f64> {
+        clap::builder::StringValueParser::new().try_map(move |s: String| {
+            match s.trim().parse::<f64>() {
+                Ok(v) if v.is_finite() && (min..=max).contains(&v) => Ok(v),
+                _ => Err(format!("{s} is not a number in {min}..={max}")),
+            }
+        })
+    }
+}

@@ -89,6 +89,7 @@ pub mod command;
 pub mod explore;
 pub mod field_error;
 pub mod fsutil;
+pub mod input;
 pub mod outputs;
 pub mod plugin;
 pub mod protocols;

@@ -25,7 +25,7 @@ use crate::report::timeline::{Axis, STEP_NS, Timeline, write_timeline};
 use crate::report::trace::{
     Event, Record, Recorder, Recording, Shared, TraceFormat, TraceMeta, fault_node,
 };
-use crate::script::{COMMANDS, ScriptRunner};
+use crate::script::{COMMANDS, ScriptRunner, StepError};
 use crate::sim::observe::Digest;
 use crate::sim::{Observer, SimTime, TraceEvent};
 use std::cell::RefCell;
@@ -233,14 +233,14 @@ pub fn replay(path: &Path, text: &str, limit: u64) -> Result<Replay, ReplayError
         let is_new = step.command.split_whitespace().next() == Some("new");
         let out = match runner.exec(&step.command) {
             Ok(out) => out,
-            Err(e) if is_new => {
+            Err(StepError::Malformed(e)) => {
                 return Err(ReplayError {
                     path: path.to_path_buf(),
                     line: step.line,
                     message: format!("`{}`: {e}", step.command),
                 });
             }
-            Err(e) => format!("error: {e}"),
+            Err(StepError::Engine(e)) => format!("error: {e}"),
         };
         if is_new {
             sims.push(step.line);
@@ -357,10 +357,30 @@ pub fn step_recording(rec: &Recording, marks: &[usize]) -> Recording {
 
 /// Read and replay the script at `path`.
 pub fn replay_file(path: &Path, limit: u64) -> Result<Replay, ReplayError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ReplayError {
-        path: path.to_path_buf(),
-        line: 0,
-        message: format!("cannot read the script: {e}"),
+    let text = crate::input::read_text(path, crate::input::Kind::Script).map_err(|e| {
+        let (line, message) = match e {
+            crate::input::InputError::NotUtf8 {
+                line, column, byte, ..
+            } => (
+                line,
+                format!("column {column}: not UTF-8 text (byte 0x{byte:02x}); a golden script is UTF-8 text"),
+            ),
+            crate::input::InputError::Io { source, .. } => {
+                (0, format!("cannot read the script: {source}"))
+            }
+            crate::input::InputError::TooLarge { kind, .. } => (
+                0,
+                format!(
+                    "larger than {} MiB, the limit for a golden script; is this the right file?",
+                    kind.limit_bytes() >> 20
+                ),
+            ),
+        };
+        ReplayError {
+            path: path.to_path_buf(),
+            line,
+            message,
+        }
     })?;
     replay(path, &text, limit)
 }
@@ -556,10 +576,15 @@ mod tests {
         r.exec("new algorithm=raft nodes=3").unwrap();
         for c in COMMANDS {
             if let Err(e) = r.exec(c) {
-                assert!(!e.starts_with("unknown command"), "{c}: {e}");
+                assert!(!e.to_string().starts_with("unknown command"), "{c}: {e}");
             }
         }
-        assert!(r.exec("elect").unwrap_err().starts_with("unknown command"));
+        assert!(
+            r.exec("elect")
+                .unwrap_err()
+                .to_string()
+                .starts_with("unknown command")
+        );
     }
 
     #[test]

@@ -17,7 +17,9 @@
 //!
 //! Commands:
 //! * `new key=value ...` — a fresh simulation; any scenario key (as for `--set`).
-//! * `run DURATION` — advance virtual time; prints status changes, faults and resumes.
+//! * `run DURATION` — advance virtual time; prints status changes, faults and resumes. A
+//!   simulation ends at its scenario's `duration` (1h unless `new` sets it): a `run` past
+//!   it is refused, never cut short.
 //! * `run DURATION verbose` — also prints every message sent.
 //! * `crash N|leader`, `restart N`, `pause N|leader DURATION`, `isolate N|leader`,
 //!   `partition 0,1 / 2,3,4`, `cut FROM TO`, `heal`, `drift N PPM` — apply a fault now.
@@ -35,6 +37,10 @@
 //!   clock moves to the timer's deadline (armed with the earliest delay it allows).
 //! * `held` — the held messages and pending timers.
 //!
+//! A bad argument (a node that does not exist, a value a `[[fault]]` entry would refuse, a
+//! run past the end) is a [`StepError::Malformed`] script; a well-formed step the state
+//! refuses (no such held message) is a [`StepError::Engine`] result.
+//!
 //! `new` also takes `scenario=PATH` (start from that scenario file instead of the
 //! defaults) and `schedule=held`.
 //!
@@ -44,6 +50,7 @@
 
 use crate::report::trace::TraceMeta;
 use crate::runner::{self, DynSim};
+use crate::scenario::raw::{RawFault, RawPartition, RawTarget};
 use crate::scenario::{Assignment, Origin, ScenarioFile, parse_value};
 use crate::sim::{
     FaultAction, NodeId, NodeStatus, Observer, Release, Role, SimDuration, SimTime, Target,
@@ -170,6 +177,19 @@ pub const COMMANDS: &[&str] = &[
     "coverage",
 ];
 
+/// Why a script step failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    /// The step itself is wrong (bad argument, a node that does not exist, a value a
+    /// scenario would refuse): the script is malformed.
+    #[error("{0}")]
+    Malformed(String),
+    /// The step is well formed but the simulation's state refused it (no such held message,
+    /// a kernel limit): what the engine did, to compare with the script.
+    #[error("{0}")]
+    Engine(String),
+}
+
 /// Makes the extra observers (trace recorders) attached to each simulation `new` creates.
 pub type ObserverFactory = Box<dyn FnMut() -> Vec<Box<dyn Observer>>>;
 
@@ -183,6 +203,10 @@ pub struct ScriptRunner {
     extra: Option<ObserverFactory>,
     /// The current simulation was created with `schedule=held`.
     held: bool,
+    /// Participants of the current simulation (for share partitions).
+    nodes: u32,
+    /// The current simulation's end (its scenario's `duration`): `run` may not pass it.
+    end: SimTime,
 }
 
 impl ScriptRunner {
@@ -212,114 +236,63 @@ impl ScriptRunner {
     }
 
     /// Execute one command and return its output (without trailing newline).
-    pub fn exec(&mut self, cmd: &str) -> Result<String, String> {
+    pub fn exec(&mut self, cmd: &str) -> Result<String, StepError> {
         let words: Vec<&str> = cmd.split_whitespace().collect();
         let Some((&verb, args)) = words.split_first() else {
-            return Err("empty command".into());
+            return Err(StepError::Malformed("empty command".into()));
         };
         if verb == "new" {
-            return self.new_sim(args);
+            return self.new_sim(args).map_err(StepError::Malformed);
         }
+        let (nodes, end) = (self.nodes, self.end);
         let sim = self
             .sim
             .as_mut()
-            .ok_or("no simulation: start with `new ...`")?;
-        let node = |s: &str, sim: &dyn DynSim| -> Result<Target, String> {
-            if s == "leader" {
-                return Ok(Target::Leader);
-            }
-            let n: NodeId = s
-                .trim_start_matches('n')
-                .parse()
-                .map_err(|_| format!("`{s}` is not a node id or `leader`"))?;
-            if n >= sim.total_nodes() {
-                return Err(format!(
-                    "node {n} does not exist (0..{})",
-                    sim.total_nodes()
-                ));
-            }
-            Ok(Target::Node(n))
-        };
-        let node_id = |s: &str, sim: &dyn DynSim| -> Result<NodeId, String> {
-            match node(s, sim)? {
-                Target::Node(n) => Ok(n),
-                _ => Err(format!("`{s}`: give a node id")),
-            }
-        };
-        let dur = |s: Option<&&str>| -> Result<SimDuration, String> {
-            SimDuration::parse(s.ok_or("missing duration")?)
+            .ok_or_else(|| StepError::Malformed("no simulation: start with `new ...`".into()))?;
+        let total = sim.total_nodes();
+        if let Some(fault) = fault_of(verb, args).map_err(StepError::Malformed)? {
+            let action = crate::scenario::fault_action(&fault, nodes, total).map_err(|e| {
+                StepError::Malformed(format!(
+                    "invalid value for `{}`: {}; expected {} (checked as a [[fault]] entry is)",
+                    e.field, e.value, e.expected
+                ))
+            })?;
+            sim.apply_fault(action);
+            return Ok(self.drain());
+        }
+        let node_id = |s: &str| -> Result<NodeId, StepError> {
+            s.trim_start_matches('n')
+                .parse::<NodeId>()
+                .ok()
+                .filter(|&n| n < total)
+                .ok_or_else(|| {
+                    StepError::Malformed(format!(
+                        "`{s}` is not a node id in 0..{total} (0 to {})",
+                        total - 1
+                    ))
+                })
         };
         match verb {
             "run" => {
-                let d = dur(args.first())?;
-                *self.lines.verbose.borrow_mut() = args.get(1) == Some(&"verbose");
+                let d = args
+                    .first()
+                    .ok_or("missing duration")
+                    .map_err(|e| StepError::Malformed(e.into()))
+                    .and_then(|s| SimDuration::parse(s).map_err(StepError::Malformed))?;
                 let until = sim.now() + d;
-                sim.run_until(until).map_err(|e| e.to_string())?;
-                *self.lines.verbose.borrow_mut() = false;
-            }
-            "crash" => {
-                let t = node(args.first().ok_or("crash what?")?, sim.as_ref())?;
-                sim.apply_fault(FaultAction::Crash {
-                    target: t,
-                    restart_after: None,
-                });
-            }
-            "restart" => {
-                let t = node(args.first().ok_or("restart what?")?, sim.as_ref())?;
-                sim.apply_fault(FaultAction::Restart { target: t });
-            }
-            "pause" => {
-                let t = node(args.first().ok_or("pause what?")?, sim.as_ref())?;
-                sim.apply_fault(FaultAction::Pause {
-                    target: t,
-                    duration: dur(args.get(1))?,
-                });
-            }
-            "isolate" => {
-                let t = node(args.first().ok_or("isolate what?")?, sim.as_ref())?;
-                sim.apply_fault(FaultAction::Isolate {
-                    target: t,
-                    heal_after: None,
-                });
-            }
-            "partition" => {
-                let text = args.join(" ");
-                let mut groups = Vec::new();
-                for g in text.split('/') {
-                    let ids: Result<Vec<NodeId>, _> =
-                        g.split(',').map(|x| x.trim().parse::<NodeId>()).collect();
-                    groups.push(ids.map_err(|_| {
-                        format!("bad partition `{text}`; write e.g. `partition 0,1 / 2,3,4`")
-                    })?);
+                if until > end {
+                    return Err(StepError::Malformed(format!(
+                        "`run {d}` would pass the simulation's end at {} (now {}); the scenario's `duration` bounds a script's virtual time: raise it on the `new` line, e.g. `new ... duration=3h`",
+                        SimDuration(end.0),
+                        SimDuration(sim.now().0)
+                    )));
                 }
-                sim.apply_fault(FaultAction::Partition {
-                    groups,
-                    heal_after: None,
-                });
-            }
-            "cut" => {
-                let (Some(a), Some(b)) = (args.first(), args.get(1)) else {
-                    return Err("cut FROM TO".into());
-                };
-                let (from, to) = (node(a, sim.as_ref())?, node(b, sim.as_ref())?);
-                sim.apply_fault(FaultAction::Cut {
-                    from,
-                    to,
-                    heal_after: None,
-                });
-            }
-            "heal" => sim.apply_fault(FaultAction::Heal),
-            "drift" => {
-                let t = node(args.first().ok_or("drift what?")?, sim.as_ref())?;
-                let ppm: f64 = args
-                    .get(1)
-                    .and_then(|s| s.parse().ok())
-                    .ok_or("drift N PPM")?;
-                sim.apply_fault(FaultAction::ClockDrift {
-                    target: t,
-                    drift_ppm: ppm,
-                    offset: SimDuration::ZERO,
-                });
+                *self.lines.verbose.borrow_mut() = args.get(1) == Some(&"verbose");
+                let ran = sim
+                    .run_until(until)
+                    .map_err(|e| StepError::Engine(e.to_string()));
+                *self.lines.verbose.borrow_mut() = false;
+                ran?;
             }
             "deliver" | "drop" | "duplicate" => {
                 let how = match verb {
@@ -328,93 +301,41 @@ impl ScriptRunner {
                     _ => Release::Duplicate,
                 };
                 let (Some(from), Some(to)) = (args.first(), args.get(1)) else {
-                    return Err(format!("{verb} FROM TO MESSAGE"));
+                    return Err(StepError::Malformed(format!("{verb} FROM TO MESSAGE")));
                 };
-                let (from, to) = (node_id(from, sim.as_ref())?, node_id(to, sim.as_ref())?);
+                let (from, to) = (node_id(from)?, node_id(to)?);
                 let msg = args[2..].join(" ");
                 if !sim.release_held(from, to, &msg, how) {
-                    return Err(format!(
+                    return Err(StepError::Engine(format!(
                         "no held message n{from} -> n{to} `{msg}` (is the schedule held? see `held`)"
-                    ));
+                    )));
                 }
             }
             "fire" => {
-                let n = node_id(args.first().ok_or("fire NODE TIMER")?, sim.as_ref())?;
+                let n = node_id(
+                    args.first()
+                        .ok_or_else(|| StepError::Malformed("fire NODE TIMER".into()))?,
+                )?;
                 let timer = args[1..].join(" ");
                 if !sim.fire_held(n, &timer) {
-                    return Err(format!(
+                    return Err(StepError::Engine(format!(
                         "node {n} has no pending timer `{timer}` (is the schedule held? see `held`)"
-                    ));
+                    )));
                 }
             }
-            "held" => {
-                let mut out = Vec::new();
-                for (f, t, m) in sim.held_messages() {
-                    out.push(format!("msg n{f} -> n{t} {m}"));
-                }
-                for n in 0..sim.total_nodes() {
-                    for (k, d) in sim.held_timers(n) {
-                        out.push(format!("timer n{n} {k} at {}", fmt_time(d)));
-                    }
-                }
-                return Ok(out.join("\n"));
-            }
-            "violations" => {
-                let mut out: Vec<String> = sim
-                    .violations()
-                    .iter()
-                    .map(|v| format!("{}: {}", v.property, v.detail))
-                    .collect();
-                let m = sim.metrics_now();
-                out.push(format!(
-                    "split_brain_incidents={} lease_overlap_incidents={}",
-                    m.split_brain_incidents, m.lease_overlap_incidents
-                ));
-                return Ok(out.join("\n"));
-            }
-            "status" => {
-                let mut out = Vec::new();
-                for n in 0..sim.total_nodes() {
-                    let paused = if sim.is_paused(n) { " paused" } else { "" };
-                    out.push(format!("n{n} {}{paused}", fmt_status(&sim.status(n))));
-                }
-                return Ok(out.join("\n"));
-            }
-            "leader" => {
-                return Ok(sim.current_leader().map_or("none".into(), |l| {
-                    format!("n{l} (term {})", sim.status(l).term)
-                }));
-            }
-            "metrics" => {
-                let m = sim.metrics_now();
-                return Ok(format!(
-                    "elections={} leader_changes={} split_brain_incidents={} same_term_leaders={} messages_sent={} failover_ms_max={}",
-                    m.elections,
-                    m.leader_changes,
-                    m.split_brain_incidents,
-                    m.same_term_leaders,
-                    m.messages_sent,
-                    m.failover_ms.max.map_or("-".into(), |x| format!("{x:.3}"))
-                ));
-            }
-            "coverage" => {
-                let c = sim.metrics_now().coverage;
-                return Ok(crate::sim::metrics::COVERAGE_NAMES
-                    .iter()
-                    .zip(c.values())
-                    .map(|(n, v)| format!("{n}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(" "));
-            }
-            other => return Err(format!("unknown command `{other}`")),
+            _ => return query(sim.as_ref(), verb),
         }
-        Ok(self
-            .lines
+        Ok(self.drain())
+    }
+
+    /// The lines recorded since the last step.
+    fn drain(&self) -> String {
+        self.lines
             .buf
             .borrow_mut()
             .drain(..)
             .collect::<Vec<_>>()
-            .join("\n"))
+            .join("\n")
     }
 
     fn new_sim(&mut self, args: &[&str]) -> Result<String, String> {
@@ -439,7 +360,8 @@ impl ScriptRunner {
                 continue;
             }
             if k == "scenario" {
-                base = std::fs::read_to_string(v).map_err(|e| format!("`{v}`: {e}"))?;
+                base =
+                    crate::scenario::read_scenario_text(Path::new(v)).map_err(|e| e.to_string())?;
                 path = v.to_string();
                 continue;
             }
@@ -463,6 +385,8 @@ impl ScriptRunner {
         };
         self.sim = Some(sim.map_err(|e| e.to_string())?);
         self.held = held;
+        self.nodes = sc.nodes;
+        self.end = SimTime::ZERO + sc.duration;
         self.meta = Some(TraceMeta {
             scenario: sc.name.clone(),
             algorithm: sc.algorithm.name().into(),
@@ -472,6 +396,144 @@ impl ScriptRunner {
         self.lines.buf.borrow_mut().clear(); // boot-time status lines are not interesting
         Ok("ok".into())
     }
+}
+
+/// The commands that only read the simulation: `held`, `violations`, `status`, `leader`,
+/// `metrics`, `coverage`.
+fn query(sim: &dyn DynSim, verb: &str) -> Result<String, StepError> {
+    let out = match verb {
+        "held" => {
+            let mut out = Vec::new();
+            for (f, t, m) in sim.held_messages() {
+                out.push(format!("msg n{f} -> n{t} {m}"));
+            }
+            for n in 0..sim.total_nodes() {
+                for (k, d) in sim.held_timers(n) {
+                    out.push(format!("timer n{n} {k} at {}", fmt_time(d)));
+                }
+            }
+            out.join("\n")
+        }
+        "violations" => {
+            let mut out: Vec<String> = sim
+                .violations()
+                .iter()
+                .map(|v| format!("{}: {}", v.property, v.detail))
+                .collect();
+            let m = sim.metrics_now();
+            out.push(format!(
+                "split_brain_incidents={} lease_overlap_incidents={}",
+                m.split_brain_incidents, m.lease_overlap_incidents
+            ));
+            out.join("\n")
+        }
+        "status" => (0..sim.total_nodes())
+            .map(|n| {
+                let paused = if sim.is_paused(n) { " paused" } else { "" };
+                format!("n{n} {}{paused}", fmt_status(&sim.status(n)))
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        "leader" => sim.current_leader().map_or("none".into(), |l| {
+            format!("n{l} (term {})", sim.status(l).term)
+        }),
+        "metrics" => {
+            let m = sim.metrics_now();
+            format!(
+                "elections={} leader_changes={} split_brain_incidents={} same_term_leaders={} messages_sent={} failover_ms_max={}",
+                m.elections,
+                m.leader_changes,
+                m.split_brain_incidents,
+                m.same_term_leaders,
+                m.messages_sent,
+                m.failover_ms.max.map_or("-".into(), |x| format!("{x:.3}"))
+            )
+        }
+        "coverage" => {
+            let c = sim.metrics_now().coverage;
+            crate::sim::metrics::COVERAGE_NAMES
+                .iter()
+                .zip(c.values())
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+        other => return Err(StepError::Malformed(format!("unknown command `{other}`"))),
+    };
+    Ok(out)
+}
+
+/// A fault target as a script writes it: a node id (`2` or `n2`) or `leader`.
+fn raw_target(s: &str) -> Result<RawTarget, String> {
+    if s == "leader" {
+        return Ok(RawTarget::Name(s.into()));
+    }
+    s.trim_start_matches('n')
+        .parse::<i64>()
+        .map(RawTarget::Node)
+        .map_err(|_| format!("`{s}` is not a node id or `leader`"))
+}
+
+/// The `[[fault]]` entry a fault command stands for (`None`: not a fault command), so the
+/// scenario's validation checks it.
+fn fault_of(verb: &str, args: &[&str]) -> Result<Option<RawFault>, String> {
+    let arg = |i: usize, usage: &str| args.get(i).copied().ok_or_else(|| usage.to_string());
+    let f = match verb {
+        "crash" => RawFault {
+            crash: Some(raw_target(arg(0, "crash N|leader")?)?),
+            ..RawFault::default()
+        },
+        "restart" => RawFault {
+            restart: Some(raw_target(arg(0, "restart N|leader")?)?),
+            ..RawFault::default()
+        },
+        "pause" => RawFault {
+            pause: Some(raw_target(arg(0, "pause N|leader DURATION")?)?),
+            duration: Some(SimDuration::parse(arg(1, "pause N|leader DURATION")?)?),
+            ..RawFault::default()
+        },
+        "isolate" => RawFault {
+            isolate: Some(raw_target(arg(0, "isolate N|leader")?)?),
+            ..RawFault::default()
+        },
+        "cut" => RawFault {
+            cut: Some(vec![
+                raw_target(arg(0, "cut FROM TO")?)?,
+                raw_target(arg(1, "cut FROM TO")?)?,
+            ]),
+            ..RawFault::default()
+        },
+        "heal" => RawFault {
+            heal: Some(true),
+            ..RawFault::default()
+        },
+        "partition" => {
+            let text = args.join(" ");
+            let bad = || format!("bad partition `{text}`; write e.g. `partition 0,1 / 2,3,4`");
+            let groups = text
+                .split('/')
+                .map(|g| g.split(',').map(|x| x.trim().parse::<i64>()).collect())
+                .collect::<Result<Vec<Vec<i64>>, _>>()
+                .map_err(|_| bad())?;
+            RawFault {
+                partition: Some(RawPartition::Groups(groups)),
+                ..RawFault::default()
+            }
+        }
+        "drift" => {
+            let ppm = arg(1, "drift N PPM")?;
+            RawFault {
+                clock_drift: Some(raw_target(arg(0, "drift N PPM")?)?),
+                drift_ppm: Some(
+                    ppm.parse()
+                        .map_err(|_| format!("`{ppm}` is not a number of ppm; drift N PPM"))?,
+                ),
+                ..RawFault::default()
+            }
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(f))
 }
 
 /// Run a whole script; returns the script text with every expectation replaced by the

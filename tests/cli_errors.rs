@@ -687,13 +687,16 @@ fn one_exit_code_contract() {
     usage_error(&["run", sc, "--trace", "."], &["is not a regular file"]);
     usage_error(
         &["bench", sc, "--repeats", "0"],
-        &["--repeats must be at least 1"],
+        &["--repeats", "0 is not in 1..=1000"],
     );
     usage_error(
         &["check", sc, "--trace-limit", "0"],
-        &["--trace-limit must be at least 1"],
+        &["--trace-limit", "0 is not in 1..=50000000"],
     );
-    usage_error(&["explore", sc, "-j", "0"], &["--jobs must be at least 1"]);
+    usage_error(
+        &["explore", sc, "-j", "0"],
+        &["--jobs", "0 is not in 1..=1024"],
+    );
     let out = dir.join("sweep-out");
     usage_error(
         &[
@@ -704,7 +707,7 @@ fn one_exit_code_contract() {
             "--out",
             out.to_str().unwrap(),
         ],
-        &["--jobs 100000: at most 1024"],
+        &["100000 is not in 1..=1024"],
     );
     assert!(!out.exists(), "nothing written");
 }

@@ -293,7 +293,7 @@ fn a_malformed_script_is_a_located_error_and_writes_nothing() {
         ),
         (
             "new schedule=held scenario=no/such.toml\n----\nok\n",
-            ":1: `new schedule=held scenario=no/such.toml`: `no/such.toml`",
+            ":1: `new schedule=held scenario=no/such.toml`: cannot read scenario file `no/such.toml`",
         ),
     ];
     for (i, (script, want)) in cases.iter().enumerate() {

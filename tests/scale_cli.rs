@@ -244,7 +244,7 @@ fn scale_rejects_bad_options_and_other_swept_keys() {
                 "--out",
                 d,
             ],
-            "--budget-s 0: must be a positive number of seconds",
+            "for '--budget-s <SECONDS>': 0 is not a number in 0.000001..=86400",
         ),
         (
             vec![
@@ -254,7 +254,7 @@ fn scale_rejects_bad_options_and_other_swept_keys() {
                 "--out",
                 d,
             ],
-            "--rss-cap-mib -5: must be a positive number of MiB",
+            "for '--rss-cap-mib <MIB>': -5 is not a number in 1..=1048576",
         ),
         (
             vec![

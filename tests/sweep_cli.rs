@@ -64,11 +64,11 @@ fn bad_usage_exits_2_and_writes_nothing() {
         ),
         (
             &["sweep", "cli.toml", "--out", "o", "--jobs", "0"],
-            "--jobs must be at least 1",
+            "for '--jobs <JOBS>': 0 is not in 1..=1024",
         ),
         (
             &["sweep", "cli.toml", "--out", "o", "--runs", "0"],
-            "--runs must be at least 1",
+            "for '--runs <RUNS>': 0 is not in 1..=10000000",
         ),
         (
             &["sweep", "cli.toml", "--out", "o", "--set", "nodes"],

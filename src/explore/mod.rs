@@ -632,14 +632,14 @@ pub struct ExploreArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// Seeds to try (default 1000, or unlimited with --time).
-    #[arg(long, conflicts_with = "time")]
+    #[arg(long, conflicts_with = "time", value_parser = crate::command::flags::int::<u64>(1, crate::command::flags::MAX_EXPLORE_RUNS))]
     pub runs: Option<u64>,
     /// Stop starting new runs after this much wall-clock time (e.g. 60s). Only when to
     /// stop depends on it; every run's result depends on its seed alone.
     #[arg(long, value_parser = humantime::parse_duration)]
     pub time: Option<std::time::Duration>,
     /// Worker threads (default: all cores). Findings are the same for any value.
-    #[arg(long, short = 'j')]
+    #[arg(long, short = 'j', value_parser = crate::command::flags::jobs())]
     pub jobs: Option<usize>,
     /// First seed; run i uses seed + i (default: the scenario's seed).
     #[arg(long, short = 's')]
@@ -651,7 +651,7 @@ pub struct ExploreArgs {
     #[arg(long, default_value = "3s", value_parser = crate::sim::SimDuration::parse)]
     pub within: SimDuration,
     /// Most faults per plan.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = crate::command::flags::int::<u32>(1, crate::command::flags::MAX_PLAN_FAULTS))]
     pub max_faults: u32,
     /// Fault kinds plans may use, comma-separated (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -663,7 +663,7 @@ pub struct ExploreArgs {
     #[arg(long)]
     pub no_shrink: bool,
     /// Most test runs spent shrinking.
-    #[arg(long, default_value_t = 2_000)]
+    #[arg(long, default_value_t = 2_000, value_parser = crate::command::flags::int::<u32>(0, crate::command::flags::MAX_SHRINK_BUDGET))]
     pub shrink_budget: u32,
     /// Directory for repro-DIGEST.{toml,jsonl,svg,png}.
     #[arg(long, default_value = ".")]

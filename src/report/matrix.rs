@@ -120,8 +120,10 @@ pub fn read_matrix_toml(path: &Path) -> Result<Vec<MatrixEntry>, MatrixError> {
         path: path.to_path_buf(),
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
+    let text = crate::input::read_text(path, crate::input::Kind::Scenario).map_err(|e| {
+        if let crate::input::InputError::Io { source, .. } = &e
+            && source.kind() == std::io::ErrorKind::NotFound
+        {
             err(format!(
                 "file not found (a relative path is read from the current directory, {}); run `electsim matrix` from the electsim repository, or name the file: electsim matrix --matrix PATH/TO/scenarios/matrix.toml",
                 std::env::current_dir()
@@ -255,7 +257,7 @@ fn flatten(prefix: &str, v: &toml::Value, out: &mut Vec<(String, String)>) {
 /// The scenario's own values of the swept parameters `params` (by `param_*` column name).
 /// An unreadable scenario file states nothing (the matrix then takes the first point).
 fn stated_values(file: &Path, params: &[String]) -> Vec<(String, String)> {
-    let Some(v) = std::fs::read_to_string(file)
+    let Some(v) = crate::input::read_text(file, crate::input::Kind::Scenario)
         .ok()
         .and_then(|t| toml::from_str::<toml::Value>(&t).ok())
     else {

@@ -16,7 +16,7 @@ mod variants;
 
 pub use error::{FieldError, Origin, ScenarioError, line_col, locate, nearest};
 pub use raw::RawScenario;
-pub use validate::{DEFAULT_ALGORITHM, MAX_NODES, validate};
+pub use validate::{DEFAULT_ALGORITHM, MAX_NODES, fault_action, validate};
 pub use variants::Variant;
 
 use crate::plugin::{ConfiguredAlgorithm, Registry};
@@ -74,6 +74,15 @@ impl Assignment {
     /// Parse `key=value` as given to `--set`. The value is read as a TOML value, and as a
     /// plain string when it is not one (`--set duration=10s`).
     pub fn parse_set(text: &str) -> Result<Assignment, String> {
+        // A newline would end the value early when it is read as TOML, and the printed
+        // replay command would lose the rest: control characters are refused by position.
+        if let Some((i, c)) = text.char_indices().find(|(_, c)| c.is_control()) {
+            return Err(format!(
+                "`--set {}`: control character {c:?} at character {}; a --set value is one line of printable text (write a multi-line or tab value in the scenario file)",
+                text.escape_debug(),
+                text[..i].chars().count() + 1
+            ));
+        }
         let (key, value) = text.split_once('=').ok_or_else(|| {
             format!("`--set {text}`: expected KEY=VALUE, e.g. --set network.loss=0.05")
         })?;
@@ -83,12 +92,43 @@ impl Assignment {
                 "`--set {text}`: `{key}` is not a dotted key like `raft.pre_vote`"
             ));
         }
+        let depth = key.split('.').count();
+        if depth > MAX_KEY_SEGMENTS {
+            return Err(format!(
+                "`--set {}...`: a key of {depth} segments; scenario keys have at most {MAX_KEY_SEGMENTS}",
+                text.chars().take(60).collect::<String>()
+            ));
+        }
         Ok(Assignment {
             key: key.to_string(),
             value: parse_value(value.trim()),
             origin: Origin::Override(format!("--set {text}")),
         })
     }
+}
+
+/// Most dot-separated segments in a `--set` key (the deepest scenario key, `fault.N.partition.G.I`,
+/// has five).
+pub const MAX_KEY_SEGMENTS: usize = 16;
+
+/// The text of an integer literal too large for TOML (which [`parse_value`] keeps as a
+/// string), and the representable value nearest to it.
+fn overflowing_integer(v: &toml::Value) -> Option<(String, i64)> {
+    let toml::Value::String(s) = v else {
+        return None;
+    };
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let is_int = !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '_')
+        && s.replace('_', "").parse::<i64>().is_err();
+    is_int.then(|| {
+        let nearest = if s.starts_with('-') {
+            i64::MIN
+        } else {
+            i64::MAX
+        };
+        (s.clone(), nearest)
+    })
 }
 
 /// A TOML value from command-line text, falling back to a string.
@@ -137,10 +177,7 @@ impl ScenarioFile {
 
     /// [`ScenarioFile::read`] against `registry`.
     pub fn read_in(path: &Path, registry: Arc<Registry>) -> Result<ScenarioFile, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_scenario_text(path)?;
         let file = Self::from_text_in(path, text, registry)?;
         // An empty file would run with every default, silently: almost surely a mistake.
         if file.table.is_empty() {
@@ -171,7 +208,13 @@ impl ScenarioFile {
         };
         check_tables(&registry).map_err(unlocated)?;
         let parse_err = |e: toml::de::Error| {
-            let origin = e.span().map_or(Origin::Unlocated, |s| {
+            let span = e.span().or_else(|| {
+                e.message()
+                    .contains("recursion")
+                    .then(|| deepest_key(&text))
+                    .flatten()
+            });
+            let origin = span.map_or(Origin::Unlocated, |s| {
                 let (line, column, source_line) = line_col(&text, s.start);
                 Origin::File {
                     line,
@@ -181,7 +224,7 @@ impl ScenarioFile {
             });
             ScenarioError::Parse {
                 path: path.to_path_buf(),
-                message: with_hint(&with_tables(e.message(), &registry)),
+                message: with_hint(&with_tables(e.message(), &registry), key_of(&origin)),
                 origin,
             }
         };
@@ -294,6 +337,61 @@ impl ScenarioFile {
 
     /// Instantiate with assignments applied in order (later ones win).
     pub fn instantiate(&self, assignments: &[Assignment]) -> Result<Scenario, ScenarioError> {
+        match self.build(assignments) {
+            Err(ScenarioError::Parse { message, .. }) if !assignments.is_empty() => {
+                Err(self.blame(assignments, message))
+            }
+            other => other,
+        }
+    }
+
+    /// A schema error (wrong type) after assignments: the file itself was checked when it
+    /// was read, so the first assignment whose prefix no longer reads is the culprit. An
+    /// integer beyond TOML's range (kept as a string by [`parse_value`]) is reported with
+    /// the field's own valid range, found by trying the nearest representable value.
+    fn blame(&self, assignments: &[Assignment], message: String) -> ScenarioError {
+        let schema_fails =
+            |a: &[Assignment]| matches!(self.build(a), Err(ScenarioError::Parse { .. }));
+        let Some(i) = (1..=assignments.len()).find(|&n| schema_fails(&assignments[..n])) else {
+            return ScenarioError::Parse {
+                path: self.path.clone(),
+                message,
+                origin: Origin::Unlocated,
+            };
+        };
+        let a = &assignments[i - 1];
+        let Some((text, nearest)) = overflowing_integer(&a.value) else {
+            return ScenarioError::Parse {
+                path: self.path.clone(),
+                message,
+                origin: a.origin.clone(),
+            };
+        };
+        let mut probe = assignments[..i].to_vec();
+        probe[i - 1].value = toml::Value::Integer(nearest);
+        let expected = match self.build(&probe) {
+            Err(ScenarioError::Field { error, .. }) if error.field == a.key => error.expected,
+            Ok(_) => format!(
+                "an integer from {} to {} (TOML's range)",
+                i64::MIN,
+                i64::MAX
+            ),
+            Err(_) => {
+                return ScenarioError::Parse {
+                    path: self.path.clone(),
+                    message,
+                    origin: a.origin.clone(),
+                };
+            }
+        };
+        ScenarioError::Field {
+            path: self.path.clone(),
+            error: FieldError::new(a.key.clone(), text, expected),
+            origin: a.origin.clone(),
+        }
+    }
+
+    fn build(&self, assignments: &[Assignment]) -> Result<Scenario, ScenarioError> {
         let mut table = self.table.clone();
         table.remove("sweep");
         table.remove("variant");
@@ -316,23 +414,12 @@ impl ScenarioFile {
                 }
             })?;
         }
-        // A schema error from `try_into` has no position: it is blamed on the last override
-        // or axis value when there is one (the file itself was checked when it was read).
-        let parse_error = |e: toml::de::Error| {
-            let origin = assignments
-                .last()
-                .map_or(Origin::Unlocated, |a| a.origin.clone());
-            // (A `File` origin here is a variant's key: the variants are not schema-checked
-            // when the file is read.)
-            let origin = match origin {
-                Origin::Override(_) | Origin::SweepAxis { .. } | Origin::File { .. } => origin,
-                Origin::Unlocated => Origin::Unlocated,
-            };
-            ScenarioError::Parse {
-                path: self.path.clone(),
-                message: with_hint(&with_tables(e.message(), &self.registry)),
-                origin,
-            }
+        // A schema error from `try_into` has no position: `instantiate` blames it on the
+        // assignment that caused it.
+        let parse_error = |e: toml::de::Error| ScenarioError::Parse {
+            path: self.path.clone(),
+            message: with_hint(&with_tables(e.message(), &self.registry), None),
+            origin: Origin::Unlocated,
         };
         let field_error = |error: FieldError| {
             let origin = assignments
@@ -370,6 +457,54 @@ impl ScenarioFile {
             })?;
         validate(&raw, algorithm).map_err(field_error)
     }
+}
+
+/// The text of a scenario file, bounded in size (see [`crate::input`]); a non-UTF-8 byte is
+/// reported at its line and column.
+pub fn read_scenario_text(path: &Path) -> Result<String, ScenarioError> {
+    use crate::input::{InputError, Kind};
+    crate::input::read_text(path, Kind::Scenario).map_err(|e| match e {
+        InputError::Io { path, source, .. } => ScenarioError::Io { path, source },
+        InputError::TooLarge { ref path, .. } => ScenarioError::Parse {
+            path: path.clone(),
+            message: format!(
+                "the file is larger than {} MiB, the limit for a scenario file; is this the right file?",
+                Kind::Scenario.limit_bytes() >> 20
+            ),
+            origin: Origin::Unlocated,
+        },
+        InputError::NotUtf8 {
+            path,
+            line,
+            column,
+            byte,
+            ..
+        } => ScenarioError::Parse {
+            path,
+            message: format!("not UTF-8 text (byte 0x{byte:02x}); a scenario file is UTF-8 text"),
+            origin: Origin::File {
+                line,
+                column,
+                source_line: String::new(),
+            },
+        },
+    })
+}
+
+/// The span of the line with the most dotted key segments: the parser's "recursion limit"
+/// error about a too-deep key (`a.a.a...` 10 000 times) has no position of its own.
+fn deepest_key(text: &str) -> Option<std::ops::Range<usize>> {
+    let mut best: Option<(usize, usize)> = None; // (dots, line start)
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let key = line.split('=').next().unwrap_or("");
+        let dots = key.matches('.').count();
+        if best.is_none_or(|(d, _)| dots > d) {
+            best = Some((dots, start));
+        }
+        start += line.len();
+    }
+    best.filter(|&(d, _)| d > 0).map(|(_, s)| s..s)
 }
 
 /// A registry whose algorithm reads a table named like a key of the scenario schema would
@@ -487,12 +622,25 @@ fn missing_list(list: &str, index: &str) -> String {
 }
 
 /// Add a "did you mean" hint to serde's unknown-field / unknown-variant messages.
-fn with_hint(message: &str) -> String {
+/// The key written at the start of an error's source line (`runs` in `runs = 1e99`).
+fn key_of(origin: &Origin) -> Option<&str> {
+    match origin {
+        Origin::File { source_line, .. } => source_line.split('=').next().map(str::trim),
+        _ => None,
+    }
+}
+
+fn with_hint(message: &str, key: Option<&str>) -> String {
     let msg = message.trim_end().to_string();
-    if msg.contains("value was too large") {
-        return format!(
-            "{msg}\n  hint: TOML integers stop at 9223372036854775807; write a larger seed as a string, e.g. seed = \"18446744073709551615\""
-        );
+    if msg.contains("value was too large") || msg.contains(" as i128") {
+        let range = format!("TOML integers are {} to {}", i64::MIN, i64::MAX);
+        return match key {
+            Some("seed") => format!(
+                "{msg}\n  hint: {range}; write a larger seed as a string, e.g. seed = \"18446744073709551615\""
+            ),
+            Some(k) => format!("the integer for `{k}` is beyond TOML's range\n  hint: {range}"),
+            None => format!("{msg}\n  hint: {range}"),
+        };
     }
     for marker in ["unknown field `", "unknown variant `"] {
         let Some(start) = msg.find(marker) else {

@@ -135,6 +135,8 @@ pub fn validate(raw: &RawScenario, algorithm: ConfiguredAlgorithm) -> Result<Sce
         });
     }
 
+    plan_size(&faults, &random_faults, end)?;
+
     Ok(Scenario {
         name: raw.name.clone().unwrap_or_else(|| "unnamed".into()),
         description: raw.description.clone().unwrap_or_default(),
@@ -151,6 +153,37 @@ pub fn validate(raw: &RawScenario, algorithm: ConfiguredAlgorithm) -> Result<Sce
         faults,
         random_faults,
     })
+}
+
+/// The fault plan's size, checked here exactly as the bound a run would hit (see
+/// [`crate::sim::faults::plan_size_bound`]); the entry that contributes most is blamed.
+fn plan_size(
+    faults: &[ScriptedFault],
+    random: &[RandomFault],
+    end: SimTime,
+) -> Result<(), FieldError> {
+    use crate::sim::faults::{MAX_PLANNED_FAULTS, plan_size_bound};
+    let sizes = plan_size_bound(faults, random, end);
+    let total: f64 = sizes.iter().sum();
+    if total <= MAX_PLANNED_FAULTS as f64 {
+        return Ok(());
+    }
+    let (i, _) = sizes.iter().enumerate().fold(
+        (0, 0.0),
+        |best, (i, &n)| if n > best.1 { (i, n) } else { best },
+    );
+    let field = if i < faults.len() {
+        format!("fault.{i}.every")
+    } else {
+        format!("random_fault.{}.rate_per_s", i - faults.len())
+    };
+    Err(FieldError::new(
+        field,
+        format!("a plan of {total:.0} faults"),
+        format!(
+            "at most {MAX_PLANNED_FAULTS} faults per run (repetitions of each [[fault]] until the end, plus rate x duration of each [[random_fault]]); lengthen `every`, shorten `duration` or lower `rate_per_s`"
+        ),
+    ))
 }
 
 fn positive(field: &str, v: Option<i64>, default: i64, max: i64) -> Result<i64, FieldError> {
@@ -381,6 +414,13 @@ fn service_side(sh: &RawShare) -> Result<ServiceSide, FieldError> {
             "\"majority\" (default), \"minority\" or \"isolated\" (the side the coordination-service replicas join)",
         )),
     }
+}
+
+/// The action of a fault a golden script applies now (`crash 1`, `drift 2 50`, ...),
+/// checked exactly as a `[[fault]]` entry holding it is: `f` has the action and its
+/// companion keys, no timing. Field paths are relative to the fault.
+pub fn fault_action(f: &RawFault, nodes: u32, total: u32) -> Result<FaultAction, FieldError> {
+    validate_fault(f, 0, nodes, total, SimTime(u64::MAX)).map(|s| s.action)
 }
 
 /// Field paths here are relative to `fault.N`.

@@ -244,6 +244,34 @@ pub enum RandomFault {
 /// Hard bound on the expanded plan (a typo like `every = "1ns"` must not eat memory).
 pub const MAX_PLANNED_FAULTS: usize = 1_000_000;
 
+/// Faults a plan holds at most (scripted repetitions, exactly) plus the expected number
+/// of random ones (rate x duration), per entry: scripted first, then random, in file order.
+/// Validation refuses a scenario whose total passes [`MAX_PLANNED_FAULTS`], so a run never
+/// fails on the plan's size after `validate` passed.
+pub fn plan_size_bound(
+    scripted: &[ScriptedFault],
+    random: &[RandomFault],
+    end: SimTime,
+) -> Vec<f64> {
+    let scripted = scripted.iter().map(|f| {
+        let stop = f.until.unwrap_or(end).min(end);
+        match f.every {
+            _ if f.at >= stop => 0.0,
+            Some(step) if step.0 > 0 => ((stop.0 - f.at.0) as f64 / step.0 as f64).ceil(),
+            _ => 1.0,
+        }
+    });
+    let random = random.iter().map(|r| {
+        let rate = match r {
+            RandomFault::Crashes { rate_per_s, .. }
+            | RandomFault::Partitions { rate_per_s, .. }
+            | RandomFault::Pauses { rate_per_s, .. } => *rate_per_s,
+        };
+        rate * end.0 as f64 / 1e9
+    });
+    scripted.chain(random).collect()
+}
+
 /// Expand scripted and random faults into one plan sorted by time (stable for equal times:
 /// scripted in file order first, then random processes in order).
 pub fn expand_plan(
@@ -255,9 +283,12 @@ pub fn expand_plan(
 ) -> Result<Vec<(SimTime, FaultAction)>, String> {
     let mut plan: Vec<(SimTime, FaultAction)> = Vec::new();
     let push = |plan: &mut Vec<(SimTime, FaultAction)>, t: SimTime, a: FaultAction| {
-        if plan.len() >= MAX_PLANNED_FAULTS {
+        // Validation refused plans whose size bound passes MAX_PLANNED_FAULTS; this is
+        // the memory backstop for a Poisson count far above its mean.
+        if plan.len() >= 2 * MAX_PLANNED_FAULTS {
             return Err(format!(
-                "the fault plan exceeds {MAX_PLANNED_FAULTS} faults; lengthen `every` or lower the rates"
+                "the fault plan exceeds {} faults; lengthen `every` or lower the rates",
+                2 * MAX_PLANNED_FAULTS
             ));
         }
         plan.push((t, a));

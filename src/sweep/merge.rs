@@ -29,19 +29,22 @@ pub struct MergeOptions {
 
 fn read_manifest(dir: &Path) -> Result<Manifest, SweepError> {
     let path = dir.join(MANIFEST);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            SweepError::Usage(format!(
-                "`{}` is not a sweep output directory (no {MANIFEST})",
-                dir.display()
-            ))
-        } else {
-            SweepError::Io {
-                path: path.clone(),
-                source: e,
+    let text =
+        crate::input::read_text(&path, crate::input::Kind::Manifest).map_err(|e| match e {
+            crate::input::InputError::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                SweepError::Usage(format!(
+                    "`{}` is not a sweep output directory (no {MANIFEST})",
+                    dir.display()
+                ))
             }
-        }
-    })?;
+            crate::input::InputError::Io { source, .. } => SweepError::Io {
+                path: path.clone(),
+                source,
+            },
+            other => output::corrupt(&path, 1, &other.to_string()),
+        })?;
     Manifest::from_json(&text).map_err(|m| output::corrupt(&path, 1, &m))
 }
 
@@ -222,6 +225,7 @@ pub fn merge(opts: &MergeOptions) -> Result<SweepResult, SweepError> {
     let stage = out.stage().to_path_buf();
     let mut count = 0u64;
     let mut failure: Option<SweepError> = None;
+    let mut seeds = super::rowcheck::SeedCheck::default();
     let rows = std::iter::from_fn(|| {
         if failure.is_some() {
             return None;
@@ -254,6 +258,13 @@ pub fn merge(opts: &MergeOptions) -> Result<SweepResult, SweepError> {
         } else {
             None
         };
+        let bad = bad.or_else(|| {
+            let line = &c.head.as_ref().expect("has a head").2;
+            match parse_line(line) {
+                Ok(cells) => seeds.check(key.0, key.1, &cells),
+                Err(m) => Some(m),
+            }
+        });
         if let Some(m) = bad {
             return Some(Err(output::corrupt(&c.path, c.lineno, &m)));
         }

@@ -27,6 +27,7 @@ pub mod merge;
 pub mod outdir;
 pub mod output;
 mod points;
+mod rowcheck;
 pub mod seeds;
 pub mod shard;
 pub mod summary;
@@ -722,7 +723,7 @@ fn read_resume(
         return Ok(r);
     };
     let mpath = dir.join(MANIFEST);
-    let text = std::fs::read_to_string(&mpath).map_err(|_| {
+    let text = crate::input::read_text(&mpath, crate::input::Kind::Manifest).map_err(|_| {
         SweepError::Mismatch(format!(
             "refusing to resume in `{}`: it holds {} but no {MANIFEST}, so it cannot be matched to this sweep",
             dir.display(),
@@ -744,7 +745,10 @@ fn read_resume(
             dir.display()
         )));
     }
-    let scan = output::scan(&source, Some(plan.header.len()))?;
+    // Every kept row must be the one this sweep writes for its (point, replication).
+    let scan = output::scan(&source, Some(plan.header.len()), &|p, r, cells| {
+        plan.row_mismatch(p, r, cells)
+    })?;
     if scan.header_line != plan.header_line() {
         return Err(output::corrupt(
             &source,
@@ -938,7 +942,7 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<SweepResult, SweepError> {
     drop(journal);
 
     // Sort the journal into the final files.
-    let scan = output::scan(&journal_path, Some(plan.header.len()))?;
+    let scan = output::scan(&journal_path, Some(plan.header.len()), &|_, _, _| None)?;
     let mut entries: Vec<(u64, Entry)> = Vec::with_capacity(scan.entries.len());
     for (i, e) in scan.entries.into_iter().enumerate() {
         let run = plan

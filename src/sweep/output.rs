@@ -201,9 +201,29 @@ pub struct Scan {
     pub file_len: u64,
 }
 
+/// Longest line of a runs file or journal: a row is a few hundred bytes; a longer line
+/// (or an endless one, `/dev/zero`) is not one electsim wrote and is refused before it
+/// fills memory.
+pub const MAX_LINE_BYTES: u64 = 1 << 20;
+
+fn long_line(path: &Path, lineno: u64) -> SweepError {
+    corrupt(
+        path,
+        lineno,
+        &format!(
+            "a line longer than {} MiB (a sweep row is a few hundred bytes); this is not a file electsim wrote",
+            MAX_LINE_BYTES >> 20
+        ),
+    )
+}
+
+/// Names what is wrong with a data row, given its (point, replication, cells).
+pub type RowCheck<'a> = dyn Fn(u64, u32, &[String]) -> Option<String> + 'a;
+
 /// Scan a journal or runs file: header, then (point, replication, position) of every
-/// complete line. A torn last line is reported through `complete_len < file_len`.
-pub fn scan(path: &Path, width: Option<usize>) -> Result<Scan, SweepError> {
+/// complete line. A torn last line is reported through `complete_len < file_len`. `check`
+/// sees every data row's (point, replication, cells) and names what is wrong with it.
+pub fn scan(path: &Path, width: Option<usize>, check: &RowCheck<'_>) -> Result<Scan, SweepError> {
     let f = File::open(path).map_err(io_err(path))?;
     let file_len = f.metadata().map_err(io_err(path))?.len();
     let mut r = BufReader::new(f);
@@ -214,11 +234,17 @@ pub fn scan(path: &Path, width: Option<usize>) -> Result<Scan, SweepError> {
     let mut lineno = 0u64;
     loop {
         buf.clear();
-        let n = r.read_until(b'\n', &mut buf).map_err(io_err(path))?;
+        let n = (&mut r)
+            .take(MAX_LINE_BYTES + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(io_err(path))?;
+        lineno += 1;
+        if n as u64 > MAX_LINE_BYTES {
+            return Err(long_line(path, lineno));
+        }
         if n == 0 || buf.last() != Some(&b'\n') {
             break; // end, or a torn last line
         }
-        lineno += 1;
         let text = std::str::from_utf8(&buf).map_err(|_| corrupt(path, lineno, "not UTF-8"))?;
         let cells = parse_line(text).map_err(|m| corrupt(path, lineno, &m))?;
         match &header {
@@ -242,6 +268,9 @@ pub fn scan(path: &Path, width: Option<usize>) -> Result<Scan, SweepError> {
                 }
                 let (point, replication) = row_key(&cells)
                     .ok_or_else(|| corrupt(path, lineno, "no point/replication numbers"))?;
+                if let Some(why) = check(point, replication, &cells) {
+                    return Err(corrupt(path, lineno, &why));
+                }
                 entries.push(Entry {
                     point,
                     replication,
@@ -290,7 +319,13 @@ pub fn data_lines(
     let f = File::open(path).map_err(io_err(path))?;
     let mut r = BufReader::new(f);
     let mut header = String::new();
-    r.read_line(&mut header).map_err(io_err(path))?;
+    (&mut r)
+        .take(MAX_LINE_BYTES + 1)
+        .read_line(&mut header)
+        .map_err(io_err(path))?;
+    if header.len() as u64 > MAX_LINE_BYTES {
+        return Err(long_line(path, 1));
+    }
     if !header.ends_with('\n') {
         return Err(corrupt(path, 1, "no complete header line"));
     }
@@ -299,8 +334,9 @@ pub fn data_lines(
     let iter = std::iter::from_fn(move || {
         let mut line = String::new();
         lineno += 1;
-        match r.read_line(&mut line) {
+        match (&mut r).take(MAX_LINE_BYTES + 1).read_line(&mut line) {
             Ok(0) => None,
+            Ok(n) if n as u64 > MAX_LINE_BYTES => Some(Err(long_line(&path, lineno))),
             Ok(_) if !line.ends_with('\n') => Some(Err(corrupt(&path, lineno, "torn last line"))),
             Ok(_) => Some(Ok(line)),
             Err(e) => Some(Err(SweepError::Io {

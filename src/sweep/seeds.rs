@@ -26,6 +26,21 @@ pub fn run_seed(scenario_seed: u64, replication: u32) -> u64 {
     mix64(scenario_seed.wrapping_add(GAMMA.wrapping_mul(u64::from(replication) + 1)))
 }
 
+/// The inverse of [`mix64`] (each step of SplitMix64's output function undone in reverse).
+fn unmix64(mut z: u64) -> u64 {
+    z ^= (z >> 31) ^ (z >> 62);
+    z = z.wrapping_mul(0x3196_42b2_d24d_8ec3);
+    z ^= (z >> 27) ^ (z >> 54);
+    z = z.wrapping_mul(0x96de_1b17_3f11_9089);
+    z ^ (z >> 30) ^ (z >> 60)
+}
+
+/// The scenario seed that [`run_seed`] maps to `seed` for `replication` (it is a bijection
+/// for each replication), so a row's seed can be checked without the scenario.
+pub fn scenario_seed_of(seed: u64, replication: u32) -> u64 {
+    unmix64(seed).wrapping_sub(GAMMA.wrapping_mul(u64::from(replication) + 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,6 +51,16 @@ mod tests {
         assert_eq!(run_seed(0, 0), 0xe220_a839_7b1d_cdaf);
         assert_eq!(run_seed(0, 1), 0x6e78_9e6a_a1b9_65f4);
         assert_eq!(run_seed(0, 2), 0x06c4_5d18_8009_454f);
+    }
+
+    #[test]
+    fn scenario_seed_of_inverts_run_seed() {
+        for s in [0, 1, 42, u64::MAX, 0x1234_5678_9abc_def0] {
+            for r in [0, 1, 7, u32::MAX] {
+                assert_eq!(scenario_seed_of(run_seed(s, r), r), s, "seed {s} r {r}");
+            }
+        }
+        assert_ne!(scenario_seed_of(run_seed(1, 0), 1), 1);
     }
 
     #[test]

@@ -146,6 +146,19 @@ pub fn verify(sc: &Scenario, opts: &VerifyOptions) -> Result<VerifyReport, Strin
     } else {
         opts.properties.clone()
     };
+    let alg = &sc.algorithm;
+    if let Some(p) = props.iter().find(|p| !p.applies_to(alg)) {
+        let ok: Vec<&str> = Property::ALL
+            .iter()
+            .filter(|p| p.applies_to(alg))
+            .map(|p| p.name())
+            .collect();
+        return Err(format!(
+            "--property {} does not apply to {alg}: it would flag behaviour {alg} never promises; use one of {}",
+            p.name(),
+            ok.join(", ")
+        ));
+    }
     let a = &sc.algorithm;
     let (n, props) = (sc.nodes, &props);
     let (symmetry, (stats, result)) = if let Some(c) = a.config::<raft::Raft>() {
@@ -291,10 +304,11 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub scenario: crate::command::ScenarioArgs,
     /// Longest schedule explored, in transitions (deliveries, timer firings, faults).
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 12, value_parser = crate::command::flags::int::<u32>(1, crate::command::flags::MAX_DEPTH))]
     pub depth: u32,
     /// Most distinct states stored before the search stops.
-    #[arg(long, default_value_t = 2_000_000, value_name = "N")]
+    #[arg(long, default_value_t = 2_000_000, value_name = "N",
+          value_parser = crate::command::flags::int::<u64>(1, crate::command::flags::MAX_STATES))]
     pub max_states: u64,
     /// Stop the search after this much wall-clock time (e.g. 60s); the report says so.
     #[arg(long, value_parser = humantime::parse_duration)]
@@ -313,7 +327,8 @@ pub struct VerifyArgs {
     #[arg(long, value_delimiter = ',')]
     pub property: Vec<String>,
     /// Liveness: steps allowed to elect a leader once faults stop.
-    #[arg(long, default_value_t = 12, value_name = "K")]
+    #[arg(long, default_value_t = 12, value_name = "K",
+          value_parser = crate::command::flags::int::<u32>(1, crate::command::flags::MAX_DEPTH))]
     pub liveness_steps: u32,
     /// Deliver the messages of one link in send order (default: any order).
     #[arg(long)]

@@ -57,6 +57,17 @@ impl Property {
         }
     }
 
+    /// True when `algorithm` claims the property (as `explore --property` decides): checking
+    /// one it does not claim would flag behaviour it never promises.
+    pub fn applies_to(self, algorithm: &crate::plugin::ConfiguredAlgorithm) -> bool {
+        let claims = algorithm.claims();
+        match self {
+            Property::ElectionSafety | Property::VoteOnce => claims.one_leader_per_term,
+            Property::LeaseOverlap => claims.leases,
+            Property::SplitBrain | Property::Liveness => true,
+        }
+    }
+
     /// Parse a property name.
     pub fn parse(name: &str) -> Result<Property, String> {
         Property::ALL

@@ -68,7 +68,26 @@ impl Table {
         // A file cut off mid-line (a full disk, a killed writer) must not chart silently:
         // electsim writes only complete lines. (Only the last byte is looked at here; the
         // line number is counted only when the check fails.)
-        let len = file.metadata().map_err(input)?.len();
+        let meta = file.metadata().map_err(input)?;
+        let len = meta.len();
+        let limit = crate::input::Kind::Csv.limit_bytes();
+        if !meta.is_file() {
+            // A pipe or device (`/dev/zero`): read at most the limit, then parse that.
+            let bytes =
+                crate::input::read_bounded(file, path, crate::input::Kind::Csv).map_err(|e| {
+                    ChartError::Input {
+                        path: path.to_path_buf(),
+                        message: e.to_string(),
+                    }
+                })?;
+            return Table::parse_from(path, &bytes[..]).and_then(|t| Table::nonempty(path, t));
+        }
+        if len > limit {
+            return Err(ChartError::Input {
+                path: path.to_path_buf(),
+                message: format!("larger than {} MiB, the limit for a CSV file", limit >> 20),
+            });
+        }
         if len > 0 {
             let mut last = [0u8];
             file.seek(SeekFrom::End(-1)).map_err(input)?;
@@ -85,6 +104,10 @@ impl Table {
             file.seek(SeekFrom::Start(0)).map_err(input)?;
         }
         let table = Table::parse_from(path, std::io::BufReader::with_capacity(1 << 16, file))?;
+        Table::nonempty(path, table)
+    }
+
+    fn nonempty(path: &Path, table: Table) -> Result<Table, ChartError> {
         if table.rows.is_empty() {
             return Err(ChartError::Csv {
                 path: path.to_path_buf(),
