@@ -207,8 +207,8 @@ fn merge_and_explore_writes_fail_in_turn() {
     let new = snapshot(&d.join("r"));
     assert_eq!(
         new.len(),
-        5,
-        "notes + four repro files: {:?}",
+        6,
+        "notes + five repro files (scenario, trace, SVG, PNG, run page): {:?}",
         describe(&new)
     );
     let old = snapshot(&d.join("repro-old"));
