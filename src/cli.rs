@@ -619,7 +619,9 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             let recorder =
                 (outputs.trace.is_some() || outputs.timeline.is_some() || outputs.html.is_some())
                     .then(|| Recorder::with_limit(outputs.trace_limit));
-            let result = runner::run(&sc, seed, recorder.iter().map(Recorder::observer).collect());
+            let mut observers: Vec<_> = recorder.iter().map(Recorder::observer).collect();
+            observers.push(runner::RunProgress::new(&sc).observer());
+            let result = runner::run(&sc, seed, observers);
             if let Some(rec) = recorder {
                 // Written before judging the run: a failed run's trace is the one you want.
                 let meta = TraceMeta {

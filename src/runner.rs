@@ -99,3 +99,46 @@ pub fn replay_command(path: &Path, sets: &[Assignment], seed: u64) -> String {
     cmd.push_str(&format!(" --seed {seed}"));
     cmd
 }
+
+/// Progress of one long run on stderr: virtual time reached out of the scenario's duration,
+/// with the wall-clock rate and an estimate of what is left. Drawn only when stderr is a
+/// terminal (indicatif hides it otherwise), and never read by the simulation, so it cannot
+/// change a result.
+pub struct RunProgress {
+    bar: indicatif::ProgressBar,
+    events: u64,
+}
+
+impl RunProgress {
+    /// A bar for `sc`'s duration, shown after the run has taken a second.
+    pub fn new(sc: &Scenario) -> RunProgress {
+        let bar = indicatif::ProgressBar::new(sc.duration.0 / 1_000_000);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} virtual ms  ETA {eta}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        RunProgress { bar, events: 0 }
+    }
+
+    /// The observer to hand to [`run`].
+    pub fn observer(self) -> Box<dyn Observer> {
+        Box::new(self)
+    }
+}
+
+impl Observer for RunProgress {
+    fn observe(&mut self, event: &crate::sim::TraceEvent<'_>) {
+        self.events += 1;
+        // One position update per 64 Ki events keeps the bar off the profile.
+        if self.events & 0xffff == 0 {
+            self.bar.set_position(event.at().0 / 1_000_000);
+        }
+    }
+}
+
+impl Drop for RunProgress {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}

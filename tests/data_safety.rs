@@ -592,3 +592,23 @@ fn compare_files_go_with_their_results() {
     assert_exit(&o, 2);
     assert_eq!(read(&d.join("out/compare-nodes-3.md")), "mine\n");
 }
+
+/// A long `run` shows its progress in virtual time on a terminal (here a pseudo-terminal
+/// from `script`) and stays quiet when stderr is not one.
+#[test]
+fn a_long_run_shows_progress_only_on_a_terminal() {
+    let d = fresh_dir("data_safety", "progress");
+    std::fs::write(d.join("s.toml"), "duration = \"3000s\"\nnodes = 51\n").unwrap();
+    let o = electsim_in(&d, &["run", "s.toml"]);
+    ok(&o);
+    assert!(!stderr(&o).contains("virtual ms"), "{}", stderr(&o));
+    let exe = env!("CARGO_BIN_EXE_electsim");
+    let o = Command::new("script")
+        .args(["-qc", &format!("{exe} run s.toml"), "/dev/null"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("/3000000 virtual ms"), "{text:.400}");
+}
