@@ -5,6 +5,7 @@ pub mod compare;
 pub mod export;
 pub mod font;
 pub mod matrix;
+pub mod production;
 pub mod run;
 pub mod timeline;
 pub mod trace;
