@@ -821,7 +821,10 @@ fn execute(cmd: Command) -> Result<(), CliError> {
                         .map_err(CliError::Input)?;
                     report.push_str(&format!("{}: -> {}\n", e.name, out.join(&e.name).display()));
                     if unexplained > 0 {
-                        failed.push(format!("{}: {unexplained} unexplained disagreement(s); see AGREEMENT.md", e.name));
+                        failed.push(format!(
+                            "{}: {unexplained} unexplained disagreement(s); see AGREEMENT.md",
+                            e.name
+                        ));
                     }
                     continue;
                 }

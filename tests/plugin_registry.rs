@@ -179,7 +179,15 @@ fn read(text: &str, registry: Arc<Registry>) -> Result<ScenarioFile, String> {
 fn builtins_are_one_ordered_list_and_plugins_come_after() {
     assert_eq!(
         Registry::builtin().names(),
-        ["bully", "ring", "raft", "raft-rs", "zookeeper", "etcd", "k8s"]
+        [
+            "bully",
+            "ring",
+            "raft",
+            "raft-rs",
+            "zookeeper",
+            "etcd",
+            "k8s"
+        ]
     );
     assert_eq!(
         with_fixed().names(),

@@ -54,7 +54,11 @@ fn ticks_until_change(node: &mut RaftRs, c: &RaftRsConfig) -> (usize, NodeStatus
     let before = node.status();
     let mut out = Out::default();
     for n in 1..=1000 {
-        node.on_timer(&ctx(0, 3, c), electsim::protocols::raft_rs::RaftRsTimer::Tick, &mut out);
+        node.on_timer(
+            &ctx(0, 3, c),
+            electsim::protocols::raft_rs::RaftRsTimer::Tick,
+            &mut out,
+        );
         out.clear();
         if node.status() != before {
             return (n, node.status());
@@ -74,14 +78,26 @@ fn every_election_timeout_is_the_one_drawn_from_the_nodes_seeded_stream() {
         let want = expected_draws(seed, 0, &c, 4);
         let mut rng = SimRng::new(seed, Stream::Node(0));
         let mut node = RaftRs::boot_seeded(&ctx(0, 3, &c), None, &mut Out::default(), &mut rng);
-        assert_eq!(node.randomized_election_timeout(), want[0], "seed {seed}: boot");
+        assert_eq!(
+            node.randomized_election_timeout(),
+            want[0],
+            "seed {seed}: boot"
+        );
         // Follower -> candidate (term 1) after exactly want[0] ticks, then candidate ->
         // candidate (term 2) after want[1]: each reset drew the next value of the stream.
         let (n, s) = ticks_until_change(&mut node, &c);
-        assert_eq!((n, s.role, s.term), (want[0], Role::Candidate, 1), "seed {seed}");
+        assert_eq!(
+            (n, s.role, s.term),
+            (want[0], Role::Candidate, 1),
+            "seed {seed}"
+        );
         assert_eq!(node.randomized_election_timeout(), want[1], "seed {seed}");
         let (n, s) = ticks_until_change(&mut node, &c);
-        assert_eq!((n, s.role, s.term), (want[1], Role::Candidate, 2), "seed {seed}");
+        assert_eq!(
+            (n, s.role, s.term),
+            (want[1], Role::Candidate, 2),
+            "seed {seed}"
+        );
         assert_eq!(node.randomized_election_timeout(), want[2], "seed {seed}");
     }
 }
@@ -99,13 +115,25 @@ fn a_pre_candidates_restart_draws_from_the_stream_too() {
         let mut rng = SimRng::new(seed, Stream::Node(0));
         let mut node = RaftRs::boot_seeded(&ctx(0, 3, &c), None, &mut Out::default(), &mut rng);
         let (n, s) = ticks_until_change(&mut node, &c);
-        assert_eq!((n, s.role, s.term), (want[0], Role::PreCandidate, 0), "seed {seed}");
+        assert_eq!(
+            (n, s.role, s.term),
+            (want[0], Role::PreCandidate, 0),
+            "seed {seed}"
+        );
         let mut out = Out::default();
         for _ in 0..want[1] {
-            node.on_timer(&ctx(0, 3, &c), electsim::protocols::raft_rs::RaftRsTimer::Tick, &mut out);
+            node.on_timer(
+                &ctx(0, 3, &c),
+                electsim::protocols::raft_rs::RaftRsTimer::Tick,
+                &mut out,
+            );
         }
         assert_eq!(node.status().role, Role::PreCandidate, "seed {seed}");
-        assert_eq!(node.randomized_election_timeout(), want[2], "seed {seed}: restart");
+        assert_eq!(
+            node.randomized_election_timeout(),
+            want[2],
+            "seed {seed}: restart"
+        );
     }
 }
 
@@ -121,7 +149,10 @@ fn same_seed_gives_the_same_digest_across_runs_and_threads() {
         let handles: Vec<_> = (0..4).map(|_| s.spawn(|| digest(3))).collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert!(threads.iter().all(|d| *d == first), "{threads:?} vs {first}");
+    assert!(
+        threads.iter().all(|d| *d == first),
+        "{threads:?} vs {first}"
+    );
     let seeds: std::collections::BTreeSet<String> = (1..=10).map(digest).collect();
     assert_eq!(seeds.len(), 10, "10 seeds should give 10 distinct traces");
 }
@@ -143,9 +174,17 @@ fn leader_crashes_elect_a_new_leader_and_no_term_has_two_leaders() {
         for seed in 1..=200 {
             let o = runner::run(&sc, seed, Vec::new()).unwrap();
             let m = &o.metrics;
-            assert!(m.elections >= 5, "{sets:?} seed {seed}: {} elections", m.elections);
+            assert!(
+                m.elections >= 5,
+                "{sets:?} seed {seed}: {} elections",
+                m.elections
+            );
             assert_eq!(m.same_term_leaders, 0, "{sets:?} seed {seed}");
-            assert_eq!(o.violation_count, 0, "{sets:?} seed {seed}: {:?}", o.violations);
+            assert_eq!(
+                o.violation_count, 0,
+                "{sets:?} seed {seed}: {:?}",
+                o.violations
+            );
         }
     }
 }
@@ -160,10 +199,17 @@ fn status_maps_ids_and_restart_rebuilds_from_durable_state() {
     let leader = sim.current_leader().expect("a leader after 1 s");
     assert!(leader < 5);
     let lead = sim.status(leader);
-    assert_eq!((lead.role, lead.leader, lead.voted_for), (Role::Leader, Some(leader), Some(leader)));
+    assert_eq!(
+        (lead.role, lead.leader, lead.voted_for),
+        (Role::Leader, Some(leader), Some(leader))
+    );
     for n in (0..5).filter(|&n| n != leader) {
         let s = sim.status(n);
-        assert_eq!((s.role, s.term, s.leader), (Role::Follower, lead.term, Some(leader)), "node {n}");
+        assert_eq!(
+            (s.role, s.term, s.leader),
+            (Role::Follower, lead.term, Some(leader)),
+            "node {n}"
+        );
         assert!(s.voted_for.is_none_or(|v| v < 5), "node {n}: {s:?}");
     }
     let follower = (leader + 1) % 5;
@@ -177,10 +223,17 @@ fn status_maps_ids_and_restart_rebuilds_from_durable_state() {
         target: Target::Node(follower),
     });
     let after = sim.status(follower);
-    assert_eq!((after.role, after.term, after.voted_for), (Role::Follower, before.term, before.voted_for));
+    assert_eq!(
+        (after.role, after.term, after.voted_for),
+        (Role::Follower, before.term, before.voted_for)
+    );
     assert_eq!(after.leader, None, "the leader is volatile");
     sim.run_until(SimTime(2_000_000_000)).unwrap();
-    assert_eq!(sim.status(follower).leader, Some(leader), "rejoined the same leader");
+    assert_eq!(
+        sim.status(follower).leader,
+        Some(leader),
+        "rejoined the same leader"
+    );
 }
 
 #[test]
@@ -197,7 +250,10 @@ fn raft_rs_config_errors_point_into_the_file_and_exit_2() {
     let e = stderr(&o);
     assert!(e.contains("bad.toml:5:"), "{e}");
     assert!(e.contains("raft-rs.election_tick"), "{e}");
-    assert!(e.contains("election tick must be greater than heartbeat tick"), "{e}");
+    assert!(
+        e.contains("election tick must be greater than heartbeat tick"),
+        "{e}"
+    );
     assert!(!e.contains("panicked"), "{e}");
 }
 
@@ -223,7 +279,11 @@ fn list_shows_raft_rs_with_its_parameters() {
 fn verify_refuses_raft_rs_and_says_why() {
     let o = electsim(&["verify", SCENARIO, "--set", "nodes=3"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("neither Clone nor Hash"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("neither Clone nor Hash"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -244,7 +304,10 @@ fn check_passes_and_explore_runs_it() {
     ]);
     ok(&o);
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("for election_safety: 0 violation(s)"), "{text}");
+    assert!(
+        text.contains("for election_safety: 0 violation(s)"),
+        "{text}"
+    );
     // Without check_quorum a leader cut off by a partition keeps its role: split brain,
     // found and shrunk to a replayable repro.
     let o = electsim(&[
@@ -297,6 +360,14 @@ fn a_sweep_mixes_raft_and_raft_rs_byte_identically_for_any_jobs() {
     }
     assert_eq!(csv[0], csv[1]);
     let runs = &csv[0].0;
-    assert_eq!(runs.lines().filter(|l| l.contains(",raft-rs,")).count(), 4, "{runs}");
-    assert_eq!(runs.lines().filter(|l| l.contains(",raft,")).count(), 4, "{runs}");
+    assert_eq!(
+        runs.lines().filter(|l| l.contains(",raft-rs,")).count(),
+        4,
+        "{runs}"
+    );
+    assert_eq!(
+        runs.lines().filter(|l| l.contains(",raft,")).count(),
+        4,
+        "{runs}"
+    );
 }

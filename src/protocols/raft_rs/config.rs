@@ -230,9 +230,12 @@ mod tests {
         );
         assert_eq!(field(raw(|r| r.election_tick = Some(-1))), "election_tick");
         assert_eq!(field(raw(|r| r.tick = Some(SimDuration::ZERO))), "tick");
-        let e = raw(|r| r.max_election_tick = Some(20)).validate().unwrap_err();
+        let e = raw(|r| r.max_election_tick = Some(20))
+            .validate()
+            .unwrap_err();
         assert!(
-            e.expected.contains("should be less than max election tick 20"),
+            e.expected
+                .contains("should be less than max election tick 20"),
             "{}",
             e.expected
         );

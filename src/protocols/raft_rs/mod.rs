@@ -25,9 +25,7 @@ pub use config::{PARAMS, RaftRsConfig, RawRaftRs};
 pub use msg::RaftRsMsg;
 
 use crate::sim::rng::{SimRng, Stream};
-use crate::sim::{
-    Ctx, Delay, NodeId, NodeStatus, Out, Protocol, Role, TimerKey,
-};
+use crate::sim::{Ctx, Delay, NodeId, NodeStatus, Out, Protocol, Role, TimerKey};
 use raft::eraftpb::{ConfState, Entry, HardState, Message};
 use raft::storage::MemStorage;
 use raft::{GetEntriesContext, RawNode, StateRole, Storage};
@@ -119,11 +117,19 @@ impl RaftRs {
             let mut wrote = false;
             if !rd.snapshot().is_empty() {
                 let snap = rd.snapshot().clone();
-                self.node.mut_store().wl().apply_snapshot(snap).expect("snapshot applies");
+                self.node
+                    .mut_store()
+                    .wl()
+                    .apply_snapshot(snap)
+                    .expect("snapshot applies");
                 wrote = true;
             }
             if !rd.entries().is_empty() {
-                self.node.mut_store().wl().append(rd.entries()).expect("log is contiguous");
+                self.node
+                    .mut_store()
+                    .wl()
+                    .append(rd.entries())
+                    .expect("log is contiguous");
                 wrote = true;
             }
             if let Some(hs) = rd.hs() {

@@ -52,8 +52,12 @@ impl Message for RaftRsMsg {
     fn class(&self) -> MsgClass {
         use MessageType::*;
         match self.0.get_msg_type() {
-            MsgRequestPreVote | MsgRequestPreVoteResponse | MsgRequestVote
-            | MsgRequestVoteResponse | MsgTimeoutNow | MsgTransferLeader => MsgClass::Election,
+            MsgRequestPreVote
+            | MsgRequestPreVoteResponse
+            | MsgRequestVote
+            | MsgRequestVoteResponse
+            | MsgTimeoutNow
+            | MsgTransferLeader => MsgClass::Election,
             MsgHeartbeat | MsgHeartbeatResponse | MsgAppend | MsgAppendResponse => {
                 MsgClass::Heartbeat
             }
