@@ -27,6 +27,9 @@ pub const AGREEMENT_MD: &str = "AGREEMENT.md";
 pub const ALGORITHMS: [&str; 2] = ["raft", "raft-rs"];
 /// Bootstrap resamples per interval.
 const RESAMPLES: usize = 2000;
+/// Fewest runs per side for a verdict: a bootstrap of a handful of runs says nothing (a quick
+/// `electsim matrix --runs 2` reports the figures without verdicts).
+const MIN_RUNS: u32 = 20;
 
 /// The metrics compared, with their column names.
 pub const METRICS: [(&str, &str); 4] = [
@@ -269,6 +272,7 @@ fn agreement(raw: &RawCases, rows: &[Vec<RunRow>], runs: u32) -> (String, String
             let ci = bootstrap_ci(&va, &vb, &mut rng);
             let verdict = match ci {
                 None => "not measured".to_string(),
+                Some(_) if runs < MIN_RUNS => format!("not tested ({runs} runs < {MIN_RUNS})"),
                 Some((lo, hi)) if lo <= 0.0 && hi >= 0.0 => "agree".to_string(),
                 Some(_) => match case.explain.get(metric) {
                     Some(why) => format!("differ: {why}"),
@@ -318,6 +322,53 @@ mod tests {
         assert!(lo < 10.0 && hi > 10.0 && lo > 0.0, "[{lo}, {hi}]");
         let (lo, hi) = bootstrap_ci(&a, &a, &mut rng).unwrap();
         assert!(lo <= 0.0 && hi >= 0.0, "[{lo}, {hi}]");
+    }
+
+    fn row(failover: f64) -> RunRow {
+        RunRow {
+            failover_ms: vec![failover],
+            election_msgs: Some(8.0),
+            leader_changes: 9.0,
+            availability: 0.9,
+        }
+    }
+
+    #[test]
+    fn a_difference_needs_a_named_explanation() {
+        let case = |explain: &[(&str, &str)]| RawCase {
+            name: "c".into(),
+            description: "d".into(),
+            set: Vec::new(),
+            explain: explain
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        // raft-rs fails over 50 ms sooner in every run; the other metrics are identical.
+        let rows = vec![
+            (0..30).map(|i| row(200.0 + f64::from(i))).collect(),
+            (0..30).map(|i| row(150.0 + f64::from(i))).collect(),
+        ];
+        let cases = |c| RawCases {
+            base: PathBuf::new(),
+            runs: 30,
+            case: vec![c],
+        };
+        let (_, md, unexplained) = agreement(&cases(case(&[])), &rows, 30);
+        assert_eq!(unexplained, 1, "{md}");
+        assert!(
+            md.contains("| UNEXPLAINED |") && md.matches("| agree |").count() == 3,
+            "{md}"
+        );
+        let (csv, md, unexplained) =
+            agreement(&cases(case(&[("failover_ms", "tick phase")])), &rows, 30);
+        assert_eq!(unexplained, 0);
+        assert!(md.contains("differ: tick phase"), "{md}");
+        assert!(csv.contains("c,failover_ms,214.5000,164.5000,"), "{csv}");
+        // Too few runs for a verdict: figures only.
+        let (_, md, unexplained) = agreement(&cases(case(&[])), &rows, 5);
+        assert_eq!(unexplained, 0);
+        assert!(md.contains("not tested (5 runs < 20)"), "{md}");
     }
 
     #[test]
