@@ -306,7 +306,7 @@ fn unknown_names_list_every_registered_algorithm() {
     );
     assert!(
         err.contains(
-            "`bully`, `ring`, `raft`, `zookeeper`, `etcd`, `k8s`, `fixed` (see `electsim list`)"
+            "`bully`, `ring`, `raft`, `raft-rs`, `zookeeper`, `etcd`, `k8s`, `fixed` (see `electsim list`)"
         ),
         "{err}"
     );
