@@ -314,7 +314,7 @@ fn unknown_names_list_every_registered_algorithm() {
     let file = read("algorithm = \"fixed\"\n", Arc::new(Registry::builtin())).unwrap();
     let err = file.instantiate(&[]).unwrap_err().to_string();
     assert!(
-        err.contains("`bully`, `ring`, `raft`, `zookeeper`, `etcd`, `k8s` (see"),
+        err.contains("`bully`, `ring`, `raft`, `raft-rs`, `zookeeper`, `etcd`, `k8s` (see"),
         "{err}"
     );
 }
