@@ -865,6 +865,10 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             if !force {
                 for e in &entries {
                     let d = out.join(&e.name);
+                    let agreement = d.join(crate::report::production::AGREEMENT_MD);
+                    if e.role == crate::report::matrix::Role::Production && agreement.is_file() {
+                        continue; // written by electsim: no sweep.json, but ours to replace
+                    }
                     crate::sweep::outdir::check_owner(
                         &d,
                         &d,
@@ -878,6 +882,19 @@ fn execute(cmd: Command) -> Result<(), CliError> {
             let mut report = String::new();
             let mut failed = Vec::new();
             for e in &entries {
+                if e.role == crate::report::matrix::Role::Production {
+                    let dir = stage.join(&e.name);
+                    let unexplained = crate::report::production::write(&e.file, &dir, runs, jobs)
+                        .map_err(CliError::Input)?;
+                    report.push_str(&format!("{}: -> {}\n", e.name, out.join(&e.name).display()));
+                    if unexplained > 0 {
+                        failed.push(format!(
+                            "{}: {unexplained} unexplained disagreement(s); see AGREEMENT.md",
+                            e.name
+                        ));
+                    }
+                    continue;
+                }
                 let mut o = crate::sweep::SweepOptions::new(&e.file);
                 o.out = Some(stage.join(&e.name));
                 o.replace = crate::sweep::outdir::Replace::Anything;

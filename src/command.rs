@@ -12,8 +12,8 @@ use std::path::PathBuf;
 pub struct ScenarioArgs {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
-    /// Override the algorithm (a registered name: bully, ring, raft, zookeeper, etcd, k8s, or a
-    /// plug-in's; see `electsim list`).
+    /// Override the algorithm (a registered name: bully, ring, raft, raft-rs, zookeeper, etcd,
+    /// k8s, or a plug-in's; see `electsim list`).
     #[arg(long, short = 'a')]
     pub algorithm: Option<String>,
     /// Override the number of participant nodes.

@@ -59,6 +59,8 @@ fn small_matrix_is_byte_identical_for_any_jobs() {
         "cluster-size/summary.csv",
         "partition/runs.csv",
         "lossy/summary.csv",
+        "production-raft/AGREEMENT.md",
+        "production-raft/runs.csv",
     ] {
         assert!(names.iter().any(|n| n == must), "missing {must}: {names:?}");
     }
@@ -71,7 +73,15 @@ fn small_matrix_is_byte_identical_for_any_jobs() {
         );
     }
     let md = std::fs::read_to_string(a.join("MATRIX.md")).unwrap();
-    for alg in ["bully", "ring", "raft", "zookeeper", "etcd", "k8s"] {
+    for alg in [
+        "bully",
+        "ring",
+        "raft",
+        "raft-rs",
+        "zookeeper",
+        "etcd",
+        "k8s",
+    ] {
         assert!(
             md.contains(&format!("| {alg} |")),
             "MATRIX.md does not mention {alg}"

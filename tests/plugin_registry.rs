@@ -179,11 +179,28 @@ fn read(text: &str, registry: Arc<Registry>) -> Result<ScenarioFile, String> {
 fn builtins_are_one_ordered_list_and_plugins_come_after() {
     assert_eq!(
         Registry::builtin().names(),
-        ["bully", "ring", "raft", "zookeeper", "etcd", "k8s"]
+        [
+            "bully",
+            "ring",
+            "raft",
+            "raft-rs",
+            "zookeeper",
+            "etcd",
+            "k8s"
+        ]
     );
     assert_eq!(
         with_fixed().names(),
-        ["bully", "ring", "raft", "zookeeper", "etcd", "k8s", "fixed"]
+        [
+            "bully",
+            "ring",
+            "raft",
+            "raft-rs",
+            "zookeeper",
+            "etcd",
+            "k8s",
+            "fixed"
+        ]
     );
     assert_eq!(
         with_fixed().tables(),
@@ -192,6 +209,7 @@ fn builtins_are_one_ordered_list_and_plugins_come_after() {
             "stabilizer",
             "ring",
             "raft",
+            "raft-rs",
             "zookeeper",
             "service",
             "etcd",
@@ -199,7 +217,7 @@ fn builtins_are_one_ordered_list_and_plugins_come_after() {
             "fixed"
         ]
     );
-    let (name, summary, params) = with_fixed().describe()[6];
+    let (name, summary, params) = with_fixed().describe()[7];
     assert_eq!(
         (name, summary, params[0].key),
         ("fixed", "test plug-in: node 0 always leads", "fixed.period")
@@ -288,7 +306,7 @@ fn unknown_names_list_every_registered_algorithm() {
     );
     assert!(
         err.contains(
-            "`bully`, `ring`, `raft`, `zookeeper`, `etcd`, `k8s`, `fixed` (see `electsim list`)"
+            "`bully`, `ring`, `raft`, `raft-rs`, `zookeeper`, `etcd`, `k8s`, `fixed` (see `electsim list`)"
         ),
         "{err}"
     );
@@ -296,7 +314,7 @@ fn unknown_names_list_every_registered_algorithm() {
     let file = read("algorithm = \"fixed\"\n", Arc::new(Registry::builtin())).unwrap();
     let err = file.instantiate(&[]).unwrap_err().to_string();
     assert!(
-        err.contains("`bully`, `ring`, `raft`, `zookeeper`, `etcd`, `k8s` (see"),
+        err.contains("`bully`, `ring`, `raft`, `raft-rs`, `zookeeper`, `etcd`, `k8s` (see"),
         "{err}"
     );
 }

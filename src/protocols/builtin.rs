@@ -3,7 +3,7 @@
 //! `validate`, and says which safety properties it claims. They are listed once, in
 //! [`Registry::builtin`](crate::plugin::Registry::builtin).
 
-use super::{bully, coordinator, etcd, k8s, raft, ring, stabilizer, zookeeper};
+use super::{bully, coordinator, etcd, k8s, raft, raft_rs, ring, stabilizer, zookeeper};
 use crate::field_error::FieldError;
 use crate::plugin::{Algorithm, Claims};
 use serde::Deserialize;
@@ -79,6 +79,31 @@ impl Algorithm for raft::Raft {
         let mut config = raw.validate(nodes).map_err(|e| e.within("raft"))?;
         config.stabilizer = stabilizer_config(t.stabilizer)?;
         Ok(config)
+    }
+}
+
+/// Scenario tables of raft-rs: `[raft-rs]`.
+#[derive(Debug, Default, Deserialize)]
+pub struct RaftRsTables {
+    /// `[raft-rs]`.
+    #[serde(rename = "raft-rs")]
+    pub raft_rs: Option<raft_rs::RawRaftRs>,
+}
+
+impl Algorithm for raft_rs::RaftRs {
+    const NAME: &'static str = "raft-rs";
+    const SUMMARY: &'static str =
+        "tikv/raft-rs 0.7 (production etcd-raft port) unmodified, one RawNode per node";
+    const PARAMS: &'static [super::Param] = raft_rs::PARAMS;
+    const TABLES: &'static [&'static str] = &["raft-rs"];
+    const CLAIMS: Claims = Claims {
+        one_leader_per_term: true,
+        leases: false,
+    };
+    type Tables = RaftRsTables;
+    fn config(t: RaftRsTables, _nodes: u32) -> Result<raft_rs::RaftRsConfig, FieldError> {
+        let raw = t.raft_rs.unwrap_or_default();
+        raw.validate().map_err(|e| e.within("raft-rs"))
     }
 }
 

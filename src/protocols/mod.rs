@@ -8,6 +8,7 @@ pub mod detector;
 pub mod etcd;
 pub mod k8s;
 pub mod raft;
+pub mod raft_rs;
 pub mod ring;
 pub mod stabilizer;
 pub mod zookeeper;
@@ -28,6 +29,7 @@ impl Registry {
             .with::<bully::Bully>()
             .with::<ring::Ring>()
             .with::<raft::Raft>()
+            .with::<raft_rs::RaftRs>()
             .with::<zookeeper::Zookeeper>()
             .with::<etcd::Etcd>()
             .with::<k8s::K8s>()

@@ -506,7 +506,15 @@ impl SweepData {
 }
 
 /// Canonical algorithm order (the README's).
-pub const ALGORITHMS: [&str; 6] = ["bully", "ring", "raft", "zookeeper", "etcd", "k8s"];
+pub const ALGORITHMS: [&str; 7] = [
+    "bully",
+    "ring",
+    "raft",
+    "raft-rs",
+    "zookeeper",
+    "etcd",
+    "k8s",
+];
 
 pub(crate) fn algorithm_rank(a: &str) -> usize {
     ALGORITHMS
@@ -537,6 +545,7 @@ pub fn algorithm_color(a: &str, fallback: usize) -> RGBColor {
         "zookeeper" => PALETTE[2],
         "etcd" => PALETTE[3],
         "k8s" => PALETTE[5],
+        "raft-rs" => PALETTE[4],
         _ => PALETTE[fallback % PALETTE.len()],
     }
 }

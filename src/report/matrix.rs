@@ -47,6 +47,9 @@ pub enum Role {
     Lossy,
     /// The Raft paper's Figure 16 reproduction.
     Figure16,
+    /// electsim's Raft beside tikv/raft-rs: not a sweep but a list of cases
+    /// ([`crate::report::production`]), written as `AGREEMENT.md`.
+    Production,
 }
 
 impl Role {
@@ -58,6 +61,7 @@ impl Role {
             Role::Partition => "partition",
             Role::Lossy => "lossy",
             Role::Figure16 => "figure16",
+            Role::Production => "production",
         }
     }
 }
@@ -613,10 +617,15 @@ pub fn render_matrix(results: &Path, scenarios: &[MatrixEntry]) -> Result<String
     let _ = writeln!(s);
     let _ = writeln!(s, "Sources:");
     for e in scenarios {
-        let state = if results.join(&e.name).join("summary.csv").is_file() {
-            ""
+        let marker = if e.role == Role::Production {
+            "AGREEMENT.md"
         } else {
-            " — not measured (no summary.csv)"
+            "summary.csv"
+        };
+        let state = if results.join(&e.name).join(marker).is_file() {
+            String::new()
+        } else {
+            format!(" — not measured (no {marker})")
         };
         let _ = writeln!(
             s,

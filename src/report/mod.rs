@@ -8,6 +8,7 @@ pub mod growth;
 pub mod matrix;
 pub mod page;
 pub mod pivot;
+pub mod production;
 pub mod run;
 pub mod timeline;
 pub mod trace;

@@ -6,10 +6,13 @@
 //!
 //! * **split votes**: terms in which a participant became candidate and no participant became
 //!   leader before some participant reached a higher term (algorithms whose kinds include
-//!   `RequestVote`, i.e. Raft). A term still open at the end of the run is not counted.
-//! * **pre-vote rejections**: `PreVoteResponse` messages sent that do not grant.
+//!   `RequestVote` or raft-rs's `MsgRequestVote`). A term still open at the end of the run
+//!   is not counted.
+//! * **pre-vote rejections**: `PreVoteResponse` (raft-rs: `MsgRequestPreVoteResponse`)
+//!   messages sent that do not grant.
 //! * **check-quorum step-downs**: a participant leaving role leader for a live role inside
-//!   the handler of its `check_quorum` timer.
+//!   the handler of its `check_quorum` timer (raft-rs: of its `tick`, where a leader steps
+//!   down only by its quorum check).
 //! * **lease expiries** (coordination-service recipes): firings of a replica's `expire` timer
 //!   whose handler sent a message or changed the replica's status. Every keepalive re-arms the
 //!   timer for a whole TTL and a firing before the TTL only re-arms it (invisibly), so a
@@ -113,6 +116,8 @@ impl Coverage {
 pub struct CoverageCounter {
     nodes: u32,
     raft: bool,
+    /// raft-rs (its kinds are `Msg...`; its leader steps down in its `tick` handler).
+    raft_rs: bool,
     bully: bool,
     /// Ring successor of each participant, when the algorithm passes a ring token.
     successor: Option<Vec<NodeId>>,
@@ -145,7 +150,8 @@ impl CoverageCounter {
         });
         CoverageCounter {
             nodes,
-            raft: has("RequestVote"),
+            raft: has("RequestVote") || has("MsgRequestVote"),
+            raft_rs: has("MsgRequestVote"),
             bully: has("Answer") && has("Coordinator"),
             successor,
             open_campaigns: BTreeSet::new(),
@@ -173,7 +179,9 @@ impl CoverageCounter {
     fn on_send(&mut self, msg: &MsgRef) {
         self.expire_effect(msg.from);
         match msg.kind_name {
-            "PreVoteResponse" if msg.refused => self.counts.pre_vote_rejections += 1,
+            "PreVoteResponse" | "MsgRequestPreVoteResponse" if msg.refused => {
+                self.counts.pre_vote_rejections += 1
+            }
             "WatchEvent" => self.counts.watch_notifications += 1,
             STALE_REJECTED_KIND => self.counts.fencing_rejections += 1,
             "Answer" if self.bully && msg.from > msg.to => self.counts.bully_higher_answers += 1,
@@ -195,7 +203,8 @@ impl CoverageCounter {
         }
         if old.role == Role::Leader
             && !matches!(new.role, Role::Leader | Role::Down)
-            && self.timer == Some((node, "check_quorum"))
+            && (self.timer == Some((node, "check_quorum"))
+                || self.raft_rs && self.timer == Some((node, "tick")))
         {
             self.counts.check_quorum_step_downs += 1;
         }

@@ -670,7 +670,7 @@ impl<P: Protocol> Sim<P> {
     // ----- nodes -----
 
     fn boot(&mut self, id: NodeId) {
-        let n = &self.nodes[id as usize];
+        let n = &mut self.nodes[id as usize];
         let ctx = Ctx {
             id,
             nodes: self.cfg.nodes,
@@ -679,7 +679,7 @@ impl<P: Protocol> Sim<P> {
             config: &self.pcfg,
         };
         let mut out = std::mem::take(&mut self.out);
-        let state = P::boot(&ctx, n.durable.as_ref(), &mut out);
+        let state = P::boot_seeded(&ctx, n.durable.as_ref(), &mut out, &mut n.rng);
         self.nodes[id as usize].state = Some(state);
         self.after_handler(id, out);
     }

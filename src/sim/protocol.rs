@@ -302,6 +302,18 @@ pub trait Protocol: Sized + Debug {
         durable: Option<&Self::Durable>,
         out: &mut Out<Self>,
     ) -> Self;
+    /// [`Protocol::boot`] for a protocol that must make random draws of its own (a wrapped
+    /// production library that randomizes internally, see `protocols::raft_rs`): `rng` is
+    /// the node's seeded stream, so the draws are a function of the seed. The engine boots
+    /// every node through this; the default ignores `rng` (draws nothing) and calls `boot`.
+    fn boot_seeded(
+        ctx: &Ctx<'_, Self::Config>,
+        durable: Option<&Self::Durable>,
+        out: &mut Out<Self>,
+        _rng: &mut SimRng,
+    ) -> Self {
+        Self::boot(ctx, durable, out)
+    }
     /// Handle a message delivered from `from`.
     fn on_message(
         &mut self,

@@ -46,6 +46,7 @@ pub const OWNED: &[&str] = &[
     MANIFEST,
     JOURNAL,
     CHARTS,
+    crate::report::production::AGREEMENT_MD,
 ];
 const CHARTS: &str = "charts";
 

@@ -123,6 +123,9 @@ pub struct VerifyReport {
     pub result: Result<Counterexample, Stop>,
 }
 
+/// Why `verify` refuses `raft-rs`.
+pub const RAFT_RS_UNVERIFIABLE: &str = "verify does not check `raft-rs`: the checker stores, hashes and compares whole node states, and raft-rs's RawNode is neither Clone nor Hash; a fingerprint of its public fields would miss private state that decides behaviour (its progress tracker, vote tally, Ready records), so it would be unsound. Use `electsim explore` to search its fault plans instead";
+
 /// Check `sc` (only its algorithm, cluster size and protocol options are used: faults
 /// come from the budget, the network from the schedule).
 pub fn verify(sc: &Scenario, opts: &VerifyOptions) -> Result<VerifyReport, String> {
@@ -191,6 +194,8 @@ pub fn verify(sc: &Scenario, opts: &VerifyOptions) -> Result<VerifyReport, Strin
         } else if let Some(c) = a.config::<k8s::K8s>() {
             let r = run::<k8s::K8s>(n, service, c.clone(), props, opts, None);
             (off(NOT_SYMMETRIC_RECIPE), r)
+        } else if a.config::<crate::protocols::raft_rs::RaftRs>().is_some() {
+            return Err(RAFT_RS_UNVERIFIABLE.to_string());
         } else {
             // The checker stores and compares whole protocol states, which the plug-in
             // trait does not require to be Clone + Hash + Eq.
