@@ -177,7 +177,13 @@ fn matrix_toml_lists_roles_and_resolves_paths() {
     let roles: Vec<Role> = entries.iter().map(|e| e.role).collect();
     assert_eq!(
         roles,
-        vec![Role::Sizes, Role::Partition, Role::Lossy, Role::Figure16]
+        vec![
+            Role::Sizes,
+            Role::Partition,
+            Role::Lossy,
+            Role::Figure16,
+            Role::Production
+        ]
     );
     let fig = entries.iter().find(|e| e.role == Role::Figure16).unwrap();
     assert_eq!(fig.name, "raft-figure16");

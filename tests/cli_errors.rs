@@ -176,7 +176,7 @@ fn unknown_algorithm_lists_valid_ones() {
         &[
             "s.toml:1:13",
             "invalid value for `algorithm`: \"paxos\"",
-            "one of the registered algorithms: `bully`, `ring`, `raft`, `zookeeper`, `etcd`, `k8s`",
+            "one of the registered algorithms: `bully`, `ring`, `raft`, `raft-rs`, `zookeeper`, `etcd`, `k8s`",
         ],
     );
 }
